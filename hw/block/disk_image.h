@@ -1,0 +1,39 @@
+// The media backend a FloppyDrive reads and writes: a sector store with a geometry.
+// The controller core sees only this interface; backends (raw files, in-memory media) live in
+// their own files.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "hw/block/floppy_geometry.h"
+
+namespace fdplug::floppy {
+
+enum class MediaStatus : uint8_t {
+    Ok,
+    OutOfRange,   // C/H/R outside the geometry: the sector does not exist on this medium
+    ReadOnly,     // write to a read-only medium
+    IoError,      // the backing store failed; the command must end abnormally
+};
+
+class DiskImage {
+public:
+    static constexpr size_t kSectorSize = 512;
+    virtual ~DiskImage() = default;
+
+    virtual const Geometry &geometry() const = 0;
+    virtual bool read_only() const = 0;
+    // Sectors past the end of a short file read as zeros (geometry.md §2).
+    virtual MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
+                                    std::span<uint8_t, kSectorSize> out) = 0;
+    virtual MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
+                                     std::span<const uint8_t, kSectorSize> in) = 0;
+    // Make every completed write durable in the backing store. false + *error on failure.
+    virtual bool flush(std::string *error) = 0;
+    // Where the medium comes from, for QMP replies and messages ("" for anonymous media).
+    virtual const std::string &source() const = 0;
+};
+
+}  // namespace fdplug::floppy
