@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-#include "hw/block/floppy_geometry.h"
+#include "hw/block/media/floppy_geometry.h"
 
 namespace fdplug::floppy {
 
