@@ -165,8 +165,10 @@ void IsaDma::set_handler(unsigned channel, Handler handler) {
 }
 
 void IsaDma::set_request(unsigned channel, bool dreq) {
+    // Only recorded: the device raising DREQ is in the middle of its own callback, and the
+    // host services the channel (run()) once that callback has returned.
     channels_[channel & 7].dreq = dreq;
-    if (dreq) run();
+    if (running_ && dreq) rerun_ = true;
 }
 
 FdplugDmaDir IsaDma::direction(uint8_t mode) {

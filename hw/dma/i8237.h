@@ -39,6 +39,7 @@ public:
     void reset();
 
     void set_handler(unsigned channel, Handler handler);
+    // Records the device's DREQ; run() services it (never from inside the device's call).
     void set_request(unsigned channel, bool dreq);
     // Services every requesting, unmasked channel; safe to call from anywhere, never re-enters.
     void run();

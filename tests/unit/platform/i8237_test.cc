@@ -70,6 +70,7 @@ TEST_F(IsaDmaTest, FloppyStyleReadIntoMemoryWithTerminalCount) {
     dma.set_handler(2, dev.handler());
     program_channel2(0x46, 0x12000, 511);  // single mode, write to memory, channel 2
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dev.pos, 0u) << "a masked channel must not transfer";
     unmask2();
     EXPECT_EQ(dev.pos, 512u);
@@ -90,6 +91,7 @@ TEST_F(IsaDmaTest, ShorterCountEndsWithTcMidStream) {
     program_channel2(0x46, 0x2000, 99);
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dev.pos, 100u);
     EXPECT_EQ(dev.tc_at, 100u);
 }
@@ -102,6 +104,7 @@ TEST_F(IsaDmaTest, ReadFromMemoryFeedsTheDevice) {
     program_channel2(0x4A, 0x5000, 299);  // read transfer
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dev.consumed, data);
     EXPECT_EQ(dev.dirs.front(), FDPLUG_DMA_MEM_TO_DEV);
 }
@@ -113,6 +116,7 @@ TEST_F(IsaDmaTest, VerifyTouchesNoMemory) {
     program_channel2(0x42, 0x7000, 63);
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dev.pos, 64u);
     EXPECT_EQ(dev.dirs.front(), FDPLUG_DMA_VERIFY);
     EXPECT_EQ(mem.pages_allocated(), 0u);
@@ -126,6 +130,7 @@ TEST_F(IsaDmaTest, AutoinitReloadsAndStaysUnmasked) {
     program_channel2(0x56, 0x3000, 15);  // autoinit
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     // The device ran dry after 48 bytes: three full rounds of 16, each ending with TC.
     EXPECT_EQ(dev.pos, 48u);
     EXPECT_FALSE(dma.channel(2).masked);
@@ -143,6 +148,7 @@ TEST_F(IsaDmaTest, AddressDecrementWritesDownwards) {
     program_channel2(0x66, 0x4003, 3);  // decrement
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     std::vector<uint8_t> got(4);
     mem.read(0x4000, got);
     EXPECT_EQ(got, (std::vector<uint8_t>{4, 3, 2, 1}));
@@ -155,6 +161,7 @@ TEST_F(IsaDmaTest, AddressWrapsWithinThe64KPage) {
     program_channel2(0x46, 0x1FFF0, 31);
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     std::vector<uint8_t> tail(16), head(16), next(16);
     mem.read(0x1FFF0, tail);
     mem.read(0x10000, head);
@@ -179,6 +186,7 @@ TEST_F(IsaDmaTest, SixteenBitChannelUsesWordAddressing) {
     bus.write(0xC6, 0x00, 1);
     bus.write(0xD4, 0x01, 1);  // unmask ch5
     dma.set_request(5, true);
+    dma.run();
     std::vector<uint8_t> got(8);
     mem.read(0x21000, got);
     EXPECT_EQ(got, dev.produce);
@@ -191,6 +199,7 @@ TEST_F(IsaDmaTest, HandlerReturningZeroStops) {
     program_channel2(0x46, 0x1000, 9);
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dma.channel(2).current_count, 9);
 }
 
@@ -207,6 +216,7 @@ TEST_F(IsaDmaTest, SetRequestFromInsideTheHandlerDoesNotReenter) {
     program_channel2(0x46, 0x1000, 99);
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(max_depth, 1);
     EXPECT_EQ(calls, 3);
 }
@@ -229,6 +239,7 @@ TEST_F(IsaDmaTest, MasterClearMasksAllAndDisableStopsService) {
     unmask2();
     bus.write(0x08, 0x04, 1);  // controller disable
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dev.pos, 0u);
     bus.write(0x08, 0x00, 1);  // enabling resumes service
     EXPECT_EQ(dev.pos, 16u);
@@ -246,6 +257,7 @@ TEST_F(IsaDmaTest, MaskedCascadeBlocksTheFirstController) {
     bus.write(0xD4, 0x04, 1);  // mask channel 4, the cascade
     unmask2();
     dma.set_request(2, true);
+    dma.run();
     EXPECT_EQ(dev.pos, 0u);
     bus.write(0xD4, 0x00, 1);
     EXPECT_EQ(dev.pos, 16u);

@@ -1,0 +1,206 @@
+#include "system/chardev.h"
+
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+
+namespace fdplug {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+bool set_nonblocking(int fd) {
+    const int flags = fcntl(fd, F_GETFL);
+    return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+}  // namespace
+
+std::unique_ptr<Chardev> Chardev::open(const ChardevSpec &spec, std::string *error) {
+    std::unique_ptr<Chardev> chr(new Chardev(spec));
+    if (!chr->start(error)) return nullptr;
+    return chr;
+}
+
+bool Chardev::start(std::string *error) {
+    const std::string where = spec_.transport == ChardevSpec::Transport::Unix
+                                  ? spec_.path
+                                  : spec_.host + ":" + spec_.port;
+    auto fail = [&](const std::string &what) {
+        if (error) *error = "chardev '" + spec_.id + "': " + what + " '" + where + "': " + errno_text();
+        return false;
+    };
+    int fd = -1;
+    if (spec_.transport == ChardevSpec::Transport::Unix) {
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        if (spec_.path.size() >= sizeof addr.sun_path) {
+            errno = ENAMETOOLONG;
+            return fail("socket path too long");
+        }
+        std::memcpy(addr.sun_path, spec_.path.c_str(), spec_.path.size() + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return fail("cannot create socket for");
+        if (spec_.server) {
+            unlink(spec_.path.c_str());
+            if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || listen(fd, 16) < 0) {
+                close(fd);
+                return fail("cannot listen on");
+            }
+        } else if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) {
+            close(fd);
+            return fail("cannot connect to");
+        }
+    } else {
+        addrinfo hints{}, *res = nullptr;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = spec_.server ? AI_PASSIVE : 0;
+        if (getaddrinfo(spec_.host.c_str(), spec_.port.c_str(), &hints, &res) != 0 || !res) {
+            errno = EINVAL;
+            return fail("cannot resolve");
+        }
+        fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+        bool ok = fd >= 0;
+        if (ok && spec_.server) {
+            const int one = 1;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0 && listen(fd, 16) == 0;
+        } else if (ok) {
+            ok = connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+        }
+        freeaddrinfo(res);
+        if (!ok) {
+            const int saved = errno;
+            if (fd >= 0) close(fd);
+            errno = saved;
+            return fail(spec_.server ? "cannot listen on" : "cannot connect to");
+        }
+    }
+    if (!spec_.server) {
+        adopt_connection(fd);
+        return true;
+    }
+    listen_fd_ = fd;
+    if (spec_.wait) {
+        const int peer = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (peer < 0) return fail("accept failed on");
+        adopt_connection(peer);
+    }
+    set_nonblocking(listen_fd_);
+    listen_watch_ = g_unix_fd_add(listen_fd_, G_IO_IN, &Chardev::on_listen_ready, this);
+    return true;
+}
+
+Chardev::~Chardev() {
+    if (listen_watch_) g_source_remove(listen_watch_);
+    if (conn_watch_) g_source_remove(conn_watch_);
+    if (conn_fd_ >= 0) close(conn_fd_);
+    if (listen_fd_ >= 0) {
+        close(listen_fd_);
+        if (spec_.transport == ChardevSpec::Transport::Unix) unlink(spec_.path.c_str());
+    }
+}
+
+void Chardev::adopt_connection(int fd) {
+    set_nonblocking(fd);
+    conn_fd_ = fd;
+    out_.clear();
+    out_pos_ = 0;
+    watching_out_ = false;
+    conn_watch_ = g_unix_fd_add(fd, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                &Chardev::on_conn_ready, this);
+    if (client_) client_->chardev_opened();
+}
+
+void Chardev::set_client(ChardevClient *client) {
+    client_ = client;
+    if (client_ && connected()) client_->chardev_opened();
+}
+
+gboolean Chardev::on_listen_ready(gint, GIOCondition, gpointer self_ptr) {
+    auto *self = static_cast<Chardev *>(self_ptr);
+    if (self->connected()) return G_SOURCE_CONTINUE;  // one peer at a time; others wait
+    const int peer = accept4(self->listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (peer >= 0) self->adopt_connection(peer);
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean Chardev::on_conn_ready(gint fd, GIOCondition cond, gpointer self_ptr) {
+    auto *self = static_cast<Chardev *>(self_ptr);
+    if (cond & G_IO_OUT) self->flush();
+    if (!self->connected()) return G_SOURCE_REMOVE;
+    if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+        char buf[65536];
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            if (self->client_) self->client_->chardev_received(std::string_view(buf, size_t(n)));
+            return self->connected() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return G_SOURCE_CONTINUE;
+        self->conn_watch_ = 0;  // this source ends with the return below
+        self->disconnect();
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+void Chardev::write(std::string_view bytes) {
+    if (!connected()) return;
+    out_.append(bytes);
+    if (out_.size() - out_pos_ > kMaxBacklog) {  // the peer stopped reading
+        disconnect();
+        return;
+    }
+    flush();
+}
+
+void Chardev::flush() {
+    while (connected() && out_pos_ < out_.size()) {
+        const ssize_t n = send(conn_fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+        if (n > 0) {
+            out_pos_ += size_t(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            watch_output(true);
+            return;
+        } else {
+            disconnect();
+            return;
+        }
+    }
+    out_.clear();
+    out_pos_ = 0;
+    if (connected()) watch_output(false);
+}
+
+void Chardev::watch_output(bool on) {
+    if (on == watching_out_ || conn_watch_ == 0) return;
+    watching_out_ = on;
+    const auto cond = GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR | (on ? G_IO_OUT : 0));
+    g_source_remove(conn_watch_);
+    conn_watch_ = g_unix_fd_add(conn_fd_, cond, &Chardev::on_conn_ready, this);
+}
+
+void Chardev::disconnect() {
+    if (!connected()) return;
+    if (conn_watch_) {
+        g_source_remove(conn_watch_);
+        conn_watch_ = 0;
+    }
+    close(conn_fd_);
+    conn_fd_ = -1;
+    out_.clear();
+    out_pos_ = 0;
+    if (client_) client_->chardev_closed();
+}
+
+}  // namespace fdplug

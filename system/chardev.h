@@ -1,0 +1,62 @@
+// Character devices of the reference host: the byte streams that carry qtest and QMP. Only
+// sockets (UNIX and TCP), listening or connecting, one peer at a time, like QEMU's socket
+// chardev. Writes never block the main loop.
+#pragma once
+
+#include <glib.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "system/chardev_spec.h"
+
+namespace fdplug {
+
+// What a chardev delivers to its user (the qtest server, a QMP monitor).
+class ChardevClient {
+public:
+    virtual ~ChardevClient() = default;
+    virtual void chardev_opened() = 0;  // a peer is now connected
+    virtual void chardev_received(std::string_view bytes) = 0;
+    virtual void chardev_closed() = 0;  // the peer went away
+};
+
+class Chardev {
+public:
+    // Listens or connects. A listening chardev with wait=on blocks here until a peer connects.
+    static std::unique_ptr<Chardev> open(const ChardevSpec &spec, std::string *error);
+    ~Chardev();
+    Chardev(const Chardev &) = delete;
+    Chardev &operator=(const Chardev &) = delete;
+
+    // chardev_opened() follows at once if a peer is already connected.
+    void set_client(ChardevClient *client);
+    // Queued and flushed from the main loop; a peer whose backlog passes kMaxBacklog is dropped.
+    void write(std::string_view bytes);
+    bool connected() const { return conn_fd_ >= 0; }
+    void disconnect();
+    const std::string &id() const { return spec_.id; }
+    size_t backlog() const { return out_.size(); }
+
+    static constexpr size_t kMaxBacklog = 16u << 20;
+
+private:
+    explicit Chardev(ChardevSpec spec) : spec_(std::move(spec)) {}
+    bool start(std::string *error);
+    void adopt_connection(int fd);
+    void flush();
+    void watch_output(bool on);
+    static gboolean on_listen_ready(gint fd, GIOCondition, gpointer self);
+    static gboolean on_conn_ready(gint fd, GIOCondition cond, gpointer self);
+
+    ChardevSpec spec_;
+    ChardevClient *client_ = nullptr;
+    int listen_fd_ = -1, conn_fd_ = -1;
+    guint listen_watch_ = 0, conn_watch_ = 0;
+    bool watching_out_ = false;
+    std::string out_;
+    size_t out_pos_ = 0;
+};
+
+}  // namespace fdplug

@@ -1,0 +1,133 @@
+// fdplug-host: a QEMU-compatible reference host with no CPU. It loads device plugins, builds a
+// machine from a QEMU-style command line and exposes it over qtest and QMP.
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "system/cli_options.h"
+#include "system/clock_source.h"
+#include "system/host_api.h"
+#include "system/machine.h"
+#include "system/plugin_loader.h"
+#include "system/qtest_server.h"
+
+namespace fdplug {
+namespace {
+
+int fail(const std::string &message) {
+    std::fprintf(stderr, "fdplug-host: %s\n", message.c_str());
+    return 1;
+}
+
+void print_device_types(const PluginLoader &plugins) {
+    std::printf("Device types provided by loaded plugins:\n");
+    for (const auto &p : plugins.plugins())
+        for (size_t i = 0; i < p.info->n_types; ++i) {
+            const FdplugDeviceTypeInfo &t = p.info->types[i];
+            std::printf("name \"%s\", bus %s%s, desc \"%s\"  [%s]\n", t.name, t.bus_type ? t.bus_type : "isa",
+                        t.user_creatable ? "" : ", no-user", t.description ? t.description : "",
+                        p.info->name);
+        }
+}
+
+int print_device_help(const PluginLoader &plugins, const std::string &name) {
+    const FdplugDeviceTypeInfo *t = plugins.find_type(name);
+    if (!t) return fail("-device " + name + ",help: unknown device type");
+    std::printf("%s options:\n", t->name);
+    for (size_t i = 0; i < t->n_props; ++i) {
+        const FdplugPropertyInfo &p = t->props[i];
+        static const char *const kinds[] = {"str", "int", "bool", "enum"};
+        std::printf("  %s=<%s>%s%s%s%s\n", p.name, kinds[p.type & 3], p.description ? " - " : "",
+                    p.description ? p.description : "", p.default_value ? " (default: " : "",
+                    p.default_value ? (std::string(p.default_value) + ")").c_str() : "");
+    }
+    return 0;
+}
+
+gboolean on_quit_signal(gpointer loop) {
+    g_main_loop_quit(static_cast<GMainLoop *>(loop));
+    return G_SOURCE_CONTINUE;
+}
+
+int run(int argc, char **argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string error;
+    auto parsed = parse_command_line(args, &error);
+    if (!parsed) return fail(error);
+    HostConfig &config = *parsed;
+    if (config.show_help) {
+        std::fputs(command_line_help().c_str(), stdout);
+        return 0;
+    }
+    if (config.show_version) {
+        std::printf("fdplug-host %s (plugin ABI %d.%d)\n", FDPLUG_VERSION, FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR);
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    PluginLoader plugins;
+    std::vector<std::string> warnings;
+    plugins.load_all(PluginLoader::search_path(config.plugin_dirs), &warnings);
+    for (const std::string &w : warnings) std::fprintf(stderr, "fdplug-host: warning: %s\n", w.c_str());
+    if (config.list_devices) {
+        print_device_types(plugins);
+        return 0;
+    }
+    if (!config.device_help.empty()) return print_device_help(plugins, config.device_help);
+
+    Machine machine(config, plugins);
+    QmpBridge bridge;
+    if (!plugins.init_all(host_table(machine, bridge), &error)) return fail(error);
+
+    // Sockets first: libqtest accepts the qtest connection, then the QMP one, before it talks.
+    std::map<std::string, std::unique_ptr<Chardev>> chardevs;
+    for (const ChardevSpec &spec : config.chardevs) {
+        if (chardevs.count(spec.id)) return fail("-chardev: duplicate id '" + spec.id + "'");
+        auto chr = Chardev::open(spec, &error);
+        if (!chr) return fail(error);
+        chardevs[spec.id] = std::move(chr);
+    }
+    std::unique_ptr<Chardev> qtest_chr;
+    if (config.qtest) {
+        qtest_chr = Chardev::open(*config.qtest, &error);
+        if (!qtest_chr) return fail("-qtest: " + error);
+    }
+    for (const std::string &id : config.monitors)
+        if (!chardevs.count(id)) return fail("-mon chardev=" + id + ": no -chardev with that id");
+
+    if (!machine.build(&error)) return fail(error);
+
+    std::unique_ptr<QtestServer> qtest;
+    if (qtest_chr) {
+        qtest = std::make_unique<QtestServer>(machine, *qtest_chr,
+                                              config.qtest_log_given ? config.qtest_log : "/dev/fd/2");
+        machine.on_pin_change = [&qtest](const std::string &path, unsigned pin, bool level) {
+            qtest->intercepted_pin_changed(path, pin, level);
+        };
+    }
+    ClockSource clock_source(machine.clock());
+
+    GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
+    g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+    g_unix_signal_add(SIGINT, on_quit_signal, loop);
+    g_unix_signal_add(SIGHUP, on_quit_signal, loop);
+    g_main_loop_run(loop);
+    g_main_loop_unref(loop);
+
+    machine.on_pin_change = nullptr;
+    qtest.reset();
+    machine.unrealize_all();  // devices flush their media here
+    plugins.fini_all();
+    return 0;
+}
+
+}  // namespace
+}  // namespace fdplug
+
+int main(int argc, char **argv) { return fdplug::run(argc, argv); }
