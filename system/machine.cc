@@ -169,12 +169,8 @@ bool Machine::create_device(const FdplugDeviceTypeInfo *type, KeyValueOptions pr
     }
     for (const GlobalProperty &g : config_.globals) {
         if (g.type != type->name) continue;
-        const FdplugPropertyInfo *p = find_prop(*type, g.property);
-        if (!p) {
-            if (error) *error = "-global " + g.type + "." + g.property + ": device '" + g.type + "' has no property '" + g.property + "' (known: " + known_properties(*type) + ")";
-            return false;
-        }
-        if (!set_property(*dev, p, g.value, error)) return false;
+        // Checked against the type in build(), before any device exists.
+        if (!set_property(*dev, find_prop(*type, g.property), g.value, error)) return false;
         dev->user_set.insert(g.property);
     }
     for (const std::string &key : props.keys()) {
@@ -266,6 +262,17 @@ bool Machine::build(std::string *error) {
     bus_.after_access = [this] { run_deferred(); };
     clock_.after_callback = [this] { run_deferred(); };
 
+    for (const GlobalProperty &g : config_.globals) {
+        const FdplugDeviceTypeInfo *type = plugins_.find_type(g.type);
+        if (!type) {
+            if (error) *error = "-global " + g.type + "." + g.property + ": no device type '" + g.type + "'";
+            return false;
+        }
+        if (!find_prop(*type, g.property)) {
+            if (error) *error = "-global " + g.type + "." + g.property + ": device '" + g.type + "' has no property '" + g.property + "' (known: " + known_properties(*type) + ")";
+            return false;
+        }
+    }
     for (const FdplugDeviceTypeInfo *type : plugins_.types())
         if (type->default_on_machine && config_.machine == type->default_on_machine)
             if (!create_device(type, KeyValueOptions{}, false, error)) return false;
