@@ -12,7 +12,10 @@
 
 #include "system/cli_options.h"
 #include "system/clock_source.h"
+#include "monitor/host_commands.h"
+#include "monitor/monitor.h"
 #include "system/host_api.h"
+#include "system/host_control.h"
 #include "system/machine.h"
 #include "system/plugin_loader.h"
 #include "system/qtest_server.h"
@@ -50,8 +53,15 @@ int print_device_help(const PluginLoader &plugins, const std::string &name) {
     return 0;
 }
 
-gboolean on_quit_signal(gpointer loop) {
-    g_main_loop_quit(static_cast<GMainLoop *>(loop));
+struct SignalContext {
+    GMainLoop *loop;
+    qmp::Dispatcher *dispatcher;
+};
+
+gboolean on_quit_signal(gpointer data) {
+    auto *ctx = static_cast<SignalContext *>(data);
+    ctx->dispatcher->emit_event("SHUTDOWN", qmp::Json{{"guest", false}, {"reason", "host-signal"}});
+    g_main_loop_quit(ctx->loop);
     return G_SOURCE_CONTINUE;
 }
 
@@ -81,9 +91,13 @@ int run(int argc, char **argv) {
     }
     if (!config.device_help.empty()) return print_device_help(plugins, config.device_help);
 
+    GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
     Machine machine(config, plugins);
-    QmpBridge bridge;
-    if (!plugins.init_all(host_table(machine, bridge), &error)) return fail(error);
+    qmp::Dispatcher dispatcher;
+    HostControl control(machine, dispatcher, loop);
+    if (!qmp::register_host_commands(dispatcher, control, &error))
+        return fail("host QAPI schema: " + error);
+    if (!plugins.init_all(host_table(machine, control.bridge()), &error)) return fail(error);
 
     // Sockets first: libqtest accepts the qtest connection, then the QMP one, before it talks.
     std::map<std::string, std::unique_ptr<Chardev>> chardevs;
@@ -98,8 +112,18 @@ int run(int argc, char **argv) {
         qtest_chr = Chardev::open(*config.qtest, &error);
         if (!qtest_chr) return fail("-qtest: " + error);
     }
-    for (const std::string &id : config.monitors)
+    std::vector<std::unique_ptr<Chardev>> qmp_chardevs;
+    for (const ChardevSpec &spec : config.qmp) {
+        auto chr = Chardev::open(spec, &error);
+        if (!chr) return fail("-qmp: " + error);
+        qmp_chardevs.push_back(std::move(chr));
+    }
+    std::vector<Chardev *> monitor_chardevs;
+    for (const std::string &id : config.monitors) {
         if (!chardevs.count(id)) return fail("-mon chardev=" + id + ": no -chardev with that id");
+        monitor_chardevs.push_back(chardevs[id].get());
+    }
+    for (auto &chr : qmp_chardevs) monitor_chardevs.push_back(chr.get());
 
     if (!machine.build(&error)) return fail(error);
 
@@ -111,16 +135,20 @@ int run(int argc, char **argv) {
             qtest->intercepted_pin_changed(path, pin, level);
         };
     }
+    std::vector<std::unique_ptr<qmp::Monitor>> monitors;
+    for (Chardev *chr : monitor_chardevs)
+        monitors.push_back(std::make_unique<qmp::Monitor>(dispatcher, *chr, qmp::host_version()));
     ClockSource clock_source(machine.clock());
 
-    GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
-    g_unix_signal_add(SIGTERM, on_quit_signal, loop);
-    g_unix_signal_add(SIGINT, on_quit_signal, loop);
-    g_unix_signal_add(SIGHUP, on_quit_signal, loop);
+    SignalContext signals{loop, &dispatcher};
+    g_unix_signal_add(SIGTERM, on_quit_signal, &signals);
+    g_unix_signal_add(SIGINT, on_quit_signal, &signals);
+    g_unix_signal_add(SIGHUP, on_quit_signal, &signals);
     g_main_loop_run(loop);
     g_main_loop_unref(loop);
 
     machine.on_pin_change = nullptr;
+    monitors.clear();
     qtest.reset();
     machine.unrealize_all();  // devices flush their media here
     plugins.fini_all();

@@ -14,11 +14,8 @@ namespace {
 
 std::string testdev_args() { return std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR"); }
 
-QTestState::Options no_qmp() {
-    QTestState::Options o;
-    o.qmp_handshake = std::getenv("FDPLUG_NO_QMP") == nullptr ? true : false;
-    return o;
-}
+// libqtest's default: negotiate QMP after the qtest connection is up.
+QTestState::Options with_qmp() { return QTestState::Options{}; }
 
 // Runs the host with arguments and no sockets; returns {exit status, combined output}.
 std::pair<int, std::string> run_host(const std::string &args) {
@@ -35,7 +32,7 @@ std::pair<int, std::string> run_host(const std::string &args) {
 
 // QEMU 7.2's measured transcript (qtest-protocol.md §5), the parts that do not need the FDC.
 TEST(HostQtest, ReproducesQemuReplyFormats) {
-    QTestState qts("-machine pc", no_qmp());
+    QTestState qts("-machine pc", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     const std::pair<const char *, const char *> exchange[] = {
         {"clock_step", "OK 0"},  // nothing pending: 7.2 leaves the clock where it is
@@ -83,7 +80,7 @@ TEST(HostQtest, ReproducesQemuReplyFormats) {
 }
 
 TEST(HostQtest, MalformedRequestsFailAndTheHostSurvives) {
-    QTestState qts("-machine pc", no_qmp());
+    QTestState qts("-machine pc", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     for (const char *bad : {"outb", "outb 0x10000 1", "inb zz", "read 0 0", "readb", "clock_step x",
                             "write 0x0 0x4 0xzz11", "set_irq_in ioapic unnamed-gpio-in 99 1",
@@ -95,7 +92,7 @@ TEST(HostQtest, MalformedRequestsFailAndTheHostSurvives) {
 }
 
 TEST(HostQtest, MachineNoneHasNoIoapicButHasMemory) {
-    QTestState qts("-machine none", no_qmp());
+    QTestState qts("-machine none", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     EXPECT_EQ(qts.request("irq_intercept_in ioapic"), "FAIL Unknown device");
     EXPECT_EQ(qts.request("writeb 0x10 0x7"), "OK");
@@ -104,7 +101,7 @@ TEST(HostQtest, MachineNoneHasNoIoapicButHasMemory) {
 }
 
 TEST(HostQtest, PluginDeviceRaisesAndLowersItsIrqThroughThePic) {
-    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,irq=5", no_qmp());
+    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,irq=5", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     qts.irq_intercept_in("ioapic");
     EXPECT_FALSE(qts.get_irq(5));
@@ -118,7 +115,7 @@ TEST(HostQtest, PluginDeviceRaisesAndLowersItsIrqThroughThePic) {
 }
 
 TEST(HostQtest, PluginDmaThroughThe8237AsAPcProgramsIt) {
-    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,dma=1,irq=7", no_qmp());
+    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,dma=1,irq=7", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     qts.irq_intercept_in("ioapic");
     // Channel 1: 100 bytes at 0x23450, single mode, write to memory.
@@ -155,7 +152,7 @@ TEST(HostQtest, PluginDmaThroughThe8237AsAPcProgramsIt) {
 }
 
 TEST(HostQtest, PluginTimerFiresAtItsDeadlineOnClockStep) {
-    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev", no_qmp());
+    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     qts.irq_intercept_in("ioapic");
     qts.clock_step(1000);
@@ -170,13 +167,13 @@ TEST(HostQtest, PluginTimerFiresAtItsDeadlineOnClockStep) {
 TEST(HostQtest, ChildrenPlugIntoAPluginProvidedBus) {
     QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,id=t -device test-child "
                                     "-device test-child,bus=t",
-                   no_qmp());
+                   with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     EXPECT_EQ(qts.inb(0x305), 2);
 }
 
 TEST(HostQtest, SigtermExitsWithStatusZero) {
-    QTestState qts("-machine pc", no_qmp());
+    QTestState qts("-machine pc", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     EXPECT_EQ(qts.quit(), 0);
 }

@@ -1,0 +1,118 @@
+#include "monitor/host_commands.h"
+
+#include "monitor/host_schemas.h"
+
+namespace fdplug::qmp {
+
+Json host_version() {
+    // QEMU 7.2's shape and level of compatibility; "package" says who we really are.
+    Json qemu = Json::object();
+    qemu["micro"] = 0;
+    qemu["minor"] = 2;
+    qemu["major"] = 7;
+    Json v = Json::object();
+    v["qemu"] = qemu;
+    v["package"] = std::string("fdplug-host ") + FDPLUG_VERSION;
+    return v;
+}
+
+namespace {
+
+// QEMU: exactly one of 'device' (legacy drive name) and 'id' (qdev id or path).
+std::optional<MachineControl::BlockSlot> find_slot(const MachineControl &machine, const Json &args,
+                                                   Outcome *failure) {
+    const bool has_device = args.contains("device"), has_id = args.contains("id");
+    if (has_device == has_id) {
+        *failure = Outcome::fail("GenericError", "Need exactly one of 'device' and 'id'");
+        return std::nullopt;
+    }
+    const std::string wanted = (has_id ? args["id"] : args["device"]).get<std::string>();
+    for (auto &slot : machine.block_slots())
+        if (has_id ? slot.qdev_id == wanted : (!slot.device_name.empty() && slot.device_name == wanted))
+            return slot;
+    *failure = Outcome::fail("DeviceNotFound", "Device '" + wanted + "' not found");
+    return std::nullopt;
+}
+
+}  // namespace
+
+bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error) {
+    for (const EmbeddedSchema &s : host_schemas())
+        if (!d.add_schema(s.text, s.name, error)) return false;
+
+    const std::pair<const char *, Dispatcher::Handler> handlers[] = {
+        {"qmp_capabilities", [](const Json &args) {
+             for (const Json &cap : args.value("enable", Json::array()))
+                 return Outcome::fail("GenericError", "Capability " + cap.get<std::string>() + " not available");
+             return Outcome::ok();
+         }},
+        {"query-version", [](const Json &) { return Outcome::ok(host_version()); }},
+        {"query-commands", [&d](const Json &) {
+             Json list = Json::array();
+             for (const std::string &n : d.command_names()) list.push_back(Json{{"name", n}});
+             return Outcome::ok(list);
+         }},
+        {"query-qmp-schema", [&d](const Json &) { return Outcome::ok(d.schema().introspect()); }},
+        {"query-status", [&m](const Json &) {
+             Json s = Json::object();
+             s["running"] = m.running();
+             s["singlestep"] = false;
+             s["status"] = m.run_state();
+             return Outcome::ok(s);
+         }},
+        {"query-name", [&m](const Json &) {
+             Json r = Json::object();
+             if (!m.name().empty()) r["name"] = m.name();
+             return Outcome::ok(r);
+         }},
+        {"stop", [&m, &d](const Json &) {
+             if (m.running()) {
+                 m.stop();
+                 d.emit_event("STOP", Json::object());
+             }
+             return Outcome::ok();
+         }},
+        {"cont", [&m, &d](const Json &) {
+             if (!m.running()) {
+                 m.cont();
+                 d.emit_event("RESUME", Json::object());
+             }
+             return Outcome::ok();
+         }},
+        {"system_reset", [&m, &d](const Json &) {
+             m.system_reset();
+             d.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
+             return Outcome::ok();
+         }},
+        {"quit", [&m, &d](const Json &) {
+             d.emit_event("SHUTDOWN", Json{{"guest", false}, {"reason", "host-qmp-quit"}});
+             m.request_quit();
+             return Outcome::ok();
+         }},
+        {"query-block", [&m](const Json &) {
+             Json list = Json::array();
+             for (const auto &slot : m.block_slots()) list.push_back(slot.query());
+             return Outcome::ok(list);
+         }},
+        {"eject", [&m](const Json &args) {
+             Outcome failure;
+             auto slot = find_slot(m, args, &failure);
+             if (!slot) return failure;
+             return slot->eject(args.value("force", false));
+         }},
+        {"blockdev-change-medium", [&m](const Json &args) {
+             Outcome failure;
+             auto slot = find_slot(m, args, &failure);
+             if (!slot) return failure;
+             std::optional<std::string> format;
+             if (args.contains("format")) format = args["format"].get<std::string>();
+             return slot->change_medium(args["filename"].get<std::string>(), format,
+                                        args.value("read-only-mode", "retain"));
+         }},
+    };
+    for (const auto &[name, handler] : handlers)
+        if (!d.register_command(name, handler, error)) return false;
+    return true;
+}
+
+}  // namespace fdplug::qmp

@@ -1,0 +1,39 @@
+// The QMP commands the host owns. They reach the machine only through MachineControl, so the
+// monitor knows nothing of devices (and nothing of floppies).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "monitor/dispatcher.h"
+
+namespace fdplug::qmp {
+
+class MachineControl {
+public:
+    virtual ~MachineControl() = default;
+    virtual std::string run_state() const = 0;  // "running", "paused", "prelaunch"
+    virtual bool running() const = 0;
+    virtual void stop() = 0;
+    virtual void cont() = 0;
+    virtual void system_reset() = 0;
+    virtual void request_quit() = 0;            // exit 0 after the reply has been sent
+    virtual std::string name() const = 0;
+    struct BlockSlot {                          // one drive some device registered
+        std::string qdev_id, device_name;
+        std::function<Json()> query;            // a BlockInfo object
+        std::function<Outcome(bool force)> eject;
+        std::function<Outcome(const std::string &filename, const std::optional<std::string> &format,
+                              const std::string &read_only_mode)> change_medium;
+    };
+    virtual std::vector<BlockSlot> block_slots() const = 0;
+};
+
+// The greeting's and query-version's "version" object.
+Json host_version();
+
+// Adds the host's schema files (embedded at build time) and their handlers.
+bool register_host_commands(Dispatcher &dispatcher, MachineControl &machine, std::string *error);
+
+}  // namespace fdplug::qmp

@@ -1,0 +1,44 @@
+// The host as QMP sees it: run state, reset, quit and the drives devices registered
+// (qmp::MachineControl), and the bridge through which plugins add QMP commands and events.
+#pragma once
+
+#include <glib.h>
+
+#include <vector>
+
+#include "monitor/host_commands.h"
+#include "system/host_api.h"
+
+namespace fdplug {
+
+class Machine;
+
+class HostControl : public qmp::MachineControl {
+public:
+    HostControl(Machine &machine, qmp::Dispatcher &dispatcher, GMainLoop *loop);
+
+    // Plugin QMP calls and block registrations land here.
+    QmpBridge &bridge() { return bridge_; }
+
+    std::string run_state() const override;
+    bool running() const override;
+    void stop() override;
+    void cont() override;
+    void system_reset() override;
+    void request_quit() override;
+    std::string name() const override;
+    std::vector<BlockSlot> block_slots() const override { return slots_; }
+
+private:
+    Machine &machine_;
+    qmp::Dispatcher &dispatcher_;
+    GMainLoop *loop_;
+    QmpBridge bridge_;
+    std::vector<BlockSlot> slots_;
+    bool ever_ran_ = false;
+};
+
+// A plugin's C error as a QMP error; frees what the plugin allocated.
+qmp::Error take_plugin_error(FdplugError &err);
+
+}  // namespace fdplug
