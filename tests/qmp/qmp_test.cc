@@ -1,0 +1,258 @@
+// QMP over the real socket of a running fdplug-host: greeting, negotiation, id echo, malformed
+// input recovery, validation, introspection, several monitors, vanishing and stalled clients.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+
+#include "tests/qtest/libqtest.h"
+
+namespace fdplug::test {
+namespace {
+
+using nlohmann::json;
+
+QTestState::Options without_handshake() {
+    QTestState::Options o;
+    o.qmp_handshake = false;
+    return o;
+}
+
+std::string socket_path(const char *tag) {
+    return "/tmp/fdplug-qmp-" + std::to_string(getpid()) + "-" + tag + ".sock";
+}
+
+// A raw client on a -qmp server socket.
+class RawClient {
+public:
+    explicit RawClient(const std::string &path) {
+        fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        for (int i = 0; i < 100 && connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0; ++i)
+            usleep(20000);
+    }
+    ~RawClient() { close(); }
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+    void send_text(const std::string &s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size())); }
+    json receive() {
+        for (;;) {
+            const size_t nl = buf_.find('\n');
+            if (nl != std::string::npos) {
+                std::string line = buf_.substr(0, nl);
+                buf_.erase(0, nl + 1);
+                EXPECT_TRUE(line.ends_with("\r")) << "QMP lines end with CRLF";
+                return json::parse(line, nullptr, false);
+            }
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, 10000) <= 0) return json();
+            char chunk[4096];
+            const ssize_t n = read(fd_, chunk, sizeof chunk);
+            if (n <= 0) return json();
+            buf_.append(chunk, size_t(n));
+        }
+    }
+    json command(const std::string &s) {
+        send_text(s);
+        for (;;) {
+            json m = receive();
+            if (!m.is_object() || !m.contains("event")) return m;
+        }
+    }
+
+private:
+    int fd_ = -1;
+    std::string buf_;
+};
+
+TEST(Qmp, GreetingShapeAndNegotiation) {
+    QTestState qts("-machine pc", without_handshake());
+    ASSERT_TRUE(qts.ok());
+    json greeting = qts.qmp_receive();
+    ASSERT_TRUE(greeting["QMP"].is_object());
+    EXPECT_TRUE(greeting["QMP"]["version"]["qemu"].is_object());
+    EXPECT_EQ(greeting["QMP"]["version"]["qemu"]["major"], 7);
+    EXPECT_TRUE(greeting["QMP"]["version"]["package"].is_string());
+    EXPECT_EQ(greeting["QMP"]["capabilities"], json::array());
+
+    json r = qts.qmp("{'execute': 'query-status'}");
+    EXPECT_EQ(r["error"]["class"], "CommandNotFound");
+    EXPECT_EQ(r["error"]["desc"], "Expecting capabilities negotiation with 'qmp_capabilities'");
+    r = qts.qmp("{'execute': 'qmp_capabilities', 'arguments': {'enable': ['oob']}}");
+    EXPECT_EQ(r["error"]["desc"], "Capability oob not available");
+    r = qts.qmp("{'execute': 'qmp_capabilities', 'id': 'cookie#1'}");
+    EXPECT_EQ(r, json::parse(R"({"return": {}, "id": "cookie#1"})"));
+    r = qts.qmp("{'execute': 'qmp_capabilities'}");
+    EXPECT_EQ(r["error"]["desc"], "Capabilities negotiation is already complete, command ignored");
+}
+
+TEST(Qmp, IdIsEchoedVerbatimOnSuccessAndError) {
+    QTestState qts("-machine pc");
+    ASSERT_TRUE(qts.ok());
+    for (const char *id : {"\"__qmp#00002\"", "2", "{\"x\": [1, \"two\"]}", "[null, true]"}) {
+        json ok = qts.qmp(std::string("{\"execute\": \"query-status\", \"id\": ") + id + "}");
+        EXPECT_EQ(ok["id"], json::parse(id));
+        json err = qts.qmp(std::string("{\"execute\": \"no-such\", \"id\": ") + id + "}");
+        EXPECT_EQ(err["id"], json::parse(id));
+        json bad_args = qts.qmp(std::string("{\"execute\": \"eject\", \"arguments\": {\"id\": 5}, \"id\": ") + id + "}");
+        EXPECT_EQ(bad_args["error"]["desc"], "Invalid parameter type for 'id', expected: string");
+        EXPECT_EQ(bad_args["id"], json::parse(id));
+    }
+}
+
+// qmp-protocol.md §7: every case gets GenericError and the next request is served, before and
+// after negotiation.
+TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
+    const std::vector<std::string> cases = {
+        "{]\n", "{\xFF", "{\x01", "{'bad \xFF", "{'execute': 'nonexistent', 'id':'\n", "%p\n",
+        "null\n", "{}\n", "{'execute': true}\n", "{'execute': 'no-such-cmd', 'arguments': []}\n",
+        "{'execute': 'no-such-cmd', 'extra': true}\n", "\xC3\x28\n", "\xFF\n", "{'a': 1} junk\n",
+    };
+    for (bool negotiate : {false, true}) {
+        QTestState qts("-machine none", without_handshake());
+        ASSERT_TRUE(qts.ok());
+        qts.qmp_receive();  // greeting
+        if (negotiate) {
+            ASSERT_TRUE(qts.qmp("{'execute': 'qmp_capabilities'}").contains("return"));
+        }
+        for (const std::string &bad : cases) {
+            qts.qmp_send_raw(bad);
+            json err = qts.qmp_receive();
+            EXPECT_EQ(err["error"]["class"], "GenericError") << bad << " -> " << err.dump();
+            // Some inputs are two errors (the junk after a good object); drain until recovered.
+            json next = qts.qmp("{'execute': 'no-such-cmd'}");
+            while (next["error"]["class"] == "GenericError") next = qts.qmp_receive();
+            EXPECT_EQ(next["error"]["class"], "CommandNotFound") << "after " << bad;
+        }
+    }
+}
+
+TEST(Qmp, SplitAndBatchedDelivery) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    const std::string msg = "{\"execute\": \"query-name\", \"id\": 1}";
+    for (char c : msg) qts.qmp_send_raw(std::string(1, c));
+    EXPECT_EQ(qts.qmp_receive()["id"], 1);
+    qts.qmp_send_raw(msg + msg + "\r\n" + msg);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(qts.qmp_receive()["id"], 1);
+}
+
+TEST(Qmp, OversizedAndDeepMessagesGetLimitErrors) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    qts.qmp_send_raw(std::string(100, '[') + "\n");
+    EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON nesting depth limit exceeded");
+    qts.qmp_send_raw("{'execute': 'query-status', 'id': '" + std::string(2u << 20, 'a') + "'}\n");
+    EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON token size limit exceeded");
+    EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+}
+
+TEST(Qmp, IntrospectionMatchesTheCommandList) {
+    QTestState qts("-machine pc");
+    ASSERT_TRUE(qts.ok());
+    std::set<std::string> commands, schema_commands;
+    const json listed = qts.qmp("{'execute': 'query-commands'}");
+    const json schema = qts.qmp("{'execute': 'query-qmp-schema'}");
+    for (const json &c : listed["return"]) commands.insert(c["name"]);
+    for (const json &e : schema["return"])
+        if (e["meta-type"] == "command") {
+            schema_commands.insert(e["name"]);
+        }
+    EXPECT_EQ(commands, schema_commands);
+    for (const char *c : {"qmp_capabilities", "query-status", "quit", "eject", "blockdev-change-medium", "query-block"})
+        EXPECT_TRUE(commands.count(c)) << c;
+}
+
+TEST(Qmp, BlockCommandsFollowQemuRules) {
+    QTestState qts("-machine pc");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(qts.qmp("{'execute': 'query-block'}")["return"], json::array());
+    EXPECT_EQ(qts.qmp("{'execute': 'eject'}")["error"]["desc"], "Need exactly one of 'device' and 'id'");
+    EXPECT_EQ(qts.qmp("{'execute': 'eject', 'arguments': {'id': 'a', 'device': 'b'}}")["error"]["desc"],
+              "Need exactly one of 'device' and 'id'");
+    json r = qts.qmp("{'execute': 'eject', 'arguments': {'id': 'nope'}}");
+    EXPECT_EQ(r["error"]["class"], "DeviceNotFound");
+    EXPECT_EQ(r["error"]["desc"], "Device 'nope' not found");
+    r = qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'device': 'nope', 'filename': '/x'}}");
+    EXPECT_EQ(r["error"]["class"], "DeviceNotFound");
+    r = qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'id': 'x', 'filename': '/x', 'read-only-mode': 'sometimes'}}");
+    EXPECT_EQ(r["error"]["desc"], "Parameter 'read-only-mode' does not accept value 'sometimes'");
+}
+
+TEST(Qmp, RunStateEventsAndPrelaunch) {
+    QTestState qts("-machine pc -S");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "prelaunch");
+    qts.qmp("{'execute': 'cont'}");
+    EXPECT_EQ(qts.qmp_event_wait("RESUME")["event"], "RESUME");
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "running");
+    qts.qmp("{'execute': 'stop'}");
+    EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
+    json st = qts.qmp("{'execute': 'query-status'}")["return"];
+    EXPECT_EQ(st, json::parse(R"({"running": false, "singlestep": false, "status": "paused"})"));
+    qts.qmp("{'execute': 'system_reset'}");
+    json reset = qts.qmp_event_wait("RESET");
+    EXPECT_TRUE(reset["timestamp"]["seconds"].is_number_integer());
+    EXPECT_TRUE(reset["timestamp"]["microseconds"].is_number_integer());
+}
+
+TEST(Qmp, QuitSendsShutdownAndExitsZero) {
+    QTestState qts("-machine pc");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_TRUE(qts.qmp("{'execute': 'quit'}").contains("return"));
+    EXPECT_EQ(qts.qmp_event_wait("SHUTDOWN")["data"]["reason"], "host-qmp-quit");
+    EXPECT_EQ(qts.quit(), 0);
+}
+
+TEST(Qmp, TwoMonitorsInterleaveAndBothGetEvents) {
+    const std::string path = socket_path("second");
+    QTestState qts("-machine pc -qmp unix:" + path + ",server=on,wait=off");
+    ASSERT_TRUE(qts.ok());
+    RawClient second(path);
+    EXPECT_TRUE(second.receive().contains("QMP"));
+    EXPECT_EQ(second.command("{'execute': 'query-status'}")["error"]["class"], "CommandNotFound")
+        << "each connection negotiates on its own";
+    EXPECT_TRUE(second.command("{'execute': 'qmp_capabilities'}").contains("return"));
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': " + std::to_string(i) + "}")["id"], i);
+        EXPECT_EQ(second.command("{'execute': 'query-name', 'id': " + std::to_string(100 + i) + "}")["id"], 100 + i);
+    }
+    second.send_text("{'execute': 'stop'}");
+    EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
+    json m;
+    do m = second.receive(); while (m.is_object() && !m.contains("event"));
+    EXPECT_EQ(m["event"], "STOP");
+}
+
+TEST(Qmp, VanishedAndStalledClientsDoNotBlockOthers) {
+    const std::string path = socket_path("flaky");
+    QTestState qts("-machine pc -qmp unix:" + path + ",server=on,wait=off");
+    ASSERT_TRUE(qts.ok());
+    {
+        RawClient gone(path);
+        gone.receive();
+        gone.send_text("{'execute': 'qmp_capabilities'}{'execute': 'query-st");  // then vanish
+    }
+    EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    // The listener takes the next client, with a fresh negotiation state and parser.
+    RawClient next(path);
+    EXPECT_TRUE(next.receive().contains("QMP"));
+    EXPECT_EQ(next.command("{'execute': 'query-status'}")["error"]["class"], "CommandNotFound");
+    // A client that never reads: its backlog grows, the others are served meanwhile.
+    next.send_text("{'execute': 'qmp_capabilities'}");
+    std::string flood;
+    for (int i = 0; i < 2000; ++i) flood += "{'execute': 'query-qmp-schema'}";
+    next.send_text(flood);
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+}
+
+}  // namespace
+}  // namespace fdplug::test
