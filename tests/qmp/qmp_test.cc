@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -252,6 +254,79 @@ TEST(Qmp, VanishedAndStalledClientsDoNotBlockOthers) {
     for (int i = 0; i < 2000; ++i) flood += "{'execute': 'query-qmp-schema'}";
     next.send_text(flood);
     for (int i = 0; i < 5; ++i) EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+}
+
+}  // namespace
+}  // namespace fdplug::test
+
+namespace fdplug::test {
+namespace {
+
+std::string testdev_args() { return std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR"); }
+
+TEST(QmpPlugins, PluginSchemaCommandsAndEventsAreMerged) {
+    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(qts.qmp("{'execute': 'test-ping', 'arguments': {'value': 42}, 'id': 9}"),
+              json::parse(R"({"return": {"value": 42}, "id": 9})"));
+    json err = qts.qmp("{'execute': 'test-ping', 'arguments': {'value': -1}}")["error"];
+    EXPECT_EQ(err, json::parse(R"({"class": "TEST_E_NEGATIVE", "desc": "test-ping takes a value of 0 or more", "hresult": "0xA0040652"})"));
+    EXPECT_EQ(qts.qmp("{'execute': 'test-ping', 'arguments': {'value': 'x'}}")["error"]["desc"],
+              "Invalid parameter type for 'value', expected: integer")
+        << "plugin arguments are validated against the plugin's schema before its handler runs";
+    const json schema = qts.qmp("{'execute': 'query-qmp-schema'}");
+    bool found = false;
+    for (const json &e : schema["return"]) found = found || e["name"] == "TEST_TIMER";
+    EXPECT_TRUE(found);
+    qts.outb(0x303, 1);
+    qts.clock_step(2'000'000);
+    EXPECT_EQ(qts.qmp_event_wait("TEST_TIMER")["data"]["fires"], 1);
+}
+
+TEST(QmpPlugins, BlockCommandsReachTheDeviceThatOwnsTheDrive) {
+    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,id=td");
+    ASSERT_TRUE(qts.ok());
+    json blocks = qts.qmp("{'execute': 'query-block'}")["return"];
+    ASSERT_EQ(blocks.size(), 1u);
+    EXPECT_EQ(blocks[0]["qdev"], "td");
+    EXPECT_EQ(blocks[0]["device"], "testdrive300");
+    EXPECT_FALSE(blocks[0].contains("inserted"));
+    EXPECT_TRUE(qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'id': 'td', 'filename': '/tmp/x.img'}}").contains("return"));
+    blocks = qts.qmp("{'execute': 'query-block'}")["return"];
+    EXPECT_EQ(blocks[0]["inserted"]["file"], "/tmp/x.img");
+    EXPECT_EQ(qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'device': 'testdrive300', 'filename': 'rel.img'}}")["error"]["desc"],
+              "test drive wants an absolute path");
+    EXPECT_TRUE(qts.qmp("{'execute': 'eject', 'arguments': {'device': 'testdrive300'}}").contains("return"));
+    EXPECT_FALSE(qts.qmp("{'execute': 'query-block'}")["return"][0].contains("inserted"));
+}
+
+TEST(QmpEndpoints, TcpAndListeningChardevMonitors) {
+    const int port = 20000 + getpid() % 20000;
+    const std::string unix_path = socket_path("chardev-server");
+    QTestState qts("-machine none -qmp tcp:127.0.0.1:" + std::to_string(port) + ",server=on,wait=off"
+                   " -chardev socket,id=mon1,path=" + unix_path + ",server=on,wait=off -mon chardev=mon1,mode=control");
+    ASSERT_TRUE(qts.ok());
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    const std::string req = "{'execute': 'qmp_capabilities'}\n{'execute': 'query-name', 'id': 'tcp'}\n";
+    ASSERT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
+    std::string got;
+    char buf[4096];
+    while (std::count(got.begin(), got.end(), '\n') < 3) {
+        pollfd p{fd, POLLIN, 0};
+        ASSERT_GT(poll(&p, 1, 10000), 0);
+        const ssize_t n = read(fd, buf, sizeof buf);
+        ASSERT_GT(n, 0);
+        got.append(buf, size_t(n));
+    }
+    ::close(fd);
+    EXPECT_NE(got.find("{\"return\": {}, \"id\": \"tcp\"}\r\n"), std::string::npos) << got;
+    RawClient via_chardev(unix_path);
+    EXPECT_TRUE(via_chardev.receive().contains("QMP"));
 }
 
 }  // namespace

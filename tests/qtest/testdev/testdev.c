@@ -10,10 +10,15 @@
  *   3  W: N: raise the IRQ N ms from now        R: number of timer expiries
  *   4  R: sum of consumed bytes (low 8 bits)
  *   5  R: number of children on this device's bus
+ *
+ * QMP (through the ABI): command test-ping {value} returns {value} or, for a negative value, a
+ * plugin error class with an extra "hresult" member; event TEST_TIMER on every timer expiry;
+ * a drive slot named "testdrive<iobase>" answering query-block, eject and blockdev-change-medium.
  */
 #define FDPLUG_BUILDING_PLUGIN
 #include <fdplug/plugin.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const FdplugHost *host;
@@ -27,6 +32,8 @@ typedef struct TestDev {
     int irq_level;
     unsigned want, moved, sum, timer_fires, children;
     int consuming, tc, done;
+    char medium[256];  /* "" = empty drive slot */
+    char qdev[64], drive[64];
 } TestDev;
 
 static void set_irq(TestDev *t, int level) {
@@ -54,9 +61,73 @@ static size_t dma_handler(void *opaque, FdplugDmaDir dir, uint8_t *buf, size_t l
 
 static void timer_cb(void *opaque) {
     TestDev *t = opaque;
+    char data[64];
     t->timer_fires++;
     set_irq(t, 1);
+    snprintf(data, sizeof data, "{\"fires\": %u}", t->timer_fires);
+    host->qmp_event("TEST_TIMER", data);
 }
+
+static const char test_schema[] =
+    "{ 'command': 'test-ping', 'data': { 'value': 'int' }, 'returns': 'TestPong' }\n"
+    "{ 'struct': 'TestPong', 'data': { 'value': 'int' } }\n"
+    "{ 'event': 'TEST_TIMER', 'data': { 'fires': 'int' } }\n";
+
+static bool test_ping(void *opaque, const char *args, char **ret, FdplugError *err) {
+    long value = 0;
+    const char *v = strstr(args, "\"value\":");
+    (void)opaque;
+    if (v) value = strtol(v + 8, NULL, 10);
+    if (value < 0) {
+        err->cls = "TEST_E_NEGATIVE";
+        err->cls_static = true;
+        err->desc = strdup("test-ping takes a value of 0 or more");
+        err->extra_json = strdup("{\"hresult\": \"0xA0040652\"}");
+        return false;
+    }
+    *ret = malloc(64);
+    snprintf(*ret, 64, "{\"value\": %ld}", value);
+    return true;
+}
+
+static char *slot_query(void *opaque) {
+    TestDev *t = opaque;
+    char *out = malloc(700);
+    if (t->medium[0])
+        snprintf(out, 700, "{\"device\": \"%s\", \"qdev\": \"%s\", \"removable\": true, "
+                 "\"locked\": false, \"type\": \"unknown\", \"inserted\": {\"file\": \"%s\"}}",
+                 t->drive, t->qdev, t->medium);
+    else
+        snprintf(out, 700, "{\"device\": \"%s\", \"qdev\": \"%s\", \"removable\": true, "
+                 "\"locked\": false, \"type\": \"unknown\"}", t->drive, t->qdev);
+    return out;
+}
+
+static bool slot_eject(void *opaque, bool force, FdplugError *err) {
+    TestDev *t = opaque;
+    (void)force;
+    (void)err;
+    t->medium[0] = 0;
+    return true;
+}
+
+static bool slot_change(void *opaque, const char *file, const char *format, const char *mode,
+                        FdplugError *err) {
+    TestDev *t = opaque;
+    (void)format;
+    (void)mode;
+    if (file[0] != '/') {
+        err->cls = "GenericError";
+        err->cls_static = true;
+        err->desc = strdup("test drive wants an absolute path");
+        return false;
+    }
+    snprintf(t->medium, sizeof t->medium, "%s", file);
+    return true;
+}
+
+static const FdplugBlockOps slot_ops = {
+    .query = slot_query, .eject = slot_eject, .change_medium = slot_change};
 
 static uint32_t port_read(void *opaque, uint16_t off, unsigned size) {
     TestDev *t = opaque;
@@ -114,6 +185,9 @@ static bool test_realize(void *self, char **errp) {
     t->dma = host->dma_claim(t->dev, (unsigned)host->prop_int(t->dev, "dma"), dma_handler, t, errp);
     if (!t->dma) return false;
     t->timer = host->timer_new(t->dev, timer_cb, t);
+    snprintf(t->qdev, sizeof t->qdev, "%s", host->device_id(t->dev)[0] ? host->device_id(t->dev) : host->device_path(t->dev));
+    snprintf(t->drive, sizeof t->drive, "testdrive%x", (unsigned)base);
+    host->block_register(t->dev, t->qdev, t->drive, &slot_ops, t);
     return true;
 }
 
@@ -175,9 +249,9 @@ static const FdplugDeviceTypeInfo types[] = {
 };
 
 static bool init(const FdplugHost *h, char **errp) {
-    (void)errp;
     host = h;
-    return true;
+    return host->qmp_add_schema(test_schema, "testdev.json", errp) &&
+           host->qmp_register("test-ping", test_ping, NULL, errp);
 }
 
 static const FdplugPluginInfo info = {
