@@ -1,0 +1,1140 @@
+#include "hw/block/fdc82077.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "hw/block/media/floppy_formats.h"
+
+namespace fdplug::floppy {
+
+namespace {
+// MSR bits
+constexpr uint8_t kRqm = 0x80, kDio = 0x40, kNonDma = 0x20, kCb = 0x10;
+// ST0
+constexpr uint8_t kIcAbnormal = 0x40, kIcInvalid = 0x80, kIcPolling = 0xC0, kSe = 0x20, kEc = 0x10;
+// ST1
+constexpr uint8_t kEn = 0x80, kDe = 0x20, kOr = 0x10, kNd = 0x04, kNw = 0x02, kMa = 0x01;
+// ST2
+constexpr uint8_t kCm = 0x40, kDd = 0x20, kWc = 0x10, kSh = 0x08, kSn = 0x04;
+// ST3
+constexpr uint8_t kWp = 0x40, kSt3One = 0x20, kT0 = 0x10, kTwoSide = 0x08;
+
+int64_t next_pass(int64_t origin, int64_t rev, int64_t offset, int64_t not_before) {
+    // Smallest origin + k·rev + offset (k ≥ 0) that is ≥ not_before.
+    const int64_t first = origin + offset;
+    if (not_before <= first) return first;
+    const int64_t k = (not_before - first + rev - 1) / rev;
+    return first + k * rev;
+}
+}  // namespace
+
+Fdc82077::Fdc82077(FdcHost &host, FdcConfig config) : host_(host), config_(config) {
+    hardware_reset();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reset
+
+void Fdc82077::hardware_reset() {
+    exec_active_ = false;
+    phase_ = Phase::Command;
+    cmd_len_ = 0;
+    res_len_ = res_pos_ = 0;
+    dor_ = 0x0C;       // firmware state, not the chip's 0x00 (Δ3)
+    tdr_ = 0;
+    dsr_ = 0;          // 500 kbit/s (Δ7)
+    ccr_noprec_ = 0;
+    srt_ = hut_ = hlt_ = 0;
+    nd_ = false;
+    eis_ = false;
+    efifo_ = true;
+    poll_off_ = false;
+    fifothr_ = 0;
+    pretrk_ = 0;
+    lock_ = false;
+    perp_drives_ = perp_gap_wgate_ = 0;
+    last_eot_ = 0;
+    pcn_.fill(0);
+    result_int_ = status_int_ = false;
+    status_count_ = 0;
+    poll_due_ = kNever;
+    for (Seek &s : seeks_) s = Seek{};
+    for (FloppyDrive &d : drives_) d.power_on();
+    update_outputs();
+}
+
+void Fdc82077::enter_reset() {
+    exec_active_ = false;
+    phase_ = Phase::Command;
+    cmd_len_ = 0;
+    res_len_ = res_pos_ = 0;
+    result_int_ = status_int_ = false;
+    status_count_ = 0;
+    poll_due_ = kNever;
+    for (Seek &s : seeks_) s = Seek{};
+    // CONFIGURE defaults, except what LOCK protects (82077aa.md §8).
+    eis_ = false;
+    poll_off_ = false;
+    if (!lock_) {
+        efifo_ = true;
+        fifothr_ = 0;
+        pretrk_ = 0;
+    }
+    perp_gap_wgate_ = 0;
+}
+
+void Fdc82077::leave_reset() {
+    poll_due_ = fast() ? host_.now_ns() : host_.now_ns() + kResetToPollNs;
+}
+
+void Fdc82077::software_reset() {
+    enter_reset();
+    leave_reset();
+}
+
+void Fdc82077::poll_drives() {
+    poll_due_ = kNever;
+    if (poll_off_ || in_reset()) return;
+    // A PC drive is always ready, so every unit reports a ready change (IC=11).
+    for (unsigned u = 0; u < kUnits; ++u) push_interrupt_status(u, uint8_t(kIcPolling | u));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registers
+
+uint8_t Fdc82077::msr() const {
+    if (in_reset()) return 0x00;
+    uint8_t busy_bits = 0;
+    for (unsigned u = 0; u < kUnits; ++u) {
+        if (seeks_[u].active) busy_bits |= uint8_t(1u << u);
+    }
+    for (unsigned i = 0; i < status_count_; ++i)
+        if (status_st0_[i] & kSe) busy_bits |= uint8_t(1u << status_queue_[i]);
+    switch (phase_) {
+    case Phase::Command:
+        return uint8_t(kRqm | (cmd_len_ ? kCb : 0) | busy_bits);
+    case Phase::Result:
+        return uint8_t(kRqm | kDio | kCb | busy_bits);
+    case Phase::Execution:
+        break;
+    }
+    if (!pio_execution()) return uint8_t(kCb | busy_bits);
+    const int64_t now = host_.now_ns();
+    const bool reading = exec_.stream.to_host;
+    const bool ready = stream_host_room(now) > 0;
+    return uint8_t((ready ? kRqm : 0) | (reading ? kDio : 0) | kNonDma | kCb | busy_bits);
+}
+
+uint8_t Fdc82077::read(unsigned offset) {
+    offset &= 7;
+    const FloppyDrive &sel = drives_[dor_ & 3];
+    const bool dskchg = sel.disk_changed() || !sel.has_media();
+    switch (offset) {
+    case kSra: {
+        if (config_.mode == FdcMode::At) return 0xFF;
+        const bool idx = false;
+        if (config_.mode == FdcMode::Ps2) {
+            return uint8_t((irq_out_ ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
+                           (sel.track0() ? 0 : 0x10) | (idx ? 0 : 0x04) |
+                           (sel.write_protected() ? 0 : 0x02));
+        }
+        return uint8_t((irq_out_ ? 0x80 : 0) | (drq_out_ ? 0x40 : 0) | (sel.track0() ? 0x10 : 0) |
+                       0x08 | (idx ? 0x04 : 0) | (sel.write_protected() ? 0x02 : 0) | 0x01);
+    }
+    case kSrb: {
+        if (config_.mode == FdcMode::At) return 0xFF;
+        if (config_.mode == FdcMode::Ps2)
+            return uint8_t(0xC0 | ((dor_ & 1) ? 0x20 : 0) | ((dor_ & 0x20) ? 0x02 : 0) | ((dor_ & 0x10) ? 0x01 : 0));
+        const unsigned ds = dor_ & 3;
+        return uint8_t((drives_[1].present() ? 0 : 0x80) | (ds == 1 ? 0 : 0x40) | (ds == 0 ? 0 : 0x20) |
+                       (ds == 3 ? 0 : 0x02) | (ds == 2 ? 0 : 0x01));
+    }
+    case kDor:
+        return dor_;
+    case kTdr:
+        return uint8_t(0xFC | (tdr_ & 3));  // bits 7–2 are not driven: the ISA bus floats high
+    case kMsr:
+        return msr();
+    case kFifo: {
+        if (in_reset()) break;
+        if (phase_ == Phase::Result) {
+            const uint8_t v = res_[res_pos_ % kMaxResultBytes];
+            if (++res_pos_ >= res_len_) {
+                phase_ = Phase::Command;
+                cmd_len_ = 0;
+                result_int_ = false;
+            }
+            update_outputs();
+            return v;
+        }
+        if (phase_ == Phase::Execution && pio_execution() && exec_.stream.to_host) {
+            const int64_t now = host_.now_ns();
+            if (stream_host_room(now) > 0) {
+                Stream &s = exec_.stream;
+                const uint8_t v = s.buf[s.moved % s.buf.size()];
+                ++s.moved;
+                run(now);
+                return v;
+            }
+        }
+        break;
+    }
+    case kDir: {
+        switch (config_.mode) {
+        case FdcMode::At:
+            return dskchg ? 0x80 : 0x00;
+        case FdcMode::Ps2: {
+            const bool high = rate() == DataRate::k500 || rate() == DataRate::k1000;
+            return uint8_t((dskchg ? 0x80 : 0) | 0x78 | ((dsr_ & 3) << 1) | (high ? 0 : 1));
+        }
+        case FdcMode::Model30:
+            return uint8_t((dskchg ? 0 : 0x80) | (dor_ & 0x08) | (ccr_noprec_ << 2) | (dsr_ & 3));
+        }
+        return 0xFF;
+    }
+    default:
+        return 0xFF;
+    }
+    observer_->bad_access(offset, false);
+    return 0x00;
+}
+
+void Fdc82077::write(unsigned offset, uint8_t value) {
+    offset &= 7;
+    const int64_t now = host_.now_ns();
+    switch (offset) {
+    case kDor: {
+        const uint8_t old = dor_;
+        dor_ = value;
+        for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_motor(value & (0x10u << u), now);
+        // A search waiting for a spindle that was stopped looks again.
+        if (exec_active_ && (exec_.step == Step::Search || exec_.step == Step::WaitIndex) && exec_.due == kNever)
+            exec_.due = now;
+        if ((old & 0x04) && !(value & 0x04)) enter_reset();
+        if (!(old & 0x04) && (value & 0x04)) leave_reset();
+        break;
+    }
+    case kTdr:
+        tdr_ = value & 3;
+        break;
+    case kDsr:
+        dsr_ = value & 0x7F;  // bit 7 (software reset) clears itself
+        if (value & 0x80) software_reset();
+        break;
+    case kFifo:
+        if (in_reset()) {
+            observer_->bad_access(offset, true);
+            break;
+        }
+        if (phase_ == Phase::Command) {
+            accept_command_byte(value);
+            break;
+        }
+        if (phase_ == Phase::Execution && pio_execution() && !exec_.stream.to_host &&
+            stream_host_room(now) > 0) {
+            Stream &s = exec_.stream;
+            s.buf[s.moved % s.buf.size()] = value;
+            ++s.moved;
+            break;
+        }
+        observer_->bad_access(offset, true);
+        break;
+    case kCcr:
+        dsr_ = uint8_t((dsr_ & ~3u) | (value & 3));
+        ccr_noprec_ = (value >> 2) & 1;
+        break;
+    default:
+        observer_->bad_access(offset, true);
+        break;
+    }
+    run(host_.now_ns());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command phase
+
+void Fdc82077::accept_command_byte(uint8_t value) {
+    if (cmd_len_ == 0) {
+        cmd_info_ = &decode_command(value);
+        // A new command cancels reset polls nobody collected (QEMU does the same).
+        if (cmd_info_->command != Command::SenseInterrupt) {
+            uint8_t kept = 0;
+            for (unsigned i = 0; i < status_count_; ++i) {
+                if ((status_st0_[i] & 0xC0) == kIcPolling) continue;
+                status_queue_[kept] = status_queue_[i];
+                status_st0_[kept] = status_st0_[i];
+                ++kept;
+            }
+            status_count_ = kept;
+        }
+        if (cmd_info_->command == Command::SenseInterrupt) status_int_ = false;  // INT drops at the opcode
+    }
+    // The bound comes from the decoded command, never from the guest (VENOM).
+    const uint8_t need = std::min<uint8_t>(cmd_info_->in_bytes, kMaxCommandBytes);
+    if (cmd_len_ < need) cmd_[cmd_len_++] = value;
+    if (cmd_len_ >= need) start_command();
+}
+
+void Fdc82077::start_command() {
+    observer_->command_started(cmd_[0], cmd_info_->name);
+    switch (cmd_info_->command) {
+    case Command::SenseInterrupt: cmd_sense_interrupt(); break;
+    case Command::SenseDrive: cmd_sense_drive(); break;
+    case Command::Specify: cmd_specify(); break;
+    case Command::Configure: cmd_configure(); break;
+    case Command::Dumpreg: cmd_dumpreg(); break;
+    case Command::Version: cmd_version(); break;
+    case Command::Lock: cmd_lock(); break;
+    case Command::Perpendicular: cmd_perpendicular(); break;
+    case Command::Invalid: cmd_invalid(); break;
+    case Command::Recalibrate:
+    case Command::Seek:
+    case Command::RelativeSeek:
+        start_seek(cmd_[1] & 3, cmd_info_->command);
+        cmd_len_ = 0;
+        phase_ = Phase::Command;
+        break;
+    default:
+        start_data_command();
+        break;
+    }
+}
+
+void Fdc82077::enter_result(std::span<const uint8_t> bytes, bool interrupt) {
+    const size_t n = std::min(bytes.size(), res_.size());
+    std::copy_n(bytes.begin(), n, res_.begin());
+    res_len_ = uint8_t(n);
+    res_pos_ = 0;
+    exec_active_ = false;
+    if (n == 0) {
+        phase_ = Phase::Command;
+        cmd_len_ = 0;
+    } else {
+        phase_ = Phase::Result;
+    }
+    if (interrupt) result_int_ = true;
+    observer_->result_phase(std::span<const uint8_t>(res_.data(), n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register commands
+
+void Fdc82077::cmd_sense_interrupt() {
+    if (status_count_ == 0) {
+        const uint8_t r[] = {kIcInvalid};
+        enter_result(r, false);
+        return;
+    }
+    const unsigned unit = status_queue_[0];
+    const uint8_t st0 = status_st0_[0];
+    for (unsigned i = 1; i < status_count_; ++i) {
+        status_queue_[i - 1] = status_queue_[i];
+        status_st0_[i - 1] = status_st0_[i];
+    }
+    --status_count_;
+    const uint8_t r[] = {st0, pcn_[unit]};
+    enter_result(r, false);
+}
+
+void Fdc82077::cmd_sense_drive() {
+    const unsigned unit = cmd_[1] & 3;
+    const FloppyDrive &d = drives_[unit];
+    const uint8_t st3 = uint8_t((d.write_protected() ? kWp : 0) | kSt3One | (d.track0() ? kT0 : 0) |
+                                kTwoSide | (cmd_[1] & 7));
+    const uint8_t r[] = {st3};
+    enter_result(r, false);
+}
+
+void Fdc82077::cmd_specify() {
+    srt_ = cmd_[1] >> 4;
+    hut_ = cmd_[1] & 15;
+    hlt_ = cmd_[2] >> 1;
+    nd_ = cmd_[2] & 1;
+    enter_result({}, false);
+}
+
+void Fdc82077::cmd_configure() {
+    eis_ = cmd_[2] & 0x40;
+    efifo_ = cmd_[2] & 0x20;
+    poll_off_ = cmd_[2] & 0x10;
+    fifothr_ = cmd_[2] & 15;
+    pretrk_ = cmd_[3];
+    enter_result({}, false);
+}
+
+void Fdc82077::cmd_dumpreg() {
+    const uint8_t r[] = {pcn_[0], pcn_[1], pcn_[2], pcn_[3],
+                         uint8_t(srt_ << 4 | hut_), uint8_t(hlt_ << 1 | (nd_ ? 1 : 0)), last_eot_,
+                         uint8_t((lock_ ? 0x80 : 0) | (perp_drives_ << 2) | perp_gap_wgate_),
+                         uint8_t((eis_ ? 0x40 : 0) | (efifo_ ? 0x20 : 0) | (poll_off_ ? 0x10 : 0) | fifothr_),
+                         pretrk_};
+    enter_result(r, false);
+}
+
+void Fdc82077::cmd_version() {
+    const uint8_t r[] = {0x90};
+    enter_result(r, false);
+}
+
+void Fdc82077::cmd_lock() {
+    lock_ = cmd_[0] & 0x80;
+    const uint8_t r[] = {uint8_t(lock_ ? 0x10 : 0x00)};
+    enter_result(r, false);
+}
+
+void Fdc82077::cmd_perpendicular() {
+    if (cmd_[1] & 0x80) perp_drives_ = (cmd_[1] >> 2) & 15;
+    perp_gap_wgate_ = cmd_[1] & 3;
+    enter_result({}, false);
+}
+
+void Fdc82077::cmd_invalid() {
+    const uint8_t r[] = {kIcInvalid};
+    enter_result(r, false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeks: they run on the drive in the background after the command phase.
+
+void Fdc82077::start_seek(unsigned unit, Command cmd) {
+    const int64_t now = host_.now_ns();
+    FloppyDrive &d = drives_[unit];
+    Seek &s = seeks_[unit];
+    // A seek that replaces a running one keeps the pulses already issued.
+    if (s.active && s.step_ns > 0) {
+        const int64_t issued = std::min<int64_t>(s.steps, (now - s.start) / s.step_ns);
+        for (int64_t i = 0; i < issued; ++i) d.step(s.inward, s.start + (i + 1) * s.step_ns);
+        const int delta = int(issued) * (s.inward ? 1 : -1);
+        pcn_[unit] = uint8_t(std::clamp(int(pcn_[unit]) + delta, 0, 255));
+    }
+    s = Seek{};
+    s.active = true;
+    s.start = now;
+    s.step_ns = step_ns(srt_, rate());
+    switch (cmd) {
+    case Command::Recalibrate: {
+        s.recalibrate = true;
+        s.inward = false;
+        s.target = 0;
+        const unsigned need = d.cylinder();
+        s.steps = uint16_t(std::min(need, kRecalibrateStepLimit));
+        s.fail = need > kRecalibrateStepLimit;
+        if (s.fail) s.target = uint8_t(std::max(0, int(pcn_[unit]) - int(kRecalibrateStepLimit)));
+        break;
+    }
+    case Command::Seek: {
+        const uint8_t ncn = cmd_[2];
+        s.inward = ncn > pcn_[unit];
+        s.steps = uint16_t(s.inward ? ncn - pcn_[unit] : pcn_[unit] - ncn);
+        s.target = ncn;
+        break;
+    }
+    default: {  // RELATIVE SEEK: DIR is opcode bit 6
+        const uint8_t rcn = cmd_[2];
+        s.inward = cmd_[0] & 0x40;
+        if (s.inward) {
+            s.steps = rcn;
+            s.target = uint8_t(std::min(255, pcn_[unit] + rcn));
+        } else if (rcn > pcn_[unit]) {
+            s.steps = rcn;  // the drive stops at track 0; the controller reports EC
+            s.target = 0;
+            s.fail = true;
+        } else {
+            s.steps = rcn;
+            s.target = uint8_t(pcn_[unit] - rcn);
+        }
+        break;
+    }
+    }
+    if (fast()) s.done = now;
+    else if (s.steps == 0) s.done = now + d.profile().no_motion_seek_ns;
+    else s.done = now + int64_t(s.steps) * s.step_ns;
+}
+
+void Fdc82077::finish_seek(unsigned unit) {
+    Seek &s = seeks_[unit];
+    FloppyDrive &d = drives_[unit];
+    for (unsigned i = 0; i < s.steps; ++i) d.step(s.inward, s.start + int64_t(i + 1) * s.step_ns);
+    pcn_[unit] = s.target;
+    const bool fail = s.fail || (s.recalibrate && !d.track0());
+    s.active = false;
+    s.done = kNever;
+    push_interrupt_status(unit, uint8_t((fail ? kIcAbnormal | kEc : 0) | kSe | unit));
+    observer_->seek_done(unit, pcn_[unit]);
+}
+
+void Fdc82077::push_interrupt_status(unsigned unit, uint8_t st0) {
+    // One pending status per drive: a newer one replaces it.
+    unsigned i = 0;
+    while (i < status_count_ && status_queue_[i] != unit) ++i;
+    if (i == status_count_) {
+        if (status_count_ >= kUnits) return;
+        ++status_count_;
+    }
+    status_queue_[i] = uint8_t(unit);
+    status_st0_[i] = st0;
+    status_int_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data commands
+
+bool Fdc82077::exec_is_write() const {
+    switch (exec_.cmd) {
+    case Command::WriteData:
+    case Command::WriteDeleted:
+    case Command::Format:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool Fdc82077::exec_moves_host_data() const {
+    return exec_.cmd != Command::Verify && exec_.cmd != Command::ReadId;
+}
+
+uint8_t Fdc82077::st0_for(uint8_t ic) const {
+    return uint8_t(ic | (exec_.seeked ? kSe : 0) | ((exec_.hds & 1) << 2) | exec_.unit);
+}
+
+void Fdc82077::start_data_command() {
+    exec_ = Exec{};
+    Exec &e = exec_;
+    e.cmd = cmd_info_->command;
+    e.unit = cmd_[1] & 3;
+    e.hds = (cmd_[1] >> 2) & 1;
+    e.mt = cmd_[0] & 0x80;
+    e.mfm = cmd_[0] & 0x40;
+    e.sk = cmd_[0] & 0x20;
+    if (e.cmd == Command::Format) {
+        e.n = cmd_[2];
+        e.limit = cmd_[3];
+        e.gpl = cmd_[4];
+        e.fill = cmd_[5];
+        e.c = uint8_t(pcn_[e.unit]);
+        e.h = e.hds;
+        last_eot_ = cmd_[3];
+    } else if (e.cmd != Command::ReadId) {
+        e.c = cmd_[2];
+        e.h = cmd_[3];
+        e.r = cmd_[4];
+        e.n = cmd_[5];
+        e.eot = cmd_[6];
+        e.gpl = cmd_[7];
+        e.dtl = cmd_[8];
+        last_eot_ = e.eot;
+        if (e.cmd == Command::Verify && (cmd_[1] & 0x80)) e.limit = e.dtl;  // EC: SC sectors
+    }
+    phase_ = Phase::Execution;
+    exec_active_ = true;
+
+    FloppyDrive &d = drives_[e.unit];
+    // No medium: no index pulses will ever come, so end now (82077aa.md §6.1, Δ22).
+    if (!d.has_media()) {
+        exec_fail(kMa);
+        return;
+    }
+    const bool reads_ids = e.cmd != Command::Format && e.cmd != Command::ReadId && e.cmd != Command::ReadTrack;
+    if (reads_ids && e.eot < e.r) {  // EOT below R: nothing to transfer (CVE-2021-3507)
+        exec_fail(kMa);
+        return;
+    }
+    if (exec_is_write() && d.write_protected()) {
+        exec_fail(kNw);
+        return;
+    }
+    if (e.cmd == Command::Format) {
+        const Geometry &g = d.media()->geometry();
+        if (e.n != 2 || e.limit == 0 || e.limit > g.sectors) {  // the image cannot hold that track
+            exec_fail(kEn);
+            return;
+        }
+    }
+    e.step = seeks_[e.unit].active ? Step::WaitDrive : Step::ImpliedSeek;
+    e.due = host_.now_ns();
+    if (e.step == Step::WaitDrive) e.due = kNever;
+}
+
+void Fdc82077::exec_fail(uint8_t st1, uint8_t st2) {
+    Exec &e = exec_;
+    const uint8_t r[] = {st0_for(kIcAbnormal), uint8_t(e.st1 | st1), uint8_t(e.st2 | st2), e.c, e.h, e.r, e.n};
+    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(hut_, rate())));
+    enter_result(r, true);
+}
+
+void Fdc82077::finish_data_command() {
+    Exec &e = exec_;
+    const uint8_t ic = (e.st1 || (e.st2 & ~(kSh | kSn | kCm))) ? kIcAbnormal : 0;
+    const uint8_t r[] = {st0_for(ic), e.st1, e.st2, e.c, e.h, e.r, e.n};
+    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(hut_, rate())));
+    enter_result(r, true);
+}
+
+void Fdc82077::exec_abort_for_media(unsigned unit) {
+    if (!exec_active_ || exec_.unit != (unit & 3)) return;
+    exec_.stream = Stream{};
+    exec_fail(kMa);
+}
+
+void Fdc82077::insert_media(unsigned unit, std::unique_ptr<DiskImage> media) {
+    exec_abort_for_media(unit);
+    drives_[unit & 3].insert(std::move(media));
+    run(host_.now_ns());
+}
+
+std::unique_ptr<DiskImage> Fdc82077::eject_media(unsigned unit) {
+    exec_abort_for_media(unit);
+    auto m = drives_[unit & 3].eject();
+    run(host_.now_ns());
+    return m;
+}
+
+// Runs the data command's steps that are due at `now`.
+void Fdc82077::exec_run(int64_t now) {
+    Exec &e = exec_;
+    FloppyDrive &d = drives_[e.unit];
+    switch (e.step) {
+    case Step::WaitDrive:
+        if (seeks_[e.unit].active) return;
+        e.step = Step::ImpliedSeek;
+        [[fallthrough]];
+    case Step::ImpliedSeek: {
+        const bool seek = eis_ && e.cmd != Command::Format && e.cmd != Command::ReadId && e.c != pcn_[e.unit];
+        if (seek && !e.seeked) {
+            const unsigned steps = unsigned(std::abs(int(e.c) - int(pcn_[e.unit])));
+            const bool inward = e.c > pcn_[e.unit];
+            const int64_t per = step_ns(srt_, rate());
+            for (unsigned i = 0; i < steps; ++i) d.step(inward, fast() ? now : now + int64_t(i + 1) * per);
+            pcn_[e.unit] = e.c;
+            e.seeked = true;
+            if (!fast()) {
+                e.due = now + int64_t(steps) * per;
+                return;
+            }
+        } else if (now < e.due) {
+            return;
+        }
+        e.step = Step::HeadLoad;
+        e.due = (fast() || d.head_loaded(now)) ? now : now + head_load_ns(hlt_, rate());
+        if (e.due > now) return;
+        [[fallthrough]];
+    }
+    case Step::HeadLoad:
+        if (now < e.due) return;
+        d.load_head_until(kNever);  // loaded for the whole execution phase
+        exec_begin_search(now);
+        return;
+    case Step::Search:
+    case Step::WaitIndex:
+        exec_search(now);
+        return;
+    case Step::Transfer:
+        if (now >= stream_overrun_at()) {
+            observer_->overrun(e.unit);
+            e.stream = Stream{};
+            exec_fail(kOr);
+            return;
+        }
+        if (now >= e.sector_end) exec_sector_done(now);
+        return;
+    case Step::Finish:
+        if (now >= e.due) finish_data_command();
+        return;
+    }
+}
+
+void Fdc82077::exec_begin_search(int64_t now) {
+    Exec &e = exec_;
+    e.step = (e.cmd == Command::Format || e.cmd == Command::ReadTrack) ? Step::WaitIndex : Step::Search;
+    e.search_from = now;
+    e.give_up = kNever;
+    e.due = now;
+    exec_search(now);
+}
+
+// Finds when the wanted ID (or index) passes under the head, or when the search gives up.
+void Fdc82077::exec_search(int64_t now) {
+    Exec &e = exec_;
+    FloppyDrive &d = drives_[e.unit];
+    if (!d.has_media()) {
+        exec_fail(kMa);
+        return;
+    }
+    const Geometry &g = d.media()->geometry();
+    const int lc = d.logical_cylinder();
+    const bool readable = lc >= 0 && e.hds < g.heads && g.rate == rate() && e.mfm;
+    e.layout = track_layout(g, e.cmd == Command::Format ? e.gpl : 0);
+    const TrackLayout &L = e.layout;
+
+    // Which sector's ID ends the search, and what the search ends with if none does.
+    int target = -1;  // sector number (physical order), 0 = the index itself
+    uint8_t fail_st1 = kMa, fail_st2 = 0;
+    if (readable) {
+        switch (e.cmd) {
+        case Command::ReadId:
+            target = 1;  // refined below from the rotation
+            break;
+        case Command::Format:
+            target = 0;
+            break;
+        case Command::ReadTrack:
+            // From the index, sectors in physical order; IDs are not compared.
+            target = e.step == Step::WaitIndex ? 0 : (e.r <= g.sectors ? e.r : -1);
+            fail_st1 = kNd;
+            break;
+        default:
+            if (e.c == lc && e.h == e.hds && e.n == 2 && e.r >= 1 && e.r <= g.sectors) target = e.r;
+            fail_st1 = kNd;
+            if (e.c != lc) fail_st2 = kWc;
+            break;
+        }
+    }
+
+    if (fast()) {
+        if (target < 0) {
+            exec_fail(fail_st1, fail_st2);
+            return;
+        }
+        if (e.cmd == Command::ReadId) {
+            if (e.step != Step::Finish) {
+                d.last_read_id = uint8_t(d.last_read_id % g.sectors + 1);
+                e.c = uint8_t(lc);
+                e.h = e.hds;
+                e.r = d.last_read_id;
+                e.n = 2;
+                e.step = Step::Finish;
+                e.due = e.search_from + kFastReadIdNs;
+            }
+            return;
+        }
+        if (e.step == Step::WaitIndex && e.cmd == Command::ReadTrack) e.r = 1;
+        exec_sector_found(now);
+        return;
+    }
+
+    const int64_t origin = d.at_speed_ns();
+    if (origin == kNever) {  // no rotation, no index pulses: wait for the motor
+        e.due = kNever;
+        return;
+    }
+    const int64_t rev = revolution_ns(g.rpm);
+    const int64_t from = std::max({e.search_from, origin, d.last_step_ns() + d.profile().settle_ns});
+    if (e.give_up == kNever) e.give_up = next_pass(origin, rev, 0, from) + rev;
+    if (now >= e.give_up) {
+        exec_fail(fail_st1, fail_st2);
+        return;
+    }
+    int64_t hit = kNever;
+    if (target == 0) {
+        hit = next_pass(origin, rev, 0, from);
+    } else if (target > 0) {
+        // The ID is caught only if the controller is listening before its address mark.
+        const int64_t mark = L.ns(12);
+        if (e.cmd == Command::ReadId) {
+            const int64_t phase = (from - origin) % rev;
+            target = 1;
+            for (unsigned k = 1; k <= L.sectors; ++k) {
+                if (L.ns(L.sector_start(k)) + mark >= phase) {
+                    target = int(k);
+                    break;
+                }
+            }
+        }
+        hit = next_pass(origin, rev, L.ns(L.sector_start(unsigned(target))), from - mark);
+        if (e.cmd == Command::ReadId) {
+            e.c = uint8_t(lc);
+            e.h = e.hds;
+            e.r = uint8_t(target);
+            e.n = 2;
+            e.step = Step::Finish;
+            e.due = hit + L.ns(TrackLayout::kIdField);
+            exec_run(now);
+            return;
+        }
+    }
+    if (hit == kNever || hit >= e.give_up) {
+        e.due = e.give_up;
+        return;
+    }
+    if (now < hit) {
+        e.due = hit;
+        return;
+    }
+    if (e.step == Step::WaitIndex) {
+        // Sector 1 follows the index; FORMAT and READ TRACK work in physical order from here.
+        if (e.cmd == Command::ReadTrack) e.r = 1;
+        e.step = Step::Search;
+        e.search_from = hit;
+        e.give_up = hit + rev;  // a second index ends READ TRACK / FORMAT
+        exec_sector_found(hit + L.ns(L.sector_start(e.cmd == Command::Format ? e.count + 1 : e.r)));
+        return;
+    }
+    exec_sector_found(hit);
+}
+
+// The ID of the current sector starts at t_id (accurate) / now (fast): set up its data stream.
+void Fdc82077::exec_sector_found(int64_t t_id) {
+    Exec &e = exec_;
+    FloppyDrive &d = drives_[e.unit];
+    DiskImage &m = *d.media();
+    const TrackLayout &L = e.layout;
+    Stream &s = e.stream;
+    s = Stream{};
+    s.len = 512;
+    s.moved = 0;
+    s.to_host = !exec_is_write() && e.cmd != Command::ScanEqual && e.cmd != Command::ScanLowOrEqual &&
+                e.cmd != Command::ScanHighOrEqual;
+    s.host_side = exec_moves_host_data();
+    if (fast()) {
+        s.t0 = host_.now_ns();
+        s.ns_num = 0;
+        e.sector_end = s.t0;
+    } else {
+        s.t0 = t_id + L.ns(L.data_offset());
+        s.ns_num = L.ns_num;
+        s.ns_den = L.ns_den;
+        e.sector_end = t_id + L.ns(L.sector_end_offset());
+    }
+    const int lc = d.logical_cylinder();
+    if (e.cmd == Command::Format) {
+        s.len = 4;  // C H R N of this sector's ID
+        if (!fast()) {
+            s.t0 = t_id + L.ns(16);
+            e.sector_end = t_id + L.ns(L.slot());
+        }
+    } else if (s.to_host) {
+        const MediaStatus st = m.read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(s.buf.data(), 512));
+        if (st != MediaStatus::Ok) {
+            s = Stream{};
+            exec_fail(kDe, kDd);
+            return;
+        }
+        if (e.cmd == Command::ReadDeleted) {
+            // Raw media carry only normal data marks: READ DELETED meets a "wrong" mark.
+            e.st2 |= kCm;
+            if (e.sk) s.host_side = false;
+        }
+    }
+    e.step = Step::Transfer;
+    e.due = e.sector_end;
+}
+
+// The current sector's data field has passed (reads) or been written (writes).
+void Fdc82077::exec_sector_done(int64_t now) {
+    Exec &e = exec_;
+    Stream &s = e.stream;
+    FloppyDrive &d = drives_[e.unit];
+    if (s.host_side && !e.tc && s.moved < s.len) {
+        // The host still has bytes to move: reads wait for the FIFO to drain, writes underran.
+        if (s.to_host || fast()) return;  // not due until the host has moved the rest
+        observer_->overrun(e.unit);
+        s = Stream{};
+        exec_fail(kOr);
+        return;
+    }
+    DiskImage *m = d.media();
+    const int lc = d.logical_cylinder();
+    if (!m || lc < 0) {
+        exec_fail(kMa);
+        return;
+    }
+    switch (e.cmd) {
+    case Command::WriteData:
+    case Command::WriteDeleted: {
+        if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC: pad
+        const MediaStatus st = m->write_sector(unsigned(lc), e.hds, e.r, std::span<const uint8_t, 512>(s.buf.data(), 512));
+        if (st != MediaStatus::Ok) {
+            s = Stream{};
+            exec_fail(kNw);  // read-only, or past the end of a short image
+            return;
+        }
+        break;
+    }
+    case Command::Format: {
+        const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
+        const Geometry &g = m->geometry();
+        if (c != lc || h != e.hds || r < 1 || r > g.sectors || n != 2) {  // not representable
+            s = Stream{};
+            exec_fail(kEn);
+            return;
+        }
+        std::array<uint8_t, 512> fill;
+        fill.fill(e.fill);
+        if (m->write_sector(c, h, r, std::span<const uint8_t, 512>(fill.data(), 512)) != MediaStatus::Ok) {
+            s = Stream{};
+            exec_fail(kNw);
+            return;
+        }
+        e.c = c;
+        e.h = h;
+        e.r = r;
+        e.n = n;
+        ++e.count;
+        s = Stream{};
+        if (e.count >= e.limit) {
+            e.step = Step::Finish;
+            e.due = fast() ? now : e.give_up;  // the track ends at the next index
+            if (e.due <= now) finish_data_command();
+            return;
+        }
+        exec_sector_found(fast() ? now : e.search_from + e.layout.ns(e.layout.sector_start(e.count + 1)));
+        return;
+    }
+    case Command::ScanEqual:
+    case Command::ScanLowOrEqual:
+    case Command::ScanHighOrEqual: {
+        std::array<uint8_t, 512> disk;
+        m->read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(disk.data(), 512));
+        bool equal = true, ok = true;
+        for (unsigned i = 0; i < s.moved && i < 512; ++i) {
+            const uint8_t host = s.buf[i], dv = disk[i];
+            if (host == 0xFF) continue;  // don't care
+            if (dv != host) equal = false;
+            if (e.cmd == Command::ScanEqual) ok = ok && dv == host;
+            if (e.cmd == Command::ScanLowOrEqual) ok = ok && dv <= host;
+            if (e.cmd == Command::ScanHighOrEqual) ok = ok && dv >= host;
+        }
+        if (ok) {
+            e.st2 = uint8_t((e.st2 & ~kSn) | (equal ? kSh : 0));
+            e.scan_hit = true;
+        } else {
+            e.st2 |= kSn;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    ++e.count;
+    if (e.tc) s.host_side = false;
+    const bool more = advance_sector();
+    s = Stream{};
+    if (!more) {
+        finish_data_command();
+        return;
+    }
+    e.step = Step::Search;
+    e.search_from = now;
+    if (e.cmd != Command::ReadTrack) e.give_up = kNever;  // READ TRACK ends at its second index
+    e.due = now;
+    exec_search(now);
+}
+
+// Moves C/H/R to the next sector (82077aa.md §6.1 table); false when the command ends here.
+bool Fdc82077::advance_sector() {
+    Exec &e = exec_;
+    const bool at_eot = e.r >= e.eot && e.cmd != Command::Format;
+    const uint8_t step = (e.cmd == Command::ScanEqual || e.cmd == Command::ScanLowOrEqual ||
+                          e.cmd == Command::ScanHighOrEqual) ? std::max<uint8_t>(1, e.dtl & 3) : 1;
+    bool continue_on_other_head = false;
+    if (!at_eot) {
+        e.r = uint8_t(e.r + step);
+    } else if (e.mt && !(e.hds & 1)) {
+        e.h ^= 1;
+        e.hds = 1;
+        e.r = 1;
+        continue_on_other_head = true;
+    } else {
+        if (e.mt) e.h ^= 1;
+        e.c = uint8_t(e.c + 1);
+        e.r = 1;
+    }
+    const bool deleted_stop = (e.cmd == Command::ReadDeleted && !e.sk);
+    if (e.tc || deleted_stop || e.scan_hit) return false;
+    if (e.cmd == Command::Verify && e.limit) {
+        if (e.count >= e.limit) return false;
+        if (at_eot && !continue_on_other_head) {
+            e.st1 |= kEn;
+            return false;
+        }
+        return true;
+    }
+    if (at_eot && !continue_on_other_head) {
+        // No TC by EOT: PIO always ends like this; DMA when the count was longer (EN). VERIFY
+        // and the scans have no data count to run out, so EOT is their normal end.
+        const bool normal = e.cmd == Command::Verify || e.cmd == Command::ScanEqual ||
+                            e.cmd == Command::ScanLowOrEqual || e.cmd == Command::ScanHighOrEqual;
+        if (!normal) e.st1 |= kEn;
+        return false;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The FIFO between the disk and the host
+
+unsigned Fdc82077::fifo_depth() const { return efifo_ ? 1 : kFifoDepth; }
+unsigned Fdc82077::read_trigger() const { return efifo_ ? 1 : kFifoDepth - (fifothr_ + 1u) + 0u; }
+unsigned Fdc82077::write_threshold() const { return efifo_ ? 0 : fifothr_ + 1u; }
+
+uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
+    const Stream &s = exec_.stream;
+    if (s.ns_num == 0) return s.to_host ? s.len : s.moved;
+    if (t < s.t0) return 0;
+    const int64_t b = (t - s.t0) * s.ns_den / s.ns_num;
+    // A read byte is in the FIFO once it has fully arrived; a write byte leaves when it starts.
+    const int64_t n = s.to_host ? b : b + 1;
+    return uint16_t(std::clamp<int64_t>(n, 0, s.len));
+}
+
+uint16_t Fdc82077::stream_host_room(int64_t t) const {
+    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return 0;
+    const Stream &s = exec_.stream;
+    if (!s.host_side) return 0;
+    const uint16_t disk = stream_disk_bytes(t);
+    if (s.to_host) return uint16_t(disk > s.moved ? disk - s.moved : 0);
+    if (s.moved >= s.len) return 0;
+    if (s.ns_num == 0) return uint16_t(s.len - s.moved);
+    const unsigned level = s.moved > disk ? s.moved - disk : 0;
+    const unsigned depth = fifo_depth();
+    return uint16_t(std::min<unsigned>(level < depth ? depth - level : 0, s.len - s.moved));
+}
+
+bool Fdc82077::stream_request(int64_t t) const {
+    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return false;
+    const Stream &s = exec_.stream;
+    if (!s.host_side) return false;
+    const uint16_t disk = stream_disk_bytes(t);
+    if (s.ns_num == 0) return s.moved < s.len;
+    if (s.to_host) {
+        const unsigned level = disk > s.moved ? disk - s.moved : 0;
+        return level >= read_trigger() || (disk == s.len && level > 0);
+    }
+    if (s.moved >= s.len) return false;
+    const unsigned level = s.moved > disk ? s.moved - disk : 0;
+    return level <= write_threshold();
+}
+
+int64_t Fdc82077::stream_next_request(int64_t t) const {
+    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return kNever;
+    const Stream &s = exec_.stream;
+    if (!s.host_side || s.ns_num == 0 || stream_request(t)) return kNever;
+    if (s.to_host) {
+        const int64_t byte = std::min<int64_t>(s.moved + read_trigger(), s.len);
+        return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
+    }
+    if (s.moved >= s.len) return kNever;
+    // The level falls to the threshold when byte (moved − threshold − 1) starts.
+    const int64_t byte = int64_t(s.moved) - int64_t(write_threshold()) - 1;
+    if (byte < 0) return t;
+    return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
+}
+
+int64_t Fdc82077::stream_overrun_at() const {
+    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return kNever;
+    const Stream &s = exec_.stream;
+    if (!s.host_side || s.ns_num == 0) return kNever;
+    auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
+    if (s.to_host) {
+        // Overrun: a byte arrives while the FIFO is full.
+        const int64_t byte = int64_t(s.moved) + fifo_depth() + 1;
+        return byte <= s.len ? at(byte) : kNever;
+    }
+    // Underrun: the disk needs byte `moved` before the host has given it.
+    return s.moved < s.len ? at(s.moved) + 1 : kNever;
+}
+
+bool Fdc82077::pio_execution() const {
+    return phase_ == Phase::Execution && exec_active_ && !dma_mode() && exec_moves_host_data();
+}
+
+size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool terminal_count) {
+    const int64_t now = host_.now_ns();
+    if (!drq_out_ || !dma_mode() || phase_ != Phase::Execution || !exec_active_) return 0;
+    Stream &s = exec_.stream;
+    const size_t n = std::min<size_t>(buf.size(), stream_host_room(now));
+    if (n == 0) return 0;
+    if (s.to_host) {
+        if (cycle == DmaCycle::ToMemory) std::copy_n(s.buf.begin() + s.moved, n, buf.begin());
+    } else {
+        // A memory-to-device cycle carries guest bytes; any other leaves the bus floating.
+        for (size_t i = 0; i < n; ++i) s.buf[(s.moved + i) % s.buf.size()] = cycle == DmaCycle::FromMemory ? buf[i] : 0xFF;
+    }
+    s.moved = uint16_t(s.moved + n);
+    if (terminal_count && n == buf.size()) exec_.tc = true;
+    run(now);
+    return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time
+
+// When the command's state next changes by itself (not counting mere pin changes).
+int64_t Fdc82077::exec_deadline() const {
+    if (!exec_active_ || phase_ != Phase::Execution) return kNever;
+    if (exec_.step == Step::WaitDrive) return kNever;  // the seek's end wakes it
+    if (exec_.step != Step::Transfer) return exec_.due;
+    const Stream &s = exec_.stream;
+    const bool complete = !s.host_side || exec_.tc || s.moved >= s.len;
+    // An unfinished write at the sector's end has already underrun (stream_overrun_at).
+    const int64_t end = (complete || (!s.to_host && !fast())) ? exec_.sector_end : kNever;
+    return std::min(end, stream_overrun_at());
+}
+
+void Fdc82077::run(int64_t now) {
+    if (running_) return;  // a step that calls back into run() is finished by the outer loop
+    running_ = true;
+    for (unsigned guard = 0; guard < 10000; ++guard) {
+        // Events due now, in a fixed order: drive seeks 0..3, reset polling, the command.
+        bool fired = false;
+        for (unsigned u = 0; u < kUnits && !fired; ++u) {
+            if (seeks_[u].active && seeks_[u].done <= now) {
+                finish_seek(u);
+                if (exec_active_ && exec_.unit == u && exec_.step == Step::WaitDrive) exec_.due = now;
+                fired = true;
+            }
+        }
+        if (!fired && poll_due_ <= now) {
+            poll_drives();
+            fired = true;
+        }
+        if (!fired && exec_deadline() <= now) {
+            exec_run(now);
+            fired = true;
+        }
+        if (!fired) break;
+    }
+    running_ = false;
+    update_outputs();
+}
+
+void Fdc82077::on_timer() {
+    armed_ = kNever;
+    run(host_.now_ns());
+}
+
+void Fdc82077::update_outputs() {
+    const int64_t now = host_.now_ns();
+    bool irq = result_int_ || status_int_;
+    bool drq = false;
+    if (phase_ == Phase::Execution && exec_active_) {
+        const bool req = stream_request(now);
+        if (dma_mode()) drq = req;
+        else irq = irq || req;
+    }
+    if (outputs_gated() || in_reset()) {
+        irq = false;
+        drq = false;
+    }
+    if (irq != irq_out_) {
+        irq_out_ = irq;
+        host_.set_irq(irq);
+    }
+    if (drq != drq_out_) {
+        drq_out_ = drq;
+        host_.set_drq(drq);
+    }
+    // Arm the timer for the next event.
+    int64_t next = poll_due_;
+    for (const Seek &s : seeks_)
+        if (s.active) next = std::min(next, s.done);
+    next = std::min({next, exec_deadline(), stream_next_request(now)});
+    if (next != armed_) {
+        armed_ = next;
+        if (next == kNever) host_.cancel_timer();
+        else host_.arm_timer(std::max(next, now));
+    }
+}
+
+}  // namespace fdplug::floppy
