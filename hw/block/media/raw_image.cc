@@ -1,0 +1,275 @@
+// Raw image files: checked with stat before any open so that a FIFO or device is refused
+// without ever blocking, opened non-blocking anyway (the path may change between the two), then
+// locked with OFD locks. Locks belong to the open file description, so a second read-write open
+// conflicts even inside the same process — two drives cannot share one writable image.
+#include "hw/block/media/raw_image.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <iterator>
+#include <system_error>
+#include <utility>
+
+namespace fdplug::floppy {
+
+namespace {
+
+std::string errno_text(int err) {
+    return std::error_code(err, std::generic_category()).message();
+}
+
+std::string quoted(const std::string &path) {
+    return "'" + path + "'";
+}
+
+ImageOpenResult failure(ImageOpenError error, std::string message) {
+    ImageOpenResult r;
+    r.error = error;
+    r.message = std::move(message);
+    return r;
+}
+
+// Closes the descriptor unless it was handed on.
+struct FdGuard {
+    int fd;
+    ~FdGuard() {
+        if (fd >= 0) ::close(fd);
+    }
+    int release() { return std::exchange(fd, -1); }
+};
+
+int open_retry(const std::string &path, int flags) {
+    int fd;
+    do fd = ::open(path.c_str(), flags);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+// Reads until `len` bytes or end of file; the count, or -1 with errno set.
+ssize_t pread_full(int fd, uint8_t *buf, size_t len, uint64_t offset) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = ::pread(fd, buf + done, len - done, off_t(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        done += size_t(n);
+    }
+    return ssize_t(done);
+}
+
+bool pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t offset) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = ::pwrite(fd, buf + done, len - done, off_t(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;  // no progress and no reason: treat as an I/O error
+            return false;
+        }
+        done += size_t(n);
+    }
+    return true;
+}
+
+const char *file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device (host drives attach with floppy-attach-host-drive)";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+ImageOpenResult not_regular(const std::string &path, mode_t mode) {
+    return failure(ImageOpenError::NotRegular,
+                   quoted(path) + " is " + file_kind(mode) +
+                       ", not a floppy image file; give the path of a raw image (.img, .ima, "
+                       ".vfd, .flp)");
+}
+
+ImageOpenResult stat_failure(const std::string &path, int err) {
+    switch (err) {
+        case ENOENT:
+            return failure(ImageOpenError::NotFound,
+                           "floppy image " + quoted(path) + " does not exist; check the path");
+        case ENOTDIR:
+            return failure(ImageOpenError::NotFound, "floppy image " + quoted(path) +
+                                                         " does not exist: a component of the path "
+                                                         "is not a directory");
+        case ENAMETOOLONG:
+        case ELOOP:
+            return failure(ImageOpenError::BadPath, "floppy image path " + quoted(path) +
+                                                        " cannot be resolved: " + errno_text(err));
+        default:
+            return failure(ImageOpenError::Unreadable,
+                           "cannot look up floppy image " + quoted(path) + ": " + errno_text(err) +
+                               "; check the permissions of the file and its directories");
+    }
+}
+
+// Read-write open refused: was it only the write access (the file is read-only to us)?
+ImageOpenResult open_failure(const std::string &path, bool read_only, int err) {
+    const bool write_refused = err == EACCES || err == EROFS || err == EPERM || err == ETXTBSY;
+    if (!read_only && write_refused) {
+        int probe = open_retry(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (probe >= 0) {
+            ::close(probe);
+            return failure(ImageOpenError::FileReadOnly,
+                           "floppy image " + quoted(path) + " can only be opened read-only (" +
+                               errno_text(err) +
+                               "); attach it read-only, or make the file writable");
+        }
+        err = errno;
+    }
+    if (err == ENOENT) return stat_failure(path, err);
+    return failure(ImageOpenError::Unreadable, "cannot open floppy image " + quoted(path) + ": " +
+                                                   errno_text(err) +
+                                                   "; check the file's permissions");
+}
+
+}  // namespace
+
+const char *image_open_error_name(ImageOpenError error) {
+    static constexpr const char *kNames[] = {"None",       "BadPath",     "NotFound",
+                                             "NotRegular", "Unreadable",  "FileReadOnly",
+                                             "Locked",     "UnknownSize", "IoError"};
+    return unsigned(error) < std::size(kNames) ? kNames[unsigned(error)] : "Unknown";
+}
+
+ImageOpenResult RawImage::open(const Options &o) {
+    const std::string &path = o.path;
+    if (path.empty())
+        return failure(ImageOpenError::BadPath,
+                       "no floppy image file was given; pass the absolute path of a raw image");
+    if (path.find('\0') != std::string::npos)
+        return failure(ImageOpenError::BadPath,
+                       "floppy image path contains a NUL byte; give a plain absolute path");
+    if (path.front() != '/')
+        return failure(ImageOpenError::BadPath,
+                       "floppy image path " + quoted(path) +
+                           " is not absolute; give the full path, starting with '/'");
+
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return stat_failure(path, errno);
+    if (!S_ISREG(st.st_mode)) return not_regular(path, st.st_mode);
+
+    // O_NONBLOCK: if the path became a FIFO since the stat, open still returns at once.
+    FdGuard fd{
+        open_retry(path, (o.read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+    if (fd.fd < 0) return open_failure(path, o.read_only, errno);
+    if (::fstat(fd.fd, &st) != 0)
+        return failure(ImageOpenError::IoError,
+                       "cannot examine floppy image " + quoted(path) + ": " + errno_text(errno));
+    if (!S_ISREG(st.st_mode)) return not_regular(path, st.st_mode);
+    if (int fl = ::fcntl(fd.fd, F_GETFL); fl >= 0) ::fcntl(fd.fd, F_SETFL, fl & ~O_NONBLOCK);
+
+    // Whole-file lock: shared for readers, exclusive for a writer (QEMU's rule for images).
+    struct flock lock = {};
+    lock.l_type = o.read_only ? F_RDLCK : F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    int rc;
+    do rc = ::fcntl(fd.fd, F_OFD_SETLK, &lock);
+    while (rc != 0 && errno == EINTR);
+    bool locked = rc == 0;
+    if (!locked) {
+        const int err = errno;
+        if (err == EAGAIN || err == EACCES)
+            return failure(ImageOpenError::Locked,
+                           o.read_only
+                               ? "floppy image " + quoted(path) +
+                                     " is open read-write elsewhere (another process or another "
+                                     "drive holds its write lock); release it there first"
+                               : "floppy image " + quoted(path) +
+                                     " is in use by another process or another drive; release "
+                                     "it there first, or attach it read-only if nobody writes it");
+        // File systems without OFD locks (some network mounts): used unlocked, as QEMU does.
+        if (err != ENOLCK && err != EINVAL && err != EOPNOTSUPP)
+            return failure(ImageOpenError::IoError,
+                           "cannot lock floppy image " + quoted(path) + ": " + errno_text(err));
+    }
+
+    const uint64_t size = uint64_t(st.st_size);
+    std::array<uint8_t, kSectorSize> boot{};
+    ssize_t got = pread_full(fd.fd, boot.data(), boot.size(), 0);
+    if (got < 0)
+        return failure(ImageOpenError::IoError, "reading the boot sector of floppy image " +
+                                                    quoted(path) + " failed: " + errno_text(errno));
+    std::string why;
+    auto choice =
+        choose_format(size, o.drive, std::span<const uint8_t>(boot.data(), size_t(got)), &why);
+    if (!choice)
+        return failure(ImageOpenError::UnknownSize,
+                       "floppy image " + quoted(path) + " cannot be used: " + why);
+
+    ImageOpenResult r;
+    r.image.reset(new RawImage(fd.release(), path, o.read_only, size, *choice));
+    r.image->locked_ = locked;
+    return r;
+}
+
+RawImage::RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice)
+    : fd_(fd), path_(std::move(path)), read_only_(read_only), file_size_(size), choice_(choice) {}
+
+RawImage::~RawImage() {
+    if (fd_ >= 0) ::close(fd_);  // also drops the OFD lock
+}
+
+MediaStatus RawImage::fail(const char *what, int err) {
+    last_error_ =
+        std::string(what) + " floppy image " + quoted(path_) + " failed: " + errno_text(err);
+    return MediaStatus::IoError;
+}
+
+MediaStatus RawImage::read_sector(unsigned c, unsigned h, unsigned r,
+                                  std::span<uint8_t, kSectorSize> out) {
+    auto lba = geometry().lba(c, h, r);
+    if (!lba) return MediaStatus::OutOfRange;
+    ssize_t got = pread_full(fd_, out.data(), out.size(), uint64_t(*lba) * kSectorSize);
+    if (got < 0) {
+        const int err = errno;
+        std::fill(out.begin(), out.end(), uint8_t{0});  // never hand back a stale buffer
+        return fail("reading", err);
+    }
+    // Past the end of a short file: zeros (geometry.md §2).
+    std::fill(out.begin() + got, out.end(), uint8_t{0});
+    return MediaStatus::Ok;
+}
+
+MediaStatus RawImage::write_sector(unsigned c, unsigned h, unsigned r,
+                                   std::span<const uint8_t, kSectorSize> in) {
+    if (read_only_) return MediaStatus::ReadOnly;
+    auto lba = geometry().lba(c, h, r);
+    if (!lba) return MediaStatus::OutOfRange;
+    const uint64_t at = uint64_t(*lba) * kSectorSize;
+    // Never grow the file — not past its size at open, nor past a size it was cut to since.
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return fail("examining", errno);
+    const uint64_t end = std::min(file_size_, uint64_t(st.st_size));
+    if (at + kSectorSize > end) {
+        last_error_ = "sector C=" + std::to_string(c) + " H=" + std::to_string(h) +
+                      " R=" + std::to_string(r) + " lies past the end of floppy image " +
+                      quoted(path_) + " (" + std::to_string(end) +
+                      " bytes); the file is shorter than its geometry and is never extended";
+        return MediaStatus::IoError;
+    }
+    if (!pwrite_full(fd_, in.data(), in.size(), at)) return fail("writing", errno);
+    return MediaStatus::Ok;
+}
+
+bool RawImage::flush(std::string *error) {
+    if (read_only_) return true;  // nothing was written
+    int rc;
+    do rc = ::fdatasync(fd_);
+    while (rc != 0 && errno == EINTR);
+    if (rc == 0) return true;
+    if (error) *error = "flushing floppy image " + quoted(path_) + " failed: " + errno_text(errno);
+    return false;
+}
+
+}  // namespace fdplug::floppy

@@ -1,0 +1,77 @@
+// Raw sector images (.img/.ima/.vfd/.flp): a file holding the sectors in LBA order, read and
+// written in place with pread/pwrite, locked against a second writer with open-file-description
+// locks (shared for read-only, exclusive for read-write, as QEMU does).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hw/block/media/disk_image.h"
+#include "hw/block/media/floppy_formats.h"
+
+namespace fdplug::floppy {
+
+enum class ImageOpenError : uint8_t {
+    None,
+    BadPath,       // empty or relative path
+    NotFound,      // no such file
+    NotRegular,    // a directory, FIFO, device node, …: refused without blocking
+    Unreadable,    // permission denied or another open(2) failure
+    FileReadOnly,  // read-write was asked of a file that can only be opened read-only
+    Locked,        // another process (or drive) holds a conflicting lock
+    UnknownSize,   // no floppy format fits the size (or the drive type refuses the medium)
+    IoError,       // reading the boot sector failed
+};
+
+// "BadPath", "NotFound", …: the enumerator's name, for logs and tests.
+const char *image_open_error_name(ImageOpenError error);
+
+struct ImageOpenResult;
+
+class RawImage final : public DiskImage {
+public:
+    struct Options {
+        std::string path;  // must be absolute
+        bool read_only = false;
+        DriveType drive = DriveType::Auto;  // the drive it goes in; picks among formats
+    };
+
+    // Opens and locks the file and picks its geometry. Never blocks on a FIFO.
+    static ImageOpenResult open(const Options &options);
+    ~RawImage() override;
+
+    const Geometry &geometry() const override { return choice_.geometry; }
+    bool read_only() const override { return read_only_; }
+    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
+                            std::span<uint8_t, kSectorSize> out) override;
+    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
+                             std::span<const uint8_t, kSectorSize> in) override;
+    bool flush(std::string *error) override;
+    const std::string &source() const override { return path_; }
+
+    const FormatChoice &format() const { return choice_; }
+    uint64_t file_size() const { return file_size_; }
+    // false when the file system does not support OFD locks (the image is then used unlocked).
+    bool locked() const { return locked_; }
+    // What the last IoError from read_sector/write_sector was ("" if none yet).
+    const std::string &last_error() const { return last_error_; }
+
+private:
+    RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice);
+    MediaStatus fail(const char *what, int err);
+    int fd_;
+    std::string path_;
+    bool read_only_;
+    uint64_t file_size_;
+    FormatChoice choice_;
+    bool locked_ = true;
+    std::string last_error_;
+};
+
+struct ImageOpenResult {
+    std::unique_ptr<RawImage> image;  // set on success
+    ImageOpenError error = ImageOpenError::None;
+    std::string message;  // names the file and the problem, and the fix if any
+};
+
+}  // namespace fdplug::floppy
