@@ -30,6 +30,17 @@ std::vector<std::string> Dispatcher::command_names() const {
     return names;
 }
 
+std::vector<std::string> Dispatcher::unhandled_commands() const {
+    std::vector<std::string> names;
+    for (const std::string &name : schema_.command_names())
+        if (!handlers_.count(name)) names.push_back(name);
+    return names;
+}
+
+Json Dispatcher::introspect() const {
+    return schema_.introspect([this](const std::string &command) { return handlers_.count(command) != 0; });
+}
+
 int Dispatcher::subscribe(EventSink sink) {
     sinks_[next_token_] = std::move(sink);
     return next_token_++;
@@ -51,6 +62,13 @@ bool Dispatcher::emit_event(std::string_view name, const Json &data) {
     return true;
 }
 
+void Dispatcher::run_after_reply() {
+    if (!after_reply_) return;
+    auto action = std::move(after_reply_);
+    after_reply_ = nullptr;
+    action();
+}
+
 Json Dispatcher::error_reply(const Error &e, const Json *id) {
     Json err = Json::object();
     err["class"] = e.cls;
@@ -64,6 +82,7 @@ Json Dispatcher::error_reply(const Error &e, const Json *id) {
 }
 
 Json Dispatcher::handle(const Json &req, bool &negotiated) {
+    after_reply_ = nullptr;
     if (!req.is_object()) return error_reply({"GenericError", "QMP input must be a JSON object"}, nullptr);
     const Json *id = req.contains("id") ? &req["id"] : nullptr;
     auto fail = [&](std::string cls, std::string desc) {
@@ -94,6 +113,7 @@ Json Dispatcher::handle(const Json &req, bool &negotiated) {
 
     Outcome out = handler->second(args);
     if (out.error) return error_reply(*out.error, id);
+    after_reply_ = std::move(out.after_reply);
     if (name == "qmp_capabilities") negotiated = true;
     Json reply = Json::object();
     reply["return"] = out.ret ? *out.ret : Json::object();

@@ -23,9 +23,15 @@ struct Error {
 struct Outcome {
     std::optional<Json> ret;
     std::optional<Error> error;
-    static Outcome ok(Json value = Json::object()) { return {std::move(value), std::nullopt}; }
+    // Runs once the reply is on its way (QEMU sends e.g. quit's SHUTDOWN after the reply).
+    std::function<void()> after_reply;
+    static Outcome ok(Json value = Json::object()) { return {std::move(value), std::nullopt, {}}; }
     static Outcome fail(std::string cls, std::string desc, Json extra = Json::object()) {
-        return {std::nullopt, Error{std::move(cls), std::move(desc), std::move(extra)}};
+        return {std::nullopt, Error{std::move(cls), std::move(desc), std::move(extra)}, {}};
+    }
+    Outcome then(std::function<void()> action) && {
+        after_reply = std::move(action);
+        return std::move(*this);
     }
 };
 
@@ -46,16 +52,24 @@ public:
     // One parsed request → its reply object. `negotiated` is the session's mode; a successful
     // qmp_capabilities sets it.
     Json handle(const Json &request, bool &negotiated);
+    // The work a successful command left for after its reply (see Outcome::after_reply); the
+    // monitor calls this once it has queued the reply handle() returned.
+    void run_after_reply();
     static Json error_reply(const Error &e, const Json *id);
 
     const QapiSchema &schema() const { return schema_; }
+    // query-commands and query-qmp-schema describe the same set: the declared commands that
+    // have a handler. A command declared without one is neither listed nor executable.
     std::vector<std::string> command_names() const;
+    Json introspect() const;
+    std::vector<std::string> unhandled_commands() const;  // declared, but no handler
 
 private:
     QapiSchema schema_;
     std::map<std::string, Handler> handlers_;
     std::map<int, EventSink> sinks_;
     int next_token_ = 1;
+    std::function<void()> after_reply_;
 };
 
 }  // namespace fdplug::qmp

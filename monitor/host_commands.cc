@@ -52,7 +52,7 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
              for (const std::string &n : d.command_names()) list.push_back(Json{{"name", n}});
              return Outcome::ok(list);
          }},
-        {"query-qmp-schema", [&d](const Json &) { return Outcome::ok(d.schema().introspect()); }},
+        {"query-qmp-schema", [&d](const Json &) { return Outcome::ok(d.introspect()); }},
         {"query-status", [&m](const Json &) {
              Json s = Json::object();
              s["running"] = m.running();
@@ -79,15 +79,20 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
              }
              return Outcome::ok();
          }},
+        // Like QEMU 7.2, which only requests these and lets its main loop act (and send the
+        // event) after the reply: reply first, then RESET / SHUTDOWN. The reset itself is done
+        // before the reply, so that a client's next qtest request sees the reset machine.
         {"system_reset", [&m, &d](const Json &) {
              m.system_reset();
-             d.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
-             return Outcome::ok();
+             return Outcome::ok().then([&d] {
+                 d.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
+             });
          }},
         {"quit", [&m, &d](const Json &) {
-             d.emit_event("SHUTDOWN", Json{{"guest", false}, {"reason", "host-qmp-quit"}});
-             m.request_quit();
-             return Outcome::ok();
+             return Outcome::ok().then([&m, &d] {
+                 d.emit_event("SHUTDOWN", Json{{"guest", false}, {"reason", "host-qmp-quit"}});
+                 m.request_quit();
+             });
          }},
         {"query-block", [&m](const Json &) {
              Json list = Json::array();

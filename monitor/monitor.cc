@@ -13,6 +13,7 @@ Monitor::Monitor(Dispatcher &dispatcher, Chardev &chardev, Json greeting_version
                   bool now = was;
                   send(dispatcher_.handle(msg, now));
                   if (now != was) set_negotiated(now);
+                  dispatcher_.run_after_reply();
               },
               [this](const std::string &desc) { send(Dispatcher::error_reply({"GenericError", desc}, nullptr)); }) {
     chardev_.set_client(this);

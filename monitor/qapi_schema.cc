@@ -310,7 +310,7 @@ bool QapiSchema::validate_arguments(const QapiCommand &cmd, const Json &args, st
     return check_struct(*t, args, "", error);
 }
 
-Json QapiSchema::introspect() const {
+Json QapiSchema::introspect(const std::function<bool(const std::string &)> &offer_command) const {
     // Type names are not ABI: like QEMU, hide them behind numbers (builtins keep theirs).
     std::map<std::string, std::string> ids;
     std::vector<std::string> pending;
@@ -340,6 +340,7 @@ Json QapiSchema::introspect() const {
     const std::string empty_id = id_of(id_of, "q_empty");
     Json out = Json::array();
     for (const auto &[name, c] : commands_) {
+        if (offer_command && !offer_command(name)) continue;
         Json e = Json::object();
         e["name"] = name;
         e["meta-type"] = "command";

@@ -4,6 +4,7 @@
 // query-qmp-schema is derived from them.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -55,7 +56,9 @@ public:
     // QEMU's checks and texts: "Parameter 'x' is unexpected", "… is missing",
     // "Invalid parameter type for 'x', expected: T".
     bool validate_arguments(const QapiCommand &cmd, const Json &args, std::string *error) const;
-    Json introspect() const;  // the query-qmp-schema return value
+    // The query-qmp-schema return value: every event, the commands offer_command accepts (all
+    // when it is empty), and every type they reach.
+    Json introspect(const std::function<bool(const std::string &)> &offer_command = {}) const;
 
 private:
     bool check_value(const std::string &type, const Json &v, const std::string &path,

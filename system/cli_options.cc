@@ -24,14 +24,18 @@ bool parse_machine(HostConfig &c, const std::string &arg, std::string *error) {
     auto o = KeyValueOptions::parse(arg, "type", error);
     if (!o) return false;
     if (auto type = o->take("type")) c.machine = *type;
+    if (c.machine == "help" || c.machine == "?") {
+        c.list_machines = true;
+        return true;
+    }
     if (auto accel = o->take("accel")) {
         if (*accel == "qtest") c.qtest_accel = true;
         else if (*accel != "tcg" && *accel != "kvm") return fail(error, "-machine accel=" + *accel + ": unknown accelerator");
     }
     for (const char *ignored : {"usb", "graphics", "dump-guest-core", "mem-merge", "vmport", "smm"}) o->take(ignored);
     if (!o->keys().empty()) return fail(error, "-machine: unknown property '" + o->keys().front() + "'");
-    if (c.machine != "pc" && c.machine != "none" && c.machine != "help")
-        return fail(error, "-machine " + c.machine + ": unknown machine type (known: pc, none)");
+    if (c.machine != "pc" && c.machine != "none")
+        return fail(error, "-machine " + c.machine + ": unknown machine type (known: pc, none; see -machine help)");
     return true;
 }
 
@@ -39,8 +43,9 @@ bool parse_accel(HostConfig &c, const std::string &arg, std::string *error) {
     auto o = KeyValueOptions::parse(arg, "accel", error);
     if (!o) return false;
     const std::string accel = o->get_or("accel", "");
-    if (accel == "qtest") c.qtest_accel = true;
-    else if (accel != "tcg" && accel != "kvm") return fail(error, "-accel " + accel + ": invalid accelerator " + accel);
+    if (accel == "help" || accel == "?") c.list_accels = true;
+    else if (accel == "qtest") c.qtest_accel = true;
+    else if (accel != "tcg" && accel != "kvm") return fail(error, "-accel " + accel + ": invalid accelerator " + accel + " (known: qtest, tcg, kvm; see -accel help)");
     return true;
 }
 
@@ -228,9 +233,22 @@ std::optional<HostConfig> parse_command_line(const std::vector<std::string> &arg
     return config;
 }
 
+std::string machine_list() {
+    return "Supported machines are:\n"
+           "pc                   PC platform: ISA bus, i8237 DMA, i8259 PIC, CMOS/RTC, guest RAM (default)\n"
+           "none                 empty machine: guest RAM only, no ISA bus\n";
+}
+
+std::string accelerator_list() {
+    return "Accelerators supported in fdplug-host:\n"
+           "qtest                virtual time moves only on qtest clock_step/clock_set\n"
+           "tcg                  virtual time follows the host's monotonic clock (the default)\n"
+           "kvm                  the same as tcg (there is no CPU to accelerate)\n";
+}
+
 std::string command_line_help() {
     return "usage: fdplug-host [options]\n"
-           "  -machine pc|none[,accel=qtest]   the machine (default pc)\n"
+           "  -machine pc|none[,accel=qtest]   the machine (default pc; -machine help lists them)\n"
            "  -device TYPE[,prop=value…]       add a device (-device help lists types)\n"
            "  -global TYPE.PROP=VALUE          default a device property\n"
            "  -drive if=floppy|none,…          define a drive (file=, format=, readonly=, snapshot=, id=, index=)\n"

@@ -40,6 +40,8 @@ struct HostConfig {
     bool qtest_log_given = false;
     std::vector<std::string> plugin_dirs;
     std::vector<std::string> traces;
+    bool list_machines = false;              // -machine help
+    bool list_accels = false;                // -accel help
     bool list_devices = false;               // -device help
     std::string device_help;                 // -device TYPE,help
     bool show_help = false, show_version = false;
@@ -50,5 +52,8 @@ std::optional<HostConfig> parse_command_line(const std::vector<std::string> &arg
                                              std::string *error);
 
 std::string command_line_help();
+// What -machine help and -accel help print.
+std::string machine_list();
+std::string accelerator_list();
 
 }  // namespace fdplug

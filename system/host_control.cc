@@ -31,7 +31,7 @@ qmp::Json take_json(char *text) {
 }
 
 qmp::Outcome outcome_of(bool ok, FdplugError &err) {
-    return ok ? qmp::Outcome::ok() : qmp::Outcome{std::nullopt, take_plugin_error(err)};
+    return ok ? qmp::Outcome::ok() : qmp::Outcome{std::nullopt, take_plugin_error(err), {}};
 }
 
 }  // namespace
@@ -50,7 +50,7 @@ HostControl::HostControl(Machine &machine, qmp::Dispatcher &dispatcher, GMainLoo
             FdplugError err{};
             if (!handler(opaque, text.c_str(), &ret, &err)) {
                 std::free(ret);
-                return qmp::Outcome{std::nullopt, take_plugin_error(err)};
+                return qmp::Outcome{std::nullopt, take_plugin_error(err), {}};
             }
             return qmp::Outcome::ok(take_json(ret));
         }, error);

@@ -21,6 +21,14 @@ const FdplugPropertyInfo *find_prop(const FdplugDeviceTypeInfo &type, const std:
     return nullptr;
 }
 
+// The device types loaded plugins provide, for error messages.
+std::string known_types(const PluginLoader &plugins, bool user_creatable_only) {
+    std::string known;
+    for (const auto *t : plugins.types())
+        if (t->user_creatable || !user_creatable_only) known += (known.empty() ? "" : ", ") + std::string(t->name);
+    return known.empty() ? "none; no plugin provides devices" : known;
+}
+
 // Per-device properties every device has, handled by the host itself.
 bool is_common_property(const std::string &name) { return name == "id" || name == "bus"; }
 
@@ -265,7 +273,7 @@ bool Machine::build(std::string *error) {
     for (const GlobalProperty &g : config_.globals) {
         const FdplugDeviceTypeInfo *type = plugins_.find_type(g.type);
         if (!type) {
-            if (error) *error = "-global " + g.type + "." + g.property + ": no device type '" + g.type + "'";
+            if (error) *error = "-global " + g.type + "." + g.property + ": no device type '" + g.type + "' (known: " + known_types(plugins_, false) + ")";
             return false;
         }
         if (!find_prop(*type, g.property)) {
@@ -279,10 +287,7 @@ bool Machine::build(std::string *error) {
     for (const DeviceRequest &req : config_.devices) {
         const FdplugDeviceTypeInfo *type = plugins_.find_type(req.type);
         if (!type) {
-            std::string known;
-            for (const auto *t : plugins_.types())
-                if (t->user_creatable) known += (known.empty() ? "" : ", ") + std::string(t->name);
-            if (error) *error = "-device " + req.type + ": unknown device type (known: " + (known.empty() ? "none; no plugin provides devices" : known) + ")";
+            if (error) *error = "-device " + req.type + ": unknown device type (known: " + known_types(plugins_, true) + ")";
             return false;
         }
         if (!type->user_creatable) {

@@ -75,6 +75,10 @@ int run(int argc, char **argv) {
         std::fputs(command_line_help().c_str(), stdout);
         return 0;
     }
+    if (config.list_machines || config.list_accels) {
+        std::fputs((config.list_machines ? machine_list() : accelerator_list()).c_str(), stdout);
+        return 0;
+    }
     if (config.show_version) {
         std::printf("fdplug-host %s (plugin ABI %d.%d)\n", FDPLUG_VERSION, FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR);
         return 0;
@@ -126,6 +130,9 @@ int run(int argc, char **argv) {
     for (auto &chr : qmp_chardevs) monitor_chardevs.push_back(chr.get());
 
     if (!machine.build(&error)) return fail(error);
+    // Plugins register in init, realize or machine_ready; by now every handler is in.
+    for (const std::string &name : dispatcher.unhandled_commands())
+        std::fprintf(stderr, "fdplug-host: warning: QMP command %s is declared in a schema but has no handler; it is not offered\n", name.c_str());
 
     std::unique_ptr<QtestServer> qtest;
     if (qtest_chr) {

@@ -108,7 +108,11 @@ void QtestServer::send(const std::string &text) {
 void QtestServer::chardev_opened() {
     levels_.assign(levels_.size(), false);  // QEMU forgets cached levels on open
     start_us_ = g_get_monotonic_time();
-    log("I", false, "OPENED");
+    if (log_) {  // QEMU stamps OPENED with the wall-clock time, the other lines relative to it
+        const int64_t wall_us = g_get_real_time();
+        std::fprintf(log_, "[I %" PRId64 ".%06" PRId64 "] OPENED\n", wall_us / 1000000, wall_us % 1000000);
+        std::fflush(log_);
+    }
 }
 
 void QtestServer::chardev_closed() {

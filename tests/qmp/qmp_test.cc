@@ -2,6 +2,7 @@
 // input recovery, validation, introspection, several monitors, vanishing and stalled clients.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/un.h>
@@ -155,22 +156,137 @@ TEST(Qmp, OversizedAndDeepMessagesGetLimitErrors) {
     qts.qmp_send_raw("{'execute': 'query-status', 'id': '" + std::string(2u << 20, 'a') + "'}\n");
     EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON token size limit exceeded");
     EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    // 120 001 tokens in 240 KB: under the size limit, over the token limit (100 000).
+    std::string many = "[";
+    for (int i = 0; i < 60000; ++i) many += "1,";
+    qts.qmp_send_raw(many + "1]\n");
+    EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON token count limit exceeded");
+    EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    // Just under every limit is fine: depth 64, 99 999 tokens.
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': " + std::string(63, '[') + std::string(63, ']') + "}")["id"].dump(),
+              std::string(63, '[') + std::string(63, ']'));
 }
 
 TEST(Qmp, IntrospectionMatchesTheCommandList) {
+    const std::string testdev = std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR") + " -device test-isa-dev";
+    for (const std::string &args : {std::string("-machine pc"), "-machine pc " + testdev}) {
+        QTestState qts(args);
+        ASSERT_TRUE(qts.ok());
+        std::set<std::string> commands, schema_commands;
+        const json listed = qts.qmp("{'execute': 'query-commands'}");
+        const json schema = qts.qmp("{'execute': 'query-qmp-schema'}");
+        for (const json &c : listed["return"]) commands.insert(c["name"]);
+        for (const json &e : schema["return"])
+            if (e["meta-type"] == "command") {
+                schema_commands.insert(e["name"]);
+            }
+        EXPECT_EQ(commands, schema_commands) << args;
+        for (const char *c : {"qmp_capabilities", "query-version", "query-commands", "query-qmp-schema",
+                              "query-status", "query-name", "stop", "cont", "system_reset", "quit",
+                              "eject", "blockdev-change-medium", "query-block"})
+            EXPECT_TRUE(commands.count(c)) << c;
+        EXPECT_EQ(commands.count("test-ping"), args.find("testdev") != std::string::npos ? 1u : 0u)
+            << "plugin commands are listed when (and only when) the plugin is loaded";
+        // Every listed command can be executed (none is CommandNotFound).
+        for (const std::string &c : commands) {
+            if (c == "quit" || c == "qmp_capabilities") continue;
+            const json r = qts.qmp("{'execute': '" + c + "'}");
+            EXPECT_NE(r.value("/error/class"_json_pointer, ""), "CommandNotFound") << c;
+        }
+    }
+}
+
+TEST(Qmp, QueryNameFollowsDashName) {
+    QTestState without("-machine none");
+    ASSERT_TRUE(without.ok());
+    EXPECT_EQ(without.qmp("{'execute': 'query-name'}"), json::parse(R"({"return": {}})"));
+    without.quit();
+    QTestState with("-machine none -name guest=fd-vm,debug-threads=on");
+    ASSERT_TRUE(with.ok());
+    EXPECT_EQ(with.qmp("{'execute': 'query-name'}"), json::parse(R"({"return": {"name": "fd-vm"}})"));
+}
+
+// QEMU 7.2 sends STOP and RESUME from inside the command (before its reply), and only on a real
+// change of run state; RESET and SHUTDOWN come from the main loop after the reply.
+TEST(Qmp, RunStateEventsInQemuOrderAndOnlyOnChange) {
+    QTestState qts("-machine pc -S");
+    ASSERT_TRUE(qts.ok());
+    auto exchange = [&qts](const std::string &cmd, size_t lines) {
+        qts.qmp_send_raw("{'execute': '" + cmd + "'}");
+        std::vector<std::string> got;
+        for (size_t i = 0; i < lines; ++i) {
+            const json m = qts.qmp_receive();
+            got.push_back(m.contains("event") ? "event " + m["event"].get<std::string>() : m.contains("return") ? "return" : m.dump());
+        }
+        // A round trip: anything the command still had to say would come before this reply.
+        const json probe = qts.qmp("{'execute': 'query-name', 'id': 'probe'}");
+        EXPECT_EQ(probe["id"], "probe") << "nothing more after " << cmd;
+        for (const json &e : qts.events()) got.push_back("late event " + e["event"].get<std::string>());
+        qts.events().clear();
+        return got;
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(exchange("cont", 2), (V{"event RESUME", "return"}));
+    EXPECT_EQ(exchange("cont", 1), (V{"return"})) << "already running: no RESUME";
+    EXPECT_EQ(exchange("stop", 2), (V{"event STOP", "return"}));
+    EXPECT_EQ(exchange("stop", 1), (V{"return"})) << "already stopped: no STOP";
+    EXPECT_EQ(exchange("system_reset", 2), (V{"return", "event RESET"}));
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "paused") << "a reset keeps the run state";
+    qts.qmp_send_raw("{'execute': 'quit'}");
+    EXPECT_TRUE(qts.qmp_receive().contains("return"));
+    const json shutdown = qts.qmp_receive();
+    EXPECT_EQ(shutdown["event"], "SHUTDOWN");
+    EXPECT_EQ(shutdown["data"], json::parse(R"({"guest": false, "reason": "host-qmp-quit"})"));
+    EXPECT_EQ(qts.quit(), 0);
+}
+
+TEST(Qmp, SigtermSendsShutdownAndExitsZero) {
     QTestState qts("-machine pc");
     ASSERT_TRUE(qts.ok());
-    std::set<std::string> commands, schema_commands;
-    const json listed = qts.qmp("{'execute': 'query-commands'}");
-    const json schema = qts.qmp("{'execute': 'query-qmp-schema'}");
-    for (const json &c : listed["return"]) commands.insert(c["name"]);
-    for (const json &e : schema["return"])
-        if (e["meta-type"] == "command") {
-            schema_commands.insert(e["name"]);
-        }
-    EXPECT_EQ(commands, schema_commands);
-    for (const char *c : {"qmp_capabilities", "query-status", "quit", "eject", "blockdev-change-medium", "query-block"})
-        EXPECT_TRUE(commands.count(c)) << c;
+    ASSERT_EQ(kill(qts.pid(), SIGTERM), 0);
+    const json shutdown = qts.qmp_event_wait("SHUTDOWN");
+    EXPECT_EQ(shutdown["data"], json::parse(R"({"guest": false, "reason": "host-signal"})"));
+    EXPECT_EQ(qts.quit(), 0);
+}
+
+TEST(Qmp, EventsReachOnlyNegotiatedClients) {
+    const std::string path = socket_path("events");
+    QTestState qts("-machine pc -qmp unix:" + path + ",server=on,wait=off");
+    ASSERT_TRUE(qts.ok());
+    RawClient late(path);
+    EXPECT_TRUE(late.receive().contains("QMP"));
+    qts.qmp("{'execute': 'stop'}");
+    qts.qmp("{'execute': 'cont'}");
+    EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
+    EXPECT_EQ(qts.qmp_event_wait("RESUME")["event"], "RESUME");
+    // The late client negotiates now: its first message is its reply, not the events it missed.
+    EXPECT_EQ(late.command("{'execute': 'qmp_capabilities', 'id': 1}"), json::parse(R"({"return": {}, "id": 1})"));
+    late.send_text("{'execute': 'query-name', 'id': 2}");
+    EXPECT_EQ(late.receive(), json::parse(R"({"return": {}, "id": 2})"));
+    qts.qmp("{'execute': 'stop'}");
+    EXPECT_EQ(late.receive()["event"], "STOP") << "and from now on it gets events";
+}
+
+TEST(Qmp, ClientLeavingBeforeItsReplyHarmsNobody) {
+    const std::string path = socket_path("leaver");
+    QTestState qts("-machine pc -qmp unix:" + path + ",server=on,wait=off");
+    ASSERT_TRUE(qts.ok());
+    for (int i = 0; i < 3; ++i) {
+        RawClient leaver(path);
+        EXPECT_TRUE(leaver.receive().contains("QMP"));
+        EXPECT_TRUE(leaver.command("{'execute': 'qmp_capabilities'}").contains("return"));
+        // Hang up with large replies due (whether the host has started on them or not).
+        std::string requests;
+        for (int n = 0; n < 20; ++n) requests += "{'execute': 'query-qmp-schema'}";
+        leaver.send_text(requests);
+        leaver.close();
+        EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    }
+    // The socket takes the next client, with a fresh session.
+    RawClient next(path);
+    EXPECT_TRUE(next.receive().contains("QMP"));
+    EXPECT_EQ(next.command("{'execute': 'query-status'}")["error"]["class"], "CommandNotFound");
+    EXPECT_EQ(qts.quit(), 0);
 }
 
 TEST(Qmp, BlockCommandsFollowQemuRules) {

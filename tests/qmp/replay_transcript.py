@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
 """Replays the socat transcript in a Markdown document against a real fdplug-host and checks
-that every line the host sends is the documented one (timestamp values aside).
+that every line the host sends is the documented one (timestamp values aside), and that the host
+then exits with status 0.
 
-usage: replay_transcript.py FDPLUG_HOST DOC.md
+usage: replay_transcript.py [--socat SOCAT] FDPLUG_HOST DOC.md
+  --socat SOCAT  talk through `SOCAT - UNIX-CONNECT:PATH`, exactly as the document tells the
+                 reader to; without it, through a socket of this script's own
 """
 import os
 import re
+import select
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+LINE_TIMEOUT = 10  # seconds to wait for one line from the host
 
 
 def transcript(doc):
@@ -26,37 +33,114 @@ def normalise(line):
     return re.sub(r'"seconds": \d+, "microseconds": \d+', '"seconds": S, "microseconds": US', line)
 
 
+class LineReader:
+    """Lines (bytes, terminator included) from a file descriptor, with a timeout per line."""
+
+    def __init__(self, fd):
+        self.fd, self.buf = fd, b''
+
+    def readline(self):
+        deadline = time.monotonic() + LINE_TIMEOUT
+        while b'\n' not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return b''
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                break
+            self.buf += chunk
+        line, sep, self.buf = self.buf.partition(b'\n')
+        return line + sep
+
+
+class SocketClient:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.reader = LineReader(self.sock.fileno())
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def readline(self):
+        return self.reader.readline()
+
+    def close(self):
+        self.sock.close()
+
+
+class SocatClient:
+    def __init__(self, socat, path):
+        self.proc = subprocess.Popen([socat, '-', 'UNIX-CONNECT:' + path],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.reader = LineReader(self.proc.stdout.fileno())
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def readline(self):
+        return self.reader.readline()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def main():
-    host, doc = sys.argv[1], sys.argv[2]
-    args, lines = transcript(doc)
-    path = os.path.join(tempfile.mkdtemp(), 'qmp.sock')
-    proc = subprocess.Popen([host] + args + ['-qmp', 'unix:%s,server=on,wait=off' % path])
+    args = sys.argv[1:]
+    socat = None
+    if args[:1] == ['--socat']:
+        socat, args = args[1], args[2:]
+    host, doc = args
+    host_args, lines = transcript(doc)
+    tmp = tempfile.mkdtemp(prefix='fdplug-transcript.')
+    path = os.path.join(tmp, 'qmp.sock')
+    proc = subprocess.Popen([host] + host_args + ['-qmp', 'unix:%s,server=on,wait=off' % path])
+    client = None
     try:
-        for _ in range(200):
-            if os.path.exists(path):
+        for _ in range(250):
+            if os.path.exists(path) or proc.poll() is not None:
                 break
             time.sleep(0.02)
-        sock = socket.socket(socket.AF_UNIX)
-        sock.connect(path)
-        f = sock.makefile('rwb', buffering=0)
+        client = SocatClient(socat, path) if socat else SocketClient(path)
         failures = 0
         for line in lines:
             direction, payload = line[:2], line[3:]
             if direction == '->':
-                f.write(payload.encode() + b'\n')
+                client.send(payload.encode() + b'\n')
                 continue
-            got = f.readline().decode()
+            got = client.readline().decode()
             if not got.endswith('\r\n'):
                 print('line not CRLF-terminated: %r' % got)
                 failures += 1
             if normalise(got.strip()) != normalise(payload):
                 print('expected: %s\n     got: %s' % (payload, got.strip()))
                 failures += 1
-        print('%d passed, %d failed' % (len(lines) - failures, failures))
+        client.close()
+        client = None
+        if proc.poll() is None:  # a transcript that does not end in quit: SIGTERM, as libqtest
+            proc.terminate()
+        status = proc.wait(10)
+        if status != 0:
+            print('fdplug-host exited with status %d' % status)
+            failures += 1
+        print('%d lines, %d failures%s' % (len(lines), failures, ' (through socat)' if socat else ''))
         return 1 if failures else 0
     finally:
-        proc.terminate()
-        proc.wait(10)
+        if client:
+            client.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':

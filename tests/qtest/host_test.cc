@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include "tests/qtest/libqtest.h"
@@ -176,6 +181,83 @@ TEST(HostQtest, SigtermExitsWithStatusZero) {
     QTestState qts("-machine pc", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     EXPECT_EQ(qts.quit(), 0);
+}
+
+// Every option of issue 2's QEMU subset, on one command line, and each one taking effect.
+TEST(HostCommandLine, AcceptsTheQemuSubsetEndToEnd) {
+    QTestState qts(testdev_args() +
+                       " -machine pc,accel=qtest -m 64M -name demo-vm -nodefaults -S -audio none -nographic"
+                       " -trace fdc_reset -run-with exit-with-parent=on -global test-isa-dev.irq=7"
+                       " -drive if=none,id=d0,file=/nonexistent.img,format=raw"
+                       " -blockdev driver=file,node-name=n0,filename=/nonexistent.img"
+                       " -device test-isa-dev,id=t0",
+                   with_qmp());
+    ASSERT_TRUE(qts.ok()) << qts.error();
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name'}")["return"], nlohmann::json::parse(R"({"name": "demo-vm"})"));
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "prelaunch") << "-S";
+    qts.outb(0x70, 0x31);  // CMOS extended memory (KiB above 1 MiB), high byte: (64M - 1M) / 1K
+    EXPECT_EQ(qts.inb(0x71), 0xFC) << "-m 64M";
+    qts.irq_intercept_in("ioapic");
+    qts.outb(0x300, 1);
+    EXPECT_TRUE(qts.get_irq(7)) << "-global test-isa-dev.irq=7";
+    EXPECT_EQ(qts.clock_step(1000), 1000) << "accel=qtest: a manual clock";
+    EXPECT_EQ(qts.quit(), 0);
+}
+
+TEST(HostCommandLine, HelpVersionAndListsExitZero) {
+    auto [s1, o1] = run_host("-h");
+    EXPECT_EQ(s1, 0);
+    EXPECT_NE(o1.find("usage: fdplug-host"), std::string::npos) << o1;
+    auto [s2, o2] = run_host("-version");
+    EXPECT_EQ(s2, 0);
+    EXPECT_NE(o2.find("plugin ABI 1."), std::string::npos) << o2;
+    // run_host gives up after 20 s: a host that took "help" for a machine name would run on.
+    auto [s3, o3] = run_host("-machine help");
+    EXPECT_EQ(s3, 0);
+    EXPECT_NE(o3.find("\npc "), std::string::npos) << o3;
+    EXPECT_NE(o3.find("\nnone "), std::string::npos) << o3;
+    auto [s4, o4] = run_host("-accel help");
+    EXPECT_EQ(s4, 0);
+    EXPECT_NE(o4.find("\nqtest "), std::string::npos) << o4;
+    auto [s5, o5] = run_host("-machine q35");
+    EXPECT_EQ(s5, 1);
+    EXPECT_NE(o5.find("q35"), std::string::npos) << o5;
+    EXPECT_NE(o5.find("known: pc, none"), std::string::npos) << o5;
+}
+
+TEST(HostCommandLine, UnknownGlobalTypeNamesItAndTheKnownOnes) {
+    auto [status, out] = run_host(testdev_args() + " -machine pc -global no-such-dev.irq=1");
+    EXPECT_EQ(status, 1);
+    EXPECT_NE(out.find("no-such-dev"), std::string::npos) << out;
+    EXPECT_NE(out.find("test-isa-dev"), std::string::npos) << out;
+}
+
+// -qtest-log as QEMU 7.2 writes it: OPENED stamped with the wall clock, then each request and
+// reply (and async IRQ line) relative to it.
+TEST(HostQtest, QtestLogLinesLikeQemu) {
+    const std::string log = "/tmp/fdplug-qtest-log-" + std::to_string(getpid()) + ".txt";
+    {
+        QTestState qts(testdev_args() + " -machine pc -device test-isa-dev -qtest-log " + log, with_qmp());
+        ASSERT_TRUE(qts.ok()) << qts.error();
+        qts.irq_intercept_in("ioapic");
+        qts.outb(0x300, 1);
+        EXPECT_EQ(qts.quit(), 0);
+    }
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::remove(log.c_str());
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(text, l);) lines.push_back(l);
+    ASSERT_GE(lines.size(), 8u) << text.str();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(lines[0], m, std::regex(R"(\[I (\d+)\.\d{6}\] OPENED)"))) << lines[0];
+    EXPECT_GT(std::stoll(m[1]), 1'000'000'000) << "seconds of the wall clock, as QEMU's gettimeofday";
+    const char *const expected[] = {"[R +T] endianness", "[S +T] OK little",
+                                    "[R +T] irq_intercept_in ioapic", "[S +T] OK",
+                                    "[R +T] outb 0x300 0x1", "[S +T] IRQ raise 5", "[S +T] OK"};
+    for (size_t i = 0; i < std::size(expected); ++i)
+        EXPECT_EQ(std::regex_replace(lines[i + 1], std::regex(R"(\+\d+\.\d{6}\])"), "+T]"), expected[i]) << i;
 }
 
 TEST(HostCommandLine, UnknownOptionExitsOneNamingIt) {
