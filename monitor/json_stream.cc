@@ -1,5 +1,6 @@
 #include "monitor/json_stream.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace fdplug::qmp {
@@ -49,11 +50,28 @@ void JsonStream::fail(const std::string &desc, bool recover) {
 void JsonStream::finish() {
     Json value;
     std::string reason;
+    // Like QEMU's parser, refuse an object that repeats a key (nlohmann would keep one).
+    std::vector<std::vector<std::string>> keys;  // per open object, its keys so far
+    bool duplicate = false;
+    auto watch = [&](int, Json::parse_event_t event, Json &parsed) {
+        if (event == Json::parse_event_t::object_start) {
+            keys.emplace_back();
+        } else if (event == Json::parse_event_t::object_end) {
+            if (!keys.empty()) keys.pop_back();
+        } else if (event == Json::parse_event_t::key && !keys.empty()) {
+            const std::string key = parsed.get<std::string>();
+            auto &seen = keys.back();
+            if (std::find(seen.begin(), seen.end(), key) != seen.end()) duplicate = true;
+            seen.push_back(key);
+        }
+        return true;
+    };
     try {
-        value = Json::parse(text_);
+        value = Json::parse(text_, watch);
     } catch (const nlohmann::json::parse_error &e) {
         reason = short_reason(e.what());
     }
+    if (reason.empty() && duplicate) reason = "duplicate key";
     reset();
     if (!reason.empty()) on_error_("JSON parse error, " + reason);
     else on_message_(std::move(value));

@@ -118,6 +118,8 @@ TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
         "{]\n", "{\xFF", "{\x01", "{'bad \xFF", "{'execute': 'nonexistent', 'id':'\n", "%p\n",
         "null\n", "{}\n", "{'execute': true}\n", "{'execute': 'no-such-cmd', 'arguments': []}\n",
         "{'execute': 'no-such-cmd', 'extra': true}\n", "\xC3\x28\n", "\xFF\n", "{'a': 1} junk\n",
+        "{'execute': 'query-status', 'execute': 'query-name'}\n",
+        "{'execute': 'eject', 'arguments': {'id': 'a', 'force': true, 'id': 'b'}}\n",
     };
     for (bool negotiate : {false, true}) {
         QTestState qts("-machine none", without_handshake());
@@ -136,6 +138,23 @@ TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
             EXPECT_EQ(next["error"]["class"], "CommandNotFound") << "after " << bad;
         }
     }
+}
+
+TEST(Qmp, RepeatedKeysAreRefusedAsQemuDoes) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': 1, 'id': 2}"),
+              json::parse(R"({"error": {"class": "GenericError", "desc": "JSON parse error, duplicate key"}})"));
+    // The same key in different objects is no repetition.
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': {'id': {'id': 3}}}")["id"], json::parse(R"({"id": {"id": 3}})"));
+}
+
+TEST(Qmp, EmptyLinesAndWhitespaceBetweenMessagesAreIgnored) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    qts.qmp_send_raw("\n\r\n  \t\n");
+    EXPECT_EQ(qts.qmp("\n{'execute': 'query-name', 'id': 'after-blank-lines'}\n\n")["id"], "after-blank-lines")
+        << "no error for blank lines: the next message is answered first";
 }
 
 TEST(Qmp, SplitAndBatchedDelivery) {
@@ -370,6 +389,7 @@ TEST(Qmp, VanishedAndStalledClientsDoNotBlockOthers) {
     for (int i = 0; i < 2000; ++i) flood += "{'execute': 'query-qmp-schema'}";
     next.send_text(flood);
     for (int i = 0; i < 5; ++i) EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    EXPECT_EQ(qts.request("endianness"), "OK little") << "nor the device side (qtest)";
 }
 
 }  // namespace
