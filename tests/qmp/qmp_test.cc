@@ -419,6 +419,23 @@ TEST(QmpPlugins, PluginSchemaCommandsAndEventsAreMerged) {
     EXPECT_EQ(qts.qmp_event_wait("TEST_TIMER")["data"]["fires"], 1);
 }
 
+TEST(QmpPlugins, SystemResetResetsEveryDeviceBeforeItsReply) {
+    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev -device test-isa-dev,iobase=0x310,irq=7,dma=3");
+    ASSERT_TRUE(qts.ok());
+    qts.irq_intercept_in("ioapic");
+    qts.outb(0x300, 1);
+    qts.outb(0x310, 1);
+    ASSERT_TRUE(qts.get_irq(5));
+    ASSERT_TRUE(qts.get_irq(7));
+    EXPECT_TRUE(qts.qmp("{'execute': 'system_reset'}").contains("return"));
+    // The reply means done: the very next qtest request sees both devices reset.
+    EXPECT_FALSE(qts.get_irq(5));
+    EXPECT_FALSE(qts.get_irq(7));
+    EXPECT_EQ(qts.inb(0x300), 0);
+    EXPECT_EQ(qts.inb(0x310), 0);
+    EXPECT_EQ(qts.qmp_event_wait("RESET")["data"]["reason"], "host-qmp-system-reset");
+}
+
 TEST(QmpPlugins, BlockCommandsReachTheDeviceThatOwnsTheDrive) {
     QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,id=td");
     ASSERT_TRUE(qts.ok());
