@@ -1010,15 +1010,13 @@ int64_t Fdc82077::stream_next_request(int64_t t) const {
     if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return kNever;
     const Stream &s = exec_.stream;
     if (!s.host_side || s.ns_num == 0 || stream_request(t)) return kNever;
-    if (s.to_host) {
-        const int64_t byte = std::min<int64_t>(s.moved + read_trigger(), s.len);
-        return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
-    }
     if (s.moved >= s.len) return kNever;
-    // The level falls to the threshold when byte (moved − threshold − 1) starts.
-    const int64_t byte = int64_t(s.moved) - int64_t(write_threshold()) - 1;
-    if (byte < 0) return t;
-    return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
+    auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
+    // Reads: the FIFO reaches the trigger level, or the sector's last byte arrives.
+    // Writes: the level falls to the threshold when byte (moved − threshold − 1) starts.
+    const int64_t next = s.to_host ? at(std::min<int64_t>(s.moved + read_trigger(), s.len))
+                                   : at(int64_t(s.moved) - int64_t(write_threshold()) - 1);
+    return next > t ? next : kNever;
 }
 
 int64_t Fdc82077::stream_overrun_at() const {
