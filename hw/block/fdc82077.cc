@@ -275,29 +275,36 @@ void Fdc82077::accept_command_byte(uint8_t value) {
     if (cmd_len_ >= need) start_command();
 }
 
+// Command → handler, in the order of enum Command (fdc_commands.h).
+const std::array<Fdc82077::Handler, kCommandCount> Fdc82077::kHandlers = {
+    &Fdc82077::start_data_command,  // ReadData
+    &Fdc82077::start_data_command,  // ReadDeleted
+    &Fdc82077::start_data_command,  // WriteData
+    &Fdc82077::start_data_command,  // WriteDeleted
+    &Fdc82077::start_data_command,  // ReadTrack
+    &Fdc82077::start_data_command,  // Verify
+    &Fdc82077::start_data_command,  // ScanEqual
+    &Fdc82077::start_data_command,  // ScanLowOrEqual
+    &Fdc82077::start_data_command,  // ScanHighOrEqual
+    &Fdc82077::start_data_command,  // Format
+    &Fdc82077::start_data_command,  // ReadId
+    &Fdc82077::cmd_seek,            // Recalibrate
+    &Fdc82077::cmd_seek,            // Seek
+    &Fdc82077::cmd_seek,            // RelativeSeek
+    &Fdc82077::cmd_sense_interrupt,
+    &Fdc82077::cmd_specify,
+    &Fdc82077::cmd_sense_drive,
+    &Fdc82077::cmd_configure,
+    &Fdc82077::cmd_dumpreg,
+    &Fdc82077::cmd_version,
+    &Fdc82077::cmd_lock,
+    &Fdc82077::cmd_perpendicular,
+    &Fdc82077::cmd_invalid,
+};
+
 void Fdc82077::start_command() {
     observer_->command_started(cmd_[0], cmd_info_->name);
-    switch (cmd_info_->command) {
-    case Command::SenseInterrupt: cmd_sense_interrupt(); break;
-    case Command::SenseDrive: cmd_sense_drive(); break;
-    case Command::Specify: cmd_specify(); break;
-    case Command::Configure: cmd_configure(); break;
-    case Command::Dumpreg: cmd_dumpreg(); break;
-    case Command::Version: cmd_version(); break;
-    case Command::Lock: cmd_lock(); break;
-    case Command::Perpendicular: cmd_perpendicular(); break;
-    case Command::Invalid: cmd_invalid(); break;
-    case Command::Recalibrate:
-    case Command::Seek:
-    case Command::RelativeSeek:
-        start_seek(cmd_[1] & 3, cmd_info_->command);
-        cmd_len_ = 0;
-        phase_ = Phase::Command;
-        break;
-    default:
-        start_data_command();
-        break;
-    }
+    (this->*kHandlers[static_cast<size_t>(cmd_info_->command)])();
 }
 
 void Fdc82077::enter_result(std::span<const uint8_t> bytes, bool interrupt) {
@@ -386,6 +393,13 @@ void Fdc82077::cmd_perpendicular() {
     if (cmd_[1] & 0x80) perp_drives_ = (cmd_[1] >> 2) & 15;
     perp_gap_wgate_ = cmd_[1] & 3;
     enter_result({}, false);
+}
+
+// SEEK, RELATIVE SEEK and RECALIBRATE end their command phase at once and run on the drive.
+void Fdc82077::cmd_seek() {
+    start_seek(cmd_[1] & 3, cmd_info_->command);
+    cmd_len_ = 0;
+    phase_ = Phase::Command;
 }
 
 void Fdc82077::cmd_invalid() {

@@ -134,6 +134,9 @@ private:
     void cmd_lock();
     void cmd_perpendicular();
     void cmd_invalid();
+    void cmd_seek();
+    using Handler = void (Fdc82077::*)();
+    static const std::array<Handler, kCommandCount> kHandlers;  // indexed by Command
     // --- seeks
     void start_seek(unsigned unit, Command cmd);
     void finish_seek(unsigned unit);

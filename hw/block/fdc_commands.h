@@ -2,6 +2,7 @@
 // returns, and which handler runs it. Reference: shared/reference/82077aa.md §5.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -13,6 +14,8 @@ enum class Command : uint8_t {
     Recalibrate, Seek, RelativeSeek, SenseInterrupt, Specify, SenseDrive,
     Configure, Dumpreg, Version, Lock, Perpendicular, Invalid,
 };
+
+inline constexpr size_t kCommandCount = static_cast<size_t>(Command::Invalid) + 1;
 
 struct CommandInfo {
     Command command;
