@@ -3,6 +3,7 @@
 // (the real i8237 lives in the reference host; here the channel is a buffer and a count).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -15,6 +16,7 @@ public:
     int64_t now = 0;
     bool irq = false, drq = false;
     std::vector<std::pair<int64_t, bool>> irq_edges;
+    std::vector<std::pair<int64_t, bool>> drq_edges;
     int64_t deadline = kNever;
     Fdc82077 *fdc = nullptr;
 
@@ -23,13 +25,23 @@ public:
     size_t dma_pos = 0, dma_count = 0;
     bool dma_masked = true;
     DmaCycle dma_cycle = DmaCycle::ToMemory;
+    // Bus latency: the channel answers a DRQ this long after it rose (0: at once).
+    int64_t dma_delay_ns = 0;
+    // Bytes per DMA cycle the channel offers (0: the whole remaining count). With 1 the
+    // channel re-samples DRQ after every byte, like the 8237 in single mode.
+    size_t dma_chunk = 0;
 
     int64_t now_ns() const override { return now; }
     void set_irq(bool level) override {
         irq = level;
         irq_edges.emplace_back(now, level);
     }
-    void set_drq(bool level) override { drq = level; }
+    void set_drq(bool level) override {
+        drq = level;
+        drq_since_ = now;
+        dma_stuck_ = false;
+        drq_edges.emplace_back(now, level);
+    }
     void arm_timer(int64_t t) override { deadline = t; }
     void cancel_timer() override { deadline = kNever; }
 
@@ -39,27 +51,35 @@ public:
         dma_pos = 0;
         dma_count = count;
         dma_masked = false;
+        dma_stuck_ = false;
     }
 
-    // Serve DRQ until it drops or the channel is done, like the 8237 in single mode.
+    // When the channel will next serve DRQ, or kNever.
+    int64_t dma_due() const {
+        if (!fdc || !drq || dma_masked || dma_pos >= dma_count || dma_stuck_) return kNever;
+        return drq_since_ + dma_delay_ns;
+    }
+
+    // Serve DRQ (once its latency has passed) until it drops or the channel is done.
     void service_dma() {
-        for (int guard = 0; guard < 100000 && fdc && drq && !dma_masked && dma_pos < dma_count; ++guard) {
-            const size_t len = dma_count - dma_pos;
-            const size_t n = fdc->dma_transfer(dma_cycle, std::span<uint8_t>(memory.data() + dma_pos, len), true);
-            if (n == 0) break;
+        for (int guard = 0; guard < 100000 && dma_due() <= now; ++guard) {
+            size_t len = dma_count - dma_pos;
+            if (dma_chunk) len = std::min(len, dma_chunk);
+            const bool tc = dma_pos + len == dma_count;
+            const size_t n = fdc->dma_transfer(dma_cycle, std::span<uint8_t>(memory.data() + dma_pos, len), tc);
+            if (n == 0) {
+                dma_stuck_ = true;  // DRQ without data: wait for the controller to change
+                break;
+            }
             dma_pos += n;
         }
     }
 
-    // Move the clock to t, firing the timer at each deadline on the way (clock = deadline).
+    // Move the clock to t, firing the timer and the DMA channel at each of their times on the
+    // way (clock = that time).
     void advance_to(int64_t t) {
         service_dma();
-        for (int guard = 0; guard < 10'000'000 && deadline <= t; ++guard) {
-            now = std::max(now, deadline);
-            deadline = kNever;
-            fdc->on_timer();
-            service_dma();
-        }
+        for (int guard = 0; guard < 50'000'000 && next_event() <= t; ++guard) step();
         now = std::max(now, t);
         service_dma();
     }
@@ -70,16 +90,28 @@ public:
         const int64_t end = now + limit;
         service_dma();
         while (!irq) {
-            if (deadline > end) {
+            if (next_event() > end) {
                 now = end;
                 return -1;
             }
-            now = std::max(now, deadline);
-            deadline = kNever;
-            fdc->on_timer();
-            service_dma();
+            step();
         }
         return now;
+    }
+
+private:
+    int64_t drq_since_ = 0;
+    bool dma_stuck_ = false;
+
+    int64_t next_event() const { return std::min(deadline, dma_due()); }
+    void step() {
+        now = std::max(now, next_event());
+        if (deadline <= now) {
+            deadline = kNever;
+            dma_stuck_ = false;
+            fdc->on_timer();
+        }
+        service_dma();
     }
 };
 
