@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Boot test of fdplug's libbx_floppy.so in Debian's Bochs 2.7 (docs/bochs.md).
+
+Builds a 1.44 MB test floppy (boot.asm's boot sector + deterministic pseudo-random data), boots
+it headless in Bochs with Bochs' own floppy plugin ("stock") and with fdplug's ("fdplug", timing
+accurate; "fdplug-fast", FDPLUG_TIMING=fast), and checks for each run:
+  - the port 0xE9 markers: FDTEST boot, the CMOS dump, HASH (= the hash of the image file),
+    TRACKS 00A0 (every track read), WRITE OK, FDTEST DONE;
+  - the image afterwards: C79/H1 holds the written pattern, every other byte is unchanged;
+  - which plugin Bochs loaded (fdplug logs one line at INIT);
+and across variants that the marker lines are identical. Prints every run's wall time and the
+median per variant. Each Bochs run is killed after --timeout seconds (a hang fails the test).
+
+Image data: bytes 512.. are xorshift32 words (x ^= x << 13; x ^= x >> 17; x ^= x << 5, 32-bit,
+seed 0xF10BB1E5), stored little-endian, one word per step.
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+IMAGE_BYTES = 1474560
+TRACK_BYTES = 18 * 512
+WRITE_TRACK = 79 * 2 + 1
+SEED = 0xF10BB1E5
+DEBIAN_PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/bochs/plugins"
+BXSHARE = "/usr/share/bochs"
+MARKER = re.compile(r"^(FDTEST boot|CMOS( [0-9A-F]{2}=[0-9A-F]{2})+|HASH [0-9A-F]{8} TRACKS [0-9A-F]{4} RETRIES [0-9A-F]{4}|WRITE (OK|FAIL)|FDTEST DONE)$")
+
+
+def make_image(boot_sector):
+    words = []
+    x = SEED
+    for _ in range((IMAGE_BYTES - 512) // 4):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        words.append(x)
+    return boot_sector + struct.pack(f"<{len(words)}I", *words)
+
+
+def djb_xor(data):
+    h = 5381
+    for b in data:
+        h = ((h * 33) ^ b) & 0xFFFFFFFF
+    return h
+
+
+def pattern():
+    return bytes((i * 7 + 0x5A) & 0xFF for i in range(TRACK_BYTES))
+
+
+def isolation():
+    """A command prefix that gives Bochs an empty network namespace (the rfb display binds
+    0.0.0.0:5900): unshare -n as root, unshare -rn (user namespace) otherwise, if allowed."""
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return [], "no unshare(1): running without network isolation"
+    for prefix in ([unshare, "-n"], [unshare, "-rn"]):
+        if subprocess.run(prefix + ["true"], capture_output=True).returncode == 0:
+            return prefix, " ".join(["unshare"] + prefix[1:])
+    return [], "unshare -n not permitted: running without network isolation"
+
+
+BIOSES = {
+    "rombios": f"{BXSHARE}/BIOS-bochs-latest",  # Bochs' own BIOS (package bochsbios)
+    "seabios": "/usr/share/seabios/bios.bin",   # SeaBIOS (package seabios)
+}
+
+
+def bochsrc(image, log, bios):
+    return f"""romimage: file={BIOSES[bios]}
+vgaromimage: file={BXSHARE}/VGABIOS-lgpl-latest
+megs: 32
+floppya: 1_44={image}, status=inserted
+boot: floppy
+port_e9_hack: enabled=1
+clock: sync=none
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+display_library: rfb, options="timeout=0"
+log: {log}
+"""
+
+
+def run_once(args, variant, index, image_bytes, prefix):
+    rundir = os.path.join(args.workdir, f"{args.bios}-{variant}-{index}")
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(rundir)
+    image = os.path.join(rundir, "fd.img")
+    with open(image, "wb") as fh:
+        fh.write(image_bytes)
+    log = os.path.join(rundir, "bochs.log")
+    with open(os.path.join(rundir, "fdtest.bxrc"), "w") as fh:
+        fh.write(bochsrc(image, log, args.bios))
+    with open(os.path.join(rundir, "c.rc"), "w") as fh:
+        fh.write("c\n")  # the debugger is compiled in: continue at once
+    env = dict(os.environ)
+    env.pop("LTDL_LIBRARY_PATH", None)
+    env.pop("FDPLUG_TIMING", None)
+    if variant.startswith("fdplug"):
+        env["LTDL_LIBRARY_PATH"] = os.path.dirname(os.path.abspath(args.plugin)) + ":" + DEBIAN_PLUGIN_DIR
+    if variant == "fdplug-fast":
+        env["FDPLUG_TIMING"] = "fast"
+    cmd = prefix + [args.bochs, "-q", "-f", "fdtest.bxrc", "-rc", "c.rc"]
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=args.timeout)
+        out, err, timed_out = proc.stdout, proc.stderr, False
+    except subprocess.TimeoutExpired as e:
+        out, err, timed_out = e.stdout or b"", e.stderr or b"", True
+    wall = time.monotonic() - t0
+    for name, data in (("stdout.txt", out), ("stderr.txt", err)):
+        with open(os.path.join(rundir, name), "wb") as fh:
+            fh.write(data)
+    text = out.decode("latin-1")
+    markers = [l.strip() for l in text.splitlines() if MARKER.match(l.strip())]
+    with open(image, "rb") as fh:
+        after = fh.read()
+    logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
+    return {"rundir": rundir, "wall": wall, "timed_out": timed_out, "markers": markers, "after": after,
+            "log": logtext}
+
+
+def check(variant, r, expected_hash, image_bytes):
+    problems = []
+    m = r["markers"]
+    if r["timed_out"]:
+        problems.append("timed out (Bochs killed)")
+    if "FDTEST boot" not in m:
+        problems.append("no 'FDTEST boot': the BIOS did not boot the floppy")
+    hashes = [l for l in m if l.startswith("HASH")]
+    want = f"HASH {expected_hash:08X} TRACKS 00A0 RETRIES"
+    if not hashes or not hashes[0].startswith(want):
+        problems.append(f"hash line {hashes[:1]} does not start with '{want}'")
+    if "WRITE OK" not in m:
+        problems.append("no 'WRITE OK'")
+    if "FDTEST DONE" not in m:
+        problems.append("no 'FDTEST DONE'")
+    start, end = WRITE_TRACK * TRACK_BYTES, (WRITE_TRACK + 1) * TRACK_BYTES
+    after = r["after"]
+    if len(after) != len(image_bytes):
+        problems.append(f"image is {len(after)} bytes after the run")
+    else:
+        if after[start:end] != pattern():
+            problems.append("C79/H1 in the image does not hold the written pattern")
+        if after[:start] != image_bytes[:start] or after[end:] != image_bytes[end:]:
+            problems.append("bytes outside C79/H1 changed")
+    ours = re.search(r"fdplug \S+: Intel 82077AA floppy controller \(timing=(\w+)\)", r["log"])
+    if variant.startswith("fdplug"):
+        want_timing = "fast" if variant == "fdplug-fast" else "accurate"
+        if not ours:
+            problems.append("Bochs did not load fdplug's libbx_floppy.so (no fdplug line in bochs.log)")
+        elif ours.group(1) != want_timing:
+            problems.append(f"fdplug ran with timing={ours.group(1)}, expected {want_timing}")
+    elif ours:
+        problems.append("the stock run loaded fdplug's plugin")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nasm", required=True)
+    ap.add_argument("--bochs", required=True, help="bochs-bin")
+    ap.add_argument("--source", required=True, help="boot.asm")
+    ap.add_argument("--plugin", required=True, help="fdplug's libbx_floppy.so")
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--runs", type=int, default=3, help="runs per variant (times: the median)")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds before a Bochs run is killed")
+    ap.add_argument("--variants", default="stock,fdplug,fdplug-fast")
+    ap.add_argument("--bios", choices=sorted(BIOSES), default="rombios")
+    args = ap.parse_args()
+
+    os.makedirs(args.workdir, exist_ok=True)
+    boot_bin = os.path.join(args.workdir, "boot.bin")
+    subprocess.run([args.nasm, "-f", "bin", "-o", boot_bin, args.source], check=True)
+    boot = open(boot_bin, "rb").read()
+    if len(boot) != 512 or boot[510:] != b"\x55\xaa":
+        print(f"FAIL: {boot_bin} is not a 512-byte boot sector")
+        return 1
+    image_bytes = make_image(boot)
+    expected_hash = djb_xor(image_bytes)
+    prefix, how = isolation()
+    print(f"image: {IMAGE_BYTES} bytes, expected HASH {expected_hash:08X}; network: {how}")
+
+    failures, results = 0, {}
+    for variant in args.variants.split(","):
+        results[variant] = []
+        for i in range(args.runs):
+            r = run_once(args, variant, i, image_bytes, prefix)
+            problems = check(variant, r, expected_hash, image_bytes)
+            results[variant].append(r)
+            status = "ok  " if not problems else "FAIL"
+            print(f"{status} {variant} run {i + 1}: {r['wall']:.2f} s wall; " + " | ".join(r["markers"]))
+            for p in problems:
+                print(f"       {p} (see {r['rundir']})")
+            failures += bool(problems)
+
+    reference = None
+    for variant, runs in results.items():
+        for i, r in enumerate(runs):
+            if reference is None:
+                reference = (variant, r["markers"], r["after"])
+                continue
+            if r["markers"] != reference[1]:
+                print(f"FAIL {variant} run {i + 1}: markers differ from {reference[0]}'s:\n"
+                      f"       {r['markers']}\n       {reference[1]}")
+                failures += 1
+            if r["after"] != reference[2]:
+                print(f"FAIL {variant} run {i + 1}: image after the run differs from {reference[0]}'s")
+                failures += 1
+
+    for variant, runs in results.items():
+        walls = [r["wall"] for r in runs]
+        print(f"time {variant}: median {statistics.median(walls):.2f} s wall over {len(walls)} runs "
+              f"({', '.join(f'{w:.2f}' for w in walls)})")
+    total = sum(len(v) for v in results.values())
+    print(f"boot test: {total} Bochs runs, {failures} problems")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
