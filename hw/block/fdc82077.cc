@@ -59,7 +59,13 @@ void Fdc82077::hardware_reset() {
     status_count_ = 0;
     poll_due_ = kNever;
     for (Seek &s : seeks_) s = Seek{};
-    for (FloppyDrive &d : drives_) d.power_on();
+    // The drives stay powered through a machine reset: heads and change latches keep their
+    // state; only the motor lines drop with DOR.
+    const int64_t now = host_.now_ns();
+    for (FloppyDrive &d : drives_) {
+        d.set_motor(false, now);
+        d.unload_head();
+    }
     update_outputs();
 }
 
@@ -173,6 +179,7 @@ uint8_t Fdc82077::read(unsigned offset) {
                 Stream &s = exec_.stream;
                 const uint8_t v = s.buf[s.moved % s.buf.size()];
                 ++s.moved;
+                stream_served(now);
                 run(now);
                 return v;
             }
@@ -235,6 +242,7 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
             Stream &s = exec_.stream;
             s.buf[s.moved % s.buf.size()] = value;
             ++s.moved;
+            stream_served(now);
             break;
         }
         observer_->bad_access(offset, true);
@@ -646,6 +654,13 @@ void Fdc82077::exec_run(int64_t now) {
     case Step::Transfer:
         if (now >= stream_overrun_at()) {
             observer_->overrun(e.unit);
+            if (e.cmd == Command::WriteData || e.cmd == Command::WriteDeleted) {
+                // An underrun still completes the sector, padded with 0x00 and a valid CRC
+                // (82077aa.md §7); the command ends there.
+                e.st1 |= kOr;
+                e.stream.host_side = false;
+                return;
+            }
             e.stream = Stream{};
             exec_fail(kOr);
             return;
@@ -920,6 +935,11 @@ void Fdc82077::exec_sector_done(int64_t now) {
     default:
         break;
     }
+    if (e.st1 & kOr) {  // the padded sector after an underrun is written: stop
+        s = Stream{};
+        finish_data_command();
+        return;
+    }
     ++e.count;
     if (e.tc) s.host_side = false;
     const bool more = advance_sector();
@@ -979,8 +999,10 @@ bool Fdc82077::advance_sector() {
 // The FIFO between the disk and the host
 
 unsigned Fdc82077::fifo_depth() const { return efifo_ ? 1 : kFifoDepth; }
-unsigned Fdc82077::read_trigger() const { return efifo_ ? 1 : kFifoDepth - (fifothr_ + 1u) + 0u; }
-unsigned Fdc82077::write_threshold() const { return efifo_ ? 0 : fifothr_ + 1u; }
+// A request never asks for what the FIFO cannot give: at least one byte to read (FIFOTHR=15
+// would make the read trigger 16 − 16 = 0) and at least one free place to write.
+unsigned Fdc82077::read_trigger() const { return efifo_ ? 1 : std::max(1u, kFifoDepth - (fifothr_ + 1u)); }
+unsigned Fdc82077::write_threshold() const { return efifo_ ? 0 : std::min(fifothr_ + 1u, kFifoDepth - 1); }
 
 uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
     const Stream &s = exec_.stream;
@@ -992,32 +1014,36 @@ uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
     return uint16_t(std::clamp<int64_t>(n, 0, s.len));
 }
 
-uint16_t Fdc82077::stream_host_room(int64_t t) const {
-    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return 0;
+unsigned Fdc82077::stream_level(int64_t t) const {
     const Stream &s = exec_.stream;
-    if (!s.host_side) return 0;
-    const uint16_t disk = stream_disk_bytes(t);
-    if (s.to_host) return uint16_t(disk > s.moved ? disk - s.moved : 0);
-    if (s.moved >= s.len) return 0;
+    const unsigned disk = stream_disk_bytes(t);
+    if (s.to_host) return disk > s.moved ? disk - s.moved : 0;
+    return s.moved > disk ? s.moved - disk : 0;
+}
+
+void Fdc82077::stream_served(int64_t t) {
+    Stream &s = exec_.stream;
+    const unsigned level = stream_level(t);
+    s.burst = s.moved < s.len && (s.to_host ? level > 0 : level < fifo_depth());
+}
+
+uint16_t Fdc82077::stream_host_room(int64_t t) const {
+    if (!stream_request(t)) return 0;  // RQM / DRQ gate every host access
+    const Stream &s = exec_.stream;
+    if (s.to_host) return uint16_t(stream_level(t));
     if (s.ns_num == 0) return uint16_t(s.len - s.moved);
-    const unsigned level = s.moved > disk ? s.moved - disk : 0;
-    const unsigned depth = fifo_depth();
-    return uint16_t(std::min<unsigned>(level < depth ? depth - level : 0, s.len - s.moved));
+    return uint16_t(std::min<unsigned>(fifo_depth() - stream_level(t), s.len - s.moved));
 }
 
 bool Fdc82077::stream_request(int64_t t) const {
     if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return false;
     const Stream &s = exec_.stream;
-    if (!s.host_side) return false;
-    const uint16_t disk = stream_disk_bytes(t);
-    if (s.ns_num == 0) return s.moved < s.len;
-    if (s.to_host) {
-        const unsigned level = disk > s.moved ? disk - s.moved : 0;
-        return level >= read_trigger() || (disk == s.len && level > 0);
-    }
-    if (s.moved >= s.len) return false;
-    const unsigned level = s.moved > disk ? s.moved - disk : 0;
-    return level <= write_threshold();
+    if (!s.host_side || s.moved >= s.len) return false;
+    if (s.ns_num == 0) return true;
+    const unsigned level = stream_level(t);
+    if (s.to_host)
+        return level > 0 && (s.burst || level >= read_trigger() || stream_disk_bytes(t) == s.len);
+    return level < fifo_depth() && (s.burst || level <= write_threshold());
 }
 
 int64_t Fdc82077::stream_next_request(int64_t t) const {
@@ -1038,13 +1064,15 @@ int64_t Fdc82077::stream_overrun_at() const {
     const Stream &s = exec_.stream;
     if (!s.host_side || s.ns_num == 0) return kNever;
     auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
+    // The host's service must land kFifoSetupNs before the byte that finds the FIFO full
+    // (overrun) or the byte the disk needs and the host has not given (underrun). With the FIFO
+    // off that is the datasheet's window exactly (1 byte − 1.5 µs); with it on the 16 places
+    // allow threshold + 1 bytes − 1.5 µs, one byte more than the formula guarantees.
     if (s.to_host) {
-        // Overrun: a byte arrives while the FIFO is full.
         const int64_t byte = int64_t(s.moved) + fifo_depth() + 1;
-        return byte <= s.len ? at(byte) : kNever;
+        return byte <= s.len ? at(byte) - kFifoSetupNs + 1 : kNever;
     }
-    // Underrun: the disk needs byte `moved` before the host has given it.
-    return s.moved < s.len ? at(s.moved) + 1 : kNever;
+    return s.moved < s.len ? at(s.moved) - kFifoSetupNs + 1 : kNever;
 }
 
 bool Fdc82077::pio_execution() const {
@@ -1064,6 +1092,7 @@ size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool termi
         for (size_t i = 0; i < n; ++i) s.buf[(s.moved + i) % s.buf.size()] = cycle == DmaCycle::FromMemory ? buf[i] : 0xFF;
     }
     s.moved = uint16_t(s.moved + n);
+    stream_served(now);
     if (terminal_count && n == buf.size()) exec_.tc = true;
     run(now);
     return n;
