@@ -85,6 +85,9 @@ private:
         uint16_t moved = 0;        // bytes the host has taken (read) or given (write)
         int64_t t0 = 0;            // first data byte on the disk
         int64_t ns_num = 0, ns_den = 1;
+        // The host is serving a request: it holds until the FIFO is empty (reads) or full
+        // (writes), although the level has left the trigger point (82077aa.md §7).
+        bool burst = false;
         std::array<uint8_t, 512> buf{};
     };
 
@@ -159,6 +162,8 @@ private:
     unsigned read_trigger() const;
     unsigned write_threshold() const;
     uint16_t stream_disk_bytes(int64_t t) const;  // bytes the disk side has produced/consumed
+    unsigned stream_level(int64_t t) const;       // bytes in the FIFO
+    void stream_served(int64_t t);                // the host has just moved bytes
     bool stream_request(int64_t t) const;
     int64_t stream_next_request(int64_t t) const;
     int64_t stream_overrun_at() const;

@@ -27,6 +27,9 @@ struct DriveProfile {
 inline constexpr int64_t kResetToPollNs = 250'000;
 inline constexpr int64_t kFastReadIdNs = 20 * kNsPerMs;
 inline constexpr unsigned kRecalibrateStepLimit = 79;
+// FIFO service: the host must be done this long before the byte that would overrun (timing.md
+// §8: threshold × 8 / rate − 1.5 µs).
+inline constexpr int64_t kFifoSetupNs = 1'500;
 
 uint32_t data_rate_bps(DataRate rate);
 // k = 500 kbit/s ÷ rate, as a fraction num/den, for the SPECIFY delays.

@@ -90,7 +90,7 @@ protected:
     }
     std::vector<uint8_t> result() {
         std::vector<uint8_t> r;
-        while ((in(kMsr) & 0xD0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
+        while ((in(kMsr) & 0xF0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
         return r;
     }
     std::vector<uint8_t> sis() {
@@ -298,6 +298,233 @@ INSTANTIATE_TEST_SUITE_P(Layouts, TimingPerLayout, ::testing::Values(&k144, &k72
                                  if (!isalnum(static_cast<unsigned char>(c))) c = '_';
                              return n;
                          });
+
+
+// ---------------------------------------------------------------------------------------------
+// §8 and 82077aa.md §7: FIFO request points and service windows. The parameter is FIFOTHR, or
+// -1 for the reset default (CONFIGURE EFIFO=1: FIFO disabled, one request per byte).
+
+class Fifo : public Timing, public ::testing::WithParamInterface<int> {
+protected:
+    int thr() const { return GetParam(); }
+    bool enabled() const { return thr() >= 0; }
+    unsigned threshold() const { return enabled() ? unsigned(thr()) + 1 : 1; }
+    // Reads: a request when the FIFO holds 16 − threshold bytes (at least one).
+    unsigned read_trigger() const { return enabled() ? std::max(1u, 16 - threshold()) : 1; }
+    // timing.md §8: threshold × 8 / rate − 1.5 µs.
+    int64_t service_window() const { return int64_t(threshold() * lay.byte_ns) - 1500; }
+    void setup(bool pio) {
+        make(k144);
+        specify(0xDF, pio ? 0x03 : 0x02);
+        send({0x13, 0x00, uint8_t(enabled() ? thr() : 0x20), 0x00});
+        spin();
+        host.program_dma(DmaCycle::ToMemory, 512);  // warm-up read loads the head
+        read(0, 0, 0, 1, 1);
+        if (pio) {
+            pio_transfer(true);
+        } else {
+            run_irq();
+        }
+        result();
+        host.advance(1 * kMs);
+    }
+    // The first byte of the request burst nearest byte 100: a pause there starts at the request.
+    size_t burst_start(bool reading) const {
+        if (reading) return 100 / read_trigger() * read_trigger();
+        const unsigned depth = enabled() ? 16 : 1, thr = enabled() ? std::min(threshold(), 15u) : 0;
+        return depth + (100 - depth) / (depth - thr) * (depth - thr);
+    }
+    // The first data byte of sector r's next pass, for a command issued now on a loaded head.
+    double data_start(unsigned r) const { return next_id(r, host.now) + bytes(lay.data_from_id); }
+    static std::vector<int64_t> rises(const std::vector<std::pair<int64_t, bool>> &edges) {
+        std::vector<int64_t> v;
+        for (auto [t, level] : edges)
+            if (level) v.push_back(t);
+        return v;
+    }
+
+    // A PIO host: moves a byte whenever MSR shows RQM for its direction, and otherwise lets the
+    // clock run to the controller's next deadline. Before byte `pause_at` it waits `pause` ns.
+    // Returns when the result phase starts; `times` gets when each byte moved.
+    std::vector<uint8_t> pio_transfer(bool reading, const uint8_t *source = nullptr, size_t pause_at = SIZE_MAX,
+                                      int64_t pause = 0, std::vector<int64_t> *times = nullptr) {
+        std::vector<uint8_t> data;
+        for (int guard = 0; guard < 100000; ++guard) {
+            const uint8_t msr = in(kMsr);
+            if ((msr & 0xF0) == 0xD0) break;  // result phase
+            const uint8_t want = reading ? 0xF0 : 0xB0;
+            if ((msr & 0xF0) == want) {
+                if (data.size() == pause_at) {
+                    pause_at = SIZE_MAX;
+                    host.advance(pause);
+                    continue;
+                }
+                if (times) times->push_back(host.now);
+                if (reading) {
+                    data.push_back(in(kFifo));
+                } else {
+                    data.push_back(source[data.size()]);
+                    out(kFifo, data.back());
+                }
+                continue;
+            }
+            if (host.deadline == kNever) break;
+            host.advance_to(host.deadline);
+        }
+        return data;
+    }
+};
+
+TEST_P(Fifo, DrqRisesAtTheReadTriggerPointsAndIrqAtTheCrc) {
+    setup(false);
+    for (size_t chunk : {size_t(0), size_t(1)}) {  // 1: the channel re-samples DRQ per byte
+        host.dma_chunk = chunk;
+        host.program_dma(DmaCycle::ToMemory, 512);
+        const double t0 = data_start(5);
+        host.drq_edges.clear();
+        read(0, 0, 0, 5, 5);
+        const int64_t irq = run_irq();
+        EXPECT_NEAR(double(irq), t0 - bytes(lay.data_from_id) + bytes(lay.id_to_irq), 1.0);
+        std::vector<double> want;
+        for (unsigned n = read_trigger(); n < 512; n += read_trigger()) want.push_back(t0 + bytes(n));
+        want.push_back(t0 + bytes(512));  // the sector's last byte is in
+        const auto got = rises(host.drq_edges);
+        ASSERT_EQ(got.size(), want.size()) << "threshold " << threshold() << ", DMA chunk " << chunk;
+        double worst = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+            worst = std::max(worst, std::abs(double(got[i]) - want[i]));
+            EXPECT_NEAR(double(got[i]), want[i], lay.byte_ns) << "request " << i;
+        }
+        if (chunk == 0)
+            std::printf("FIFO %s, threshold %u: %zu read requests, every %u bytes, worst error %.0f ns\n",
+                        enabled() ? "on" : "off", threshold(), got.size(), read_trigger(), worst);
+        EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 1, 0, 1, 2})) << "TC at EOT";
+        EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 5)));
+        host.advance(1 * kMs);
+    }
+}
+
+TEST_P(Fifo, DrqOnWritesFillsTheFifoAndReturnsAtTheThreshold) {
+    setup(false);
+    std::vector<uint8_t> data(512);
+    std::iota(data.begin(), data.end(), uint8_t(0x31));
+    host.program_dma(DmaCycle::FromMemory, 512, data);
+    const double t0 = data_start(7);
+    host.drq_edges.clear();
+    send({0x45, 0x00, 0, 0, 7, 2, 7, 0x1B, 0xFF});
+    const int64_t irq = run_irq();
+    EXPECT_NEAR(double(irq), t0 - bytes(lay.data_from_id) + bytes(lay.id_to_irq), 1.0);
+    // From the ID the controller asks until the FIFO is full (depth 16, or 1 with the FIFO
+    // off); then again when `threshold` bytes remain (none with the FIFO off), a byte leaving
+    // the FIFO as it starts to be written. A threshold of 16 acts as 15: a request needs room.
+    const unsigned depth = enabled() ? 16 : 1, thr = enabled() ? std::min(threshold(), 15u) : 0;
+    std::vector<double> want{t0 - bytes(lay.data_from_id)};
+    for (unsigned given = depth; given < 512; given += depth - thr) want.push_back(t0 + bytes(given - thr - 1));
+    const auto got = rises(host.drq_edges);
+    ASSERT_EQ(got.size(), want.size()) << "threshold " << threshold();
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(double(got[i]), want[i], lay.byte_ns) << "request " << i;
+    std::printf("FIFO %s, threshold %u: %zu write requests\n", enabled() ? "on" : "off", threshold(), got.size());
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 1, 0, 1, 2})) << "TC at EOT";
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), sector(0, 0, 0, 7)));
+}
+
+TEST_P(Fifo, DmaLatencyWithinTheServiceWindowIsFineOneByteLaterOverruns) {
+    setup(false);
+    // With the FIFO on, the core lets the 16th byte in and overruns on the 17th: one byte
+    // more than the datasheet formula guarantees (see stream_overrun_at in fdc82077.cc).
+    const int64_t late = enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
+    for (int64_t delay : {service_window(), late}) {
+        host.dma_delay_ns = delay;
+        host.program_dma(DmaCycle::ToMemory, 512);
+        read(0, 0, 0, 9, 9);
+        run_irq();
+        const auto r = result();
+        ASSERT_EQ(r.size(), 7u);
+        if (delay == service_window()) {
+            EXPECT_EQ(r[1], 0x00) << "DMA answering " << delay << " ns after DRQ is within the window";
+            EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 9)));
+        } else {
+            EXPECT_EQ(r[0], 0x40);
+            EXPECT_EQ(r[1], 0x10) << "OR: DMA answering " << delay << " ns after DRQ";
+        }
+        host.advance(1 * kMs);
+    }
+}
+
+TEST_P(Fifo, PioReadGetsTheSectorWhenTheHostFollowsRqmAndOverrunsWhenItPauses) {
+    setup(true);
+    std::vector<int64_t> times;
+    const double t0 = data_start(3);
+    read(0, 0, 0, 3, 3);
+    auto data = pio_transfer(true, nullptr, SIZE_MAX, 0, &times);
+    ASSERT_EQ(data.size(), 512u);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), sector(0, 0, 0, 3)));
+    EXPECT_TRUE(host.irq);
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2})) << "PIO ends by EOT: EN";
+    // RQM comes when the trigger level is reached, and stays until the FIFO is empty.
+    for (size_t i = 0; i < times.size(); ++i) {
+        const unsigned burst_end = std::min<unsigned>(unsigned(i / read_trigger() + 1) * read_trigger(), 512);
+        EXPECT_NEAR(double(times[i]), t0 + bytes(burst_end), lay.byte_ns) << "byte " << i;
+    }
+    // Pausing for the service window is fine; one byte time more overruns.
+    const int64_t late = enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
+    for (int64_t pause : {service_window(), late}) {
+        host.advance(1 * kMs);
+        read(0, 0, 0, 4, 4);
+        data = pio_transfer(true, nullptr, burst_start(true), pause);
+        const auto r = result();
+        ASSERT_EQ(r.size(), 7u);
+        if (pause == service_window()) {
+            EXPECT_EQ(data.size(), 512u);
+            EXPECT_EQ(r[1], 0x80) << "a pause of " << pause << " ns is within the window";
+        } else {
+            EXPECT_EQ(r[0], 0x40);
+            EXPECT_EQ(r[1], 0x10) << "OR after a pause of " << pause << " ns";
+            EXPECT_LT(data.size(), 512u);
+        }
+    }
+}
+
+TEST_P(Fifo, PioWriteKeepsUpOrUnderrunsAndThenPadsTheSector) {
+    setup(true);
+    std::vector<uint8_t> src(512);
+    std::iota(src.begin(), src.end(), uint8_t(0x55));
+    const double id = next_id(11, host.now);
+    send({0x45, 0x00, 0, 0, 11, 2, 11, 0x1B, 0xFF});
+    auto given = pio_transfer(false, src.data());
+    EXPECT_EQ(given.size(), 512u);
+    EXPECT_NEAR(double(host.now), id + bytes(lay.id_to_irq), 1.0) << "INT after the data CRC";
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2}));
+    EXPECT_TRUE(std::equal(src.begin(), src.end(), sector(0, 0, 0, 11)));
+    const int64_t late = enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
+    for (int64_t pause : {service_window(), late}) {
+        host.advance(1 * kMs);
+        std::reverse(src.begin(), src.end());
+        const double id12 = next_id(12, host.now);
+        send({0x45, 0x00, 0, 0, 12, 2, 12, 0x1B, 0xFF});
+        given = pio_transfer(false, src.data(), burst_start(false), pause);
+        const auto r = result();
+        ASSERT_EQ(r.size(), 7u);
+        if (pause == service_window()) {
+            EXPECT_EQ(r[1], 0x80) << "a pause of " << pause << " ns is within the window";
+            EXPECT_TRUE(std::equal(src.begin(), src.end(), sector(0, 0, 0, 12)));
+        } else {
+            EXPECT_EQ(r, (std::vector<uint8_t>{0x40, 0x10, 0x00, 0, 0, 12, 2})) << "underrun: OR";
+            // The controller completes the sector with 0x00 and a valid CRC (82077aa.md §7),
+            // so INT still comes at the end of the data field.
+            EXPECT_NEAR(double(host.now), id12 + bytes(lay.id_to_irq), 1.0);
+            const uint8_t *sec = sector(0, 0, 0, 12);
+            const size_t kept = given.size();
+            EXPECT_GE(kept, burst_start(false));
+            EXPECT_TRUE(std::equal(src.begin(), src.begin() + long(kept), sec));
+            EXPECT_TRUE(std::all_of(sec + kept, sec + 512, [](uint8_t b) { return b == 0; }));
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Thresholds, Fifo, ::testing::Values(-1, 0, 3, 7, 11, 15), [](const auto &info) {
+    return info.param < 0 ? std::string("Disabled") : "Thr" + std::to_string(info.param + 1);
+});
 
 }  // namespace
 }  // namespace fdplug::floppy::test
