@@ -138,7 +138,7 @@ uint8_t Fdc82077::read(unsigned offset) {
     switch (offset) {
     case kSra: {
         if (config_.mode == FdcMode::At) return 0xFF;
-        const bool idx = false;
+        const bool idx = sel.index_pulse(host_.now_ns());
         if (config_.mode == FdcMode::Ps2) {
             return uint8_t((irq_out_ ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
                            (sel.track0() ? 0 : 0x10) | (idx ? 0 : 0x04) |

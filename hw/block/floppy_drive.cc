@@ -51,6 +51,12 @@ int64_t FloppyDrive::at_speed_ns() const {
     return motor_on_since_ + profile_.spin_up_ns;
 }
 
+bool FloppyDrive::index_pulse(int64_t now) const {
+    const int64_t origin = at_speed_ns();
+    if (origin == kNever || now < origin) return false;  // no rotation, no pulses (timing.md §4)
+    return (now - origin) % revolution_ns(media_->geometry().rpm) < profile_.index_pulse_ns;
+}
+
 bool FloppyDrive::double_stepped() const {
     return media_ && media_->geometry().cylinders <= 42 && max_cylinder(type_) >= 80;
 }

@@ -48,6 +48,8 @@ public:
     // Time from which the disk turns at speed, or kNever when the motor is off or there is no
     // disk. Index pulses happen at at_speed_ns() + n × revolution.
     int64_t at_speed_ns() const;
+    // The INDEX line: a pulse of index_pulse_ns at the start of every revolution.
+    bool index_pulse(int64_t now) const;
 
     // Head load: loaded until `head_unload_at`; a command that finds it unloaded waits HLT.
     bool head_loaded(int64_t now) const { return now < head_unload_at_; }

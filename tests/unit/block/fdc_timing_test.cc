@@ -65,9 +65,9 @@ protected:
     Layout lay = k144;
 
     void make(const Layout &l, TimingPolicy timing = TimingPolicy::Accurate, unsigned drives = 1,
-              DriveProfile profile = {}) {
+              DriveProfile profile = {}, FdcMode mode = FdcMode::At) {
         lay = l;
-        fdc = std::make_unique<Fdc82077>(host, FdcConfig{FdcMode::At, timing});
+        fdc = std::make_unique<Fdc82077>(host, FdcConfig{mode, timing});
         host.fdc = fdc.get();
         for (unsigned u = 0; u < drives; ++u) {
             fdc->drive(u).connect(l.drive, profile);
@@ -122,6 +122,12 @@ protected:
         const double listen = double(from) - bytes(kMarkBytes);
         if (t < listen) t += std::ceil((listen - t) / double(lay.rev)) * double(lay.rev);
         return t;
+    }
+    // The first ID of any sector a search starting at `from` catches: {time, sector}.
+    std::pair<double, unsigned> next_any_id(int64_t from, unsigned unit = 0) const {
+        std::pair<double, unsigned> best{1e300, 0};
+        for (unsigned k = 1; k <= lay.g.sectors; ++k) best = std::min(best, {next_id(k, from, unit), k});
+        return best;
     }
     // The first index pulse at or after t.
     int64_t next_index(int64_t t, unsigned unit = 0) const {
@@ -525,6 +531,382 @@ TEST_P(Fifo, PioWriteKeepsUpOrUnderrunsAndThenPadsTheSector) {
 INSTANTIATE_TEST_SUITE_P(Thresholds, Fifo, ::testing::Values(-1, 0, 3, 7, 11, 15), [](const auto &info) {
     return info.param < 0 ? std::string("Disabled") : "Thr" + std::to_string(info.param + 1);
 });
+
+
+// ---------------------------------------------------------------------------------------------
+// §5: SPECIFY delays. Step pulses are (16 − SRT) ms × k, k = 500 kbit/s ÷ rate.
+
+TEST_F(Timing, StepPulsesAreSixteenMinusSrtTimesKAtAllFourRates) {
+    make(k144);
+    for (uint8_t rate : {0, 1, 2, 3}) {
+        out(kCcr, rate);
+        const double k = 500.0 / data_rate_kbps(DataRate(rate));
+        std::printf("rate %4u kbit/s, ms per step:", data_rate_kbps(DataRate(rate)));
+        for (uint8_t srt : {0xF, 0xE, 0xD, 0xC, 0xA, 0x8, 0x0}) {
+            specify(uint8_t(srt << 4 | 0xF), 0x02);
+            const double step = (16 - srt) * k * 1e6;
+            std::printf(" %X:%.3f", srt, step / 1e6);
+            // 1 pulse in, 10 in, 11 out: each seek takes its pulses × step.
+            for (auto [ncn, pulses] : {std::pair{1, 1}, {11, 10}, {0, 11}}) {
+                const int64_t t0 = host.now;
+                send({0x0F, 0x00, uint8_t(ncn)});
+                const int64_t t = run_irq();
+                EXPECT_NEAR(double(t - t0), pulses * step, pulses * step * 0.01)
+                    << "rate " << int(rate) << " SRT " << int(srt) << " pulses " << pulses;
+                EXPECT_NEAR(double(t - t0), pulses * step, pulses * 1.0);  // whole ns per pulse
+                EXPECT_EQ(fdc->drive(0).last_step_ns(), t) << "the last pulse ends the seek";
+                EXPECT_EQ(sis(), (std::vector<uint8_t>{0x20, uint8_t(ncn)}));
+                EXPECT_EQ(fdc->drive(0).cylinder(), unsigned(ncn));
+            }
+        }
+        std::printf("\n");
+    }
+}
+
+class HeadLoad : public Timing, public ::testing::WithParamInterface<const Layout *> {
+protected:
+    // A READ DATA on `unit`; checks its INT against the layout with or without the HLT wait.
+    int64_t expect_read(unsigned unit, unsigned r, bool hlt, int64_t hlt_ns) {
+        host.program_dma(DmaCycle::ToMemory, 512);
+        const double id = next_id(r, host.now + (hlt ? hlt_ns : 0), unit);
+        EXPECT_EQ(fdc->drive(unit).head_loaded(host.now), !hlt);
+        read(unit, 0, 0, r, r);
+        const int64_t t = run_irq();
+        EXPECT_NEAR(double(t), id + bytes(lay.id_to_irq), tol())
+            << "unit " << unit << " R=" << r << (hlt ? " with" : " without") << " HLT";
+        EXPECT_EQ(result()[0], unit);
+        return t;
+    }
+    int64_t expect_read_id(unsigned unit, bool hlt, int64_t hlt_ns) {
+        const auto [id, k] = next_any_id(host.now + (hlt ? hlt_ns : 0), unit);
+        EXPECT_EQ(fdc->drive(unit).head_loaded(host.now), !hlt);
+        send({0x4A, uint8_t(unit)});
+        const int64_t t = run_irq();
+        EXPECT_NEAR(double(t), id + bytes(22), tol()) << "unit " << unit << (hlt ? " with" : " without") << " HLT";
+        const auto r = result();
+        EXPECT_EQ(r[0], unit);
+        EXPECT_EQ(r[5], k);
+        return t;
+    }
+};
+
+TEST_P(HeadLoad, HeadLoadTimeOnlyWhenTheHeadIsUnloaded) {
+    make(*GetParam());
+    specify(0xD1, 0x40);  // HUT=1, HLT=0x20: 16 ms and 64 ms × k
+    const int64_t hut = int64_t(16 * kMs * k()), hlt = int64_t(64 * kMs * k());
+    spin();
+    int64_t t = expect_read(0, 3, true, hlt);   // power-on: unloaded
+    t = expect_read(0, 4, false, hlt);          // back to back: still loaded
+    host.advance_to(t + hut - 1 * kUs);
+    t = expect_read(0, 7, false, hlt);          // within HUT of the last command
+    host.advance_to(t + hut);
+    expect_read(0, 2, true, hlt);               // HUT expired: unloaded again
+    std::printf("%s: HLT %.1f ms, HUT %.1f ms\n", lay.name, ms(hlt), ms(hut));
+}
+
+TEST_P(HeadLoad, HeadUnloadTimesRunPerDrive) {
+    make(*GetParam(), TimingPolicy::Accurate, 2);
+    specify(0xDF, 0x40);  // HUT=F: 240 ms × k; HLT 64 ms × k
+    const int64_t hut = int64_t(240 * kMs * k()), hlt = int64_t(64 * kMs * k());
+    spin(3);
+    expect_read(0, 1, true, hlt);
+    const int64_t e1 = expect_read_id(1, true, hlt);  // drive 0's loaded head does not help drive 1
+    expect_read_id(0, false, hlt);                    // nor does drive 1's command unload drive 0
+    host.advance(50 * kMs);
+    expect_read_id(0, false, hlt);
+    host.advance_to(e1 + hut);                         // drive 1's HUT is over, drive 0's is not
+    expect_read_id(0, false, hlt);
+    expect_read_id(1, true, hlt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rates, HeadLoad, ::testing::Values(&k144, &k720), [](const auto &info) {
+    return std::string(info.param == &k144 ? "At500k" : "At250k");
+});
+
+// ---------------------------------------------------------------------------------------------
+// §7: multi-sector, sector not found, lost revolutions, the whole disk.
+
+TEST_F(Timing, FullCylinderWithMultiTrackIsOneRevolutionPlusATrack) {
+    make(k144);
+    specify(0xDF, 0x02);
+    spin();
+    host.program_dma(DmaCycle::ToMemory, 36 * 512);
+    const double id = next_id(1, host.now + 2 * kMs);
+    read(0, 0, 0, 1, 18, true);
+    const int64_t t = run_irq();
+    std::printf("1.44M: MT cylinder (36 sectors) %.4f ms from the first ID\n", (double(t) - id) / 1e6);
+    EXPECT_NEAR(double(t) - id, 394.7e6, 394.7e6 * 0.01);
+    EXPECT_NEAR(double(t) - id, double(lay.rev) + bytes(17 * 682 + 574), 1.0);
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, 1, 0, 1, 2}));
+    EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 1)));
+}
+
+class NotFound : public Timing, public ::testing::WithParamInterface<const Layout *> {};
+
+TEST_P(NotFound, SectorNotFoundEndsAtTheSecondIndexPulse) {
+    make(*GetParam());
+    specify(0xD0, 0x02);  // HUT 256 ms: the head stays loaded between the attempts
+    spin();
+    host.program_dma(DmaCycle::ToMemory, 512);
+    read(0, 0, 0, 1, 1);
+    run_irq();
+    result();
+    int64_t lo = kNever, hi = 0;
+    for (unsigned i = 0; i < 25; ++i) {
+        host.advance(int64_t(i) * (lay.rev / 25) + 300 * kUs);
+        const bool wrong_rate = i % 5 == 4;  // MA after the same two index pulses
+        if (wrong_rate) out(kCcr, uint8_t(lay.g.rate) ^ 2);
+        const int64_t t0 = host.now;
+        read(0, 0, 0, lay.g.sectors + 1u, lay.g.sectors + 1u);
+        const int64_t t = run_irq();
+        EXPECT_EQ(t, next_index(t0) + lay.rev) << "attempt " << i;
+        EXPECT_GE(t - t0, lay.rev);
+        EXPECT_LE(t - t0, 2 * lay.rev);
+        lo = std::min(lo, t - t0);
+        hi = std::max(hi, t - t0);
+        EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, uint8_t(wrong_rate ? 0x01 : 0x04), 0x00, 0, 0,
+                                                  uint8_t(lay.g.sectors + 1), 2}));
+        if (wrong_rate) out(kCcr, uint8_t(lay.g.rate));
+    }
+    std::printf("%s: sector not found after %.3f .. %.3f ms (revolution %.3f ms)\n", lay.name, ms(lo), ms(hi),
+                ms(lay.rev));
+}
+
+INSTANTIATE_TEST_SUITE_P(Spindles, NotFound, ::testing::Values(&k144, &k12M), [](const auto &info) {
+    return std::string(info.param == &k144 ? "At300Rpm" : "At360Rpm");
+});
+
+TEST_F(Timing, ConsecutiveSingleSectorReadsLoseARevolutionUnlessTheHostIsQuick) {
+    make(k144);
+    specify(0xD0, 0x02);
+    spin();
+    host.program_dma(DmaCycle::ToMemory, 512);
+    read(0, 0, 0, 1, 1);
+    run_irq();
+    result();
+    // The next ID is caught when the command comes within gap 3 + sync = 120 B of the CRC.
+    for (unsigned gap_bytes : {119u, 121u}) {
+        host.advance(37 * kMs);
+        std::vector<int64_t> irq;
+        for (unsigned r = 1; r <= 18; ++r) {
+            if (r > 1) host.advance(int64_t(bytes(gap_bytes)));
+            host.program_dma(DmaCycle::ToMemory, 512);
+            read(0, 0, 0, r, 18);
+            irq.push_back(run_irq());
+            EXPECT_EQ(result(), r < 18 ? (std::vector<uint8_t>{0, 0, 0, 0, 0, uint8_t(r + 1), 2})
+                                       : (std::vector<uint8_t>{0, 0, 0, 1, 0, 1, 2}));
+            EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, r)));
+        }
+        const bool quick = gap_bytes < 120;
+        for (size_t i = 1; i < irq.size(); ++i)
+            EXPECT_NEAR(double(irq[i] - irq[i - 1]), (quick ? 0 : double(lay.rev)) + bytes(682), 1.0)
+                << "sector " << i + 1 << ", next command " << gap_bytes << " B after INT";
+        std::printf("1.44M: 18 single-sector READs, next command %.3f ms after INT: %.4f ms from the first ID\n",
+                    bytes(gap_bytes) / 1e6, (double(irq.back() - irq.front()) + bytes(574)) / 1e6);
+    }
+}
+
+class WholeDisk : public Timing, public ::testing::WithParamInterface<const Layout *> {
+protected:
+    // Reads the disk one cylinder (both heads, MT) per command, with SEEK between; returns the
+    // time from the first command to the last INT.
+    int64_t read_disk() {
+        const unsigned spt = lay.g.sectors;
+        const int64_t start = host.now;
+        const double first_id = next_id(1, start);
+        for (unsigned c = 0; c < lay.g.cylinders; ++c) {
+            if (c > 0) {
+                send({0x0F, 0x00, uint8_t(c)});
+                run_irq();
+                EXPECT_EQ(sis(), (std::vector<uint8_t>{0x20, uint8_t(c)}));
+            }
+            host.program_dma(DmaCycle::ToMemory, 2 * spt * 512);
+            read(0, c, 0, 1, spt, true);
+            run_irq();
+            EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, uint8_t(c + 1), 0, 1, 2})) << "cylinder " << c;
+            EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, c, 0, 1))) << "cylinder " << c;
+            if (HasFailure()) break;
+        }
+        last_first_id = first_id;
+        return host.now - start;
+    }
+    double last_first_id = 0;
+};
+
+TEST_P(WholeDisk, OneCylinderPerCommandWithSeekAndSettleCostsThreeRevolutionsEach) {
+    make(*GetParam());
+    specify(0xDF, 0x02);  // SRT=D: 3 ms × k per step; the drive settles 15 ms
+    spin();
+    host.program_dma(DmaCycle::ToMemory, 512);
+    read(0, 0, 0, 1, 1);  // load the head
+    run_irq();
+    result();
+    host.advance(5 * kMs);
+    const int64_t start = host.now;
+    const int64_t total = read_disk();
+    // Each cylinder's sector 1 passes during the step + settle, so a cylinder costs 3
+    // revolutions; the last one ends after its track's data.
+    const double want = last_first_id - double(start) + 79 * 3.0 * double(lay.rev) + double(lay.rev) +
+                        bytes((lay.g.sectors - 1) * lay.slot + lay.id_to_irq);
+    std::cout << lay.name << " whole disk, one cylinder per command with SEEK + settle: " << ms(total) / 1000
+              << " s virtual (timing.md: 48.0 s; lower bound 32.0 s)\n";
+    EXPECT_NEAR(double(total), want, 1.0 * double(kUs));
+    EXPECT_NEAR(ms(total) / 1000, 48.0, 0.25);
+    EXPECT_GE(ms(total) / 1000, 32.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, WholeDisk, ::testing::Values(&k144, &k720), [](const auto &info) {
+    return std::string(info.param == &k144 ? "Hd144" : "Dd720");
+});
+
+TEST_F(Timing, WholeDiskWithoutSettleApproachesTheLowerBound) {
+    // A drive that needs no settle and SRT=F (1 ms): after each cylinder the next sector 1 is
+    // still ahead, so a cylinder costs 2 revolutions, the 160-revolution bound of timing.md §7.
+    DriveProfile quick;
+    quick.settle_ns = 0;
+    make(k144, TimingPolicy::Accurate, 1, quick);
+    specify(0xFF, 0x02);
+    spin();
+    host.program_dma(DmaCycle::ToMemory, 512);
+    read(0, 0, 0, 1, 1);
+    run_irq();
+    result();
+    host.advance(5 * kMs);
+    const int64_t start = host.now;
+    const double first_id = next_id(1, start);
+    int64_t last = 0;
+    for (unsigned c = 0; c < 80; ++c) {
+        if (c > 0) {
+            send({0x0F, 0x00, uint8_t(c)});
+            run_irq();
+            sis();
+        }
+        host.program_dma(DmaCycle::ToMemory, 36 * 512);
+        read(0, c, 0, 1, 18, true);
+        last = run_irq();
+        ASSERT_EQ(result()[0], 0x04);
+    }
+    const double from_first_index = double(last) - (first_id - bytes(kPreamble));
+    std::cout << "1.44M whole disk, no settle, SRT=F: " << ms(last - start) / 1000 << " s from the first command, "
+              << from_first_index / 1e9 << " s from the first index (bound: 160 revolutions = 32.0 s)\n";
+    EXPECT_NEAR(from_first_index, 159 * double(lay.rev) + bytes(kPreamble + 17 * 682 + 574), 1.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// geometry.md §1: a track that cannot hold its sectors is squeezed into one revolution.
+
+TEST_F(Timing, XdfSizeTrackIsSqueezedIntoExactlyOneRevolution) {
+    make(kXdf);
+    spin();
+    host.advance(50 * kMs);
+    host.program_dma(DmaCycle::ToMemory, 2 * 23 * 512);
+    const int64_t index = next_index(host.now + int64_t(256 * kMs));  // HLT=0
+    read(0, 0, 0, 1, 23, true);
+    const int64_t t = run_irq();
+    // Preamble + 23 slots of 574 B (gap 3 = 0) fill the revolution, so head 0's last CRC ends
+    // at the index and head 1's one revolution later.
+    EXPECT_NEAR(double(t), double(index + 2 * lay.rev), 2.0);
+    std::printf("XDF-size 23 SPT: byte %.3f ns, slot %.4f ms, MT 46 sectors end %.6f ms after the index that "
+                "started them\n", lay.byte_ns, bytes(574) / 1e6, ms(t - index));
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, 1, 0, 1, 2}));
+    EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 1)));
+    // No gap after the last sector: a READ ID at once finds sector 1 past the preamble.
+    send({0x4A, 0x00});
+    EXPECT_NEAR(double(run_irq()), double(t) + bytes(kPreamble + 22), 2.0);
+    EXPECT_EQ(result()[5], 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// §4: the index pulse in SRA.
+
+TEST_F(Timing, SraShowsTheIndexPulseOnlyWhileTheDiskTurns) {
+    make(k144, TimingPolicy::Accurate, 1, {}, FdcMode::Ps2);
+    auto index = [&] { return !(in(kSra) & 0x04); };  // PS/2: nINDEX
+    EXPECT_FALSE(index()) << "motor off: no pulses";
+    out(kDor, 0x1C);
+    host.advance(100 * kMs);
+    EXPECT_FALSE(index()) << "spinning up: no pulses";
+    const int64_t o = origin();
+    for (int n = 1; n <= 3; ++n) {
+        host.advance_to(o + n * lay.rev + 1 * kMs);
+        EXPECT_TRUE(index()) << "pulse " << n;
+        host.advance_to(o + n * lay.rev + 2 * kMs);
+        EXPECT_FALSE(index()) << "a pulse lasts 2 ms";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// §1: under the fast policy nothing takes virtual time except READ ID (20 ms).
+
+TEST_F(Timing, FastPolicyTakesNoVirtualTimeExceptReadId) {
+    make(k144, TimingPolicy::Fast);
+    specify(0xDF, 0x02);
+    const int64_t t0 = host.now;
+    auto immediate = [&](const char *what) {
+        EXPECT_TRUE(host.irq) << what << ": INT at once";
+        EXPECT_EQ(host.now, t0) << what;
+    };
+    send({0x0F, 0x00, 40});
+    immediate("SEEK");
+    EXPECT_EQ(sis(), (std::vector<uint8_t>{0x20, 40}));
+    send({0x07, 0x00});
+    immediate("RECALIBRATE");
+    sis();
+    host.program_dma(DmaCycle::ToMemory, 512);
+    read(0, 0, 0, 5, 18);
+    immediate("READ 1 sector");
+    EXPECT_EQ(result()[5], 6);
+    host.program_dma(DmaCycle::ToMemory, 36 * 512);
+    read(0, 0, 0, 1, 18, true);
+    immediate("READ MT cylinder");
+    EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 1)));
+    result();
+    read(0, 0, 0, 19, 19);
+    immediate("sector not found");
+    EXPECT_EQ(result()[1], 0x04);
+    out(kCcr, 2);
+    read(0, 0, 0, 1, 1);
+    immediate("wrong rate");
+    EXPECT_EQ(result()[1], 0x01);
+    out(kCcr, 0);
+    std::vector<uint8_t> data(512, 0xA5);
+    host.program_dma(DmaCycle::FromMemory, 512, data);
+    send({0x45, 0x04, 0, 1, 3, 2, 18, 0x1B, 0xFF});
+    immediate("WRITE");
+    result();
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), sector(0, 0, 1, 3)));
+    send({0x16, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF});
+    immediate("VERIFY");
+    result();
+    std::vector<uint8_t> ids;
+    for (uint8_t r = 1; r <= 18; ++r) ids.insert(ids.end(), {0, 1, r, 2});
+    host.program_dma(DmaCycle::FromMemory, ids.size(), ids);
+    send({0x4D, 0x04, 2, 18, 0x6C, 0xF6});
+    immediate("FORMAT");
+    result();
+    specify(0xDF, 0x03);  // PIO
+    read(0, 0, 0, 2, 2);
+    std::vector<uint8_t> pio;
+    while ((in(kMsr) & 0xF0) == 0xF0) pio.push_back(in(kFifo));
+    EXPECT_EQ(pio.size(), 512u);
+    immediate("PIO READ");
+    EXPECT_EQ(result()[1], 0x80);
+    specify(0xDF, 0x02);
+    for (unsigned c = 0; c < 80; ++c) {  // the whole disk
+        send({0x0F, 0x00, uint8_t(c)});
+        sis();
+        host.program_dma(DmaCycle::ToMemory, 36 * 512);
+        read(0, c, 0, 1, 18, true);
+        ASSERT_EQ(result()[0], 0x04);
+        ASSERT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, c, 0, 1)));
+    }
+    EXPECT_EQ(host.now, t0) << "whole disk";
+    send({0x4A, 0x00});
+    EXPECT_FALSE(host.irq);
+    EXPECT_EQ(run_irq() - t0, 20 * kMs) << "READ ID keeps QEMU's 20 ms";
+    std::cout << "fast policy: every command above at +" << host.now - t0 - 20 * kMs
+              << " ns; READ ID at +" << ms(host.now - t0) << " ms\n";
+}
 
 }  // namespace
 }  // namespace fdplug::floppy::test
