@@ -124,8 +124,9 @@ def run_once(args, variant, index, image_bytes, prefix):
     with open(image, "rb") as fh:
         after = fh.read()
     logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
-    return {"rundir": rundir, "wall": wall, "timed_out": timed_out, "markers": markers, "after": after,
-            "log": logtext}
+    ticks = re.findall(r"^(\d{11,})[a-z]\[", logtext, re.M)
+    return {"rundir": rundir, "wall": wall, "ticks": int(ticks[-1]) if ticks else 0, "timed_out": timed_out,
+            "markers": markers, "after": after, "log": logtext}
 
 
 def check(variant, r, expected_hash, image_bytes):
@@ -197,7 +198,8 @@ def main():
             problems = check(variant, r, expected_hash, image_bytes)
             results[variant].append(r)
             status = "ok  " if not problems else "FAIL"
-            print(f"{status} {variant} run {i + 1}: {r['wall']:.2f} s wall; " + " | ".join(r["markers"]))
+            print(f"{status} {variant} run {i + 1}: {r['wall']:.2f} s wall, {r['ticks']} emulated ticks; " +
+                  " | ".join(r["markers"]))
             for p in problems:
                 print(f"       {p} (see {r['rundir']})")
             failures += bool(problems)
@@ -218,8 +220,9 @@ def main():
 
     for variant, runs in results.items():
         walls = [r["wall"] for r in runs]
+        ticks = statistics.median(r["ticks"] for r in runs)
         print(f"time {variant}: median {statistics.median(walls):.2f} s wall over {len(walls)} runs "
-              f"({', '.join(f'{w:.2f}' for w in walls)})")
+              f"({', '.join(f'{w:.2f}' for w in walls)}); median {ticks:.0f} emulated ticks")
     total = sum(len(v) for v in results.values())
     print(f"boot test: {total} Bochs runs, {failures} problems")
     return 1 if failures else 0
