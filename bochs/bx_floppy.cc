@@ -232,13 +232,14 @@ public:
     }
     void arm_timer(int64_t deadline_ns) override {
         deadline_ = deadline_ns;
+        if (timer_ == abi::kNullTimerHandle) return;  // not registered yet: init() re-arms below
         // activate_timer_nsec(0) would mean "the previous period": never pass 0.
         const int64_t delta = std::max<int64_t>(deadline_ns - now_ns(), 1);
         bx_pc_system.activate_timer_nsec(unsigned(timer_), static_cast<unsigned long>(delta), false);
     }
     void cancel_timer() override {
         deadline_ = kNever;
-        bx_pc_system.deactivate_timer(unsigned(timer_));
+        if (timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(timer_));
     }
 
 private:
@@ -271,6 +272,9 @@ private:
         else if (!std::strcmp(timing, "fast")) config.timing = TimingPolicy::Fast;
         else fatal("FDPLUG_TIMING='%s' is not a timing policy: use accurate (the default) or fast", timing);
 
+        // The core first: Bochs may call any handler registered below from then on. Its
+        // constructor's reset leaves INT and DRQ low and arms nothing, so it calls no host pin.
+        core_ = std::make_unique<Fdc82077>(*this, config);
         pluginRegisterIRQ(abi::kIrq, abi::kPortName);
         for (unsigned port = abi::kPortFirst; port < abi::kPortEnd; ++port) {
             pluginRegisterIOReadHandler(this, port_read, port, abi::kPortName, 1);
@@ -279,8 +283,8 @@ private:
         abi::vcall<unsigned>(dma_register.object(abi::hub(abi::kHubDma)), abi::kDmaRegister8, abi::kDmaChannel,
                              &BochsFloppy::dma_from_memory, &BochsFloppy::dma_to_memory, abi::kPortName);
         timer_ = bx_pc_system.register_timer(this, timer_fired, abi::kTimerInitialUsec, false, false, "floppy");
+        if (deadline_ != kNever) arm_timer(deadline_);
 
-        core_ = std::make_unique<Fdc82077>(*this, config);
         int64_t devtype[2] = {0, 0};
         for (unsigned u = 0; u < 2; ++u) {
             const std::string base = u == 0 ? abi::kParamFloppyA : abi::kParamFloppyB;
