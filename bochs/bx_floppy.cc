@@ -271,6 +271,12 @@ private:
         if (!timing || !*timing || !std::strcmp(timing, "accurate")) config.timing = TimingPolicy::Accurate;
         else if (!std::strcmp(timing, "fast")) config.timing = TimingPolicy::Fast;
         else fatal("FDPLUG_TIMING='%s' is not a timing policy: use accurate (the default) or fast", timing);
+        // Bochs' own BIOS reads and writes without seeking first, because Bochs' controller
+        // always seeks by itself; so by default the core does too here.
+        const char *seek = std::getenv("FDPLUG_IMPLIED_SEEK");
+        if (!seek || !*seek || !std::strcmp(seek, "always")) config.implied_seek = ImpliedSeek::Always;
+        else if (!std::strcmp(seek, "configure")) config.implied_seek = ImpliedSeek::Configure;
+        else fatal("FDPLUG_IMPLIED_SEEK='%s': use always (the default, as Bochs' controller) or configure (the datasheet: only with CONFIGURE EIS)", seek);
 
         // The core first: Bochs may call any handler registered below from then on. Its
         // constructor's reset leaves INT and DRQ low and arms nothing, so it calls no host pin.

@@ -622,7 +622,8 @@ void Fdc82077::exec_run(int64_t now) {
         e.step = Step::ImpliedSeek;
         [[fallthrough]];
     case Step::ImpliedSeek: {
-        const bool seek = eis_ && e.cmd != Command::Format && e.cmd != Command::ReadId && e.c != pcn_[e.unit];
+        const bool eis = eis_ || config_.implied_seek == ImpliedSeek::Always;
+        const bool seek = eis && e.cmd != Command::Format && e.cmd != Command::ReadId && e.c != pcn_[e.unit];
         if (seek && !e.seeked) {
             const unsigned steps = unsigned(std::abs(int(e.c) - int(pcn_[e.unit])));
             const bool inward = e.c > pcn_[e.unit];

@@ -24,9 +24,16 @@ namespace fdplug::floppy {
 // Register personality selected by the IDENT/MFM straps (82077aa.md §1).
 enum class FdcMode : uint8_t { At, Ps2, Model30 };
 
+// When a data command seeks to its cylinder by itself.
+enum class ImpliedSeek : uint8_t {
+    Configure,  // only when CONFIGURE set EIS (the datasheet)
+    Always,     // always, as Bochs' and QEMU's controllers do; Bochs' own BIOS relies on it
+};
+
 struct FdcConfig {
     FdcMode mode = FdcMode::At;
     TimingPolicy timing = TimingPolicy::Accurate;
+    ImpliedSeek implied_seek = ImpliedSeek::Configure;
 };
 
 // Port offsets from the controller's base.

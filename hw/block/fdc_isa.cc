@@ -100,6 +100,8 @@ bool IsaFdc::realize(std::string *error) {
     config.mode = !mode || !std::strcmp(mode, "at") ? FdcMode::At
                   : !std::strcmp(mode, "ps2")       ? FdcMode::Ps2
                                                     : FdcMode::Model30;
+    const char *seek = g_host->prop_string(dev_, "implied-seek");
+    config.implied_seek = seek && !std::strcmp(seek, "always") ? ImpliedSeek::Always : ImpliedSeek::Configure;
     const char *fallback = g_host->prop_string(dev_, "fallback");
     fallback_ = parse_drive_type(fallback ? fallback : "288").value_or(DriveType::k288);
 
@@ -269,6 +271,7 @@ namespace {
 const char *const kTimingValues[] = {"accurate", "fast", nullptr};
 const char *const kModeValues[] = {"at", "ps2", "model30", nullptr};
 const char *const kFallbackValues[] = {"288", "144", "120", nullptr};
+const char *const kImpliedSeekValues[] = {"configure", "always", nullptr};
 
 const FdplugPropertyInfo kFdcProps[] = {
     {.name = "iobase", .type = FDPLUG_PROP_INT, .default_value = "0x3f0", .enum_values = nullptr,
@@ -289,6 +292,9 @@ const FdplugPropertyInfo kFdcProps[] = {
      .description = "accurate: real mechanical and data-rate delays; fast: at once, like QEMU"},
     {.name = "mode", .type = FDPLUG_PROP_ENUM, .default_value = "at", .enum_values = kModeValues,
      .min = 0, .max = 0, .description = "register personality: at, ps2 or model30"},
+    {.name = "implied-seek", .type = FDPLUG_PROP_ENUM, .default_value = "configure",
+     .enum_values = kImpliedSeekValues, .min = 0, .max = 0,
+     .description = "configure: seek before data commands only with CONFIGURE EIS (datasheet); always: like Bochs and QEMU"},
 };
 
 void *fdc_new(FdplugDevice *dev) { return new (std::nothrow) IsaFdc(dev); }

@@ -279,6 +279,20 @@ TEST_F(Fdc, ImpliedSeekWhenEnabled) {
     EXPECT_EQ(fdc->pcn(0), 7);
 }
 
+TEST_F(Fdc, ImpliedSeekAlwaysSeeksWithoutConfigure) {
+    fdc = std::make_unique<Fdc82077>(host, FdcConfig{FdcMode::At, TimingPolicy::Fast, ImpliedSeek::Always});
+    host.fdc = fdc.get();
+    fdc->drive(0).connect(DriveType::k144);
+    auto m = std::make_unique<MemoryImage>(k144, patterned(k144));
+    image = m.get();
+    fdc->insert_media(0, std::move(m));
+    host.program_dma(DmaCycle::ToMemory, 512);
+    send({0x46, 0x00, 7, 0, 1, 2, 18, 0x1B, 0xFF});
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x20, 0x00, 0x00, 7, 0, 2, 2}));
+    EXPECT_EQ(fdc->pcn(0), 7);
+    EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 7 * 36 * 512));
+}
+
 TEST_F(Fdc, FormatFillsTheTrack) {
     make(TimingPolicy::Fast);
     std::vector<uint8_t> ids;
