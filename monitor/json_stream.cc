@@ -70,6 +70,10 @@ void JsonStream::finish() {
         value = Json::parse(text_, watch);
     } catch (const nlohmann::json::parse_error &e) {
         reason = short_reason(e.what());
+    } catch (const nlohmann::json::out_of_range &) {
+        // A number too large for a double ("1e400"): nlohmann throws out_of_range, not
+        // parse_error. Uncaught, it ended the host process (found by tests/fuzz/qmp_stream_fuzz).
+        reason = "number out of range";
     }
     if (reason.empty() && duplicate) reason = "duplicate key";
     reset();
@@ -89,7 +93,9 @@ void JsonStream::feed_byte(unsigned char c) {
         return;
     }
     if (text_.size() >= limits_.max_message_bytes) {
-        fail("JSON token size limit exceeded", true);
+        // A sync byte that arrives just as the limit is reached still resynchronises: without
+        // this, the client's next message was skipped (found by tests/fuzz/qmp_stream_fuzz).
+        fail("JSON token size limit exceeded", !is_sync_byte(c));
         return;
     }
     switch (state_) {

@@ -21,7 +21,7 @@ void append_escaped(std::string &out, const std::string &s) {
             case '\r': out += "\\r"; break;
             case '\t': out += "\\t"; break;
             default:
-                if (c < 0x20) {
+                if (c < 0x20 || c == 0x7F) {  // QEMU escapes DEL too: the line stays printable
                     std::snprintf(buf, sizeof buf, "\\u%04X", c);
                     out += buf;
                 } else {

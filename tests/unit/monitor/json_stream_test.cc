@@ -92,6 +92,41 @@ TEST(JsonWriter, QemuSpacingAndAsciiOnly) {
     EXPECT_EQ(to_qmp_text(Json("caf\xC3\xA9 \xF0\x9F\x92\xBE\n")), "\"caf\\u00E9 \\uD83D\\uDCBE\\n\"");
 }
 
+// Found by tests/fuzz/qmp_stream_fuzz: the error for a stray DEL byte quoted it raw, so the
+// reply line was not printable ASCII (QEMU's writer escapes U+007F like the control characters).
+TEST(JsonWriter, EscapesDel) {
+    EXPECT_EQ(to_qmp_text(Json("a\x7F" "b\x01")), "\"a\\u007Fb\\u0001\"");
+    Collector c;
+    c.stream.feed("\x7F");
+    ASSERT_EQ(c.events.size(), 1u);
+    EXPECT_EQ(c.events[0], "E:JSON parse error, invalid character '\x7F'");
+}
+
+// Found by tests/fuzz/qmp_stream_fuzz: a number beyond a double's range made the parser throw an
+// exception nobody caught, which ended the host. Now it is a parse error like any other.
+TEST(JsonStream, NumberOutOfRangeIsAParseError) {
+    Collector c;
+    c.stream.feed("{'execute': 'query-status', 'id': 33e333}\n{'n': -1e309}\n{'n': 1e308, 'm': 123456789012345678901234567890}");
+    ASSERT_EQ(c.events.size(), 3u);
+    EXPECT_EQ(c.events[0], "E:JSON parse error, number out of range");
+    EXPECT_EQ(c.events[1], "E:JSON parse error, number out of range");
+    EXPECT_TRUE(c.events[2].starts_with("M:{\"n\": 1")) << c.events[2];
+}
+
+// Found by tests/fuzz/qmp_stream_fuzz: when the byte that hit the size limit was itself a sync
+// byte, the reader went into recovery anyway and swallowed the client's next message.
+TEST(JsonStream, SyncByteAtTheSizeLimitStillResynchronises) {
+    Collector t;
+    JsonStream::Limits l;
+    l.max_message_bytes = 16;
+    auto small = t.limited(l);
+    small.feed("{'a': '012345678");  // 16 bytes of message text so far
+    small.feed("\x01{'ok': 1}");
+    ASSERT_EQ(t.events.size(), 2u);
+    EXPECT_EQ(t.events[0], "E:JSON token size limit exceeded");
+    EXPECT_EQ(t.events[1], "M:{\"ok\": 1}");
+}
+
 TEST(JsonStream, UnicodeEscapesIncludingSurrogates) {
     Collector c;
     c.stream.feed("{'s': '\\u00e9\\ud83d\\udcbe'}");
