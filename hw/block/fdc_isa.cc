@@ -9,11 +9,19 @@
 #include <new>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "hw/block/floppy_schema.h"
 #include "hw/block/media/floppy_formats.h"
 
 namespace fdplug::floppy::plugin {
 
 const FdplugHost *g_host = nullptr;
+
+FloppyManager &floppy_manager() {
+    static FloppyManager manager;
+    return manager;
+}
 unsigned IsaFdc::floppy_devices = 0;
 unsigned IsaFdc::user_controllers = 0;
 
@@ -73,6 +81,26 @@ IsaFdc::~IsaFdc() = default;
 std::string IsaFdc::name() const {
     const char *id = g_host->device_id(dev_);
     return id && *id ? std::string("isa-fdc '") + id + "'" : std::string("isa-fdc");
+}
+
+std::string IsaFdc::qom_name() const {
+    const char *id = g_host->device_id(dev_);
+    return id && *id ? id : g_host->device_path(dev_);
+}
+
+std::string IsaFdc::unit_path(unsigned unit) const {
+    return std::string(g_host->device_path(dev_)) + "/floppy" + std::to_string(unit);
+}
+
+// A drive the controller itself connects (driveA/driveB, -drive if=floppy, the default drive).
+SlotRequest IsaFdc::legacy_request(unsigned unit, FdplugDrive *drive, const std::string &who) const {
+    SlotRequest request;
+    request.owner = dev_;
+    request.drive = drive;
+    request.path = unit_path(unit);
+    request.device_name = drive ? g_host->drive_name(drive) : "";
+    request.who = who;
+    return request;
 }
 
 bool IsaFdc::is_default_controller() const {
@@ -141,9 +169,8 @@ bool IsaFdc::attach_legacy_drives(std::string *error) {
             return false;
         }
         auto slot = std::make_unique<FloppySlot>(*this, unit);
-        const std::string qdev = std::string(g_host->device_path(dev_)) + "/floppy" + std::to_string(unit);
-        if (!slot->attach(dev_, drive, DriveType::Auto, qdev, g_host->drive_name(drive),
-                          std::string("property ") + props[unit] + "=" + id, error))
+        if (!slot->attach(legacy_request(unit, drive, std::string("property ") + props[unit] + "=" + id),
+                          error))
             return false;
         slots_[unit] = std::move(slot);
     }
@@ -159,9 +186,7 @@ bool IsaFdc::attach_legacy_drives(std::string *error) {
             return false;
         }
         auto slot = std::make_unique<FloppySlot>(*this, unit);
-        const std::string qdev = std::string(g_host->device_path(dev_)) + "/floppy" + std::to_string(unit);
-        if (!slot->attach(dev_, drive, DriveType::Auto, qdev, g_host->drive_name(drive), what, error))
-            return false;
+        if (!slot->attach(legacy_request(unit, drive, what), error)) return false;
         slots_[unit] = std::move(slot);
     }
     return true;
@@ -208,8 +233,9 @@ void IsaFdc::machine_ready() {
         user_controllers == 0 && !slots_[0]) {
         auto slot = std::make_unique<FloppySlot>(*this, 0);
         std::string why;
-        const std::string qdev = std::string(g_host->device_path(dev_)) + "/floppy0";
-        if (slot->attach(dev_, nullptr, DriveType::Auto, qdev, "floppy0", "default drive", &why))
+        SlotRequest request = legacy_request(0, nullptr, "default drive");
+        request.device_name = "floppy0";
+        if (slot->attach(request, &why))
             slots_[0] = std::move(slot);
         else
             g_host->log(dev_, FDPLUG_LOG_WARNING, "no default floppy drive: %s", why.c_str());
@@ -350,10 +376,40 @@ const FdplugDeviceTypeInfo kTypes[] = {
      .load_state = nullptr},
 };
 
-bool plugin_init(const FdplugHost *host, char **) {
+// The floppy-* commands: arguments in, the manager's answer out; Virtual PC classes carry their
+// HRESULT as the error object's "hresult" member.
+bool qmp_handler(void *opaque, const char *args_json, char **ret_json, FdplugError *err) {
+    const auto *command = static_cast<const char *>(opaque);
+    nlohmann::json args = nlohmann::json::parse(args_json ? args_json : "{}", nullptr, false);
+    if (!args.is_object()) args = nlohmann::json::object();
+    const CommandResult result = floppy_manager().execute(command, args);
+    if (!result.error) {
+        *ret_json = dup_string(result.ret.dump());
+        return true;
+    }
+    err->cls = dup_string(result.error->cls);
+    err->cls_static = false;
+    err->desc = dup_string(result.error->desc);
+    err->extra_json = result.error->hresult.empty()
+                          ? nullptr
+                          : dup_string(nlohmann::json{{"hresult", result.error->hresult}}.dump());
+    return false;
+}
+
+bool plugin_init(const FdplugHost *host, char **errp) {
     g_host = host;
     IsaFdc::floppy_devices = 0;
     IsaFdc::user_controllers = 0;
+    floppy_manager().set_event_sink([](const std::string &event, const nlohmann::ordered_json &data) {
+        g_host->qmp_event(event.c_str(), data.dump().c_str());
+    });
+    floppy_manager().set_log_sink([](const std::string &text) {
+        g_host->log(nullptr, FDPLUG_LOG_WARNING, "%s", text.c_str());
+    });
+    for (const EmbeddedSchema &schema : floppy_schemas())
+        if (!host->qmp_add_schema(schema.text, schema.name, errp)) return false;
+    for (const char *command : FloppyManager::command_names())
+        if (!host->qmp_register(command, qmp_handler, const_cast<char *>(command), errp)) return false;
     return true;
 }
 

@@ -15,51 +15,47 @@
 
 #include "hw/block/fdc82077.h"
 #include "hw/block/fdc_host.h"
-#include "hw/block/media/disk_image.h"
+#include "hw/block/floppy_manager.h"
 #include "hw/block/media/floppy_geometry.h"
+#include "hw/block/media/media_faults.h"
+#include "hw/block/media_slot.h"
 
 namespace fdplug::floppy::plugin {
 
 // The host's service table, kept by the plugin's init().
 extern const FdplugHost *g_host;
 
-// Where a medium comes from: a -drive definition's options, or a QMP request.
-struct MediumRequest {
-    std::string file;          // "" = no medium
-    std::string format;        // "" or "raw"
-    bool read_only = false;
-    bool snapshot = false;     // -drive snapshot=on: writes go to a private copy in memory
-    std::string size;          // null-co:// only: "1440k", "1474560", …
-    DriveType drive = DriveType::Auto;  // the drive it goes into (Auto: the medium decides)
-};
-
-struct OpenedMedium {
-    std::unique_ptr<DiskImage> image;    // set on success
-    DriveType wants = DriveType::Auto;   // the drive type an `auto` drive becomes
-    std::string file;                    // for query-block
-    bool read_only = false;
-    uint64_t virtual_size = 0;
-    std::string error;                   // on failure: names the file, the problem and the fix
-    bool locked = false;                 // the failure was a lock conflict
-};
-
-// Opens raw images through RawImage (snapshot=on copies one into memory; null-co:// gives a
-// zero-filled medium of size=).
-OpenedMedium open_medium(const MediumRequest &request);
-
 class IsaFdc;
 
-// One drive position of a controller (unit 0–3) and what is connected to it: the drive type,
-// the -drive definition if any, the medium. Registered with the host's block commands.
+// The floppy-* commands and events of every controller of the process (floppy_manager.h):
+// each connected drive joins it; the plugin's init registers its commands with the host.
+FloppyManager &floppy_manager();
+
+// How a drive slot is connected: what drive, from which -drive definition, under what names.
+struct SlotRequest {
+    FdplugDevice *owner = nullptr;   // claims the -drive and registers the slot for query-block
+    FdplugDrive *drive = nullptr;    // the -drive definition with the medium, or none (empty)
+    DriveType type = DriveType::Auto;  // Auto: from the medium, else the controller's fallback
+    std::string id;                  // the drive device's id, "" if none
+    std::string path;                // the drive's QOM path
+    std::string device_name;         // the legacy drive name, "" if none
+    std::string who;                 // names the owner in messages
+    MediaFaultsPtr faults;           // test-only fault injection (x-fail-flush, x-fail-read)
+};
+
+// One drive position of a controller (unit 0–3) as the host sees it: the -drive definition it
+// claimed and its registration with the host's block commands. The drive and its medium are a
+// MediaSlot (media_slot.h), shared with the floppy-* commands.
 class FloppySlot {
 public:
     FloppySlot(IsaFdc &fdc, unsigned unit) : fdc_(fdc), unit_(unit) {}
+    ~FloppySlot();
+    FloppySlot(const FloppySlot &) = delete;
+    FloppySlot &operator=(const FloppySlot &) = delete;
 
-    // Connects a drive of `requested` type (Auto: from the medium, else the controller's
-    // fallback) and opens the -drive's medium, if any. `who` names the owner in messages.
-    bool attach(FdplugDevice *owner, FdplugDrive *drive, DriveType requested,
-                const std::string &qdev, const std::string &device_name, const std::string &who,
-                std::string *error);
+    // Connects a drive of the requested type and inserts the -drive's medium, if any (no event:
+    // the medium was there at power-on).
+    bool attach(const SlotRequest &request, std::string *error);
     // Flushes and removes the medium and disconnects the drive.
     void detach();
     // Writes every completed write through to the image; logs a failure.
@@ -68,28 +64,13 @@ public:
     unsigned unit() const { return unit_; }
     DriveType type() const { return type_; }
 
-    // FdplugBlockOps
-    char *query() const;
-    bool eject(bool force, FdplugError *err);
-    bool change_medium(const char *filename, const char *format, const char *read_only_mode,
-                       FdplugError *err);
-
     static const FdplugBlockOps kBlockOps;
 
 private:
-    void insert(OpenedMedium &&medium);
-    bool flush(std::string *error);
-
     IsaFdc &fdc_;
     unsigned unit_;
     DriveType type_ = DriveType::None;
-    std::string qdev_, device_name_;
-    bool drive_read_only_ = false;   // what blockdev-change-medium's "retain" keeps
-    // The medium in the drive, as query-block reports it.
-    bool has_medium_ = false;
-    std::string medium_file_;
-    bool medium_read_only_ = false;
-    uint64_t medium_size_ = 0;
+    std::unique_ptr<MediaSlot> media_;
 };
 
 // The `isa-fdc` device: an 82077AA at iobase (ports +0…+5 and +7), one IRQ, one DMA channel,
@@ -114,6 +95,10 @@ public:
     FdplugDevice *device() const { return dev_; }
     // "isa-fdc" or its id, for messages.
     std::string name() const;
+    // Its id, else its QOM path (query-floppy-drives' controller).
+    std::string qom_name() const;
+    // The QOM path of a unit's drive when no drive device names it.
+    std::string unit_path(unsigned unit) const;
 
     // FdcHost
     int64_t now_ns() const override;
@@ -135,6 +120,7 @@ public:
 
 private:
     bool attach_legacy_drives(std::string *error);
+    SlotRequest legacy_request(unsigned unit, FdplugDrive *drive, const std::string &who) const;
     bool is_default_controller() const;
     void write_cmos();
 
@@ -149,7 +135,7 @@ private:
 };
 
 // The `floppy` device type (floppy_bus_devices.cc).
-inline constexpr size_t kFloppyPropCount = 3;
+inline constexpr size_t kFloppyPropCount = 5;
 extern const FdplugPropertyInfo kFloppyProps[kFloppyPropCount];
 void *floppy_new(FdplugDevice *dev);
 bool floppy_realize(void *self, char **errp);

@@ -1,6 +1,9 @@
 // The `floppy` device: a drive on an isa-fdc's floppy-bus (QEMU's -device floppy), with
-// `unit` (0-3, default the lowest free one), `drive` (a -drive id) and `drive-type`.
+// `unit` (0-3, default the lowest free one), `drive` (a -drive id) and `drive-type`; and, for
+// tests only, `x-fail-flush` / `x-fail-read` (media_faults.h).
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -31,6 +34,13 @@ const FdplugPropertyInfo kFloppyProps[kFloppyPropCount] = {
      .enum_values = kDriveTypes, .min = 0, .max = 0,
      .description = "auto (from the medium, else the controller's fallback), 144, 288, 120, "
                     "360, 720 or none"},
+    {.name = "x-fail-flush", .type = FDPLUG_PROP_INT, .default_value = "0", .enum_values = nullptr,
+     .min = 0, .max = 1000000,
+     .description = "test only: the next N flushes of this drive's media fail with EIO"},
+    {.name = "x-fail-read", .type = FDPLUG_PROP_INT, .default_value = "0", .enum_values = nullptr,
+     .min = 0, .max = 1000000,
+     .description = "test only: the next N reads of this drive's media (the boot sector read "
+                    "when one is opened included) fail with EIO"},
 };
 
 void *floppy_new(FdplugDevice *dev) {
@@ -66,13 +76,23 @@ bool floppy_realize(void *self, char **errp) {
     f->slot = f->fdc->claim_unit(unit, "property unit", &error);
     if (!f->slot) return fail(error);
 
-    const char *id = g_host->device_id(f->dev);
-    const std::string qdev = id && *id ? id : g_host->device_path(f->dev);
+    SlotRequest request;
+    request.owner = f->dev;
+    request.drive = drive;
+    request.type = *type;
+    request.id = g_host->device_id(f->dev);
+    request.path = g_host->device_path(f->dev);
     // QEMU names the drive slot after its -drive; a drive without one has the name "".
-    const std::string device_name = drive ? g_host->drive_name(drive) : "";
-    if (!f->slot->attach(f->dev, drive, *type, qdev, device_name,
-                         drive ? std::string("property drive=") + drive_id : std::string("medium"),
-                         &error)) {
+    request.device_name = drive ? g_host->drive_name(drive) : "";
+    request.who = drive ? std::string("property drive=") + drive_id : std::string("medium");
+    const int64_t fail_flush = g_host->prop_int(f->dev, "x-fail-flush");
+    const int64_t fail_read = g_host->prop_int(f->dev, "x-fail-read");
+    if (fail_flush || fail_read) {
+        request.faults = std::make_shared<MediaFaults>();
+        request.faults->fail_flushes = uint32_t(fail_flush);
+        request.faults->fail_reads = uint32_t(fail_read);
+    }
+    if (!f->slot->attach(request, &error)) {
         f->fdc->release_unit(f->slot->unit());
         f->slot = nullptr;
         return fail(error);

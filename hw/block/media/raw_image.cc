@@ -12,78 +12,26 @@
 #include <array>
 #include <cerrno>
 #include <iterator>
-#include <system_error>
 #include <utility>
+
+#include "hw/block/media/posix_io.h"
 
 namespace fdplug::floppy {
 
+using posix::errno_text;
+using posix::FdGuard;
+using posix::open_retry;
+using posix::quoted;
+
 namespace {
 
-std::string errno_text(int err) {
-    return std::error_code(err, std::generic_category()).message();
-}
-
-std::string quoted(const std::string &path) {
-    return "'" + path + "'";
-}
-
 ImageOpenResult failure(ImageOpenError error, std::string message) {
-    ImageOpenResult r;
-    r.error = error;
-    r.message = std::move(message);
-    return r;
-}
-
-// Closes the descriptor unless it was handed on.
-struct FdGuard {
-    int fd;
-    ~FdGuard() {
-        if (fd >= 0) ::close(fd);
-    }
-    int release() { return std::exchange(fd, -1); }
-};
-
-int open_retry(const std::string &path, int flags) {
-    int fd;
-    do fd = ::open(path.c_str(), flags);
-    while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-// Reads until `len` bytes or end of file; the count, or -1 with errno set.
-ssize_t pread_full(int fd, uint8_t *buf, size_t len, uint64_t offset) {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = ::pread(fd, buf + done, len - done, off_t(offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        if (n == 0) break;
-        done += size_t(n);
-    }
-    return ssize_t(done);
-}
-
-bool pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t offset) {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = ::pwrite(fd, buf + done, len - done, off_t(offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            if (n == 0) errno = EIO;  // no progress and no reason: treat as an I/O error
-            return false;
-        }
-        done += size_t(n);
-    }
-    return true;
+    return open_failed<ImageOpenResult>(error, std::move(message));
 }
 
 const char *file_kind(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-    if (S_ISCHR(mode)) return "a character device";
     if (S_ISBLK(mode)) return "a block device (host drives attach with floppy-attach-host-drive)";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
+    return posix::file_kind(mode);
 }
 
 ImageOpenResult not_regular(const std::string &path, mode_t mode) {
@@ -142,7 +90,7 @@ const char *image_open_error_name(ImageOpenError error) {
     return unsigned(error) < std::size(kNames) ? kNames[unsigned(error)] : "Unknown";
 }
 
-ImageOpenResult RawImage::open(const Options &o) {
+ImageOpenResult RawImage::open(const Options &o, MediaFaultsPtr faults) {
     const std::string &path = o.path;
     if (path.empty())
         return failure(ImageOpenError::BadPath,
@@ -196,7 +144,7 @@ ImageOpenResult RawImage::open(const Options &o) {
 
     const uint64_t size = uint64_t(st.st_size);
     std::array<uint8_t, kSectorSize> boot{};
-    ssize_t got = pread_full(fd.fd, boot.data(), boot.size(), 0);
+    ssize_t got = read_with_faults(faults, fd.fd, boot.data(), boot.size(), 0);
     if (got < 0)
         return failure(ImageOpenError::IoError, "reading the boot sector of floppy image " +
                                                     quoted(path) + " failed: " + errno_text(errno));
@@ -208,68 +156,23 @@ ImageOpenResult RawImage::open(const Options &o) {
                        "floppy image " + quoted(path) + " cannot be used: " + why);
 
     ImageOpenResult r;
-    r.image.reset(new RawImage(fd.release(), path, o.read_only, size, *choice));
+    r.image.reset(new RawImage(fd.release(), path, o.read_only, size, *choice, std::move(faults)));
     r.image->locked_ = locked;
     return r;
 }
 
-RawImage::RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice)
-    : fd_(fd), path_(std::move(path)), read_only_(read_only), file_size_(size), choice_(choice) {}
+RawImage::RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice,
+                   MediaFaultsPtr faults)
+    : FdImage("floppy image", fd, std::move(path), read_only, choice, std::move(faults)),
+      file_size_(size) {}
 
-RawImage::~RawImage() {
-    if (fd_ >= 0) ::close(fd_);  // also drops the OFD lock
-}
-
-MediaStatus RawImage::fail(const char *what, int err) {
-    last_error_ =
-        std::string(what) + " floppy image " + quoted(path_) + " failed: " + errno_text(err);
-    return MediaStatus::IoError;
-}
-
-MediaStatus RawImage::read_sector(unsigned c, unsigned h, unsigned r,
-                                  std::span<uint8_t, kSectorSize> out) {
-    auto lba = geometry().lba(c, h, r);
-    if (!lba) return MediaStatus::OutOfRange;
-    ssize_t got = pread_full(fd_, out.data(), out.size(), uint64_t(*lba) * kSectorSize);
-    if (got < 0) {
-        const int err = errno;
-        std::fill(out.begin(), out.end(), uint8_t{0});  // never hand back a stale buffer
-        return fail("reading", err);
-    }
-    // Past the end of a short file: zeros (geometry.md §2).
-    std::fill(out.begin() + got, out.end(), uint8_t{0});
-    return MediaStatus::Ok;
-}
-
-MediaStatus RawImage::write_sector(unsigned c, unsigned h, unsigned r,
-                                   std::span<const uint8_t, kSectorSize> in) {
-    if (read_only_) return MediaStatus::ReadOnly;
-    auto lba = geometry().lba(c, h, r);
-    if (!lba) return MediaStatus::OutOfRange;
-    const uint64_t at = uint64_t(*lba) * kSectorSize;
-    // Never grow the file — not past its size at open, nor past a size it was cut to since.
+std::optional<uint64_t> RawImage::store_end() {
     struct stat st;
-    if (::fstat(fd_, &st) != 0) return fail("examining", errno);
-    const uint64_t end = std::min(file_size_, uint64_t(st.st_size));
-    if (at + kSectorSize > end) {
-        last_error_ = "sector C=" + std::to_string(c) + " H=" + std::to_string(h) +
-                      " R=" + std::to_string(r) + " lies past the end of floppy image " +
-                      quoted(path_) + " (" + std::to_string(end) +
-                      " bytes); the file is shorter than its geometry and is never extended";
-        return MediaStatus::IoError;
+    if (::fstat(fd(), &st) != 0) {
+        fail("examining", errno);
+        return std::nullopt;
     }
-    if (!pwrite_full(fd_, in.data(), in.size(), at)) return fail("writing", errno);
-    return MediaStatus::Ok;
-}
-
-bool RawImage::flush(std::string *error) {
-    if (read_only_) return true;  // nothing was written
-    int rc;
-    do rc = ::fdatasync(fd_);
-    while (rc != 0 && errno == EINTR);
-    if (rc == 0) return true;
-    if (error) *error = "flushing floppy image " + quoted(path_) + " failed: " + errno_text(errno);
-    return false;
+    return std::min(file_size_, uint64_t(st.st_size));
 }
 
 }  // namespace fdplug::floppy

@@ -1,13 +1,14 @@
 // Raw sector images (.img/.ima/.vfd/.flp): a file holding the sectors in LBA order, read and
-// written in place with pread/pwrite, locked against a second writer with open-file-description
+// written in place (fd_image.h), locked against a second writer with open-file-description
 // locks (shared for read-only, exclusive for read-write, as QEMU does).
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "hw/block/media/disk_image.h"
+#include "hw/block/media/fd_image.h"
 #include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/media_faults.h"
 
 namespace fdplug::floppy {
 
@@ -28,7 +29,7 @@ const char *image_open_error_name(ImageOpenError error);
 
 struct ImageOpenResult;
 
-class RawImage final : public DiskImage {
+class RawImage final : public FdImage {
 public:
     struct Options {
         std::string path;  // must be absolute
@@ -36,36 +37,21 @@ public:
         DriveType drive = DriveType::Auto;  // the drive it goes in; picks among formats
     };
 
-    // Opens and locks the file and picks its geometry. Never blocks on a FIFO.
-    static ImageOpenResult open(const Options &options);
-    ~RawImage() override;
+    // Opens and locks the file and picks its geometry. Never blocks on a FIFO. `faults`:
+    // test-only fault injection (media_faults.h), kept for the image's lifetime.
+    static ImageOpenResult open(const Options &options, MediaFaultsPtr faults = {});
 
-    const Geometry &geometry() const override { return choice_.geometry; }
-    bool read_only() const override { return read_only_; }
-    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
-                            std::span<uint8_t, kSectorSize> out) override;
-    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
-                             std::span<const uint8_t, kSectorSize> in) override;
-    bool flush(std::string *error) override;
-    const std::string &source() const override { return path_; }
-
-    const FormatChoice &format() const { return choice_; }
     uint64_t file_size() const { return file_size_; }
     // false when the file system does not support OFD locks (the image is then used unlocked).
     bool locked() const { return locked_; }
-    // What the last IoError from read_sector/write_sector was ("" if none yet).
-    const std::string &last_error() const { return last_error_; }
 
 private:
-    RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice);
-    MediaStatus fail(const char *what, int err);
-    int fd_;
-    std::string path_;
-    bool read_only_;
+    RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice,
+             MediaFaultsPtr faults);
+    // Not past its size at open, nor past a size it was cut to since.
+    std::optional<uint64_t> store_end() override;
     uint64_t file_size_;
-    FormatChoice choice_;
     bool locked_ = true;
-    std::string last_error_;
 };
 
 struct ImageOpenResult {

@@ -1,0 +1,144 @@
+#include "hw/block/media/open_medium.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/memory_image.h"
+
+namespace fdplug::floppy {
+
+namespace {
+
+constexpr const char *kNullCo = "null-co://";
+
+// "1440k", "1474560", "2.88M" is not accepted: integers with an optional k/M suffix.
+std::optional<uint64_t> parse_size(const std::string &text) {
+    if (text.empty()) return std::nullopt;
+    size_t used = 0;
+    unsigned long long v = 0;
+    try {
+        v = std::stoull(text, &used, 0);
+    } catch (...) {
+        return std::nullopt;
+    }
+    const std::string suffix = text.substr(used);
+    if (suffix.empty() || suffix == "b" || suffix == "B") return v;
+    if (suffix == "k" || suffix == "K") return v * 1024;
+    if (suffix == "M" || suffix == "m") return v * 1024 * 1024;
+    return std::nullopt;
+}
+
+// QEMU's null block driver (fdc-test's blank drive): a zero-filled medium of size=.
+OpenedMedium open_null_co(const MediumRequest &request) {
+    OpenedMedium out;
+    const auto size = parse_size(request.size.empty() ? "1440k" : request.size);
+    std::string why;
+    auto choice = size ? choose_format(*size, request.drive, {}, &why) : std::nullopt;
+    if (!choice) {
+        out.error = std::string(kNullCo) + " medium of size=" + request.size +
+                    " cannot be used: " + (size ? why : "expected a byte count such as 1440k");
+        out.image_error = ImageOpenError::UnknownSize;
+        return out;
+    }
+    out.image = std::make_unique<MemoryImage>(choice->geometry, request.read_only);
+    out.wants = choice->drive;
+    out.file = kNullCo;
+    out.read_only = request.read_only;
+    out.virtual_size = *size;
+    return out;
+}
+
+// snapshot=on: the guest writes to a private copy; the file itself is never written.
+bool copy_into_memory(OpenedMedium &out, RawImage &file) {
+    const Geometry g = file.geometry();
+    std::vector<uint8_t> bytes(g.size_bytes());
+    for (unsigned c = 0; c < g.cylinders; ++c)
+        for (unsigned h = 0; h < g.heads; ++h)
+            for (unsigned r = 1; r <= g.sectors; ++r) {
+                const uint32_t lba = *g.lba(c, h, r);
+                std::span<uint8_t, DiskImage::kSectorSize> sector(bytes.data() + size_t(lba) * 512, 512);
+                if (file.read_sector(c, h, r, sector) != MediaStatus::Ok) {
+                    out.error = file.last_error();
+                    out.image_error = ImageOpenError::IoError;
+                    return false;
+                }
+            }
+    // Keep the short-file rule (writes past the end fail) of the image it copies.
+    const uint64_t keep = std::min<uint64_t>(bytes.size(), (out.virtual_size + 511) / 512 * 512);
+    bytes.resize(size_t(keep));
+    out.image = std::make_unique<MemoryImage>(g, std::move(bytes), false);
+    out.read_only = false;
+    return true;
+}
+
+}  // namespace
+
+const char *attachment_name(Attachment attachment) {
+    switch (attachment) {
+        case Attachment::Image: return "image";
+        case Attachment::HostDrive: return "host-drive";
+        case Attachment::None: break;
+    }
+    return "none";
+}
+
+std::string absolute_path(const std::string &file) {
+    if (file.empty() || file[0] == '/') return file;
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(file, ec);
+    return ec ? file : abs.lexically_normal().string();
+}
+
+OpenedMedium open_medium(const MediumRequest &request) {
+    if (!request.format.empty() && request.format != "raw") {
+        OpenedMedium out;
+        out.error = "format=" + request.format +
+                    " is not supported: floppy drives take raw sector images (format=raw)";
+        return out;
+    }
+    if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
+    OpenedMedium out;
+    RawImage::Options options;
+    options.path = absolute_path(request.file);
+    options.read_only = request.read_only || request.snapshot;
+    options.drive = request.drive;
+    ImageOpenResult opened = RawImage::open(options, request.faults);
+    if (!opened.image) {
+        out.error = opened.message;
+        out.image_error = opened.error;
+        return out;
+    }
+    out.wants = opened.image->format().drive;
+    out.file = options.path;
+    out.virtual_size = opened.image->file_size();
+    if (request.snapshot) {
+        copy_into_memory(out, *opened.image);
+        return out;
+    }
+    out.read_only = opened.image->read_only();
+    out.image = std::move(opened.image);
+    return out;
+}
+
+OpenedMedium open_host_drive(const std::string &device, DriveType drive, MediaFaultsPtr faults) {
+    OpenedMedium out;
+    out.kind = Attachment::HostDrive;
+    HostFloppyOpenResult opened = HostFloppy::open({.device = device, .drive = drive}, std::move(faults));
+    if (!opened.image) {
+        out.error = opened.message;
+        out.host_error = opened.error;
+        return out;
+    }
+    out.wants = opened.image->format().drive;
+    out.file = device;
+    out.read_only = opened.image->read_only();
+    out.virtual_size = opened.image->device_size();
+    out.image = std::move(opened.image);
+    return out;
+}
+
+}  // namespace fdplug::floppy

@@ -1,0 +1,57 @@
+// Opening the medium for a drive from a request — an image file (raw; snapshot=on copies it into
+// memory; QEMU's null-co:// gives a blank medium in memory) or a host floppy drive — with one
+// result shape for every backend, so that whoever changes media (the -drive definitions at
+// start-up, QEMU's block commands, the floppy-* commands) opens them the same way.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hw/block/media/disk_image.h"
+#include "hw/block/media/floppy_geometry.h"
+#include "hw/block/media/host_floppy.h"
+#include "hw/block/media/media_faults.h"
+#include "hw/block/media/raw_image.h"
+
+namespace fdplug::floppy {
+
+// What a drive holds; the values are Virtual PC's VMFloppyDriveAttachmentType.
+enum class Attachment : uint8_t { None = 0, Image = 1, HostDrive = 2 };
+// "none", "image", "host-drive" (the QMP spelling).
+const char *attachment_name(Attachment attachment);
+
+struct MediumRequest {
+    std::string file;          // "" = no medium; relative paths are taken from the working dir
+    std::string format;        // "" or "raw"
+    bool read_only = false;
+    bool snapshot = false;     // writes go to a private copy in memory
+    std::string size;          // null-co:// only: "1440k", "1474560", …
+    DriveType drive = DriveType::Auto;  // the drive it goes into (Auto: the medium decides)
+    MediaFaultsPtr faults;     // test-only fault injection, handed to the backend
+};
+
+struct OpenedMedium {
+    std::unique_ptr<DiskImage> image;    // set on success
+    Attachment kind = Attachment::Image;
+    DriveType wants = DriveType::Auto;   // the drive type an `auto` drive becomes
+    std::string file;                    // the absolute image path or the device node
+    bool read_only = false;
+    uint64_t virtual_size = 0;
+    // On failure: what went wrong (names the file or device, the problem and the fix) and its
+    // kind (image_error for files, host_error for host drives).
+    std::string error;
+    ImageOpenError image_error = ImageOpenError::None;
+    HostDriveError host_error = HostDriveError::None;
+};
+
+// Image files. An unsupported format (anything but raw) fails before any file is touched, with
+// image_error None: the request is at fault, not the file.
+OpenedMedium open_medium(const MediumRequest &request);
+// A host floppy drive (host_floppy.h), read-write when the device allows it.
+OpenedMedium open_host_drive(const std::string &device, DriveType drive, MediaFaultsPtr faults);
+
+// QEMU takes image paths relative to its working directory; the backends want them absolute.
+std::string absolute_path(const std::string &file);
+
+}  // namespace fdplug::floppy
