@@ -28,6 +28,7 @@ namespace {
 
 // One machine per process: the ABI's free functions reach it through these.
 Machine *g_machine = nullptr;
+VirtualClock *g_clock = nullptr;  // g_machine's, without the virtual clock() call per read
 QmpBridge *g_bridge = nullptr;
 std::list<FdplugPortRegion> g_regions;
 std::list<FdplugIrq> g_irqs;
@@ -96,8 +97,10 @@ FdplugPortRegion *port_region_add(FdplugDevice *dev, uint16_t base, uint16_t len
     PortHandler h;
     h.native_sizes = ops->native_sizes;
     h.split_sizes = ops->split_sizes;
-    h.read = [ops, opaque](uint16_t off, unsigned size) { return ops->read(opaque, off, size); };
-    h.write = [ops, opaque](uint16_t off, uint32_t v, unsigned size) { ops->write(opaque, off, v, size); };
+    // The bus calls the plugin's C callbacks directly (PortHandler::c_read/c_write).
+    h.c_read = ops->read;
+    h.c_write = ops->write;
+    h.c_opaque = opaque;
     std::string error;
     auto id = g_machine->bus().add_region(base, len, std::move(h),
                                           std::string(dev->type->name) + (name ? std::string(":") + name : ""), &error);
@@ -172,7 +175,7 @@ void dma_release(FdplugDma *dma) {
     g_dmas.remove_if([dma](const FdplugDma &d) { return &d == dma; });
 }
 
-int64_t clock_ns() { return g_machine->clock().now(); }
+int64_t clock_ns() { return g_clock->now(); }
 
 FdplugTimer *timer_new(FdplugDevice *, FdplugTimerCb cb, void *opaque) {
     auto *t = g_machine->clock().timer_new([cb, opaque] { cb(opaque); });
@@ -251,6 +254,7 @@ void buffer_append(FdplugBuffer *buf, const void *data, size_t len) {
 
 const FdplugHost *host_table(Machine &machine, QmpBridge &bridge) {
     g_machine = &machine;
+    g_clock = &machine.clock();
     g_bridge = &bridge;
     static const FdplugHost table = {
         .struct_size = sizeof(FdplugHost),

@@ -267,8 +267,13 @@ bool Machine::build(std::string *error) {
         cmos_->attach(bus_);
         setup_pc_cmos();
     }
-    bus_.after_access = [this] { run_deferred(); };
-    clock_.after_callback = [this] { run_deferred(); };
+    // After every port access and timer: most have left no DMA request, and that check is inline.
+    bus_.after_access = [this] {
+        if (dma_ && dma_->requested()) run_deferred();
+    };
+    clock_.after_callback = [this] {
+        if (dma_ && dma_->requested()) run_deferred();
+    };
 
     for (const GlobalProperty &g : config_.globals) {
         const FdplugDeviceTypeInfo *type = plugins_.find_type(g.type);

@@ -14,11 +14,6 @@ int64_t VirtualClock::monotonic_ns() {
         .count();
 }
 
-int64_t VirtualClock::now() const {
-    if (mode_ == Mode::Manual) return manual_now_;
-    return running_ ? base_ + (monotonic_ns() - resumed_at_) : base_;
-}
-
 void VirtualClock::set_running(bool running) {
     if (mode_ == Mode::Manual || running == running_) {
         running_ = running;

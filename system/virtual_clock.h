@@ -36,7 +36,11 @@ public:
     ~VirtualClock();
 
     Mode mode() const { return mode_; }
-    int64_t now() const;
+    // Inline: devices read the clock on most port accesses.
+    int64_t now() const {
+        if (mode_ == Mode::Manual) return manual_now_;
+        return running_ ? base_ + (monotonic_ns() - resumed_at_) : base_;
+    }
 
     Timer *timer_new(std::function<void()> callback);
     // Arms (or re-arms) the timer for an absolute deadline; a deadline in the past fires at the

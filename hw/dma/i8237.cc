@@ -1,7 +1,6 @@
 #include "hw/dma/i8237.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "hw/core/guest_memory.h"
 #include "hw/isa/isa_bus.h"
@@ -39,6 +38,7 @@ void IsaDma::reset() {
         c = ChannelState{};
         c.dreq = dreq;
     }
+    update_requests();
     ctrl_ = {};
     channels_[4].mode = 0xC0;  // cascade
     channels_[4].masked = false;
@@ -129,6 +129,7 @@ void IsaDma::write_register(unsigned ctrl, unsigned reg, uint8_t value) {
         break;
     case kRequest:
         channels_[first + (value & 3)].soft_request = value & 4;
+        update_requests();
         break;
     case kSingleMask:
         channels_[first + (value & 3)].masked = value & 4;
@@ -147,6 +148,7 @@ void IsaDma::write_register(unsigned ctrl, unsigned reg, uint8_t value) {
             ch.soft_request = false;
             ch.terminal_count = false;
         }
+        update_requests();
         break;
     case kClearMask:
         for (unsigned i = 0; i < 4; ++i) channels_[first + i].masked = false;
@@ -168,7 +170,15 @@ void IsaDma::set_request(unsigned channel, bool dreq) {
     // Only recorded: the device raising DREQ is in the middle of its own callback, and the
     // host services the channel (run()) once that callback has returned.
     channels_[channel & 7].dreq = dreq;
+    update_requests();
     if (running_ && dreq) rerun_ = true;
+}
+
+void IsaDma::update_requests() {
+    uint8_t bits = 0;
+    for (unsigned ch = 0; ch < 8; ++ch)
+        if (channels_[ch].dreq || channels_[ch].soft_request) bits |= uint8_t(1u << ch);
+    requests_ = bits;
 }
 
 FdplugDmaDir IsaDma::direction(uint8_t mode) {
@@ -218,25 +228,33 @@ bool IsaDma::transfer_burst(unsigned ch) {
         return page_base + (wide ? (uint64_t(a & 0xFFFF) << 1) : (a & 0xFFFF));
     };
 
-    std::vector<uint8_t> buf(units * unit, 0);
+    // Incrementing, the burst is one contiguous run of memory (it stops where the address would
+    // wrap its 64 KiB / 128 KiB page), so it moves with one copy; decrementing goes unit by unit.
+    burst_.assign(units * unit, 0);
+    const std::span<uint8_t> buf(burst_);
     const FdplugDmaDir dir = direction(c.mode);
     if (dir == FDPLUG_DMA_MEM_TO_DEV) {
-        for (uint32_t i = 0; i < units; ++i)
-            memory_.read(phys(i), std::span<uint8_t>(buf.data() + i * unit, unit));
+        if (!decrement)
+            memory_.read(phys(0), buf);
+        else
+            for (uint32_t i = 0; i < units; ++i) memory_.read(phys(i), buf.subspan(i * unit, unit));
     }
-    size_t bytes = handlers_[ch](dir, std::span<uint8_t>(buf), tc_in_burst);
+    size_t bytes = handlers_[ch](dir, buf, tc_in_burst);
     bytes = std::min(bytes, buf.size());
     const uint32_t done = uint32_t(bytes / unit);
     if (done == 0) return false;
     if (dir == FDPLUG_DMA_DEV_TO_MEM) {
-        for (uint32_t i = 0; i < done; ++i)
-            memory_.write(phys(i), std::span<const uint8_t>(buf.data() + i * unit, unit));
+        if (!decrement)
+            memory_.write(phys(0), buf.first(done * unit));
+        else
+            for (uint32_t i = 0; i < done; ++i) memory_.write(phys(i), buf.subspan(i * unit, unit));
     }
     c.current_address = uint16_t(decrement ? c.current_address - done : c.current_address + done);
     c.current_count = uint16_t(c.current_count - done);
     if (done == left) {  // the count rolled over: terminal count
         c.terminal_count = true;
         c.soft_request = false;
+        update_requests();
         if (c.mode & kModeAutoinit) {
             c.current_address = c.base_address;
             c.current_count = c.base_count;
@@ -248,6 +266,7 @@ bool IsaDma::transfer_burst(unsigned ch) {
 }
 
 void IsaDma::run() {
+    if (!requests_) return;  // nothing asks for service
     if (running_) {
         rerun_ = true;
         return;

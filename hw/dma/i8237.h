@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "fdplug/plugin.h"
 
@@ -44,6 +45,9 @@ public:
     // Services every requesting, unmasked channel; safe to call from anywhere, never re-enters.
     void run();
     bool work_pending() const;
+    // A DREQ or request-register bit is set (run() has something to look at); inline, for the
+    // host's after-every-access hook.
+    bool requested() const { return requests_ != 0; }
 
     const ChannelState &channel(unsigned ch) const { return channels_[ch & 7]; }
 
@@ -62,6 +66,8 @@ private:
 
     bool ready(unsigned ch) const;
     bool transfer_burst(unsigned ch);  // true when progress was made
+    // Recomputes requests_ after a DREQ or request-register bit changed.
+    void update_requests();
     static FdplugDmaDir direction(uint8_t mode);
 
     GuestMemory &memory_;
@@ -69,6 +75,11 @@ private:
     std::array<Controller, 2> ctrl_{};
     std::array<Handler, 8> handlers_{};
     std::array<uint8_t, 16> page_regs_{};
+    // Bit ch: channel ch's DREQ or request-register bit is set. run() follows every port access
+    // and timer callback, so the common case (nothing asks) must cost one test.
+    uint8_t requests_ = 0;
+    // One burst's bytes between memory and the device (kept: no allocation per burst).
+    std::vector<uint8_t> burst_;
     bool running_ = false;
     bool rerun_ = false;
 };

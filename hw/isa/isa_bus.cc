@@ -61,24 +61,51 @@ uint32_t IsaBus::read_byte(uint16_t port) {
     if (i == kNone) return 0xFF;
     const Region &r = regions_[i];
     if (!(r.handler.native_sizes & 1)) return 0xFF;
-    return r.handler.read(uint16_t(port - r.base), 1) & 0xFF;
+    return call_read(r.handler, uint16_t(port - r.base), 1) & 0xFF;
 }
 
 void IsaBus::write_byte(uint16_t port, uint8_t value) {
     const uint16_t i = owner_[port];
     if (i == kNone) return;
     const Region &r = regions_[i];
-    if (r.handler.native_sizes & 1) r.handler.write(uint16_t(port - r.base), value, 1);
+    if (r.handler.native_sizes & 1) call_write(r.handler, uint16_t(port - r.base), value, 1);
 }
 
+// The common case first: a byte access to a port some region decodes natively.
 uint32_t IsaBus::read(uint16_t port, unsigned size) {
+    const uint16_t i = owner_[port];
+    if (size == 1 && i != kNone) {
+        const Region &r = regions_[i];
+        if (r.handler.native_sizes & 1) {
+            const uint32_t value = call_read(r.handler, uint16_t(port - r.base), 1) & 0xFF;
+            done();
+            return value;
+        }
+    }
+    return read_other(port, size);
+}
+
+void IsaBus::write(uint16_t port, uint32_t value, unsigned size) {
+    const uint16_t i = owner_[port];
+    if (size == 1 && i != kNone) {
+        const Region &r = regions_[i];
+        if (r.handler.native_sizes & 1) {
+            call_write(r.handler, uint16_t(port - r.base), value & 0xFF, 1);
+            done();
+            return;
+        }
+    }
+    write_other(port, value, size);
+}
+
+uint32_t IsaBus::read_other(uint16_t port, unsigned size) {
     uint32_t value = all_ones(size);
     const uint16_t i = owner_[port];
     if (!valid_size(size) || i == kNone) {
         ++undecoded_;
     } else if (const Region &r = regions_[i];
                (r.handler.native_sizes & size) && uint32_t(port) + size <= r.base + r.len) {
-        value = r.handler.read(uint16_t(port - r.base), size) & all_ones(size);
+        value = call_read(r.handler, uint16_t(port - r.base), size) & all_ones(size);
     } else if (r.handler.split_sizes & size) {
         value = 0;
         for (unsigned b = 0; b < size; ++b)
@@ -90,13 +117,13 @@ uint32_t IsaBus::read(uint16_t port, unsigned size) {
     return value;
 }
 
-void IsaBus::write(uint16_t port, uint32_t value, unsigned size) {
+void IsaBus::write_other(uint16_t port, uint32_t value, unsigned size) {
     const uint16_t i = owner_[port];
     if (!valid_size(size) || i == kNone) {
         ++undecoded_;
     } else if (const Region &r = regions_[i];
                (r.handler.native_sizes & size) && uint32_t(port) + size <= r.base + r.len) {
-        r.handler.write(uint16_t(port - r.base), value & all_ones(size), size);
+        call_write(r.handler, uint16_t(port - r.base), value & all_ones(size), size);
     } else if (r.handler.split_sizes & size) {
         for (unsigned b = 0; b < size; ++b) write_byte(uint16_t(port + b), uint8_t(value >> (8 * b)));
     } else {

@@ -17,6 +17,11 @@ struct PortHandler {
     std::function<void(uint16_t offset, uint32_t value, unsigned size)> write;
     uint8_t native_sizes = 1;  // bitmask of sizes the handler takes itself
     uint8_t split_sizes = 0;   // wider sizes the bus splits into byte accesses, low port first
+    // Optional plain C callbacks (a plugin's FdplugPortOps), used instead of read/write when
+    // set: every guest port access goes through here, and this saves the std::function hop.
+    uint32_t (*c_read)(void *opaque, uint16_t offset, unsigned size) = nullptr;
+    void (*c_write)(void *opaque, uint16_t offset, uint32_t value, unsigned size) = nullptr;
+    void *c_opaque = nullptr;
 };
 
 class IsaBus {
@@ -51,6 +56,15 @@ private:
 
     uint32_t read_byte(uint16_t port);
     void write_byte(uint16_t port, uint8_t value);
+    uint32_t read_other(uint16_t port, unsigned size);  // all but a decoded byte access
+    void write_other(uint16_t port, uint32_t value, unsigned size);
+    static uint32_t call_read(const PortHandler &h, uint16_t offset, unsigned size) {
+        return h.c_read ? h.c_read(h.c_opaque, offset, size) : h.read(offset, size);
+    }
+    static void call_write(const PortHandler &h, uint16_t offset, uint32_t value, unsigned size) {
+        if (h.c_write) h.c_write(h.c_opaque, offset, value, size);
+        else h.write(offset, value, size);
+    }
     void done() {
         if (after_access) after_access();
     }
