@@ -14,6 +14,10 @@ int64_t VirtualClock::monotonic_ns() {
         .count();
 }
 
+int64_t VirtualClock::realtime_now() const {
+    return running_ ? base_ + (monotonic_ns() - resumed_at_) : base_;
+}
+
 void VirtualClock::set_running(bool running) {
     if (mode_ == Mode::Manual || running == running_) {
         running_ = running;

@@ -17,14 +17,20 @@ import tempfile
 import time
 
 
-def main():
-    binary = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    extra = sys.argv[3:] or ['-machine', 'pc']
+class RoundTripError(Exception):
+    pass
+
+
+def measure(binary, n=2000, extra=None, quiet=False):
+    """Starts binary with extra args and a QMP socket, negotiates, times n query-status round
+    trips one at a time; returns {'median_us', 'p99_us', 'min_us', 'n'}. Raises RoundTripError
+    if a reply is not a return or the host does not exit 0 on SIGTERM. quiet: the host's stderr
+    goes to /dev/null (QEMU says 'terminating on signal 15')."""
+    extra = extra or ['-machine', 'pc']
     tmp = tempfile.mkdtemp(prefix='fdplug-bench.')
     path = os.path.join(tmp, 'qmp.sock')
     proc = subprocess.Popen([binary] + extra + ['-qmp', 'unix:%s,server=on,wait=off' % path],
-                            stdout=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if quiet else None)
     try:
         for _ in range(500):
             if os.path.exists(path) or proc.poll() is not None:
@@ -45,24 +51,34 @@ def main():
             line = f.readline()
             samples.append(time.perf_counter_ns() - t0)
             if b'"return"' not in line:
-                print('not a return: %r' % line)
-                return 1
+                raise RoundTripError('not a return: %r' % line)
         samples.sort()
-        print('%s: query-status round trip over %d requests: median %.1f us, p99 %.1f us, min %.1f us'
-              % (os.path.basename(binary), n, statistics.median(samples) / 1000,
-                 samples[int(len(samples) * 0.99)] / 1000, samples[0] / 1000))
         sock.close()
         proc.terminate()
         status = proc.wait(10)
         if status != 0:
-            print('%s exited with status %d on SIGTERM' % (os.path.basename(binary), status))
-            return 1
-        return 0
+            raise RoundTripError('%s exited with status %d on SIGTERM' % (os.path.basename(binary), status))
+        return {'median_us': statistics.median(samples) / 1000,
+                'p99_us': samples[int(len(samples) * 0.99)] / 1000,
+                'min_us': samples[0] / 1000, 'n': n}
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    binary = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    try:
+        r = measure(binary, n, sys.argv[3:])
+    except RoundTripError as e:
+        print(e)
+        return 1
+    print('%s: query-status round trip over %d requests: median %.1f us, p99 %.1f us, min %.1f us'
+          % (os.path.basename(binary), n, r['median_us'], r['p99_us'], r['min_us']))
+    return 0
 
 
 if __name__ == '__main__':
