@@ -147,7 +147,13 @@ def run_unit_on(kind, unit, cfg, masters, workdir):
                 target.stop()
             target = None
     if target is not None:
-        target.stop()
+        rc = target.stop()
+        if rc != 0:
+            # a crash, a sanitizer report or a leak at exit: the last scenario's trace shows it
+            last = unit.scenarios[-1]["name"]
+            err = [l for l in target.stderr().splitlines() if l.strip()][-3:]
+            traces[last] = traces.get(last, []) + ["!!! %s exited with status %s: %s" % (kind, rc, " / ".join(err))]
+            sys.stderr.write("conformance: %s exited with status %s after %s:\n%s\n" % (kind, rc, last, target.stderr()))
     shutil.rmtree(d, ignore_errors=True)
     return traces
 

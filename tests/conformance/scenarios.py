@@ -405,6 +405,16 @@ def hand():
     add("dskchg-motor-off", ("144",), [("out", DOR, 0x0C), ("in", DIR)] + seek(3) + [("in", DIR), ("out", DOR, 0x1C), ("in", DIR)])
     add("dskchg-after-controller-reset", ("144",), seek(4) + [("in", DIR)] + preamble() + [("in", DIR)])
 
+    add("readid-wrong-rate-after-seek", ("144",), rate(2) + seek(5) + [("cmd", READ_ID, 0x04), ("wait",), ("result",)])
+    add("sis-after-read", ("144",), dma_read("144", 0, 0, 1, 18, 1) + sis())
+    add("dskchg-eject-insert-step", ("144",),
+        seek(1) + [("in", DIR), eject(id="fd0"), ("in", DIR),
+                   change(id="fd0", filename="$IMG:x720", **{"read-only-mode": "read-write"}), ("in", DIR)] +
+        seek(1) + [("in", DIR)] + seek(2) + [("in", DIR)], media=("x720",))
+    add("read-after-write-two-drives", ("144", "720"),
+        dma_write("144", 1, 0, 1, 18, 1, tag=0x21) + dma_read("720", 1, 0, 1, 9, 1, drive=1) +
+        dma_read("144", 1, 0, 1, 18, 1))
+
     # FDC CVE reproducers (anchors.md §2) – each ends by checking the controller still works.
     alive = [("out", DOR, 0x08), ("out", DOR, 0x0C)] + sis() * 4 + [("cmd", 0x10), ("result",), ("in", MSR)]
     for op in (0x0A, 0x8E, 0x46, 0x13, 0x4E):

@@ -113,19 +113,23 @@ class Target:
             return ""
 
     def stop(self):
+        """SIGTERM, as libqtest's qtest_quit; returns the exit status (negative: killed by a
+        signal), which must be 0 for a well-behaved emulator."""
         if self.proc is None:
-            return
+            return None
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         for s in (self.qtest, self.qmp_sock):
             if s is not None:
                 s.close()
+        rc = self.proc.returncode
         self.proc = None
+        return rc
 
     # --- qtest ----------------------------------------------------------------------------
 
