@@ -36,29 +36,29 @@ Fdc82077::Fdc82077(FdcHost &host, FdcConfig config) : host_(host), config_(confi
 // Reset
 
 void Fdc82077::hardware_reset() {
-    exec_active_ = false;
-    phase_ = Phase::Command;
-    cmd_len_ = 0;
-    res_len_ = res_pos_ = 0;
-    dor_ = 0x0C;       // firmware state, not the chip's 0x00 (Δ3)
-    tdr_ = 0;
-    dsr_ = 0;          // 500 kbit/s (Δ7)
-    ccr_noprec_ = 0;
-    srt_ = hut_ = hlt_ = 0;
-    nd_ = false;
-    eis_ = false;
-    efifo_ = true;
-    poll_off_ = false;
-    fifothr_ = 0;
-    pretrk_ = 0;
-    lock_ = false;
-    perp_drives_ = perp_gap_wgate_ = 0;
-    last_eot_ = 0;
-    pcn_.fill(0);
-    result_int_ = status_int_ = false;
-    status_count_ = 0;
-    poll_due_ = kNever;
-    for (Seek &s : seeks_) s = Seek{};
+    s_.exec_active = false;
+    s_.phase = Phase::Command;
+    s_.cmd_len = 0;
+    s_.res_len = s_.res_pos = 0;
+    s_.dor = 0x0C;       // firmware state, not the chip's 0x00 (Δ3)
+    s_.tdr = 0;
+    s_.dsr = 0;          // 500 kbit/s (Δ7)
+    s_.ccr_noprec = 0;
+    s_.srt = s_.hut = s_.hlt = 0;
+    s_.nd = false;
+    s_.eis = false;
+    s_.efifo = true;
+    s_.poll_off = false;
+    s_.fifothr = 0;
+    s_.pretrk = 0;
+    s_.lock = false;
+    s_.perp_drives = s_.perp_gap_wgate = 0;
+    s_.last_eot = 0;
+    s_.pcn.fill(0);
+    s_.result_int = s_.status_int = false;
+    s_.status_count = 0;
+    s_.poll_due = kNever;
+    for (Seek &s : s_.seeks) s = Seek{};
     // The drives stay powered through a machine reset: heads and change latches keep their
     // state; only the motor lines drop with DOR.
     const int64_t now = host_.now_ns();
@@ -70,27 +70,27 @@ void Fdc82077::hardware_reset() {
 }
 
 void Fdc82077::enter_reset() {
-    exec_active_ = false;
-    phase_ = Phase::Command;
-    cmd_len_ = 0;
-    res_len_ = res_pos_ = 0;
-    result_int_ = status_int_ = false;
-    status_count_ = 0;
-    poll_due_ = kNever;
-    for (Seek &s : seeks_) s = Seek{};
+    s_.exec_active = false;
+    s_.phase = Phase::Command;
+    s_.cmd_len = 0;
+    s_.res_len = s_.res_pos = 0;
+    s_.result_int = s_.status_int = false;
+    s_.status_count = 0;
+    s_.poll_due = kNever;
+    for (Seek &s : s_.seeks) s = Seek{};
     // CONFIGURE defaults, except what LOCK protects (82077aa.md §8).
-    eis_ = false;
-    poll_off_ = false;
-    if (!lock_) {
-        efifo_ = true;
-        fifothr_ = 0;
-        pretrk_ = 0;
+    s_.eis = false;
+    s_.poll_off = false;
+    if (!s_.lock) {
+        s_.efifo = true;
+        s_.fifothr = 0;
+        s_.pretrk = 0;
     }
-    perp_gap_wgate_ = 0;
+    s_.perp_gap_wgate = 0;
 }
 
 void Fdc82077::leave_reset() {
-    poll_due_ = fast() ? host_.now_ns() : host_.now_ns() + kResetToPollNs;
+    s_.poll_due = fast() ? host_.now_ns() : host_.now_ns() + kResetToPollNs;
 }
 
 void Fdc82077::software_reset() {
@@ -99,8 +99,8 @@ void Fdc82077::software_reset() {
 }
 
 void Fdc82077::poll_drives() {
-    poll_due_ = kNever;
-    if (poll_off_ || in_reset()) return;
+    s_.poll_due = kNever;
+    if (s_.poll_off || in_reset()) return;
     // A PC drive is always ready, so every unit reports a ready change (IC=11).
     for (unsigned u = 0; u < kUnits; ++u) push_interrupt_status(u, uint8_t(kIcPolling | u));
 }
@@ -112,13 +112,13 @@ uint8_t Fdc82077::msr() const {
     if (in_reset()) return 0x00;
     uint8_t busy_bits = 0;
     for (unsigned u = 0; u < kUnits; ++u) {
-        if (seeks_[u].active) busy_bits |= uint8_t(1u << u);
+        if (s_.seeks[u].active) busy_bits |= uint8_t(1u << u);
     }
-    for (unsigned i = 0; i < status_count_; ++i)
-        if (status_st0_[i] & kSe) busy_bits |= uint8_t(1u << status_queue_[i]);
-    switch (phase_) {
+    for (unsigned i = 0; i < s_.status_count; ++i)
+        if (s_.status_st0[i] & kSe) busy_bits |= uint8_t(1u << s_.status_queue[i]);
+    switch (s_.phase) {
     case Phase::Command:
-        return uint8_t(kRqm | (cmd_len_ ? kCb : 0) | busy_bits);
+        return uint8_t(kRqm | (s_.cmd_len ? kCb : 0) | busy_bits);
     case Phase::Result:
         return uint8_t(kRqm | kDio | kCb | busy_bits);
     case Phase::Execution:
@@ -126,57 +126,57 @@ uint8_t Fdc82077::msr() const {
     }
     if (!pio_execution()) return uint8_t(kCb | busy_bits);
     const int64_t now = host_.now_ns();
-    const bool reading = exec_.stream.to_host;
+    const bool reading = s_.exec.stream.to_host;
     const bool ready = stream_host_room(now) > 0;
     return uint8_t((ready ? kRqm : 0) | (reading ? kDio : 0) | kNonDma | kCb | busy_bits);
 }
 
 uint8_t Fdc82077::read(unsigned offset) {
     offset &= 7;
-    const FloppyDrive &sel = drives_[dor_ & 3];
+    const FloppyDrive &sel = drives_[s_.dor & 3];
     const bool dskchg = sel.disk_changed() || !sel.has_media();
     switch (offset) {
     case kSra: {
         if (config_.mode == FdcMode::At) return 0xFF;
         const bool idx = sel.index_pulse(host_.now_ns());
         if (config_.mode == FdcMode::Ps2) {
-            return uint8_t((irq_out_ ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
+            return uint8_t((s_.irq_out ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
                            (sel.track0() ? 0 : 0x10) | (idx ? 0 : 0x04) |
                            (sel.write_protected() ? 0 : 0x02));
         }
-        return uint8_t((irq_out_ ? 0x80 : 0) | (drq_out_ ? 0x40 : 0) | (sel.track0() ? 0x10 : 0) |
+        return uint8_t((s_.irq_out ? 0x80 : 0) | (s_.drq_out ? 0x40 : 0) | (sel.track0() ? 0x10 : 0) |
                        0x08 | (idx ? 0x04 : 0) | (sel.write_protected() ? 0x02 : 0) | 0x01);
     }
     case kSrb: {
         if (config_.mode == FdcMode::At) return 0xFF;
         if (config_.mode == FdcMode::Ps2)
-            return uint8_t(0xC0 | ((dor_ & 1) ? 0x20 : 0) | ((dor_ & 0x20) ? 0x02 : 0) | ((dor_ & 0x10) ? 0x01 : 0));
-        const unsigned ds = dor_ & 3;
+            return uint8_t(0xC0 | ((s_.dor & 1) ? 0x20 : 0) | ((s_.dor & 0x20) ? 0x02 : 0) | ((s_.dor & 0x10) ? 0x01 : 0));
+        const unsigned ds = s_.dor & 3;
         return uint8_t((drives_[1].present() ? 0 : 0x80) | (ds == 1 ? 0 : 0x40) | (ds == 0 ? 0 : 0x20) |
                        (ds == 3 ? 0 : 0x02) | (ds == 2 ? 0 : 0x01));
     }
     case kDor:
-        return dor_;
+        return s_.dor;
     case kTdr:
-        return uint8_t(0xFC | (tdr_ & 3));  // bits 7–2 are not driven: the ISA bus floats high
+        return uint8_t(0xFC | (s_.tdr & 3));  // bits 7–2 are not driven: the ISA bus floats high
     case kMsr:
         return msr();
     case kFifo: {
         if (in_reset()) break;
-        if (phase_ == Phase::Result) {
-            const uint8_t v = res_[res_pos_ % kMaxResultBytes];
-            if (++res_pos_ >= res_len_) {
-                phase_ = Phase::Command;
-                cmd_len_ = 0;
-                result_int_ = false;
+        if (s_.phase == Phase::Result) {
+            const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
+            if (++s_.res_pos >= s_.res_len) {
+                s_.phase = Phase::Command;
+                s_.cmd_len = 0;
+                s_.result_int = false;
             }
             update_outputs();
             return v;
         }
-        if (phase_ == Phase::Execution && pio_execution() && exec_.stream.to_host) {
+        if (s_.phase == Phase::Execution && pio_execution() && s_.exec.stream.to_host) {
             const int64_t now = host_.now_ns();
             if (stream_host_room(now) > 0) {
-                Stream &s = exec_.stream;
+                Stream &s = s_.exec.stream;
                 const uint8_t v = s.buf[s.moved % s.buf.size()];
                 ++s.moved;
                 stream_served(now);
@@ -192,10 +192,10 @@ uint8_t Fdc82077::read(unsigned offset) {
             return dskchg ? 0x80 : 0x00;
         case FdcMode::Ps2: {
             const bool high = rate() == DataRate::k500 || rate() == DataRate::k1000;
-            return uint8_t((dskchg ? 0x80 : 0) | 0x78 | ((dsr_ & 3) << 1) | (high ? 0 : 1));
+            return uint8_t((dskchg ? 0x80 : 0) | 0x78 | ((s_.dsr & 3) << 1) | (high ? 0 : 1));
         }
         case FdcMode::Model30:
-            return uint8_t((dskchg ? 0 : 0x80) | (dor_ & 0x08) | (ccr_noprec_ << 2) | (dsr_ & 3));
+            return uint8_t((dskchg ? 0 : 0x80) | (s_.dor & 0x08) | (s_.ccr_noprec << 2) | (s_.dsr & 3));
         }
         return 0xFF;
     }
@@ -211,21 +211,21 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
     const int64_t now = host_.now_ns();
     switch (offset) {
     case kDor: {
-        const uint8_t old = dor_;
-        dor_ = value;
+        const uint8_t old = s_.dor;
+        s_.dor = value;
         for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_motor(value & (0x10u << u), now);
         // A search waiting for a spindle that was stopped looks again.
-        if (exec_active_ && (exec_.step == Step::Search || exec_.step == Step::WaitIndex) && exec_.due == kNever)
-            exec_.due = now;
+        if (s_.exec_active && (s_.exec.step == Step::Search || s_.exec.step == Step::WaitIndex) && s_.exec.due == kNever)
+            s_.exec.due = now;
         if ((old & 0x04) && !(value & 0x04)) enter_reset();
         if (!(old & 0x04) && (value & 0x04)) leave_reset();
         break;
     }
     case kTdr:
-        tdr_ = value & 3;
+        s_.tdr = value & 3;
         break;
     case kDsr:
-        dsr_ = value & 0x7F;  // bit 7 (software reset) clears itself
+        s_.dsr = value & 0x7F;  // bit 7 (software reset) clears itself
         if (value & 0x80) software_reset();
         break;
     case kFifo:
@@ -233,13 +233,13 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
             observer_->bad_access(offset, true);
             break;
         }
-        if (phase_ == Phase::Command) {
+        if (s_.phase == Phase::Command) {
             accept_command_byte(value);
             break;
         }
-        if (phase_ == Phase::Execution && pio_execution() && !exec_.stream.to_host &&
+        if (s_.phase == Phase::Execution && pio_execution() && !s_.exec.stream.to_host &&
             stream_host_room(now) > 0) {
-            Stream &s = exec_.stream;
+            Stream &s = s_.exec.stream;
             s.buf[s.moved % s.buf.size()] = value;
             ++s.moved;
             stream_served(now);
@@ -248,8 +248,8 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
         observer_->bad_access(offset, true);
         break;
     case kCcr:
-        dsr_ = uint8_t((dsr_ & ~3u) | (value & 3));
-        ccr_noprec_ = (value >> 2) & 1;
+        s_.dsr = uint8_t((s_.dsr & ~3u) | (value & 3));
+        s_.ccr_noprec = (value >> 2) & 1;
         break;
     default:
         observer_->bad_access(offset, true);
@@ -262,25 +262,26 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
 // Command phase
 
 void Fdc82077::accept_command_byte(uint8_t value) {
-    if (cmd_len_ == 0) {
-        cmd_info_ = &decode_command(value);
+    // The command being collected is the one its first byte names (fdc_commands.h).
+    const CommandInfo &info = decode_command(s_.cmd_len == 0 ? value : s_.cmd[0]);
+    if (s_.cmd_len == 0) {
         // A new command cancels reset polls nobody collected (QEMU does the same).
-        if (cmd_info_->command != Command::SenseInterrupt) {
+        if (info.command != Command::SenseInterrupt) {
             uint8_t kept = 0;
-            for (unsigned i = 0; i < status_count_; ++i) {
-                if ((status_st0_[i] & 0xC0) == kIcPolling) continue;
-                status_queue_[kept] = status_queue_[i];
-                status_st0_[kept] = status_st0_[i];
+            for (unsigned i = 0; i < s_.status_count; ++i) {
+                if ((s_.status_st0[i] & 0xC0) == kIcPolling) continue;
+                s_.status_queue[kept] = s_.status_queue[i];
+                s_.status_st0[kept] = s_.status_st0[i];
                 ++kept;
             }
-            status_count_ = kept;
+            s_.status_count = kept;
         }
-        if (cmd_info_->command == Command::SenseInterrupt) status_int_ = false;  // INT drops at the opcode
+        if (info.command == Command::SenseInterrupt) s_.status_int = false;  // INT drops at the opcode
     }
     // The bound comes from the decoded command, never from the guest (VENOM).
-    const uint8_t need = std::min<uint8_t>(cmd_info_->in_bytes, kMaxCommandBytes);
-    if (cmd_len_ < need) cmd_[cmd_len_++] = value;
-    if (cmd_len_ >= need) start_command();
+    const uint8_t need = std::min<uint8_t>(info.in_bytes, kMaxCommandBytes);
+    if (s_.cmd_len < need) s_.cmd[s_.cmd_len++] = value;
+    if (s_.cmd_len >= need) start_command();
 }
 
 // Command → handler, in the order of enum Command (fdc_commands.h).
@@ -311,78 +312,79 @@ const std::array<Fdc82077::Handler, kCommandCount> Fdc82077::kHandlers = {
 };
 
 void Fdc82077::start_command() {
-    observer_->command_started(cmd_[0], cmd_info_->name);
-    (this->*kHandlers[static_cast<size_t>(cmd_info_->command)])();
+    const CommandInfo &info = cmd_info();
+    observer_->command_started(s_.cmd[0], info.name);
+    (this->*kHandlers[static_cast<size_t>(info.command)])();
 }
 
 void Fdc82077::enter_result(std::span<const uint8_t> bytes, bool interrupt) {
-    const size_t n = std::min(bytes.size(), res_.size());
-    std::copy_n(bytes.begin(), n, res_.begin());
-    res_len_ = uint8_t(n);
-    res_pos_ = 0;
-    exec_active_ = false;
+    const size_t n = std::min(bytes.size(), s_.res.size());
+    std::copy_n(bytes.begin(), n, s_.res.begin());
+    s_.res_len = uint8_t(n);
+    s_.res_pos = 0;
+    s_.exec_active = false;
     if (n == 0) {
-        phase_ = Phase::Command;
-        cmd_len_ = 0;
+        s_.phase = Phase::Command;
+        s_.cmd_len = 0;
     } else {
-        phase_ = Phase::Result;
+        s_.phase = Phase::Result;
     }
-    if (interrupt) result_int_ = true;
-    observer_->result_phase(std::span<const uint8_t>(res_.data(), n));
+    if (interrupt) s_.result_int = true;
+    observer_->result_phase(std::span<const uint8_t>(s_.res.data(), n));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Register commands
 
 void Fdc82077::cmd_sense_interrupt() {
-    if (status_count_ == 0) {
+    if (s_.status_count == 0) {
         const uint8_t r[] = {kIcInvalid};
         enter_result(r, false);
         return;
     }
-    const unsigned unit = status_queue_[0];
-    const uint8_t st0 = status_st0_[0];
-    for (unsigned i = 1; i < status_count_; ++i) {
-        status_queue_[i - 1] = status_queue_[i];
-        status_st0_[i - 1] = status_st0_[i];
+    const unsigned unit = s_.status_queue[0];
+    const uint8_t st0 = s_.status_st0[0];
+    for (unsigned i = 1; i < s_.status_count; ++i) {
+        s_.status_queue[i - 1] = s_.status_queue[i];
+        s_.status_st0[i - 1] = s_.status_st0[i];
     }
-    --status_count_;
-    const uint8_t r[] = {st0, pcn_[unit]};
+    --s_.status_count;
+    const uint8_t r[] = {st0, s_.pcn[unit]};
     enter_result(r, false);
 }
 
 void Fdc82077::cmd_sense_drive() {
-    const unsigned unit = cmd_[1] & 3;
+    const unsigned unit = s_.cmd[1] & 3;
     const FloppyDrive &d = drives_[unit];
     const uint8_t st3 = uint8_t((d.write_protected() ? kWp : 0) | kSt3One | (d.track0() ? kT0 : 0) |
-                                kTwoSide | (cmd_[1] & 7));
+                                kTwoSide | (s_.cmd[1] & 7));
     const uint8_t r[] = {st3};
     enter_result(r, false);
 }
 
 void Fdc82077::cmd_specify() {
-    srt_ = cmd_[1] >> 4;
-    hut_ = cmd_[1] & 15;
-    hlt_ = cmd_[2] >> 1;
-    nd_ = cmd_[2] & 1;
+    s_.srt = s_.cmd[1] >> 4;
+    s_.hut = s_.cmd[1] & 15;
+    s_.hlt = s_.cmd[2] >> 1;
+    s_.nd = s_.cmd[2] & 1;
     enter_result({}, false);
 }
 
 void Fdc82077::cmd_configure() {
-    eis_ = cmd_[2] & 0x40;
-    efifo_ = cmd_[2] & 0x20;
-    poll_off_ = cmd_[2] & 0x10;
-    fifothr_ = cmd_[2] & 15;
-    pretrk_ = cmd_[3];
+    s_.eis = s_.cmd[2] & 0x40;
+    s_.efifo = s_.cmd[2] & 0x20;
+    s_.poll_off = s_.cmd[2] & 0x10;
+    s_.fifothr = s_.cmd[2] & 15;
+    s_.pretrk = s_.cmd[3];
     enter_result({}, false);
 }
 
 void Fdc82077::cmd_dumpreg() {
-    const uint8_t r[] = {pcn_[0], pcn_[1], pcn_[2], pcn_[3],
-                         uint8_t(srt_ << 4 | hut_), uint8_t(hlt_ << 1 | (nd_ ? 1 : 0)), last_eot_,
-                         uint8_t((lock_ ? 0x80 : 0) | (perp_drives_ << 2) | perp_gap_wgate_),
-                         uint8_t((eis_ ? 0x40 : 0) | (efifo_ ? 0x20 : 0) | (poll_off_ ? 0x10 : 0) | fifothr_),
-                         pretrk_};
+    const uint8_t r[] = {s_.pcn[0], s_.pcn[1], s_.pcn[2], s_.pcn[3],
+                         uint8_t(s_.srt << 4 | s_.hut), uint8_t(s_.hlt << 1 | (s_.nd ? 1 : 0)), s_.last_eot,
+                         uint8_t((s_.lock ? 0x80 : 0) | (s_.perp_drives << 2) | s_.perp_gap_wgate),
+                         uint8_t((s_.eis ? 0x40 : 0) | (s_.efifo ? 0x20 : 0) | (s_.poll_off ? 0x10 : 0) | s_.fifothr),
+                         s_.pretrk};
     enter_result(r, false);
 }
 
@@ -392,22 +394,22 @@ void Fdc82077::cmd_version() {
 }
 
 void Fdc82077::cmd_lock() {
-    lock_ = cmd_[0] & 0x80;
-    const uint8_t r[] = {uint8_t(lock_ ? 0x10 : 0x00)};
+    s_.lock = s_.cmd[0] & 0x80;
+    const uint8_t r[] = {uint8_t(s_.lock ? 0x10 : 0x00)};
     enter_result(r, false);
 }
 
 void Fdc82077::cmd_perpendicular() {
-    if (cmd_[1] & 0x80) perp_drives_ = (cmd_[1] >> 2) & 15;
-    perp_gap_wgate_ = cmd_[1] & 3;
+    if (s_.cmd[1] & 0x80) s_.perp_drives = (s_.cmd[1] >> 2) & 15;
+    s_.perp_gap_wgate = s_.cmd[1] & 3;
     enter_result({}, false);
 }
 
 // SEEK, RELATIVE SEEK and RECALIBRATE end their command phase at once and run on the drive.
 void Fdc82077::cmd_seek() {
-    start_seek(cmd_[1] & 3, cmd_info_->command);
-    cmd_len_ = 0;
-    phase_ = Phase::Command;
+    start_seek(s_.cmd[1] & 3, cmd_info().command);
+    s_.cmd_len = 0;
+    s_.phase = Phase::Command;
 }
 
 void Fdc82077::cmd_invalid() {
@@ -421,18 +423,18 @@ void Fdc82077::cmd_invalid() {
 void Fdc82077::start_seek(unsigned unit, Command cmd) {
     const int64_t now = host_.now_ns();
     FloppyDrive &d = drives_[unit];
-    Seek &s = seeks_[unit];
+    Seek &s = s_.seeks[unit];
     // A seek that replaces a running one keeps the pulses already issued.
     if (s.active && s.step_ns > 0) {
         const int64_t issued = std::min<int64_t>(s.steps, (now - s.start) / s.step_ns);
         for (int64_t i = 0; i < issued; ++i) d.step(s.inward, s.start + (i + 1) * s.step_ns);
         const int delta = int(issued) * (s.inward ? 1 : -1);
-        pcn_[unit] = uint8_t(std::clamp(int(pcn_[unit]) + delta, 0, 255));
+        s_.pcn[unit] = uint8_t(std::clamp(int(s_.pcn[unit]) + delta, 0, 255));
     }
     s = Seek{};
     s.active = true;
     s.start = now;
-    s.step_ns = step_ns(srt_, rate());
+    s.step_ns = step_ns(s_.srt, rate());
     switch (cmd) {
     case Command::Recalibrate: {
         s.recalibrate = true;
@@ -441,29 +443,29 @@ void Fdc82077::start_seek(unsigned unit, Command cmd) {
         const unsigned need = d.cylinder();
         s.steps = uint16_t(std::min(need, kRecalibrateStepLimit));
         s.fail = need > kRecalibrateStepLimit;
-        if (s.fail) s.target = uint8_t(std::max(0, int(pcn_[unit]) - int(kRecalibrateStepLimit)));
+        if (s.fail) s.target = uint8_t(std::max(0, int(s_.pcn[unit]) - int(kRecalibrateStepLimit)));
         break;
     }
     case Command::Seek: {
-        const uint8_t ncn = cmd_[2];
-        s.inward = ncn > pcn_[unit];
-        s.steps = uint16_t(s.inward ? ncn - pcn_[unit] : pcn_[unit] - ncn);
+        const uint8_t ncn = s_.cmd[2];
+        s.inward = ncn > s_.pcn[unit];
+        s.steps = uint16_t(s.inward ? ncn - s_.pcn[unit] : s_.pcn[unit] - ncn);
         s.target = ncn;
         break;
     }
     default: {  // RELATIVE SEEK: DIR is opcode bit 6
-        const uint8_t rcn = cmd_[2];
-        s.inward = cmd_[0] & 0x40;
+        const uint8_t rcn = s_.cmd[2];
+        s.inward = s_.cmd[0] & 0x40;
         if (s.inward) {
             s.steps = rcn;
-            s.target = uint8_t(std::min(255, pcn_[unit] + rcn));
-        } else if (rcn > pcn_[unit]) {
+            s.target = uint8_t(std::min(255, s_.pcn[unit] + rcn));
+        } else if (rcn > s_.pcn[unit]) {
             s.steps = rcn;  // the drive stops at track 0; the controller reports EC
             s.target = 0;
             s.fail = true;
         } else {
             s.steps = rcn;
-            s.target = uint8_t(pcn_[unit] - rcn);
+            s.target = uint8_t(s_.pcn[unit] - rcn);
         }
         break;
     }
@@ -474,35 +476,35 @@ void Fdc82077::start_seek(unsigned unit, Command cmd) {
 }
 
 void Fdc82077::finish_seek(unsigned unit) {
-    Seek &s = seeks_[unit];
+    Seek &s = s_.seeks[unit];
     FloppyDrive &d = drives_[unit];
     for (unsigned i = 0; i < s.steps; ++i) d.step(s.inward, s.start + int64_t(i + 1) * s.step_ns);
-    pcn_[unit] = s.target;
+    s_.pcn[unit] = s.target;
     const bool fail = s.fail || (s.recalibrate && !d.track0());
     s.active = false;
     s.done = kNever;
     push_interrupt_status(unit, uint8_t((fail ? kIcAbnormal | kEc : 0) | kSe | unit));
-    observer_->seek_done(unit, pcn_[unit]);
+    observer_->seek_done(unit, s_.pcn[unit]);
 }
 
 void Fdc82077::push_interrupt_status(unsigned unit, uint8_t st0) {
     // One pending status per drive: a newer one replaces it.
     unsigned i = 0;
-    while (i < status_count_ && status_queue_[i] != unit) ++i;
-    if (i == status_count_) {
-        if (status_count_ >= kUnits) return;
-        ++status_count_;
+    while (i < s_.status_count && s_.status_queue[i] != unit) ++i;
+    if (i == s_.status_count) {
+        if (s_.status_count >= kUnits) return;
+        ++s_.status_count;
     }
-    status_queue_[i] = uint8_t(unit);
-    status_st0_[i] = st0;
-    status_int_ = true;
+    s_.status_queue[i] = uint8_t(unit);
+    s_.status_st0[i] = st0;
+    s_.status_int = true;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Data commands
 
 bool Fdc82077::exec_is_write() const {
-    switch (exec_.cmd) {
+    switch (s_.exec.cmd) {
     case Command::WriteData:
     case Command::WriteDeleted:
     case Command::Format:
@@ -513,43 +515,43 @@ bool Fdc82077::exec_is_write() const {
 }
 
 bool Fdc82077::exec_moves_host_data() const {
-    return exec_.cmd != Command::Verify && exec_.cmd != Command::ReadId;
+    return s_.exec.cmd != Command::Verify && s_.exec.cmd != Command::ReadId;
 }
 
 uint8_t Fdc82077::st0_for(uint8_t ic) const {
-    return uint8_t(ic | (exec_.seeked ? kSe : 0) | ((exec_.hds & 1) << 2) | exec_.unit);
+    return uint8_t(ic | (s_.exec.seeked ? kSe : 0) | ((s_.exec.hds & 1) << 2) | s_.exec.unit);
 }
 
 void Fdc82077::start_data_command() {
-    exec_ = Exec{};
-    Exec &e = exec_;
-    e.cmd = cmd_info_->command;
-    e.unit = cmd_[1] & 3;
-    e.hds = (cmd_[1] >> 2) & 1;
-    e.mt = cmd_[0] & 0x80;
-    e.mfm = cmd_[0] & 0x40;
-    e.sk = cmd_[0] & 0x20;
+    s_.exec = Exec{};
+    Exec &e = s_.exec;
+    e.cmd = cmd_info().command;
+    e.unit = s_.cmd[1] & 3;
+    e.hds = (s_.cmd[1] >> 2) & 1;
+    e.mt = s_.cmd[0] & 0x80;
+    e.mfm = s_.cmd[0] & 0x40;
+    e.sk = s_.cmd[0] & 0x20;
     if (e.cmd == Command::Format) {
-        e.n = cmd_[2];
-        e.limit = cmd_[3];
-        e.gpl = cmd_[4];
-        e.fill = cmd_[5];
-        e.c = uint8_t(pcn_[e.unit]);
+        e.n = s_.cmd[2];
+        e.limit = s_.cmd[3];
+        e.gpl = s_.cmd[4];
+        e.fill = s_.cmd[5];
+        e.c = uint8_t(s_.pcn[e.unit]);
         e.h = e.hds;
-        last_eot_ = cmd_[3];
+        s_.last_eot = s_.cmd[3];
     } else if (e.cmd != Command::ReadId) {
-        e.c = cmd_[2];
-        e.h = cmd_[3];
-        e.r = cmd_[4];
-        e.n = cmd_[5];
-        e.eot = cmd_[6];
-        e.gpl = cmd_[7];
-        e.dtl = cmd_[8];
-        last_eot_ = e.eot;
-        if (e.cmd == Command::Verify && (cmd_[1] & 0x80)) e.limit = e.dtl;  // EC: SC sectors
+        e.c = s_.cmd[2];
+        e.h = s_.cmd[3];
+        e.r = s_.cmd[4];
+        e.n = s_.cmd[5];
+        e.eot = s_.cmd[6];
+        e.gpl = s_.cmd[7];
+        e.dtl = s_.cmd[8];
+        s_.last_eot = e.eot;
+        if (e.cmd == Command::Verify && (s_.cmd[1] & 0x80)) e.limit = e.dtl;  // EC: SC sectors
     }
-    phase_ = Phase::Execution;
-    exec_active_ = true;
+    s_.phase = Phase::Execution;
+    s_.exec_active = true;
 
     FloppyDrive &d = drives_[e.unit];
     // No medium: no index pulses will ever come, so end now (82077aa.md §6.1, Δ22).
@@ -573,29 +575,29 @@ void Fdc82077::start_data_command() {
             return;
         }
     }
-    e.step = seeks_[e.unit].active ? Step::WaitDrive : Step::ImpliedSeek;
+    e.step = s_.seeks[e.unit].active ? Step::WaitDrive : Step::ImpliedSeek;
     e.due = host_.now_ns();
     if (e.step == Step::WaitDrive) e.due = kNever;
 }
 
 void Fdc82077::exec_fail(uint8_t st1, uint8_t st2) {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     const uint8_t r[] = {st0_for(kIcAbnormal), uint8_t(e.st1 | st1), uint8_t(e.st2 | st2), e.c, e.h, e.r, e.n};
-    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(hut_, rate())));
+    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(s_.hut, rate())));
     enter_result(r, true);
 }
 
 void Fdc82077::finish_data_command() {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     const uint8_t ic = (e.st1 || (e.st2 & ~(kSh | kSn | kCm))) ? kIcAbnormal : 0;
     const uint8_t r[] = {st0_for(ic), e.st1, e.st2, e.c, e.h, e.r, e.n};
-    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(hut_, rate())));
+    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(s_.hut, rate())));
     enter_result(r, true);
 }
 
 void Fdc82077::exec_abort_for_media(unsigned unit) {
-    if (!exec_active_ || exec_.unit != (unit & 3)) return;
-    exec_.stream = Stream{};
+    if (!s_.exec_active || s_.exec.unit != (unit & 3)) return;
+    s_.exec.stream = Stream{};
     exec_fail(kMa);
 }
 
@@ -614,22 +616,22 @@ std::unique_ptr<DiskImage> Fdc82077::eject_media(unsigned unit) {
 
 // Runs the data command's steps that are due at `now`.
 void Fdc82077::exec_run(int64_t now) {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     FloppyDrive &d = drives_[e.unit];
     switch (e.step) {
     case Step::WaitDrive:
-        if (seeks_[e.unit].active) return;
+        if (s_.seeks[e.unit].active) return;
         e.step = Step::ImpliedSeek;
         [[fallthrough]];
     case Step::ImpliedSeek: {
-        const bool eis = eis_ || config_.implied_seek == ImpliedSeek::Always;
-        const bool seek = eis && e.cmd != Command::Format && e.cmd != Command::ReadId && e.c != pcn_[e.unit];
+        const bool eis = s_.eis || config_.implied_seek == ImpliedSeek::Always;
+        const bool seek = eis && e.cmd != Command::Format && e.cmd != Command::ReadId && e.c != s_.pcn[e.unit];
         if (seek && !e.seeked) {
-            const unsigned steps = unsigned(std::abs(int(e.c) - int(pcn_[e.unit])));
-            const bool inward = e.c > pcn_[e.unit];
-            const int64_t per = step_ns(srt_, rate());
+            const unsigned steps = unsigned(std::abs(int(e.c) - int(s_.pcn[e.unit])));
+            const bool inward = e.c > s_.pcn[e.unit];
+            const int64_t per = step_ns(s_.srt, rate());
             for (unsigned i = 0; i < steps; ++i) d.step(inward, fast() ? now : now + int64_t(i + 1) * per);
-            pcn_[e.unit] = e.c;
+            s_.pcn[e.unit] = e.c;
             e.seeked = true;
             if (!fast()) {
                 e.due = now + int64_t(steps) * per;
@@ -639,7 +641,7 @@ void Fdc82077::exec_run(int64_t now) {
             return;
         }
         e.step = Step::HeadLoad;
-        e.due = (fast() || d.head_loaded(now)) ? now : now + head_load_ns(hlt_, rate());
+        e.due = (fast() || d.head_loaded(now)) ? now : now + head_load_ns(s_.hlt, rate());
         if (e.due > now) return;
         [[fallthrough]];
     }
@@ -675,7 +677,7 @@ void Fdc82077::exec_run(int64_t now) {
 }
 
 void Fdc82077::exec_begin_search(int64_t now) {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     e.step = (e.cmd == Command::Format || e.cmd == Command::ReadTrack) ? Step::WaitIndex : Step::Search;
     e.search_from = now;
     e.give_up = kNever;
@@ -685,7 +687,7 @@ void Fdc82077::exec_begin_search(int64_t now) {
 
 // Finds when the wanted ID (or index) passes under the head, or when the search gives up.
 void Fdc82077::exec_search(int64_t now) {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     FloppyDrive &d = drives_[e.unit];
     if (!d.has_media()) {
         exec_fail(kMa);
@@ -728,10 +730,10 @@ void Fdc82077::exec_search(int64_t now) {
         }
         if (e.cmd == Command::ReadId) {
             if (e.step != Step::Finish) {
-                d.last_read_id = uint8_t(d.last_read_id % g.sectors + 1);
+                d.set_last_read_id(uint8_t(d.last_read_id() % g.sectors + 1));
                 e.c = uint8_t(lc);
                 e.h = e.hds;
-                e.r = d.last_read_id;
+                e.r = d.last_read_id();
                 e.n = 2;
                 e.step = Step::Finish;
                 e.due = e.search_from + kFastReadIdNs;
@@ -805,7 +807,7 @@ void Fdc82077::exec_search(int64_t now) {
 
 // The ID of the current sector starts at t_id (accurate) / now (fast): set up its data stream.
 void Fdc82077::exec_sector_found(int64_t t_id) {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     FloppyDrive &d = drives_[e.unit];
     DiskImage &m = *d.media();
     const TrackLayout &L = e.layout;
@@ -852,7 +854,7 @@ void Fdc82077::exec_sector_found(int64_t t_id) {
 
 // The current sector's data field has passed (reads) or been written (writes).
 void Fdc82077::exec_sector_done(int64_t now) {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     Stream &s = e.stream;
     FloppyDrive &d = drives_[e.unit];
     if (s.host_side && !e.tc && s.moved < s.len) {
@@ -958,7 +960,7 @@ void Fdc82077::exec_sector_done(int64_t now) {
 
 // Moves C/H/R to the next sector (82077aa.md §6.1 table); false when the command ends here.
 bool Fdc82077::advance_sector() {
-    Exec &e = exec_;
+    Exec &e = s_.exec;
     const bool at_eot = e.r >= e.eot && e.cmd != Command::Format;
     const uint8_t step = (e.cmd == Command::ScanEqual || e.cmd == Command::ScanLowOrEqual ||
                           e.cmd == Command::ScanHighOrEqual) ? std::max<uint8_t>(1, e.dtl & 3) : 1;
@@ -999,14 +1001,14 @@ bool Fdc82077::advance_sector() {
 // ---------------------------------------------------------------------------------------------
 // The FIFO between the disk and the host
 
-unsigned Fdc82077::fifo_depth() const { return efifo_ ? 1 : kFifoDepth; }
+unsigned Fdc82077::fifo_depth() const { return s_.efifo ? 1 : kFifoDepth; }
 // A request never asks for what the FIFO cannot give: at least one byte to read (FIFOTHR=15
 // would make the read trigger 16 − 16 = 0) and at least one free place to write.
-unsigned Fdc82077::read_trigger() const { return efifo_ ? 1 : std::max(1u, kFifoDepth - (fifothr_ + 1u)); }
-unsigned Fdc82077::write_threshold() const { return efifo_ ? 0 : std::min(fifothr_ + 1u, kFifoDepth - 1); }
+unsigned Fdc82077::read_trigger() const { return s_.efifo ? 1 : std::max(1u, kFifoDepth - (s_.fifothr + 1u)); }
+unsigned Fdc82077::write_threshold() const { return s_.efifo ? 0 : std::min(s_.fifothr + 1u, kFifoDepth - 1); }
 
 uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
-    const Stream &s = exec_.stream;
+    const Stream &s = s_.exec.stream;
     if (s.ns_num == 0) return s.to_host ? s.len : s.moved;
     if (t < s.t0) return 0;
     const int64_t b = (t - s.t0) * s.ns_den / s.ns_num;
@@ -1016,29 +1018,29 @@ uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
 }
 
 unsigned Fdc82077::stream_level(int64_t t) const {
-    const Stream &s = exec_.stream;
+    const Stream &s = s_.exec.stream;
     const unsigned disk = stream_disk_bytes(t);
     if (s.to_host) return disk > s.moved ? disk - s.moved : 0;
     return s.moved > disk ? s.moved - disk : 0;
 }
 
 void Fdc82077::stream_served(int64_t t) {
-    Stream &s = exec_.stream;
+    Stream &s = s_.exec.stream;
     const unsigned level = stream_level(t);
     s.burst = s.moved < s.len && (s.to_host ? level > 0 : level < fifo_depth());
 }
 
 uint16_t Fdc82077::stream_host_room(int64_t t) const {
     if (!stream_request(t)) return 0;  // RQM / DRQ gate every host access
-    const Stream &s = exec_.stream;
+    const Stream &s = s_.exec.stream;
     if (s.to_host) return uint16_t(stream_level(t));
     if (s.ns_num == 0) return uint16_t(s.len - s.moved);
     return uint16_t(std::min<unsigned>(fifo_depth() - stream_level(t), s.len - s.moved));
 }
 
 bool Fdc82077::stream_request(int64_t t) const {
-    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return false;
-    const Stream &s = exec_.stream;
+    if (!s_.exec_active || s_.exec.step != Step::Transfer || s_.exec.tc) return false;
+    const Stream &s = s_.exec.stream;
     if (!s.host_side || s.moved >= s.len) return false;
     if (s.ns_num == 0) return true;
     const unsigned level = stream_level(t);
@@ -1048,8 +1050,8 @@ bool Fdc82077::stream_request(int64_t t) const {
 }
 
 int64_t Fdc82077::stream_next_request(int64_t t) const {
-    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return kNever;
-    const Stream &s = exec_.stream;
+    if (!s_.exec_active || s_.exec.step != Step::Transfer || s_.exec.tc) return kNever;
+    const Stream &s = s_.exec.stream;
     if (!s.host_side || s.ns_num == 0 || stream_request(t)) return kNever;
     if (s.moved >= s.len) return kNever;
     auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
@@ -1061,8 +1063,8 @@ int64_t Fdc82077::stream_next_request(int64_t t) const {
 }
 
 int64_t Fdc82077::stream_overrun_at() const {
-    if (!exec_active_ || exec_.step != Step::Transfer || exec_.tc) return kNever;
-    const Stream &s = exec_.stream;
+    if (!s_.exec_active || s_.exec.step != Step::Transfer || s_.exec.tc) return kNever;
+    const Stream &s = s_.exec.stream;
     if (!s.host_side || s.ns_num == 0) return kNever;
     auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
     // The host's service must land kFifoSetupNs before the byte that finds the FIFO full
@@ -1077,13 +1079,13 @@ int64_t Fdc82077::stream_overrun_at() const {
 }
 
 bool Fdc82077::pio_execution() const {
-    return phase_ == Phase::Execution && exec_active_ && !dma_mode() && exec_moves_host_data();
+    return s_.phase == Phase::Execution && s_.exec_active && !dma_mode() && exec_moves_host_data();
 }
 
 size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool terminal_count) {
     const int64_t now = host_.now_ns();
-    if (!drq_out_ || !dma_mode() || phase_ != Phase::Execution || !exec_active_) return 0;
-    Stream &s = exec_.stream;
+    if (!s_.drq_out || !dma_mode() || s_.phase != Phase::Execution || !s_.exec_active) return 0;
+    Stream &s = s_.exec.stream;
     const size_t n = std::min<size_t>(buf.size(), stream_host_room(now));
     if (n == 0) return 0;
     if (s.to_host) {
@@ -1094,7 +1096,7 @@ size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool termi
     }
     s.moved = uint16_t(s.moved + n);
     stream_served(now);
-    if (terminal_count && n == buf.size()) exec_.tc = true;
+    if (terminal_count && n == buf.size()) s_.exec.tc = true;
     run(now);
     return n;
 }
@@ -1104,13 +1106,13 @@ size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool termi
 
 // When the command's state next changes by itself (not counting mere pin changes).
 int64_t Fdc82077::exec_deadline() const {
-    if (!exec_active_ || phase_ != Phase::Execution) return kNever;
-    if (exec_.step == Step::WaitDrive) return kNever;  // the seek's end wakes it
-    if (exec_.step != Step::Transfer) return exec_.due;
-    const Stream &s = exec_.stream;
-    const bool complete = !s.host_side || exec_.tc || s.moved >= s.len;
+    if (!s_.exec_active || s_.phase != Phase::Execution) return kNever;
+    if (s_.exec.step == Step::WaitDrive) return kNever;  // the seek's end wakes it
+    if (s_.exec.step != Step::Transfer) return s_.exec.due;
+    const Stream &s = s_.exec.stream;
+    const bool complete = !s.host_side || s_.exec.tc || s.moved >= s.len;
     // An unfinished write at the sector's end has already underrun (stream_overrun_at).
-    const int64_t end = (complete || (!s.to_host && !fast())) ? exec_.sector_end : kNever;
+    const int64_t end = (complete || (!s.to_host && !fast())) ? s_.exec.sector_end : kNever;
     return std::min(end, stream_overrun_at());
 }
 
@@ -1121,13 +1123,13 @@ void Fdc82077::run(int64_t now) {
         // Events due now, in a fixed order: drive seeks 0..3, reset polling, the command.
         bool fired = false;
         for (unsigned u = 0; u < kUnits && !fired; ++u) {
-            if (seeks_[u].active && seeks_[u].done <= now) {
+            if (s_.seeks[u].active && s_.seeks[u].done <= now) {
                 finish_seek(u);
-                if (exec_active_ && exec_.unit == u && exec_.step == Step::WaitDrive) exec_.due = now;
+                if (s_.exec_active && s_.exec.unit == u && s_.exec.step == Step::WaitDrive) s_.exec.due = now;
                 fired = true;
             }
         }
-        if (!fired && poll_due_ <= now) {
+        if (!fired && s_.poll_due <= now) {
             poll_drives();
             fired = true;
         }
@@ -1142,15 +1144,15 @@ void Fdc82077::run(int64_t now) {
 }
 
 void Fdc82077::on_timer() {
-    armed_ = kNever;
+    s_.armed = kNever;
     run(host_.now_ns());
 }
 
 void Fdc82077::update_outputs() {
     const int64_t now = host_.now_ns();
-    bool irq = result_int_ || status_int_;
+    bool irq = s_.result_int || s_.status_int;
     bool drq = false;
-    if (phase_ == Phase::Execution && exec_active_) {
+    if (s_.phase == Phase::Execution && s_.exec_active) {
         const bool req = stream_request(now);
         if (dma_mode()) drq = req;
         else irq = irq || req;
@@ -1159,21 +1161,21 @@ void Fdc82077::update_outputs() {
         irq = false;
         drq = false;
     }
-    if (irq != irq_out_) {
-        irq_out_ = irq;
+    if (irq != s_.irq_out) {
+        s_.irq_out = irq;
         host_.set_irq(irq);
     }
-    if (drq != drq_out_) {
-        drq_out_ = drq;
+    if (drq != s_.drq_out) {
+        s_.drq_out = drq;
         host_.set_drq(drq);
     }
     // Arm the timer for the next event.
-    int64_t next = poll_due_;
-    for (const Seek &s : seeks_)
+    int64_t next = s_.poll_due;
+    for (const Seek &s : s_.seeks)
         if (s.active) next = std::min(next, s.done);
     next = std::min({next, exec_deadline(), stream_next_request(now)});
-    if (next != armed_) {
-        armed_ = next;
+    if (next != s_.armed) {
+        s_.armed = next;
         if (next == kNever) host_.cancel_timer();
         else host_.arm_timer(std::max(next, now));
     }

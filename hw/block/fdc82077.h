@@ -12,29 +12,16 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "hw/block/fdc_commands.h"
 #include "hw/block/fdc_host.h"
 #include "hw/block/fdc_observer.h"
+#include "hw/block/fdc_state.h"
 #include "hw/block/fdc_timing.h"
 #include "hw/block/floppy_drive.h"
 
 namespace fdplug::floppy {
-
-// Register personality selected by the IDENT/MFM straps (82077aa.md §1).
-enum class FdcMode : uint8_t { At, Ps2, Model30 };
-
-// When a data command seeks to its cylinder by itself.
-enum class ImpliedSeek : uint8_t {
-    Configure,  // only when CONFIGURE set EIS (the datasheet)
-    Always,     // always, as Bochs' and QEMU's controllers do; Bochs' own BIOS relies on it
-};
-
-struct FdcConfig {
-    FdcMode mode = FdcMode::At;
-    TimingPolicy timing = TimingPolicy::Accurate;
-    ImpliedSeek implied_seek = ImpliedSeek::Configure;
-};
 
 // Port offsets from the controller's base.
 enum FdcPort : uint8_t { kSra = 0, kSrb = 1, kDor = 2, kTdr = 3, kMsr = 4, kDsr = 4, kFifo = 5, kDir = 7, kCcr = 7 };
@@ -71,67 +58,42 @@ public:
     void set_timing(TimingPolicy timing) { config_.timing = timing; }
     void set_observer(FdcObserver *observer) { observer_ = observer ? observer : &null_observer_; }
 
-    bool irq_level() const { return irq_out_; }
-    bool drq_level() const { return drq_out_; }
+    bool irq_level() const { return s_.irq_out; }
+    bool drq_level() const { return s_.drq_out; }
     uint8_t msr() const;
-    uint8_t pcn(unsigned unit) const { return pcn_[unit & 3]; }
+    uint8_t pcn(unsigned unit) const { return s_.pcn[unit & 3]; }
     // A command is between its first byte and its last result byte (or its seek is running).
-    bool busy() const { return phase_ != Phase::Command || cmd_len_ != 0; }
+    bool busy() const { return s_.phase != Phase::Command || s_.cmd_len != 0; }
+
+    // --- Device state (fdc_state.h; the wire format is fdc_state_format.h, docs/state.md).
+    // The whole state, exact at any instant between two calls into the core, with every instant
+    // relative to the clock now. Media identities carry no fingerprint (see save_state()).
+    FdcState state() const;
+    // state() plus each medium's fingerprint, which reads every sector (nothing the guest can
+    // see). false + *error when a medium cannot be read.
+    bool save_state(FdcState *out, std::string *error);
+    // Validates `s` completely — every field against its range, the invariants the model keeps
+    // (FIFO and result indexes, queue contents, the stream against its track layout, sector
+    // numbers during a transfer, phases against each other), this controller's configuration
+    // and drives, and each medium's identity including its fingerprint — and only then applies
+    // it: instants become absolute on the clock now, the INT and DRQ pins are driven and the
+    // timer armed exactly as saved. On failure nothing changes and *error names the field.
+    bool load_state(const FdcState &s, std::string *error);
+    // The checks of load_state() that need no medium reads (fingerprints are not compared).
+    bool validate_state(const FdcState &s, std::string *error) const;
 
 private:
-    enum class Phase : uint8_t { Command, Execution, Result };
-    // Where a data command is in its execution.
-    enum class Step : uint8_t { WaitDrive, ImpliedSeek, HeadLoad, Search, Transfer, WaitIndex, Finish };
-
-    // One sector's data between the disk and the host, paced by the byte clock of the track
-    // (zero under the fast policy). Reads fill it from the disk, writes drain it to the disk.
-    struct Stream {
-        bool to_host = true;
-        bool host_side = true;     // false: no data phase with the host (VERIFY)
-        uint16_t len = 0;
-        uint16_t moved = 0;        // bytes the host has taken (read) or given (write)
-        int64_t t0 = 0;            // first data byte on the disk
-        int64_t ns_num = 0, ns_den = 1;
-        // The host is serving a request: it holds until the FIFO is empty (reads) or full
-        // (writes), although the level has left the trigger point (82077aa.md §7).
-        bool burst = false;
-        std::array<uint8_t, 512> buf{};
-    };
-
-    struct Seek {
-        bool active = false;
-        bool recalibrate = false;
-        bool inward = false;
-        uint8_t target = 0;        // PCN when done
-        uint16_t steps = 0;        // pulses to issue
-        bool fail = false;         // EC at the end (recalibrate limit, relative seek past 0)
-        int64_t start = 0, step_ns = 0, done = kNever;
-    };
-
-    struct Exec {
-        Command cmd = Command::Invalid;
-        Step step = Step::Finish;
-        uint8_t unit = 0, hds = 0;
-        uint8_t c = 0, h = 0, r = 0, n = 0, eot = 0, gpl = 0, dtl = 0;
-        bool mt = false, mfm = false, sk = false;
-        uint8_t st0 = 0, st1 = 0, st2 = 0;
-        bool seeked = false;       // an implied seek ran (SE in ST0)
-        bool tc = false;
-        uint16_t count = 0;        // sectors done (VERIFY EC, FORMAT)
-        uint16_t limit = 0;        // VERIFY EC sector count / FORMAT SC
-        int64_t due = kNever;
-        int64_t search_from = 0;   // when the current search began
-        int64_t give_up = kNever;  // the second index pulse
-        int64_t sector_end = kNever;
-        bool scan_hit = false, scan_fail = false;
-        uint8_t fill = 0;          // FORMAT fill byte
-        TrackLayout layout{};
-        Stream stream{};
-    };
+    using Phase = FdcPhase;
+    using Step = ExecStep;
+    using Stream = StreamState;
+    using Seek = SeekState;
+    using Exec = ExecState;
 
     // --- phases
     void accept_command_byte(uint8_t value);
     void start_command();
+    // The command whose bytes are being collected or run: the one cmd[0] names.
+    const CommandInfo &cmd_info() const { return decode_command(s_.cmd[0]); }
     void enter_result(std::span<const uint8_t> bytes, bool interrupt);
     void finish_data_command();
     // --- register commands
@@ -184,10 +146,10 @@ private:
     void run(int64_t now);
     void update_outputs();
     bool fast() const { return config_.timing == TimingPolicy::Fast; }
-    DataRate rate() const { return static_cast<DataRate>(dsr_ & 3); }
-    bool dma_mode() const { return !nd_; }
-    bool outputs_gated() const { return config_.mode != FdcMode::Ps2 && !(dor_ & 0x08); }
-    bool in_reset() const { return !(dor_ & 0x04); }
+    DataRate rate() const { return static_cast<DataRate>(s_.dsr & 3); }
+    bool dma_mode() const { return !s_.nd; }
+    bool outputs_gated() const { return config_.mode != FdcMode::Ps2 && !(s_.dor & 0x08); }
+    bool in_reset() const { return !(s_.dor & 0x04); }
     bool pio_execution() const;
     uint8_t st0_for(uint8_t ic) const;
 
@@ -197,39 +159,8 @@ private:
     FdcObserver *observer_ = &null_observer_;
     std::array<FloppyDrive, kUnits> drives_{};
 
-    // Registers
-    uint8_t dor_ = 0x0C, tdr_ = 0, dsr_ = 0, ccr_noprec_ = 0;
-    uint8_t srt_ = 0, hut_ = 0, hlt_ = 0;
-    bool nd_ = false;
-    bool eis_ = false, efifo_ = true, poll_off_ = false;
-    uint8_t fifothr_ = 0, pretrk_ = 0;
-    bool lock_ = false;
-    uint8_t perp_drives_ = 0, perp_gap_wgate_ = 0;
-    uint8_t last_eot_ = 0;
-    std::array<uint8_t, kUnits> pcn_{};
-
-    // Command / result
-    Phase phase_ = Phase::Command;
-    std::array<uint8_t, kMaxCommandBytes> cmd_{};
-    uint8_t cmd_len_ = 0;
-    const CommandInfo *cmd_info_ = nullptr;
-    std::array<uint8_t, kMaxResultBytes> res_{};
-    uint8_t res_len_ = 0, res_pos_ = 0;
-
-    // Interrupt sources
-    bool result_int_ = false;   // data command result phase: until the last result byte
-    bool status_int_ = false;   // seek end / polling: until SENSE INTERRUPT
-    std::array<uint8_t, kUnits> status_queue_{};  // units with a pending SIS status, in order
-    std::array<uint8_t, kUnits> status_st0_{};
-    uint8_t status_count_ = 0;
-    int64_t poll_due_ = kNever;
-
-    std::array<Seek, kUnits> seeks_{};
-    Exec exec_{};
-    bool exec_active_ = false;
-
-    bool irq_out_ = false, drq_out_ = false;
-    int64_t armed_ = kNever;
+    // The live state (fdc_state.h), instants absolute. The drives hold their own mechanics.
+    ControllerState s_{};
     bool running_ = false;
 };
 

@@ -21,6 +21,7 @@ struct DriveProfile {
     int64_t spin_up_ns = 300 * kNsPerMs;      // motor on → index pulses and IDs
     int64_t no_motion_seek_ns = 10'000;       // SEEK/RECALIBRATE that issues no step
     int64_t index_pulse_ns = 2 * kNsPerMs;
+    friend bool operator==(const DriveProfile &, const DriveProfile &) = default;
 };
 
 // Controller-internal latencies (timing.md §9).
@@ -56,6 +57,7 @@ struct TrackLayout {
     uint32_t data_offset() const { return kIdField + gap2 + 16; }
     uint32_t sector_end_offset() const { return data_offset() + 512 + 2; }
     int64_t ns(int64_t bytes) const { return bytes * ns_num / ns_den; }
+    friend bool operator==(const TrackLayout &, const TrackLayout &) = default;
 };
 
 // Layout of a track of `geometry` read at its own rate and rpm. `format_gap3` is the gap the

@@ -11,44 +11,37 @@ void FloppyDrive::connect(DriveType type, DriveProfile profile) {
         profile_.spin_up_ns = 500 * kNsPerMs;  // 5.25" spindles are heavier (timing.md §6)
 }
 
-void FloppyDrive::power_on() {
-    changed_ = true;
-    cylinder_ = 0;
-    motor_on_ = false;
-    last_step_ns_ = INT64_MIN / 2;
-    head_unload_at_ = INT64_MIN;
-    last_read_id = 0;
-}
+void FloppyDrive::power_on() { m_ = DriveMechanics{}; }
 
 void FloppyDrive::insert(std::unique_ptr<DiskImage> media) {
     media_ = std::move(media);
-    changed_ = true;
-    last_read_id = 0;
+    m_.changed = true;
+    m_.last_read_id = 0;
 }
 
 std::unique_ptr<DiskImage> FloppyDrive::eject() {
-    changed_ = true;
-    head_unload_at_ = INT64_MIN;
+    m_.changed = true;
+    m_.head_unload_at = kLongAgo;
     return std::move(media_);
 }
 
 void FloppyDrive::step(bool inward, int64_t now) {
     if (!present()) return;
     const unsigned limit = max_cylinder(type_);
-    if (inward && cylinder_ < limit) ++cylinder_;
-    if (!inward && cylinder_ > 0) --cylinder_;
-    last_step_ns_ = now;
-    if (media_) changed_ = false;
+    if (inward && m_.cylinder < limit) ++m_.cylinder;
+    if (!inward && m_.cylinder > 0) --m_.cylinder;
+    m_.last_step = now;
+    if (media_) m_.changed = false;
 }
 
 void FloppyDrive::set_motor(bool on, int64_t now) {
-    if (on && !motor_on_) motor_on_since_ = now;
-    motor_on_ = on;
+    if (on && !m_.motor_on) m_.motor_on_since = now;
+    m_.motor_on = on;
 }
 
 int64_t FloppyDrive::at_speed_ns() const {
-    if (!present() || !motor_on_ || !media_) return kNever;
-    return motor_on_since_ + profile_.spin_up_ns;
+    if (!present() || !m_.motor_on || !media_) return kNever;
+    return m_.motor_on_since + profile_.spin_up_ns;
 }
 
 bool FloppyDrive::index_pulse(int64_t now) const {
@@ -63,7 +56,7 @@ bool FloppyDrive::double_stepped() const {
 
 int FloppyDrive::logical_cylinder() const {
     if (!media_) return -1;
-    const int c = double_stepped() ? cylinder_ / 2 : cylinder_;
+    const int c = double_stepped() ? m_.cylinder / 2 : m_.cylinder;
     return c < media_->geometry().cylinders ? c : -1;
 }
 

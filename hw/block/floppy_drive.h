@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "hw/block/fdc_state.h"
 #include "hw/block/fdc_timing.h"
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/floppy_geometry.h"
@@ -31,20 +32,20 @@ public:
     bool has_media() const { return media_ != nullptr; }
 
     // Signals.
-    bool disk_changed() const { return changed_; }
+    bool disk_changed() const { return m_.changed; }
     bool write_protected() const { return !media_ || media_->read_only(); }
-    bool track0() const { return cylinder_ == 0; }
-    unsigned cylinder() const { return cylinder_; }
+    bool track0() const { return m_.cylinder == 0; }
+    unsigned cylinder() const { return m_.cylinder; }
 
     // One step pulse; `inward` moves towards higher cylinders. The head stops at its end stops.
     // A pulse with a disk present clears the disk-change latch.
     void step(bool inward, int64_t now);
     // Last time a step pulse moved the head (for the settle time).
-    int64_t last_step_ns() const { return last_step_ns_; }
+    int64_t last_step_ns() const { return m_.last_step; }
 
     // Motor line. The spindle reaches speed spin_up_ns after the motor is switched on.
     void set_motor(bool on, int64_t now);
-    bool motor_on() const { return motor_on_; }
+    bool motor_on() const { return m_.motor_on; }
     // Time from which the disk turns at speed, or kNever when the motor is off or there is no
     // disk. Index pulses happen at at_speed_ns() + n × revolution.
     int64_t at_speed_ns() const;
@@ -52,9 +53,9 @@ public:
     bool index_pulse(int64_t now) const;
 
     // Head load: loaded until `head_unload_at`; a command that finds it unloaded waits HLT.
-    bool head_loaded(int64_t now) const { return now < head_unload_at_; }
-    void load_head_until(int64_t t) { head_unload_at_ = t; }
-    void unload_head() { head_unload_at_ = INT64_MIN; }
+    bool head_loaded(int64_t now) const { return now < m_.head_unload_at; }
+    void load_head_until(int64_t t) { m_.head_unload_at = t; }
+    void unload_head() { m_.head_unload_at = kLongAgo; }
 
     // The logical cylinder recorded on the track under the head, or -1 when the head is on a
     // track the medium does not have. A 40-track medium in an 80-track drive occupies every
@@ -64,7 +65,13 @@ public:
 
     // For the fast policy: which sector READ ID reported last, so that consecutive READ IDs
     // count up like a turning disk.
-    uint8_t last_read_id = 0;
+    uint8_t last_read_id() const { return m_.last_read_id; }
+    void set_last_read_id(uint8_t r) { m_.last_read_id = r; }
+
+    // The moving parts and latches as one plain struct (fdc_state.h), for save and restore.
+    // Instants are absolute here; Fdc82077 converts them.
+    const DriveMechanics &mechanics() const { return m_; }
+    void set_mechanics(const DriveMechanics &m) { m_ = m; }
 
     // Power on: head position unknown in a real drive; fdplug starts it at track 0, change
     // latch set, motor off.
@@ -74,12 +81,7 @@ private:
     DriveType type_ = DriveType::None;
     DriveProfile profile_{};
     std::unique_ptr<DiskImage> media_;
-    bool changed_ = true;
-    uint8_t cylinder_ = 0;
-    bool motor_on_ = false;
-    int64_t motor_on_since_ = 0;
-    int64_t last_step_ns_ = INT64_MIN / 2;
-    int64_t head_unload_at_ = INT64_MIN;
+    DriveMechanics m_{};
 };
 
 }  // namespace fdplug::floppy

@@ -99,6 +99,33 @@ public:
         return now;
     }
 
+    // The channel as the platform holds it, its one instant relative to now: device state
+    // tests carry it from one host to a fresh one, as a real host saves its 8237.
+    struct Channel {
+        std::vector<uint8_t> memory;
+        size_t dma_pos = 0, dma_count = 0;
+        bool dma_masked = true;
+        DmaCycle dma_cycle = DmaCycle::ToMemory;
+        int64_t dma_delay_ns = 0;
+        size_t dma_chunk = 0;
+        int64_t drq_since_rel = 0;
+        bool dma_stuck = false;
+    };
+    Channel channel() const {
+        return {memory, dma_pos, dma_count, dma_masked, dma_cycle, dma_delay_ns, dma_chunk, drq_since_ - now, dma_stuck_};
+    }
+    void restore_channel(const Channel &c) {
+        memory = c.memory;
+        dma_pos = c.dma_pos;
+        dma_count = c.dma_count;
+        dma_masked = c.dma_masked;
+        dma_cycle = c.dma_cycle;
+        dma_delay_ns = c.dma_delay_ns;
+        dma_chunk = c.dma_chunk;
+        drq_since_ = now + c.drq_since_rel;
+        dma_stuck_ = c.dma_stuck;
+    }
+
 private:
     int64_t drq_since_ = 0;
     bool dma_stuck_ = false;
