@@ -134,7 +134,6 @@ uint8_t Fdc82077::msr() const {
 uint8_t Fdc82077::read(unsigned offset) {
     offset &= 7;
     const FloppyDrive &sel = drives_[s_.dor & 3];
-    const bool dskchg = sel.disk_changed() || !sel.has_media();
     switch (offset) {
     case kSra: {
         if (config_.mode == FdcMode::At) return 0xFF;
@@ -187,6 +186,7 @@ uint8_t Fdc82077::read(unsigned offset) {
         break;
     }
     case kDir: {
+        const bool dskchg = sel.disk_changed() || !sel.has_media();
         switch (config_.mode) {
         case FdcMode::At:
             return dskchg ? 0x80 : 0x00;
@@ -223,10 +223,11 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
     }
     case kTdr:
         s_.tdr = value & 3;
-        break;
+        return;  // nothing run() or the pins depend on
     case kDsr:
         s_.dsr = value & 0x7F;  // bit 7 (software reset) clears itself
         if (value & 0x80) software_reset();
+        else return;
         break;
     case kFifo:
         if (in_reset()) {
@@ -250,12 +251,12 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
     case kCcr:
         s_.dsr = uint8_t((s_.dsr & ~3u) | (value & 3));
         s_.ccr_noprec = (value >> 2) & 1;
-        break;
+        return;
     default:
         observer_->bad_access(offset, true);
         break;
     }
-    run(host_.now_ns());
+    run(now);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,17 +266,6 @@ void Fdc82077::accept_command_byte(uint8_t value) {
     // The command being collected is the one its first byte names (fdc_commands.h).
     const CommandInfo &info = decode_command(s_.cmd_len == 0 ? value : s_.cmd[0]);
     if (s_.cmd_len == 0) {
-        // A new command cancels reset polls nobody collected (QEMU does the same).
-        if (info.command != Command::SenseInterrupt) {
-            uint8_t kept = 0;
-            for (unsigned i = 0; i < s_.status_count; ++i) {
-                if ((s_.status_st0[i] & 0xC0) == kIcPolling) continue;
-                s_.status_queue[kept] = s_.status_queue[i];
-                s_.status_st0[kept] = s_.status_st0[i];
-                ++kept;
-            }
-            s_.status_count = kept;
-        }
         if (info.command == Command::SenseInterrupt) s_.status_int = false;  // INT drops at the opcode
     }
     // The bound comes from the decoded command, never from the guest (VENOM).
@@ -539,7 +529,13 @@ void Fdc82077::start_data_command() {
         e.c = uint8_t(s_.pcn[e.unit]);
         e.h = e.hds;
         s_.last_eot = s_.cmd[3];
-    } else if (e.cmd != Command::ReadId) {
+    } else if (e.cmd == Command::ReadId) {
+        // Until an ID is read, the result names the track under the head (as QEMU does).
+        e.c = s_.pcn[e.unit];
+        e.h = e.hds;
+        e.r = 1;
+        e.n = 2;
+    } else {
         e.c = s_.cmd[2];
         e.h = s_.cmd[3];
         e.r = s_.cmd[4];
