@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hw/block/fdc_state_format.h"
 #include "hw/block/floppy_schema.h"
 #include "hw/block/media/floppy_formats.h"
 
@@ -337,6 +338,42 @@ void fdc_reset(void *self, FdplugResetKind kind) { static_cast<IsaFdc *>(self)->
 void fdc_free(void *self) { delete static_cast<IsaFdc *>(self); }
 void fdc_machine_ready(void *self) { static_cast<IsaFdc *>(self)->machine_ready(); }
 
+// Device state (docs/state.md): the core's FdcState in the wire format of fdc_state_format.h.
+// Media are flushed first, so that their files hold the bytes the state's fingerprints name.
+bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
+    IsaFdc &fdc = *static_cast<IsaFdc *>(self);
+    std::string error;
+    for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
+        DiskImage *m = fdc.core().drive(u).media();
+        if (m && !m->flush(&error)) {
+            if (errp) *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " + std::to_string(u) + ": " + error);
+            return false;
+        }
+    }
+    FdcState state;
+    if (!fdc.core().save_state(&state, &error)) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + error);
+        return false;
+    }
+    const std::vector<uint8_t> blob = state_format::encode(state);
+    g_host->buffer_append(out, blob.data(), blob.size());
+    return true;
+}
+
+// Everything is checked (the blob, then the state against this controller, its drives and
+// media) before anything changes; on failure the device is as it was.
+bool fdc_load_state(void *self, const uint8_t *data, size_t len, char **errp) {
+    IsaFdc &fdc = *static_cast<IsaFdc *>(self);
+    FdcState state;
+    std::string error;
+    if (!state_format::decode(std::span<const uint8_t>(data, len), &state, &error) ||
+        !fdc.core().load_state(state, &error)) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + error);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 namespace {
@@ -356,8 +393,8 @@ const FdplugDeviceTypeInfo kTypes[] = {
      .reset = fdc_reset,
      .instance_free = fdc_free,
      .machine_ready = fdc_machine_ready,
-     .save_state = nullptr,
-     .load_state = nullptr},
+     .save_state = fdc_save_state,
+     .load_state = fdc_load_state},
     {.name = "floppy",
      .description = "floppy drive on an isa-fdc",
      .bus_type = "floppy-bus",
