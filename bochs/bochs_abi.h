@@ -14,9 +14,10 @@
 //   load BIN FN EXPR       FN reads EXPR ({V} = the value): a member of what a call returned
 //   imm BIN FN TEXT        FN's disassembly contains TEXT ({V} = the value in hex)
 //   string BIN             (for string constants) BIN's read-only data holds the string
-// The same script checks the built module: one exported symbol, every undefined symbol exported
-// by bochs-bin, BIND_NOW. At INIT the adapter also checks each foreign vtable slot it will call
-// with dladdr() against the expected symbol names (bx_floppy.cc, self_check()).
+// The same script checks the built module: one exported symbol, no library but the C/C++
+// runtime and GLib (QMP inside Bochs), every other undefined symbol exported by bochs-bin,
+// BIND_NOW. At INIT the adapter also checks each foreign vtable slot it will call with dladdr()
+// against the expected symbol names (bx_floppy.cc, self_check()).
 //
 // A different Bochs build (another configure, 2.8, a new Debian revision) needs all of this
 // re-verified: there is no ABI version check at load time, and a wrong slot is silent memory

@@ -3,7 +3,9 @@
 // its port accesses (0x3F2–0x3F5 and 0x3F7; 0x3F6 and DIR bits 6–0 belong to the hard-disk
 // device), IRQ 6, DMA channel 2, one Bochs timer (the core's next deadline), reset, the CMOS
 // floppy and boot bytes, and the floppya:/floppyb: media to the core. Every ABI fact it uses is
-// in bochs_abi.h. Reference: shared/reference/bochs-2.7-plugin-abi.md; user guide: docs/bochs.md.
+// in bochs_abi.h. With FDPLUG_QMP set it also serves fdplug's QMP floppy commands
+// (bochs_qmp.h), polled from a periodic Bochs timer on Bochs' own thread.
+// Reference: shared/reference/bochs-2.7-plugin-abi.md; user guide: docs/bochs.md.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -19,12 +21,17 @@
 #include <new>
 #include <span>
 #include <string>
+#include <vector>
+
+#include <glib.h>
 
 #include "bochs/bochs_abi.h"
+#include "bochs/bochs_qmp.h"
 #include "hw/block/fdc82077.h"
 #include "hw/block/fdc_host.h"
+#include "hw/block/floppy_manager.h"
 #include "hw/block/media/floppy_formats.h"
-#include "hw/block/media/raw_image.h"
+#include "hw/block/media_slot.h"
 
 #ifndef FDPLUG_VERSION
 #define FDPLUG_VERSION "unknown"
@@ -179,14 +186,15 @@ BochsFloppy *g_floppy = nullptr;  // Bochs' DMA callbacks carry no context; Boch
 class BochsFloppy final : public DevModel, public FdcHost {
 public:
     ~BochsFloppy() override {
+        if (qmp_timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(qmp_timer_));
+        qmp_.reset();
         if (trace_) std::fclose(trace_);
         if (timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(timer_));
-        if (!core_) return;
-        for (unsigned u = 0; u < 2; ++u)
-            if (DiskImage *m = core_->drive(u).media()) {
-                std::string error;
-                if (!m->flush(&error)) pluginlog->error("fdplug: drive %c: %s", 'A' + u, error.c_str());
-            }
+        for (auto &slot : slots_) {
+            std::string error;
+            if (!slot->flush(&error)) pluginlog->error("fdplug: %s: %s", slot->name().c_str(), error.c_str());
+            manager_.remove(*slot);
+        }
     }
 
     void init() override { guarded("init", [this] { do_init(); }); }
@@ -209,6 +217,9 @@ public:
     }
     static void timer_fired(void *self) {
         static_cast<BochsFloppy *>(self)->guarded("timer", [&] { static_cast<BochsFloppy *>(self)->expired(); });
+    }
+    static void qmp_timer_fired(void *self) {
+        static_cast<BochsFloppy *>(self)->guarded("QMP", [&] { static_cast<BochsFloppy *>(self)->poll_qmp(); });
     }
     // dmaWrite: device → memory (a disk read; a verify cycle asks for 1 byte and drops it).
     static uint16_t dma_to_memory(uint8_t *buf, uint16_t maxlen) { return g_floppy ? g_floppy->dma(DmaCycle::ToMemory, buf, maxlen) : 0; }
@@ -292,46 +303,84 @@ private:
         if (deadline_ != kNever) arm_timer(deadline_);
 
         int64_t devtype[2] = {0, 0};
+        manager_.set_log_sink([](const std::string &text) { pluginlog->error("fdplug: %s", text.c_str()); });
+        manager_.set_configure_hint("Bochs connects drives from the bochsrc only: add e.g. 'floppyb: type=1_44' "
+                                    "(a drive with no disk) and restart Bochs");
         for (unsigned u = 0; u < 2; ++u) {
             const std::string base = u == 0 ? abi::kParamFloppyA : abi::kParamFloppyB;
             devtype[u] = param_enum(base + "." + abi::kParamDevtype);
             const DriveType type = drive_type_of(devtype[u]);
             core_->drive(u).connect(type);
+            // Both positions are drives for QMP: an unconfigured one answers VM_E_VM_UNKNOWN.
+            const bool read_only = type != DriveType::None && param_bool(base + "." + abi::kParamReadonly);
+            slots_.push_back(std::make_unique<MediaSlot>(*core_, u, identity(u), nullptr, read_only));
+            manager_.add(*slots_.back());
             if (type == DriveType::None) continue;
             if (param_enum(base + "." + abi::kParamType) == abi::kMediaNone) continue;
             if (param_enum(base + "." + abi::kParamStatus) != abi::kStatusInserted) continue;
             const std::string path = param_string(base + "." + abi::kParamPath);
             if (path.empty() || path == abi::kNoMedia) continue;
-            attach(u, type, path, param_bool(base + "." + abi::kParamReadonly));
+            attach(*slots_.back(), path, read_only);
         }
         write_cmos(devtype);
         pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s", FDPLUG_VERSION,
                         config.timing == TimingPolicy::Fast ? "fast" : "accurate", library_path().c_str());
+        if (const char *address = std::getenv("FDPLUG_QMP"); address && *address) start_qmp(address);
     }
 
-    void attach(unsigned unit, DriveType type, const std::string &path, bool read_only) {
-        std::string absolute = path;
-        if (path[0] != '/') {
-            char cwd[PATH_MAX];
-            if (getcwd(cwd, sizeof cwd)) absolute = std::string(cwd) + "/" + path;
-        }
-        RawImage::Options options{.path = absolute, .read_only = read_only, .drive = type};
-        ImageOpenResult opened = RawImage::open(options);
-        if (!opened.image && opened.error == ImageOpenError::FileReadOnly) {
+    // Drive A: is floppya (QEMU's legacy name floppy0), drive B: floppyb (floppy1).
+    static SlotIdentity identity(unsigned unit) {
+        const char letter = char('a' + unit);
+        return SlotIdentity{.id = std::string("floppy") + letter,
+                            .path = std::string("/bochs/floppy/floppy") + letter,
+                            .device_name = "floppy" + std::to_string(unit),
+                            .controller = abi::kDeviceName};
+    }
+
+    // The floppya:/floppyb: medium at power-on, through the same MediaSlot path QMP uses.
+    void attach(MediaSlot &slot, const std::string &path, bool read_only) {
+        MediumRequest request;
+        request.file = absolute_path(path);
+        request.format = "raw";
+        request.read_only = read_only;
+        OpenedMedium medium = slot.open_image(request);
+        if (!medium.image && medium.image_error == ImageOpenError::FileReadOnly) {
             // As Bochs does: a file that cannot be written is used write-protected.
-            options.read_only = true;
-            opened = RawImage::open(options);
-            if (opened.image) pluginlog->info("fdplug: drive %c: %s is read-only: write-protected", 'A' + unit, absolute.c_str());
+            request.read_only = true;
+            medium = slot.open_image(request);
+            if (medium.image) pluginlog->info("fdplug: %s: %s is read-only: write-protected", slot.name().c_str(), request.file.c_str());
         }
-        if (!opened.image) {
-            pluginlog->error("fdplug: drive %c: %s; the drive stays empty", 'A' + unit, opened.message.c_str());
+        if (!medium.image) {
+            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(), medium.error.c_str());
             return;
         }
-        const Geometry &g = opened.image->geometry();
-        pluginlog->info("fdplug: drive %c: '%s' %s, %u cylinders, %u heads, %u sectors", 'A' + unit,
-                        absolute.c_str(), opened.image->read_only() ? "read-only" : "read-write",
+        const Geometry &g = medium.image->geometry();
+        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors", slot.name().c_str(),
+                        medium.file.c_str(), medium.read_only ? "read-only" : "read-write",
                         unsigned(g.cylinders), unsigned(g.heads), unsigned(g.sectors));
-        core_->insert_media(unit, std::move(opened.image));
+        slot.insert(std::move(medium), false);
+    }
+
+    // FDPLUG_QMP: the monitor, and a periodic Bochs timer that services its socket on Bochs'
+    // thread (bochs_qmp.h).
+    void start_qmp(const std::string &address) {
+        std::vector<MediaSlot *> slots;
+        for (auto &slot : slots_) slots.push_back(slot.get());
+        std::string error;
+        qmp_ = BochsQmp::start(address, manager_, std::move(slots), &error);
+        if (!qmp_) fatal("FDPLUG_QMP: %s", error + " (use unix:PATH or tcp:HOST:PORT, as -qmp takes)");
+        qmp_timer_ = bx_pc_system.register_timer(this, qmp_timer_fired, kQmpTimerUsec, true, true, "fdplug-qmp");
+        pluginlog->info("fdplug: QMP monitor on %s", qmp_->where().c_str());
+    }
+
+    // The timer fires every kQmpTimerUsec of emulated time, which may pass much faster than
+    // real time (clock: sync=none): the socket is polled at most once per kQmpPollWallUs of
+    // real time, so the emulation does not pay a poll() every few thousand instructions.
+    void poll_qmp() {
+        const int64_t wall = g_get_monotonic_time();
+        if (wall - last_qmp_poll_us_ < kQmpPollWallUs) return;
+        last_qmp_poll_us_ = wall;
+        qmp_->poll();
     }
 
     // CMOS bytes exactly as Debian's plugin writes them, unless a CMOS image provides them.
@@ -413,8 +462,16 @@ private:
         std::fputc('\n', trace_);
     }
 
+    static constexpr unsigned kQmpTimerUsec = 1000;
+    static constexpr int64_t kQmpPollWallUs = 1000;
+
     std::FILE *trace_ = nullptr;
     std::unique_ptr<Fdc82077> core_;
+    FloppyManager manager_;
+    std::vector<std::unique_ptr<MediaSlot>> slots_;  // unit 0 (A:), unit 1 (B:)
+    std::unique_ptr<BochsQmp> qmp_;
+    int qmp_timer_ = abi::kNullTimerHandle;
+    int64_t last_qmp_poll_us_ = 0;
     int timer_ = abi::kNullTimerHandle;
     int64_t deadline_ = kNever;
     int64_t floor_ns_ = 0;

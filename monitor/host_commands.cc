@@ -1,10 +1,12 @@
 #include "monitor/host_commands.h"
 
+#include <algorithm>
+
 #include "monitor/host_schemas.h"
 
 namespace fdplug::qmp {
 
-Json host_version() {
+Json host_version(const std::string &package) {
     // QEMU 7.2's shape and level of compatibility; "package" says who we really are.
     Json qemu = Json::object();
     qemu["micro"] = 0;
@@ -12,7 +14,7 @@ Json host_version() {
     qemu["major"] = 7;
     Json v = Json::object();
     v["qemu"] = qemu;
-    v["package"] = std::string("fdplug-host ") + FDPLUG_VERSION;
+    v["package"] = package.empty() ? std::string("fdplug-host ") + FDPLUG_VERSION : package;
     return v;
 }
 
@@ -36,9 +38,11 @@ std::optional<MachineControl::BlockSlot> find_slot(const MachineControl &machine
 
 }  // namespace
 
-bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error) {
+bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error,
+                            const HostCommandOptions &options) {
     for (const EmbeddedSchema &s : host_schemas())
         if (!d.add_schema(s.text, s.name, error)) return false;
+    const Json version = options.version.is_null() ? host_version() : options.version;
 
     const std::pair<const char *, Dispatcher::Handler> handlers[] = {
         {"qmp_capabilities", [](const Json &args) {
@@ -46,7 +50,7 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
                  return Outcome::fail("GenericError", "Capability " + cap.get<std::string>() + " not available");
              return Outcome::ok();
          }},
-        {"query-version", [](const Json &) { return Outcome::ok(host_version()); }},
+        {"query-version", [version](const Json &) { return Outcome::ok(version); }},
         {"query-commands", [&d](const Json &) {
              Json list = Json::array();
              for (const std::string &n : d.command_names()) list.push_back(Json{{"name", n}});
@@ -115,8 +119,11 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
                                         args.value("read-only-mode", "retain"));
          }},
     };
-    for (const auto &[name, handler] : handlers)
+    for (const auto &[name, handler] : handlers) {
+        const auto &only = options.only;
+        if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
         if (!d.register_command(name, handler, error)) return false;
+    }
     return true;
 }
 

@@ -30,10 +30,19 @@ public:
     virtual std::vector<BlockSlot> block_slots() const = 0;
 };
 
-// The greeting's and query-version's "version" object.
-Json host_version();
+// The greeting's and query-version's "version" object. `package` names the real program
+// ("" = "fdplug-host <version>").
+Json host_version(const std::string &package = "");
+
+// What register_host_commands() installs. Another host adapter (bochs/) offers a subset: the
+// schemas are still all added, and a declared command without a handler is not offered.
+struct HostCommandOptions {
+    Json version;                   // query-version's answer; null: host_version()
+    std::vector<std::string> only;  // the commands to install; empty: every host command
+};
 
 // Adds the host's schema files (embedded at build time) and their handlers.
-bool register_host_commands(Dispatcher &dispatcher, MachineControl &machine, std::string *error);
+bool register_host_commands(Dispatcher &dispatcher, MachineControl &machine, std::string *error,
+                            const HostCommandOptions &options = {});
 
 }  // namespace fdplug::qmp

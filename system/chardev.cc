@@ -24,8 +24,9 @@ bool set_nonblocking(int fd) {
 
 }  // namespace
 
-std::unique_ptr<Chardev> Chardev::open(const ChardevSpec &spec, std::string *error) {
-    std::unique_ptr<Chardev> chr(new Chardev(spec));
+std::unique_ptr<Chardev> Chardev::open(const ChardevSpec &spec, std::string *error,
+                                       GMainContext *context) {
+    std::unique_ptr<Chardev> chr(new Chardev(spec, context));
     if (!chr->start(error)) return nullptr;
     return chr;
 }
@@ -95,13 +96,29 @@ bool Chardev::start(std::string *error) {
         adopt_connection(peer);
     }
     set_nonblocking(listen_fd_);
-    listen_watch_ = g_unix_fd_add(listen_fd_, G_IO_IN, &Chardev::on_listen_ready, this);
+    listen_watch_ = watch(listen_fd_, G_IO_IN, &Chardev::on_listen_ready);
     return true;
 }
 
+// A watch of fd in the chardev's context. The chardev keeps a reference, so unwatch() is
+// safe whether or not the source is still attached.
+GSource *Chardev::watch(int fd, GIOCondition cond, GUnixFDSourceFunc callback) {
+    GSource *source = g_unix_fd_source_new(fd, cond);
+    g_source_set_callback(source, G_SOURCE_FUNC(callback), this, nullptr);
+    g_source_attach(source, context_);
+    return source;
+}
+
+void Chardev::unwatch(GSource *&source) {
+    if (!source) return;
+    g_source_destroy(source);
+    g_source_unref(source);
+    source = nullptr;
+}
+
 Chardev::~Chardev() {
-    if (listen_watch_) g_source_remove(listen_watch_);
-    if (conn_watch_) g_source_remove(conn_watch_);
+    unwatch(listen_watch_);
+    unwatch(conn_watch_);
     if (conn_fd_ >= 0) close(conn_fd_);
     if (listen_fd_ >= 0) {
         close(listen_fd_);
@@ -115,8 +132,7 @@ void Chardev::adopt_connection(int fd) {
     out_.clear();
     out_pos_ = 0;
     watching_out_ = false;
-    conn_watch_ = g_unix_fd_add(fd, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                                &Chardev::on_conn_ready, this);
+    conn_watch_ = watch(fd, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), &Chardev::on_conn_ready);
     if (client_) client_->chardev_opened();
 }
 
@@ -145,8 +161,7 @@ gboolean Chardev::on_conn_ready(gint fd, GIOCondition cond, gpointer self_ptr) {
             return self->connected() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return G_SOURCE_CONTINUE;
-        self->conn_watch_ = 0;  // this source ends with the return below
-        self->disconnect();
+        self->disconnect();  // destroys this source too
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
@@ -183,19 +198,16 @@ void Chardev::flush() {
 }
 
 void Chardev::watch_output(bool on) {
-    if (on == watching_out_ || conn_watch_ == 0) return;
+    if (on == watching_out_ || !conn_watch_) return;
     watching_out_ = on;
     const auto cond = GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR | (on ? G_IO_OUT : 0));
-    g_source_remove(conn_watch_);
-    conn_watch_ = g_unix_fd_add(conn_fd_, cond, &Chardev::on_conn_ready, this);
+    unwatch(conn_watch_);
+    conn_watch_ = watch(conn_fd_, cond, &Chardev::on_conn_ready);
 }
 
 void Chardev::disconnect() {
     if (!connected()) return;
-    if (conn_watch_) {
-        g_source_remove(conn_watch_);
-        conn_watch_ = 0;
-    }
+    unwatch(conn_watch_);
     close(conn_fd_);
     conn_fd_ = -1;
     out_.clear();

@@ -1,8 +1,10 @@
 // Character devices of the reference host: the byte streams that carry qtest and QMP. Only
 // sockets (UNIX and TCP), listening or connecting, one peer at a time, like QEMU's socket
-// chardev. Writes never block the main loop.
+// chardev. Writes never block the main loop. Its watches go to one GLib main context: the
+// default one (fdplug-host's main loop), or one its owner iterates itself (the Bochs adapter).
 #pragma once
 
+#include <glib-unix.h>
 #include <glib.h>
 
 #include <memory>
@@ -25,7 +27,9 @@ public:
 class Chardev {
 public:
     // Listens or connects. A listening chardev with wait=on blocks here until a peer connects.
-    static std::unique_ptr<Chardev> open(const ChardevSpec &spec, std::string *error);
+    // Its sockets are watched in `context` (nullptr: the default main context).
+    static std::unique_ptr<Chardev> open(const ChardevSpec &spec, std::string *error,
+                                         GMainContext *context = nullptr);
     ~Chardev();
     Chardev(const Chardev &) = delete;
     Chardev &operator=(const Chardev &) = delete;
@@ -42,18 +46,21 @@ public:
     static constexpr size_t kMaxBacklog = 16u << 20;
 
 private:
-    explicit Chardev(ChardevSpec spec) : spec_(std::move(spec)) {}
+    Chardev(ChardevSpec spec, GMainContext *context) : spec_(std::move(spec)), context_(context) {}
     bool start(std::string *error);
     void adopt_connection(int fd);
     void flush();
     void watch_output(bool on);
+    GSource *watch(int fd, GIOCondition cond, GUnixFDSourceFunc callback);
+    static void unwatch(GSource *&source);
     static gboolean on_listen_ready(gint fd, GIOCondition, gpointer self);
     static gboolean on_conn_ready(gint fd, GIOCondition cond, gpointer self);
 
     ChardevSpec spec_;
+    GMainContext *context_;
     ChardevClient *client_ = nullptr;
     int listen_fd_ = -1, conn_fd_ = -1;
-    guint listen_watch_ = 0, conn_watch_ = 0;
+    GSource *listen_watch_ = nullptr, *conn_watch_ = nullptr;
     bool watching_out_ = false;
     std::string out_;
     size_t out_pos_ = 0;

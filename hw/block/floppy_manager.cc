@@ -125,8 +125,10 @@ MediaSlot *FloppyManager::lookup(const std::string &id, CommandResult *failure) 
             VpcError::VmUnknown,
             drive_text(id) + " is not configured: unit " + std::to_string(slot->unit()) + " of '" +
                 slot->identity().controller +
-                "' has drive-type=none, so no drive is connected; give the floppy device a "
-                "drive-type (144, 288, 120, 720, 360 or auto)");
+                "' has drive-type=none, so no drive is connected; " +
+                (configure_hint_.empty()
+                     ? std::string("give the floppy device a drive-type (144, 288, 120, 720, 360 or auto)")
+                     : configure_hint_));
         return nullptr;
     }
     return slot;

@@ -46,6 +46,9 @@ public:
 
     void set_event_sink(EventSink sink) { events_ = std::move(sink); }
     void set_log_sink(LogSink sink) { log_ = std::move(sink); }
+    // How a user of this host connects a drive, the fix the "not configured" error names
+    // ("": the floppy device's drive-type property, as on fdplug-host).
+    void set_configure_hint(std::string hint) { configure_hint_ = std::move(hint); }
 
     // A drive joins (and becomes observed) / leaves. Registration order is query order.
     void add(MediaSlot &slot);
@@ -79,6 +82,7 @@ private:
     std::vector<MediaSlot *> slots_;
     EventSink events_;
     LogSink log_;
+    std::string configure_hint_;
 };
 
 }  // namespace fdplug::floppy

@@ -12,26 +12,13 @@
 ; computes the same over the image file).
 ; Write pattern: byte i of the track (0..9215) = (i * 7 + 0x5A) & 0xFF.
 
-        bits 16
-        cpu 386
-        org 0x7C00
+%include "bootsect.inc"           ; org 0x7C00; the entry: segments, stack, msg_boot; then main
 
-SECTORS    equ 18
-TRACKBYTES equ SECTORS * 512
 READSEG    equ 0x1000
 WRITESEG   equ 0x2000
 CHECKSEG   equ 0x3000
 
-start:  cli
-        xor ax, ax
-        mov ds, ax
-        mov ss, ax
-        mov sp, 0x7C00
-        sti
-        cld
-        mov si, msg_boot
-        call puts
-
+main:
         ; --- CMOS bytes
         mov si, cmos_regs
 .cmos:  lodsb
@@ -61,13 +48,7 @@ start:  cli
         call track_io
         jc .next
         inc word [tracks]
-        xor si, si
-        mov cx, TRACKBYTES
-.hash:  imul ebp, ebp, 33
-        es lodsb
-        movzx edx, al
-        xor ebp, edx
-        loop .hash
+        call hash_track
 .next:  inc di
         cmp di, 160
         jb .track
@@ -121,16 +102,7 @@ start:  cli
 
         mov si, msg_done
         call puts
-        mov dx, 0x8900
-        mov si, msg_shutdown
-.shut:  lodsb
-        test al, al
-        jz .halt
-        out dx, al
-        jmp .shut
-.halt:  cli
-        hlt
-        jmp .halt
+        jmp shutdown
 
 ; INT 13h on track DI (C = DI/2, H = DI&1) of drive 0, all 18 sectors at ES:0000; AH = 02h
 ; (read) or 03h (write). Up to 4 tries, with a controller reset (AH=00h) after each failure.
@@ -159,39 +131,6 @@ track_io:
         stc
 .ok:    ret
 
-puts:   lodsb
-        test al, al
-        jz .end
-        call putc
-        jmp puts
-.end:   ret
-newline:
-        mov al, 10
-putc:   out 0xE9, al
-        ret
-hex32:  push eax
-        shr eax, 16
-        call hex16
-        pop eax
-hex16:  push ax
-        mov al, ah
-        call hex8
-        pop ax
-hex8:   push ax
-        shr al, 4
-        call .nib
-        pop ax
-        push ax
-        and al, 0x0F
-        call .nib
-        pop ax
-        ret
-.nib:   add al, '0'
-        cmp al, '9'
-        jbe .out
-        add al, 'A' - '9' - 1
-.out:   jmp putc
-
 msg_boot     db 'FDTEST boot', 10, 'CMOS', 0
 cmos_regs    db 0x10, 0x14, 0x2D, 0x38, 0x3D, 0
 msg_hash     db 'HASH ', 0
@@ -200,7 +139,6 @@ msg_retries  db ' RETRIES ', 0
 msg_wok      db 'WRITE OK', 10, 0
 msg_wfail    db 'WRITE FAIL', 10, 0
 msg_done     db 'FDTEST DONE', 10, 0
-msg_shutdown db 'Shutdown', 0
 tracks       dw 0
 retries      dw 0
 tries        db 0

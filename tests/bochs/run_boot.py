@@ -33,9 +33,9 @@ BXSHARE = "/usr/share/bochs"
 MARKER = re.compile(r"^(FDTEST boot|CMOS( [0-9A-F]{2}=[0-9A-F]{2})+|HASH [0-9A-F]{8} TRACKS [0-9A-F]{4} RETRIES [0-9A-F]{4}|WRITE (OK|FAIL)|FDTEST DONE)$")
 
 
-def make_image(boot_sector):
+def make_image(boot_sector, seed=SEED):
     words = []
-    x = SEED
+    x = seed
     for _ in range((IMAGE_BYTES - 512) // 4):
         x ^= (x << 13) & 0xFFFFFFFF
         x ^= x >> 17
@@ -165,25 +165,42 @@ def check(variant, r, expected_hash, image_bytes):
     return problems
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def common_args(description, source):
+    """The options every Bochs test script takes: the tools, the boot sector's source, fdplug's
+    module and the directory for the runs."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--nasm", required=True)
     ap.add_argument("--bochs", required=True, help="bochs-bin")
-    ap.add_argument("--source", required=True, help="boot.asm")
+    ap.add_argument("--source", required=True, help=source)
     ap.add_argument("--plugin", required=True, help="fdplug's libbx_floppy.so")
     ap.add_argument("--workdir", required=True)
+    return ap
+
+
+def assemble(args, name):
+    """nasm's 512-byte boot sector from args.source (its %include files sit next to it), or
+    None after saying why not."""
+    os.makedirs(args.workdir, exist_ok=True)
+    out = os.path.join(args.workdir, name)
+    include = os.path.dirname(os.path.abspath(args.source)) + os.sep
+    subprocess.run([args.nasm, "-f", "bin", "-I", include, "-o", out, args.source], check=True)
+    boot = open(out, "rb").read()
+    if len(boot) != 512 or boot[510:] != b"\x55\xaa":
+        print(f"FAIL: {out} is not a 512-byte boot sector")
+        return None
+    return boot
+
+
+def main():
+    ap = common_args(__doc__.splitlines()[0], "boot.asm")
     ap.add_argument("--runs", type=int, default=3, help="runs per variant (times: the median)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds before a Bochs run is killed")
     ap.add_argument("--variants", default="stock,fdplug,fdplug-fast")
     ap.add_argument("--bios", choices=sorted(BIOSES), default="rombios")
     args = ap.parse_args()
 
-    os.makedirs(args.workdir, exist_ok=True)
-    boot_bin = os.path.join(args.workdir, "boot.bin")
-    subprocess.run([args.nasm, "-f", "bin", "-o", boot_bin, args.source], check=True)
-    boot = open(boot_bin, "rb").read()
-    if len(boot) != 512 or boot[510:] != b"\x55\xaa":
-        print(f"FAIL: {boot_bin} is not a 512-byte boot sector")
+    boot = assemble(args, "boot.bin")
+    if boot is None:
         return 1
     image_bytes = make_image(boot)
     expected_hash = djb_xor(image_bytes)
