@@ -31,13 +31,13 @@ Outcome block_outcome(bool ok, const std::string &error) {
 // -qmp's shorthand, but listening without waiting unless told otherwise: Bochs should not stop
 // at start-up until a client connects.
 std::optional<ChardevSpec> parse_address(const std::string &address, std::string *error) {
-    std::string text = address;
+    auto spec = parse_chardev_shorthand(address, error);
+    if (!spec) return spec;
     const size_t comma = address.find(',');
     const std::string options = comma == std::string::npos ? "" : address.substr(comma);
-    if (options.find(",server=") == std::string::npos) text += ",server=on";
-    if (options.find(",wait=") == std::string::npos) text += ",wait=off";
-    auto spec = parse_chardev_shorthand(text, error);
-    if (spec) spec->id = "fdplug-qmp";
+    if (options.find(",server=") == std::string::npos) spec->server = true;
+    if (options.find(",wait=") == std::string::npos) spec->wait = false;
+    spec->id = "qmp";
     return spec;
 }
 

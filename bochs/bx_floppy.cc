@@ -368,7 +368,7 @@ private:
         for (auto &slot : slots_) slots.push_back(slot.get());
         std::string error;
         qmp_ = BochsQmp::start(address, manager_, std::move(slots), &error);
-        if (!qmp_) fatal("FDPLUG_QMP: %s", error + " (use unix:PATH or tcp:HOST:PORT, as -qmp takes)");
+        if (!qmp_) fatal("FDPLUG_QMP: %s", error);
         qmp_timer_ = bx_pc_system.register_timer(this, qmp_timer_fired, kQmpTimerUsec, true, true, "fdplug-qmp");
         pluginlog->info("fdplug: QMP monitor on %s", qmp_->where().c_str());
     }
