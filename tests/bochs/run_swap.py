@@ -53,7 +53,7 @@ class Failure(Exception):
 class Bochs:
     """Bochs with fdplug and QMP; its port 0xE9 lines (stdout) arrive on a queue."""
 
-    def __init__(self, args, rundir, image, env_extra, prefix):
+    def __init__(self, args, rundir, image, env_extra, prefix, show):
         self.log = os.path.join(rundir, "bochs.log")
         with open(os.path.join(rundir, "swap.bxrc"), "w") as fh:
             fh.write(run_boot.bochsrc(image, self.log, args.bios))
@@ -66,8 +66,11 @@ class Bochs:
         env.update(env_extra)
         self.stderr = open(os.path.join(rundir, "stderr.txt"), "wb")
         self.stdout_copy = open(os.path.join(rundir, "stdout.txt"), "wb")
-        self.proc = subprocess.Popen(prefix + [args.bochs, "-q", "-f", "swap.bxrc", "-rc", "c.rc"], cwd=rundir,
-                                     env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr)
+        cmd = prefix + [args.bochs, "-q", "-f", "swap.bxrc", "-rc", "c.rc"]
+        shown = " ".join(f"{k}={env[k]}" for k in ("LTDL_LIBRARY_PATH", *sorted(env_extra)))
+        print(f"$ cd {show(rundir)} && {show(shown)} {' '.join(cmd)} </dev/null")
+        self.proc = subprocess.Popen(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.stderr)
         self.lines = queue.Queue()
         self.ended = False
         threading.Thread(target=self._read, daemon=True).start()
@@ -194,7 +197,7 @@ def run(args, boot, prefix):
         env["FDPLUG_TIMING"] = "fast"
     t0 = time.monotonic()
     deadline = t0 + args.timeout
-    bochs = Bochs(args, rundir, files["A"], env, prefix)
+    bochs = Bochs(args, rundir, files["A"], env, prefix, show)
     seen, qmp = [], None
     try:
         qmp = Qmp(sock, deadline, show, lambda: bochs.drain(seen))
