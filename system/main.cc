@@ -17,6 +17,7 @@
 #include "system/host_api.h"
 #include "system/host_control.h"
 #include "system/machine.h"
+#include "system/machine_state_commands.h"
 #include "system/plugin_loader.h"
 #include "system/qtest_server.h"
 
@@ -100,6 +101,8 @@ int run(int argc, char **argv) {
     qmp::Dispatcher dispatcher;
     HostControl control(machine, dispatcher, loop);
     if (!qmp::register_host_commands(dispatcher, control, &error))
+        return fail("host QAPI schema: " + error);
+    if (!register_machine_state_commands(dispatcher, machine, control, &error))
         return fail("host QAPI schema: " + error);
     if (!plugins.init_all(host_table(machine, control.bridge()), &error)) return fail(error);
 

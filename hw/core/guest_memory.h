@@ -22,6 +22,15 @@ public:
     void fill(uint64_t addr, uint64_t len, uint8_t value);
     size_t pages_allocated() const;
 
+    // Page by page, for saving and restoring a machine (system/machine_state.cc): how many
+    // pages RAM has, a page's bytes (nullptr: never written, reads as zeros), and dropping them
+    // all (RAM reads as zeros again).
+    size_t page_count() const { return pages_.size(); }
+    const uint8_t *page(size_t index) const { return index < pages_.size() ? pages_[index].get() : nullptr; }
+    void clear() {
+        for (auto &p : pages_) p.reset();
+    }
+
 private:
     using Page = std::unique_ptr<uint8_t[]>;
     uint8_t *page_for_write(uint64_t page_index);

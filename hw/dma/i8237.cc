@@ -44,6 +44,29 @@ void IsaDma::reset() {
     channels_[4].masked = false;
 }
 
+IsaDma::Registers IsaDma::registers() const {
+    Registers r;
+    r.channels = channels_;
+    for (unsigned i = 0; i < 2; ++i) {
+        r.command[i] = ctrl_[i].command;
+        r.temporary[i] = ctrl_[i].temporary;
+        r.flip_flop[i] = ctrl_[i].flip_flop;
+    }
+    r.pages = page_regs_;
+    return r;
+}
+
+void IsaDma::set_registers(const Registers &r) {
+    channels_ = r.channels;
+    for (unsigned i = 0; i < 2; ++i) {
+        ctrl_[i].command = r.command[i];
+        ctrl_[i].temporary = r.temporary[i];
+        ctrl_[i].flip_flop = r.flip_flop[i];
+    }
+    page_regs_ = r.pages;
+    update_requests();
+}
+
 void IsaDma::attach(IsaBus &bus) {
     for (unsigned ctrl = 0; ctrl < 2; ++ctrl) {
         PortHandler h;

@@ -51,6 +51,17 @@ public:
 
     const ChannelState &channel(unsigned ch) const { return channels_[ch & 7]; }
 
+    // Every register of both controllers, for saving and restoring a machine
+    // (system/machine_state.cc). Handlers and the transfer buffer are not state.
+    struct Registers {
+        std::array<ChannelState, 8> channels{};
+        std::array<uint8_t, 2> command{}, temporary{};
+        std::array<bool, 2> flip_flop{};
+        std::array<uint8_t, 16> pages{};
+    };
+    Registers registers() const;
+    void set_registers(const Registers &r);
+
     // Register access by controller (0: channels 0-3, 1: channels 4-7) and register number 0-15.
     uint8_t read_register(unsigned ctrl, unsigned reg);
     void write_register(unsigned ctrl, unsigned reg, uint8_t value);

@@ -147,6 +147,38 @@ void PicPair::reset() {
     update();
 }
 
+I8259::Registers I8259::registers() const {
+    return {irr_, isr_, imr_, levels_, icw2_, icw3_, lowest_priority_, elcr, single_, need_icw4_, auto_eoi_,
+            level_mode_, read_isr_, poll_, special_mask_, rotate_aeoi_, uint8_t(init_step_)};
+}
+
+void I8259::set_registers(const Registers &r) {
+    irr_ = r.irr;
+    isr_ = r.isr;
+    imr_ = r.imr;
+    levels_ = r.levels;
+    icw2_ = r.icw2;
+    icw3_ = r.icw3;
+    lowest_priority_ = r.lowest_priority;
+    elcr = r.elcr;
+    single_ = r.single;
+    need_icw4_ = r.need_icw4;
+    auto_eoi_ = r.auto_eoi;
+    level_mode_ = r.level_mode;
+    read_isr_ = r.read_isr;
+    poll_ = r.poll;
+    special_mask_ = r.special_mask;
+    rotate_aeoi_ = r.rotate_aeoi;
+    init_step_ = r.init_step;
+}
+
+void PicPair::set_registers(const Registers &r) {
+    master_.set_registers(r.master);
+    slave_.set_registers(r.slave);
+    lines_ = r.lines;
+    update();
+}
+
 void PicPair::attach(IsaBus &bus) {
     auto region = [&](uint16_t base, I8259 &pic, const char *name) {
         PortHandler h;

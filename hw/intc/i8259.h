@@ -27,6 +27,16 @@ public:
     uint8_t imr() const { return imr_; }
     uint8_t elcr = 0;  // bit n: pin n is level-triggered
 
+    // Every register and latch, for saving and restoring a machine (system/machine_state.cc).
+    struct Registers {
+        uint8_t irr = 0, isr = 0, imr = 0xFF, levels = 0, icw2 = 0, icw3 = 0, lowest_priority = 7, elcr = 0;
+        bool single = false, need_icw4 = false, auto_eoi = false, level_mode = false;
+        bool read_isr = false, poll = false, special_mask = false, rotate_aeoi = false;
+        uint8_t init_step = 0;  // 0, or 2..4
+    };
+    Registers registers() const;
+    void set_registers(const Registers &r);
+
 private:
     int pending() const;  // pin that would be delivered, or -1
     int highest(uint8_t bits) const;
@@ -55,6 +65,15 @@ public:
 
     I8259 &master() { return master_; }
     I8259 &slave() { return slave_; }
+
+    // Both controllers and the input lines, for saving and restoring a machine. Restoring
+    // recomputes INTR (and calls on_intr if it changes).
+    struct Registers {
+        I8259::Registers master, slave;
+        uint16_t lines = 0;
+    };
+    Registers registers() const { return {master_.registers(), slave_.registers(), lines_}; }
+    void set_registers(const Registers &r);
 
 private:
     void update();

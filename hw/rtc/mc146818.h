@@ -27,6 +27,22 @@ public:
     void write_index(uint8_t value) { index_ = value & 0x7F; nmi_disabled_ = value & 0x80; }
     bool nmi_disabled() const { return nmi_disabled_; }
 
+    // NVRAM, index latch and the offset the guest set the clock to, for saving and restoring a
+    // machine (system/machine_state.cc).
+    struct Registers {
+        std::array<uint8_t, 128> ram{};
+        uint8_t index = 0;
+        bool nmi_disabled = false;
+        int64_t offset_s = 0;
+    };
+    Registers registers() const { return {ram_, index_, nmi_disabled_, offset_s_}; }
+    void set_registers(const Registers &r) {
+        ram_ = r.ram;
+        index_ = r.index & 0x7F;
+        nmi_disabled_ = r.nmi_disabled;
+        offset_s_ = r.offset_s;
+    }
+
     static constexpr uint8_t kRegA = 0x0A, kRegB = 0x0B, kRegC = 0x0C, kRegD = 0x0D;
     static constexpr uint8_t kCentury = 0x32;
 
