@@ -10,10 +10,16 @@ namespace fdplug::floppy {
 
 namespace {
 
-int64_t to_relative(int64_t abs, int64_t now) {
+int64_t to_relative(int64_t abs, int64_t now, TimeForm form) {
     if (abs == kNever) return kNever;
     if (abs <= kLongAgo) return kLongAgo;
-    return abs - now;  // abs > -2^62 and now ≥ 0 (virtual clocks start at 0): no overflow
+    const int64_t rel = abs - now;  // abs > -2^62 and now ≥ 0 (virtual clocks start at 0): no overflow
+    // An instant further back than a state can carry (only a loaded state's, some 73 years of
+    // virtual time later) is as good as long ago; where that sentinel is not allowed it stays at
+    // the edge, so that every state() is one load_state() accepts.
+    if (rel < -kMaxRelativeNs)
+        return form == TimeForm::InstantOrLongAgo || form == TimeForm::Any ? kLongAgo : -kMaxRelativeNs;
+    return rel;
 }
 
 int64_t to_absolute(int64_t rel, int64_t now) {
@@ -91,7 +97,7 @@ FdcState Fdc82077::state() const {
         }
     }
     const int64_t now = host_.now_ns();
-    for_each_instant(st, [now](const char *, int, int64_t &t, TimeForm) { t = to_relative(t, now); });
+    for_each_instant(st, [now](const char *, int, int64_t &t, TimeForm form) { t = to_relative(t, now, form); });
     return st;
 }
 
