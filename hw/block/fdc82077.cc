@@ -1103,7 +1103,8 @@ size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool termi
 // When the command's state next changes by itself (not counting mere pin changes).
 int64_t Fdc82077::exec_deadline() const {
     if (!s_.exec_active || s_.phase != Phase::Execution) return kNever;
-    if (s_.exec.step == Step::WaitDrive) return kNever;  // the seek's end wakes it
+    // Waiting for the drive's seek: the seek's end sets `due` (run() checks seeks first).
+    if (s_.exec.step == Step::WaitDrive) return s_.seeks[s_.exec.unit].active ? kNever : s_.exec.due;
     if (s_.exec.step != Step::Transfer) return s_.exec.due;
     const Stream &s = s_.exec.stream;
     const bool complete = !s.host_side || s_.exec.tc || s.moved >= s.len;

@@ -156,6 +156,19 @@ TEST_F(Fdc, SeekAtTheSlowerRateScalesTheStepTime) {
     EXPECT_EQ(host.run_until_irq(kNsPerMs * 1000) - t0, 30 * kNsPerMs);
 }
 
+TEST_F(Fdc, DataCommandToASeekingDriveStartsWhenTheSeekEnds) {
+    make(TimingPolicy::Accurate);
+    send({0x03, 0xDF, 0x02});  // 3 ms per step
+    motor_on_and_spin();
+    send({0x0F, 0x00, 4});     // 12 ms seek
+    host.program_dma(DmaCycle::ToMemory, 512);
+    send({0x46, 0x00, 4, 0, 1, 2, 18, 0x1B, 0xFF});
+    host.advance(kNsPerMs * 1000);
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 4, 0, 2, 2}))
+        << "the read waited for the seek, then ran on cylinder 4";
+    EXPECT_EQ(sis(), (std::vector<uint8_t>{0x20, 4})) << "the seek's own status is still there";
+}
+
 TEST_F(Fdc, RecalibrateFromBeyondTheStepLimitFailsWithEquipmentCheck) {
     make(TimingPolicy::Fast);
     send({0x0F, 0x00, 82});
