@@ -96,7 +96,10 @@ int run(int argc, char **argv) {
     }
     if (!config.device_help.empty()) return print_device_help(plugins, config.device_help);
 
-    GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
+    // Owned here so that the early returns below (a bad -device, -drive or -global) free it too:
+    // the ASan build's leak check caught the loop leaking on every start-up error.
+    std::unique_ptr<GMainLoop, void (*)(GMainLoop *)> loop_owner(g_main_loop_new(nullptr, FALSE), g_main_loop_unref);
+    GMainLoop *loop = loop_owner.get();
     Machine machine(config, plugins);
     qmp::Dispatcher dispatcher;
     HostControl control(machine, dispatcher, loop);
@@ -155,7 +158,6 @@ int run(int argc, char **argv) {
     g_unix_signal_add(SIGINT, on_quit_signal, &signals);
     g_unix_signal_add(SIGHUP, on_quit_signal, &signals);
     g_main_loop_run(loop);
-    g_main_loop_unref(loop);
 
     machine.on_pin_change = nullptr;
     monitors.clear();
