@@ -192,8 +192,7 @@ public:
 
     void program_dma(DmaCycle cycle, size_t count, uint8_t fill) {
         dma_cycle = cycle;
-        memory.assign(count, fill);
-        for (size_t i = 0; i < count; ++i) memory[i] = uint8_t(fill + i);
+        memory.assign(count, fill);  // no per-byte loop: it cost a fifth of the executions
         dma_pos = 0;
         dma_count = count;
         dma_masked = false;

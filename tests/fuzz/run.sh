@@ -12,7 +12,7 @@ runs=${2:?usage: tests/fuzz/run.sh TARGET EXECUTIONS [libFuzzer flags]}
 shift 2
 case "$target" in
     fdc_guest_fuzz) seeds=tests/fuzz/corpus/fdc_guest; max_len=4096 ;;
-    qmp_stream_fuzz) seeds=tests/fuzz/corpus/qmp_stream; max_len=512 ;;
+    qmp_stream_fuzz) seeds=tests/fuzz/corpus/qmp_stream; max_len=256 ;;
     *) echo "run.sh: unknown target '$target' (fdc_guest_fuzz, qmp_stream_fuzz)" >&2; exit 2 ;;
 esac
 
