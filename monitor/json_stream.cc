@@ -82,7 +82,9 @@ void JsonStream::finish() {
 }
 
 bool JsonStream::utf8_continuation(unsigned char c) {
-    if ((c & 0xC0) != 0x80) return false;
+    if (c < utf8_lo_ || c > utf8_hi_) return false;
+    utf8_lo_ = 0x80;
+    utf8_hi_ = 0xBF;
     --utf8_left_;
     return true;
 }
@@ -120,6 +122,11 @@ void JsonStream::feed_byte(unsigned char c) {
                 return;
             }
             utf8_left_ = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+            // Well-formed UTF-8 only (RFC 3629): no overlong forms, surrogates or code points
+            // past U+10FFFF. Such bytes used to reach the JSON parser, whose error text quoted
+            // them back to the client (found by tests/fuzz/qmp_stream_fuzz).
+            utf8_lo_ = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+            utf8_hi_ = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
             text_ += char(c);
         } else {
             text_ += char(c);

@@ -49,6 +49,7 @@ private:
     size_t tokens_ = 0;
     unsigned unicode_left_ = 0;
     unsigned utf8_left_ = 0;      // continuation bytes still due in a string
+    unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // range of the next continuation byte
     bool in_scalar_ = false;      // a bare word or number is being read
 };
 

@@ -127,6 +127,23 @@ TEST(JsonStream, SyncByteAtTheSizeLimitStillResynchronises) {
     EXPECT_EQ(t.events[1], "M:{\"ok\": 1}");
 }
 
+// Found by tests/fuzz/qmp_stream_fuzz: overlong forms, UTF-16 surrogates and code points past
+// U+10FFFF passed the reader's UTF-8 check and reached the JSON parser, whose error text quoted
+// the raw bytes back in the reply. They are refused as invalid UTF-8, like a bad continuation.
+TEST(JsonStream, IllFormedUtf8IsRefusedBeforeTheParser) {
+    for (const char *bad : {"\xF0\x8F\x92\xBE", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
+        Collector c;
+        c.stream.feed(std::string("{'s': 'a") + bad + "'}\n{'ok': 1}");
+        ASSERT_EQ(c.events.size(), 2u) << bad;
+        EXPECT_EQ(c.events[0], "E:JSON parse error, invalid UTF-8 sequence in string");
+        EXPECT_EQ(c.events[1], "M:{\"ok\": 1}");
+    }
+    Collector ok;  // the edges that are valid
+    ok.stream.feed("{'s': '\xE0\xA0\x80\xED\x9F\xBF\xF0\x90\x80\x80\xF4\x8F\xBF\xBF'}");
+    ASSERT_EQ(ok.events.size(), 1u);
+    EXPECT_EQ(ok.events[0], "M:{\"s\": \"\\u0800\\uD7FF\\uD800\\uDC00\\uDBFF\\uDFFF\"}");
+}
+
 TEST(JsonStream, UnicodeEscapesIncludingSurrogates) {
     Collector c;
     c.stream.feed("{'s': '\\u00e9\\ud83d\\udcbe'}");
