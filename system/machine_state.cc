@@ -9,45 +9,21 @@
 #include <cstring>
 #include <optional>
 
+#include "hw/core/byte_writer.h"
+#include "hw/core/crc32.h"
 #include "system/machine.h"
 
 namespace fdplug::machine_state {
 
 namespace {
 
-// CRC-32 (IEEE 802.3), the checksum of the device blobs too.
-uint32_t crc32(std::span<const uint8_t> bytes) {
-    static const auto table = [] {
-        std::array<uint32_t, 256> t{};
-        for (uint32_t i = 0; i < 256; ++i) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    uint32_t c = 0xFFFFFFFFu;
-    for (uint8_t b : bytes) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-class Writer {
+// Device names and types are u16 length + bytes.
+class Writer : public ByteWriter {
 public:
-    void u(uint64_t v, size_t width) {
-        uint8_t b[8];
-        for (size_t i = 0; i < width && i < 8; ++i) b[i] = uint8_t(v >> (8 * i));
-        raw(b, width);
-    }
-    void raw(const void *p, size_t n) {
-        const size_t at = out.size();
-        out.resize(at + n);
-        if (n) std::memcpy(out.data() + at, p, n);
-    }
     void str(const std::string &s) {
         u(s.size(), 2);
-        raw(s.data(), s.size());
+        bytes(s.data(), s.size());
     }
-    std::vector<uint8_t> out;
 };
 
 class Reader {
@@ -131,7 +107,7 @@ std::vector<uint8_t> encode_dma(const IsaDma::Registers &r) {
         w.u(r.temporary[i], 1);
         w.u(r.flip_flop[i], 1);
     }
-    w.raw(r.pages.data(), r.pages.size());
+    w.bytes(r.pages.data(), r.pages.size());
     return std::move(w.out);
 }
 
@@ -200,7 +176,7 @@ bool decode_pic(std::span<const uint8_t> blob, PicPair::Registers *out, std::str
 
 std::vector<uint8_t> encode_cmos(const CmosRtc::Registers &c) {
     Writer w;
-    w.raw(c.ram.data(), c.ram.size());
+    w.bytes(c.ram.data(), c.ram.size());
     w.u(c.index, 1);
     w.u(c.nmi_disabled, 1);
     w.u(uint64_t(c.offset_s), 8);
@@ -242,7 +218,7 @@ std::vector<uint8_t> encode_ram(const GuestMemory &m) {
     for (size_t i = 0; i < m.page_count(); ++i)
         if (const uint8_t *p = m.page(i)) {
             w.u(i, 4);
-            w.raw(p, GuestMemory::kPageSize);
+            w.bytes(p, GuestMemory::kPageSize);
         }
     return std::move(w.out);
 }
@@ -408,7 +384,7 @@ bool save(Machine &m, std::vector<uint8_t> *out, std::string *error) {
         }
     }
     Writer w;
-    w.raw(kMagic, sizeof kMagic);
+    w.bytes(kMagic, sizeof kMagic);
     w.u(kVersion, 4);
     w.u(entries.size(), 4);
     for (const Entry &e : entries) {
@@ -418,7 +394,7 @@ bool save(Machine &m, std::vector<uint8_t> *out, std::string *error) {
         w.str(e.type);
         w.u(e.bytes.size(), 4);
     }
-    for (const Entry &e : entries) w.raw(e.bytes.data(), e.bytes.size());
+    for (const Entry &e : entries) w.bytes(e.bytes.data(), e.bytes.size());
     w.u(crc32(w.out), 4);
     *out = std::move(w.out);
     return true;

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "hw/core/byte_writer.h"
+
 namespace fdplug::floppy::state_format {
 
 namespace {
@@ -315,20 +317,8 @@ bool in_range(const Field &f, uint64_t raw) {
     return int64_t(raw) >= f.min && int64_t(raw) <= f.max;  // ≤ 32-bit unsigned
 }
 
-class Writer {
+class Writer : public ByteWriter {
 public:
-    void u(uint64_t v, size_t width) {
-        uint8_t b[8];
-        for (size_t i = 0; i < width && i < 8; ++i) b[i] = uint8_t(v >> (8 * i));
-        append(b, width);
-    }
-    // One way in, so that GCC 12 sees no push_back onto a vector it thinks empty (its
-    // -Wstringop-overflow false positive).
-    void append(const uint8_t *p, size_t n) {
-        const size_t at = out.size();
-        out.resize(at + n);
-        std::memcpy(out.data() + at, p, n);
-    }
     void table(const Table &t, const void *obj) {
         for (const Field &f : t.fields) {
             if (f.since > kVersion) continue;
@@ -338,13 +328,13 @@ public:
                 for (size_t i = 0; i < f.count; ++i) table(*f.sub, f.at(o, i));
                 break;
             case Kind::Bytes:
-                for (size_t i = 0; i < f.count; ++i) append(static_cast<const uint8_t *>(f.at(o, i)), 1);
+                for (size_t i = 0; i < f.count; ++i) bytes(f.at(o, i), 1);
                 break;
             case Kind::String: {
                 const std::string &s = *static_cast<std::string *>(f.at(o, 0));
                 const size_t n = std::min<size_t>(s.size(), size_t(f.max));  // longer: cut (informational)
                 u(n, 2);
-                append(reinterpret_cast<const uint8_t *>(s.data()), n);
+                bytes(s.data(), n);
                 break;
             }
             default: {
@@ -355,7 +345,6 @@ public:
             }
         }
     }
-    std::vector<uint8_t> out;
 };
 
 class Reader {
@@ -531,24 +520,9 @@ void markdown_rows(const Table &t, const std::string &prefix, std::string &out) 
 
 }  // namespace
 
-uint32_t crc32(std::span<const uint8_t> bytes) {
-    static const std::array<uint32_t, 256> table = [] {
-        std::array<uint32_t, 256> t{};
-        for (uint32_t i = 0; i < 256; ++i) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    uint32_t c = 0xFFFFFFFFu;
-    for (uint8_t b : bytes) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
 std::vector<uint8_t> encode(const FdcState &s) {
     Writer w;
-    w.append(reinterpret_cast<const uint8_t *>(kMagic), sizeof kMagic);
+    w.bytes(kMagic, sizeof kMagic);
     w.u(kVersion, 4);
     w.u(0, 4);  // payload length, below
     w.table(kState, &s);

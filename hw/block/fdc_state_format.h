@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "hw/block/fdc_state.h"
+#include "hw/core/crc32.h"
 
 namespace fdplug::floppy::state_format {
 
@@ -37,8 +38,8 @@ std::vector<uint8_t> encode(const FdcState &s);
 // names the field or the part of the header that is wrong.
 bool decode(std::span<const uint8_t> blob, FdcState *out, std::string *error);
 
-// CRC-32 (IEEE 802.3, the one zlib computes) of `bytes`.
-uint32_t crc32(std::span<const uint8_t> bytes);
+// The blob's checksum (hw/core/crc32.h), named here for the tests and fuzzers that forge blobs.
+using fdplug::crc32;
 
 // One encoded field, arrays expanded ("ctrl.seeks[2].done"), for docs and tests.
 struct FieldDescription {

@@ -7,7 +7,7 @@
 
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/memory_image.h"
-#include "tests/unit/block/fake_fdc_host.h"
+#include "tests/unit/block/fdc_guest_ports.h"
 
 namespace fdplug::floppy::test {
 namespace {
@@ -22,10 +22,8 @@ std::vector<uint8_t> patterned(const Geometry &g) {
     return v;
 }
 
-class Fdc : public ::testing::Test {
+class Fdc : public ::testing::Test, protected FdcGuestPorts {
 protected:
-    FakeFdcHost host;
-    std::unique_ptr<Fdc82077> fdc;
     MemoryImage *image = nullptr;
 
     void make(TimingPolicy timing, const Geometry &g = k144, bool read_only = false, bool media = true) {
@@ -38,23 +36,6 @@ protected:
             image = m.get();
             fdc->insert_media(0, std::move(m));
         }
-    }
-    void out(unsigned port, uint8_t v) { fdc->write(port, v); host.service_dma(); }
-    uint8_t in(unsigned port) { return fdc->read(port); }
-    void send(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) {
-            ASSERT_EQ(in(kMsr) & 0xC0, 0x80) << "controller not ready for byte " << int(b);
-            out(kFifo, b);
-        }
-    }
-    std::vector<uint8_t> result() {
-        std::vector<uint8_t> r;
-        while ((in(kMsr) & 0xD0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
-        return r;
-    }
-    std::vector<uint8_t> sis() {
-        send({0x08});
-        return result();
     }
     void motor_on_and_spin(unsigned unit = 0) {
         out(kDor, uint8_t(0x0C | unit | (0x10 << unit)));

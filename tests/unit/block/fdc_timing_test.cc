@@ -13,7 +13,7 @@
 #include "hw/block/fdc82077.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/memory_image.h"
-#include "tests/unit/block/fake_fdc_host.h"
+#include "tests/unit/block/fdc_guest_ports.h"
 
 namespace fdplug::floppy::test {
 namespace {
@@ -57,10 +57,8 @@ std::vector<uint8_t> patterned(const Geometry &g) {
 
 double ms(int64_t ns) { return double(ns) / 1e6; }
 
-class Timing : public ::testing::Test {
+class Timing : public ::testing::Test, protected FdcGuestPorts {
 protected:
-    FakeFdcHost host;
-    std::unique_ptr<Fdc82077> fdc;
     std::array<MemoryImage *, 2> image{};
     Layout lay = k144;
 
@@ -76,26 +74,6 @@ protected:
             fdc->insert_media(u, std::move(m));
         }
         out(kCcr, uint8_t(l.g.rate));
-    }
-    void out(unsigned port, uint8_t v) {
-        fdc->write(port, v);
-        host.service_dma();
-    }
-    uint8_t in(unsigned port) { return fdc->read(port); }
-    void send(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) {
-            ASSERT_EQ(in(kMsr) & 0xC0, 0x80) << "controller not ready for byte " << int(b);
-            out(kFifo, b);
-        }
-    }
-    std::vector<uint8_t> result() {
-        std::vector<uint8_t> r;
-        while ((in(kMsr) & 0xF0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
-        return r;
-    }
-    std::vector<uint8_t> sis() {
-        send({0x08});
-        return result();
     }
     // Motors on for `mask` drives and wait until they are at speed.
     void spin(unsigned mask = 1) {
