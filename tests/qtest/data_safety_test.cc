@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "tests/qtest/libqtest.h"
+#include "tests/qtest/scratch_dir.h"
 
 namespace fdplug::test {
 namespace {
@@ -55,10 +56,6 @@ std::string drive_arg(const std::string &file, const std::string &extra = "") {
     return "-machine pc -drive if=floppy,index=0,format=raw,file=" + file + extra + kFast;
 }
 
-std::string env(const char *name) {
-    const char *v = std::getenv(name);
-    return v ? v : "";
-}
 
 // --- sector contents -----------------------------------------------------------------------
 
@@ -102,20 +99,8 @@ Bytes track_data(unsigned position, uint32_t run) {
 
 // --- files ---------------------------------------------------------------------------------
 
-// A scratch directory that `nobody` can enter too (for the unprivileged host).
-class Scratch {
+class Scratch : public ScratchDir {
 public:
-    Scratch() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-safety-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
-        dir_ = tmpl;
-        ::chmod(dir_.c_str(), 0755);
-    }
-    ~Scratch() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
-    std::string path(const std::string &name) const { return dir_ + "/" + name; }
     // A 1.44 MB image of old sectors.
     std::string image(const std::string &name) const {
         Bytes data;
@@ -129,14 +114,8 @@ public:
         return p;
     }
 
-private:
-    std::string dir_;
 };
 
-Bytes contents(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
 Bytes sector_of(const Bytes &file, uint32_t l) {
     if (file.size() < (l + 1) * kSector) return {};
     return Bytes(file.begin() + long(l * kSector), file.begin() + long((l + 1) * kSector));
@@ -157,7 +136,7 @@ struct FileStamp {
 FileStamp stamp(const std::string &path) {
     struct stat st {};
     ::stat(path.c_str(), &st);
-    const Bytes b = contents(path);
+    const Bytes b = read_file(path);
     return {checksum(b), b.size(), int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 std::ostream &operator<<(std::ostream &os, const FileStamp &s) {
@@ -166,7 +145,7 @@ std::ostream &operator<<(std::ostream &os, const FileStamp &s) {
 
 // Runs the host with arguments and no sockets; {exit status, combined output}.
 std::pair<int, std::string> run_host(const std::string &args) {
-    const std::string cmd = "timeout 10 " + env("QTEST_QEMU_BINARY") + " -plugin-dir " + env("FDPLUG_FLOPPY_DIR") + " " + args + " 2>&1";
+    const std::string cmd = "timeout 10 " + env_or_empty("QTEST_QEMU_BINARY") + " -plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args + " 2>&1";
     std::string out;
     FILE *p = ::popen(cmd.c_str(), "r");
     if (!p) return {-1, ""};
@@ -188,9 +167,9 @@ public:
     explicit Machine(const std::string &args, bool unprivileged = false) {
         QTestState::Options options;
         if (unprivileged && ::geteuid() == 0)
-            options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env("QTEST_QEMU_BINARY");
+            options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env_or_empty("QTEST_QEMU_BINARY");
         const mode_t mask = ::umask(0);  // the unprivileged host must reach the test's sockets
-        q = std::make_unique<QTestState>("-plugin-dir " + env("FDPLUG_FLOPPY_DIR") + " " + args, options);
+        q = std::make_unique<QTestState>("-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args, options);
         ::umask(mask);
         if (q->ok()) q->irq_intercept_in("ioapic");
     }
@@ -427,7 +406,7 @@ void writes_reach_the_file(Ending ending, bool by_drive_option) {
     }
     m.specify(true);
     ASSERT_EQ(write_tracks(m, 0, kTracks, run), kTracks);
-    Bytes want = contents(img);
+    Bytes want = read_file(img);
     for (unsigned p = 0; p < kTracks; ++p) {
         const unsigned t = track_at(p);
         const Bytes d = track_data(p, run);
@@ -467,7 +446,7 @@ void writes_reach_the_file(Ending ending, bool by_drive_option) {
         EXPECT_EQ(m.q->quit(), 0) << "SIGTERM is a clean exit";
         break;
     }
-    EXPECT_TRUE(same_image(contents(img), want));
+    EXPECT_TRUE(same_image(read_file(img), want));
 }
 
 TEST(GuestWritesReachTheImage, ByRelease) { writes_reach_the_file(Ending::Release, false); }
@@ -495,7 +474,7 @@ TEST(KillDuringWrites, AfterKTracksTheFileHoldsExactlyThem) {
             m.q->kill_now();
         }
         unsigned prefix = 0;
-        ASSERT_TRUE(old_or_new(contents(img), run, &prefix));
+        ASSERT_TRUE(old_or_new(read_file(img), run, &prefix));
         EXPECT_EQ(prefix, k * kSectors);
     }
 }
@@ -527,7 +506,7 @@ TEST(KillDuringWrites, InsideAPioCommandTheSectorInProgressStaysOld) {
             m.q->kill_now();
         }
         unsigned prefix = 0;
-        ASSERT_TRUE(old_or_new(contents(img), run, &prefix));
+        ASSERT_TRUE(old_or_new(read_file(img), run, &prefix));
         EXPECT_EQ(prefix, kDmaTracks * kSectors + cut.sectors);
     }
 }
@@ -584,7 +563,7 @@ TEST(KillDuringWrites, AtRandomTimesEverySectorIsOldOrNew) {
         }
         mid_sequence += confirmed < kTracks;
         unsigned prefix = 0;
-        ASSERT_TRUE(old_or_new(contents(img), run, &prefix));
+        ASSERT_TRUE(old_or_new(read_file(img), run, &prefix));
         // Every confirmed track is there; at most the one command in flight is partly there.
         EXPECT_GE(prefix, confirmed * kSectors);
         EXPECT_LE(prefix, (confirmed + (started ? 1 : 0)) * kSectors);
@@ -633,7 +612,7 @@ TEST(ImageLockAcrossProcesses, SecondHostIsRefusedAndTheFirstsWritesAreIntact) {
     ASSERT_EQ(write_tracks(first, 10, 20, run), 20u);
     ASSERT_TRUE(ok(first.release("fd0")));
     unsigned prefix = 0;
-    ASSERT_TRUE(old_or_new(contents(img), run, &prefix));
+    ASSERT_TRUE(old_or_new(read_file(img), run, &prefix));
     EXPECT_EQ(prefix, 20 * kSectors);
     Machine third(kTwoDrives);
     ASSERT_TRUE(third.ok());
@@ -653,7 +632,7 @@ TEST(ImageLockAcrossProcesses, ImageFromTheCommandLineIsLockedToo) {
     EXPECT_TRUE(capture_fail(second.attach("fd0", img), "in use by another process"));
     EXPECT_EQ(first.q->quit(), 0);
     unsigned prefix = 0;
-    ASSERT_TRUE(old_or_new(contents(img), 8, &prefix));
+    ASSERT_TRUE(old_or_new(read_file(img), 8, &prefix));
     EXPECT_EQ(prefix, 4 * kSectors);
     EXPECT_TRUE(ok(second.attach("fd0", img))) << "free once the first host has gone";
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/qtest/libqtest.h"
+#include "tests/qtest/scratch_dir.h"
 
 namespace fdplug::test {
 namespace {
@@ -31,39 +32,14 @@ constexpr uint8_t kSt1En = 0x80, kSt1Nd = 0x04, kSt1Ma = 0x01;
 constexpr uint32_t k144 = 1474560, k720 = 737280;
 constexpr int64_t kMs = 1'000'000;
 
-std::string env(const char *name) {
-    const char *v = std::getenv(name);
-    return v ? v : "";
-}
 const std::string kFast = " -global isa-fdc.timing=fast";
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-cve-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(const std::string &name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
-
-std::vector<uint8_t> read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 // An image whose every byte depends on its sector and offset, so a misplaced sector shows.
-std::string make_image(const TempDir &dir, const std::string &name, uint32_t bytes) {
+std::string make_image(const ScratchDir &dir, const std::string &name, uint32_t bytes) {
     std::vector<uint8_t> data(bytes);
     for (uint32_t i = 0; i < bytes; ++i) data[i] = uint8_t((i / 512) * 29 + (i % 512) * 7 + (i >> 17) + 0x11);
-    const std::string path = dir.file(name);
+    const std::string path = dir.path(name);
     std::ofstream(path, std::ios::binary)
         .write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
     return path;
@@ -113,7 +89,7 @@ Spec spec(uint8_t op) {
 
 class Guest {
 public:
-    explicit Guest(const std::string &args) : q("-plugin-dir " + env("FDPLUG_FLOPPY_DIR") + " " + args) {
+    explicit Guest(const std::string &args) : q("-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args) {
         if (q.ok()) q.irq_intercept_in("ioapic");
     }
     QTestState q;
@@ -293,7 +269,7 @@ protected:
         end_case(ctx);
     }
 
-    TempDir dir_;
+    ScratchDir dir_;
     std::string img_;
     std::unique_ptr<Guest> g_;
 };
@@ -448,7 +424,7 @@ protected:
         return op == Op::Format && r.size() == 7 ? slice(r, 0, 3) : r;
     }
 
-    TempDir dir_;
+    ScratchDir dir_;
     std::string img_;
     std::vector<uint8_t> want_;  // what the image file must hold
 };
@@ -615,7 +591,7 @@ uint8_t write_pattern(size_t k) {
 }
 
 TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
-    TempDir dir;
+    ScratchDir dir;
     const std::string rv = make_image(dir, "rv.img", k144), w = make_image(dir, "w.img", k144);
     const auto rv_before = read_file(rv);
     auto want_w = read_file(w);
@@ -735,7 +711,7 @@ void expect_geometry(Guest &g, const std::string &id, uint8_t unit, uint8_t spt,
 // IC=01 + EN before any ID is taken (82077aa.md §6.4, divergences.md Δ11); nothing changes.
 // RESTORE (0x4E), which in QEMU sets the sector count among its 16 parameters, is invalid here.
 TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
-    TempDir dir;
+    ScratchDir dir;
     const std::string a = make_image(dir, "a.img", k144), b = make_image(dir, "b.img", k720);
     const auto a_before = read_file(a), b_before = read_file(b);
     Guest g("-machine pc -drive if=floppy,index=0,format=raw,file=" + a +

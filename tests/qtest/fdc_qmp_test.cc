@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tests/qtest/libqtest.h"
+#include "tests/qtest/scratch_dir.h"
 
 namespace fdplug::test {
 namespace {
@@ -47,27 +48,11 @@ const std::string kFast = " -global isa-fdc.timing=fast";
 const std::string kTwoDrives = "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
                                "-device floppy,id=fd1,unit=1,drive-type=144" + kFast;
 
-std::string env(const char *name) {
-    const char *v = std::getenv(name);
-    return v ? v : "";
-}
 
 // --- files --------------------------------------------------------------------------------
 
-// A scratch directory that `nobody` can enter too (for the unprivileged host).
-class Scratch {
+class Scratch : public ScratchDir {
 public:
-    Scratch() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-fdcqmp-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
-        dir_ = tmpl;
-        ::chmod(dir_.c_str(), 0755);
-    }
-    ~Scratch() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
-    std::string path(const std::string &name) const { return dir_ + "/" + name; }
     // An image whose every sector starts with its LBA and is filled with a byte derived from it.
     std::string image(const std::string &name, uint32_t bytes = k144) const {
         std::vector<uint8_t> data(bytes);
@@ -81,14 +66,8 @@ public:
         return offset < 2 ? uint8_t(lba >> (8 * offset)) : uint8_t(lba * 7 + offset * 13 + 1);
     }
 
-private:
-    std::string dir_;
 };
 
-std::vector<uint8_t> contents(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
 
 std::vector<uint8_t> expected_sector(uint32_t lba) {
     std::vector<uint8_t> s(512);
@@ -135,9 +114,9 @@ public:
     explicit Machine(const std::string &args, bool unprivileged = false) {
         QTestState::Options options;
         if (unprivileged && ::geteuid() == 0)
-            options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env("QTEST_QEMU_BINARY");
+            options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env_or_empty("QTEST_QEMU_BINARY");
         const mode_t mask = ::umask(0);  // the unprivileged host must reach the test's sockets
-        q = std::make_unique<QTestState>("-plugin-dir " + env("FDPLUG_FLOPPY_DIR") + " " + args, options);
+        q = std::make_unique<QTestState>("-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args, options);
         ::umask(mask);
         if (q->ok()) q->irq_intercept_in("ioapic");
     }
@@ -351,7 +330,7 @@ TEST_F(FloppyAttachImage, SucceedsAndTheGuestReadsTheNewDisk) {
 }
 
 TEST_F(FloppyAttachImage, ReadOnlyIsWriteProtectedForTheGuest) {
-    const auto before = contents(img);
+    const auto before = read_file(img);
     Machine &m = start();
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach("fd0", img, true)));
@@ -363,7 +342,7 @@ TEST_F(FloppyAttachImage, ReadOnlyIsWriteProtectedForTheGuest) {
     EXPECT_EQ(r[0] & kIcMask, kIcAbnormal);
     EXPECT_EQ(r[1], kSt1NotWritable);
     ASSERT_TRUE(ok(m.release("fd0")));
-    EXPECT_EQ(contents(img), before);
+    EXPECT_EQ(read_file(img), before);
 }
 
 // Virtual PC checks the path's form first — before it even looks the drive up — and fdplug
@@ -569,7 +548,7 @@ TEST_F(FloppyReleaseImage, ReadInFlightEndsAbnormally) {
 }
 
 TEST_F(FloppyReleaseImage, TheFileHoldsTheGuestsWrites) {
-    const auto before = contents(img);
+    const auto before = read_file(img);
     Machine &m = start();
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach("fd1", img)));
@@ -578,7 +557,7 @@ TEST_F(FloppyReleaseImage, TheFileHoldsTheGuestsWrites) {
     const auto data = guest_bytes(3 * 512, 0xC3);
     EXPECT_EQ(m.write(1, 5, 1, 7, data)[0] & kIcMask, 0);
     ASSERT_TRUE(ok(m.release("fd1")));
-    const auto after = contents(img);
+    const auto after = read_file(img);
     ASSERT_EQ(after.size(), before.size());
     const size_t at = lba(5, 1, 7) * 512u;
     EXPECT_EQ(std::vector<uint8_t>(after.begin() + long(at), after.begin() + long(at + data.size())), data);
@@ -650,7 +629,7 @@ TEST_F(FloppyReleaseImage, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched)
     ASSERT_TRUE(ok(m.release("fd0"))) << "the retry flushes";
     EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED").size(), 1u);
     EXPECT_TRUE(m.disk_changed());
-    const auto after = contents(img);
+    const auto after = read_file(img);
     EXPECT_EQ(std::vector<uint8_t>(after.begin() + lba(2, 0, 9) * 512, after.begin() + lba(2, 0, 10) * 512), data);
 }
 
@@ -773,7 +752,7 @@ TEST_F(FloppyReleaseHostDrive, ReleasesAndTheDeviceHoldsTheGuestsWrites) {
     EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"), (std::vector<json>{{{"id", "fd1"}, {"path", loop.dev}, {"attachment", "host-drive"}}}));
     EXPECT_TRUE(m.disk_changed(1));
     EXPECT_EQ(m.drive("fd1")["attachment"], "none");
-    const auto after = contents(img);  // the loop device's backing file
+    const auto after = read_file(img);  // the loop device's backing file
     const size_t at = lba(3, 0, 4) * 512u;
     EXPECT_EQ(std::vector<uint8_t>(after.begin() + long(at), after.begin() + long(at + 1024)), data);
     EXPECT_TRUE(ok(m.attach_host("fd0", loop.dev))) << "the device is free again";

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tests/qtest/libqtest.h"
+#include "tests/qtest/scratch_dir.h"
 
 namespace fdplug::test {
 namespace {
@@ -51,10 +52,6 @@ constexpr uint32_t k144Bytes = 1474560;
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (timing.md §2)
 
-const char *env_or_empty(const char *name) {
-    const char *v = std::getenv(name);
-    return v ? v : "";
-}
 
 std::string plugin() { return std::string("-plugin-dir ") + env_or_empty("FDPLUG_FLOPPY_DIR") + " "; }
 const std::string kFast = " -global isa-fdc.timing=fast";
@@ -65,23 +62,6 @@ const std::string kTwoDrives =
 
 // --- images -------------------------------------------------------------------------------
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-fdc-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(const std::string &name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
-
 // A byte that differs per sector and offset, so a misplaced sector shows.
 uint8_t pattern(uint32_t lba, unsigned offset) {
     if (offset == 0) return uint8_t(lba);
@@ -89,8 +69,8 @@ uint8_t pattern(uint32_t lba, unsigned offset) {
     return uint8_t(lba * 29 + offset * 7 + (offset >> 8) * 3 + 0x11);
 }
 
-std::string make_image(const TempDir &dir, const std::string &name, uint32_t bytes, bool patterned = true) {
-    const std::string path = dir.file(name);
+std::string make_image(const ScratchDir &dir, const std::string &name, uint32_t bytes, bool patterned = true) {
+    const std::string path = dir.path(name);
     std::vector<uint8_t> data(bytes, 0);
     if (patterned)
         for (uint32_t i = 0; i < bytes; ++i) data[i] = pattern(i / 512, i % 512);
@@ -98,10 +78,6 @@ std::string make_image(const TempDir &dir, const std::string &name, uint32_t byt
     return path;
 }
 
-std::vector<uint8_t> read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 std::vector<uint8_t> sector_of(const std::vector<uint8_t> &image, uint32_t lba) {
     return std::vector<uint8_t>(image.begin() + lba * 512, image.begin() + (lba + 1) * 512);
@@ -310,7 +286,7 @@ void media_insert_sequence(Fdc &f, const std::string &image) {
 }
 
 TEST(FdcQemuPort, MediaInsert) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes, false);
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
@@ -319,7 +295,7 @@ TEST(FdcQemuPort, MediaInsert) {
 
 // /fdc/media_change: after an eject DSKCHG is set and no step clears it.
 TEST(FdcQemuPort, MediaChange) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes, false);
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
@@ -402,7 +378,7 @@ IdResult read_id(Fdc &f, uint8_t op, uint8_t unit_head) {
 
 // /fdc/read_id, adapted (Δ12, Δ17): with a medium inserted first, and the MFM bit set.
 TEST(FdcQemuPort, ReadId) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
@@ -433,7 +409,7 @@ TEST(FdcQemuPort, ReadId) {
 
 // Under the fast policy READ ID still takes QEMU's 20 ms (timing.md §1).
 TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -448,7 +424,7 @@ TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
 
 // Δ17 (DS): READ ID with MFM=0 on MFM media finds no ID (fdc-test 7.2 sends 0x0A).
 TEST(FdcQemuPort, ReadIdInFmFindsNothingOnMfmMedia) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
@@ -469,7 +445,7 @@ TEST(FdcQemuPort, ReadIdNoMedia) {
 
 // /fdc/read_id_other_drive (newer upstream; DS Δ12): READ ID uses its own command's drive.
 TEST(FdcQemuPort, ReadIdOtherDrive) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f(kTwoDrives + kFast);
     ASSERT_TRUE(f.ok());
@@ -523,7 +499,7 @@ void enter_pio(Fdc &f, const std::string &img) {
 // /fdc/read_no_dma_1, adapted (Δ20): with MT, EOT=1 reads sector 1 of both heads; PIO has no TC,
 // so it ends with IC=01 + EN and the next sector's C/H/R (1/0/1), H in ST0 = the head in use.
 TEST(FdcQemuPort, ReadNoDma1) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f(kOneDrive + kFast);
@@ -542,7 +518,7 @@ TEST(FdcQemuPort, ReadNoDma1) {
 
 // /fdc/read_no_dma_18, adapted: a whole cylinder (36 sectors), then EN.
 TEST(FdcQemuPort, ReadNoDma18) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f(kOneDrive + kFast);
@@ -561,7 +537,7 @@ TEST(FdcQemuPort, ReadNoDma18) {
 // datasheet sector 19 has no ID, so after sectors 1..18 the search ends with ND (§6.1, Δ22),
 // C/H/R naming the missing sector.
 TEST(FdcQemuPort, ReadNoDma19) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f(kOneDrive + kFast);
@@ -579,7 +555,7 @@ TEST(FdcQemuPort, ReadNoDma19) {
 // /fdc/fuzz-registers: random register traffic must not crash or wedge the controller; a
 // reset afterwards gives a working controller (polling statuses, VERSION).
 TEST(FdcQemuPort, FuzzRegisters) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -626,7 +602,7 @@ TEST(FdcQemuPort, Cve2021_20196) {
 
 // /fdc/fuzz/cve_2021_3507: EOT < R with DMA must not read out of bounds.
 TEST(FdcQemuPort, Cve2021_3507) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-nographic -m 32M -nodefaults -drive file=" + img + ",format=raw,if=floppy,snapshot=on" + kFast);
     ASSERT_TRUE(f.ok());
@@ -674,7 +650,7 @@ TEST(FdcPorts, Ps2ModeDrivesSrb) {
 }
 
 TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -nodefaults -device isa-fdc,id=fdc1,iobase=0x370,irq=5,dma=3 "
@@ -702,7 +678,7 @@ TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
 // DMA READ of several sectors through channel 2, checked against the image file; TC ends the
 // command normally after the sector in which it came, with the next sector's C/H/R (§6.1, Δ20).
 TEST(FdcDma, ReadSeveralSectorsIntoGuestMemory) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -728,7 +704,7 @@ TEST(FdcDma, ReadSeveralSectorsIntoGuestMemory) {
 
 // MT: from sector 17 of head 0 on to head 1; ST0 H shows the head at termination.
 TEST(FdcDma, MultiTrackReadContinuesOnHeadOne) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -749,7 +725,7 @@ TEST(FdcDma, MultiTrackReadContinuesOnHeadOne) {
 
 // A DMA count longer than the request: no TC by EOT, so EN (§9; QEMU ends IC=00, Δ20).
 TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -765,7 +741,7 @@ TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
 
 // While the channel is masked the controller waits in execution with MSR=0x10 and no INT.
 TEST(FdcDma, MaskedChannelWaitsInExecution) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -784,7 +760,7 @@ TEST(FdcDma, MaskedChannelWaitsInExecution) {
 // DMA WRITE, then the file: exactly the two sectors changed, and they hold the guest's bytes
 // once the eject (which flushes) has completed.
 TEST(FdcDma, WriteReachesTheImageFile) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -812,7 +788,7 @@ TEST(FdcDma, WriteReachesTheImageFile) {
 
 // Write protect: IC=01, ST1 NW, before any data moves (§6.1 item 8; QEMU's DMA gives 0x60, Δ21).
 TEST(FdcDma, WriteProtectedWriteEndsWithNotWritable) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,readonly=on,file=" + img + kFast);
@@ -832,7 +808,7 @@ TEST(FdcDma, WriteProtectedWriteEndsWithNotWritable) {
 
 // Wrong data rate for the medium: no ID can be read, MA (§11).
 TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -856,7 +832,7 @@ TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
 
 // EOT below R: IC=01 + MA with no transfer (Δ22: QEMU's behaviour, CVE-2021-3507).
 TEST(FdcErrors, EotBelowRGivesMissingAddressMark) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -883,7 +859,7 @@ TEST(FdcRegisters, MsrDriveBusyUntilSenseInterrupt) {
 
 // DUMPREG in the datasheet layout (§5.2; QEMU's bytes 5–8 differ, Δ15).
 TEST(FdcRegisters, DumpregBytes) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -933,7 +909,7 @@ TEST(FdcRegisters, DirInPs2AndModel30Modes) {
         EXPECT_EQ(f.dir(), 0xFD) << "rate 10, nHIGH DENS 1";
     }
     {
-        TempDir d;
+        ScratchDir d;
         const std::string img = make_image(d, "a.img", k144Bytes, false);
         Fdc f(kOneDrive + kFast + " -global isa-fdc.mode=model30");
         ASSERT_TRUE(f.ok());
@@ -947,7 +923,7 @@ TEST(FdcRegisters, DirInPs2AndModel30Modes) {
 // Implied seek only with CONFIGURE EIS=1 (Δ19): without it the head stays on cylinder 0 and the
 // IDs there carry another C: ND with ST2 WC. With it the head moves, PCN follows, ST0 SE.
 TEST(FdcRegisters, ImpliedSeekOnlyWithEis) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -973,7 +949,7 @@ TEST(FdcRegisters, ImpliedSeekOnlyWithEis) {
 
 // PIO WRITE (Δ20/Δ26): MSR 0xB0 per byte, IC=01 + EN at EOT, the bytes in the file.
 TEST(FdcPio, WriteOneSector) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -1002,7 +978,7 @@ TEST(FdcPio, WriteOneSector) {
 
 // FORMAT TRACK really formats (Δ11, DS): every sector of the track holds the fill byte.
 TEST(FdcFormat, FormatTrackFillsTheTrack) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -1029,7 +1005,7 @@ TEST(FdcFormat, FormatTrackFillsTheTrack) {
 
 // A track the image cannot represent (SC beyond the medium) is refused with EN (§6.4).
 TEST(FdcFormat, FormatBeyondTheMediumIsRefused) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
@@ -1093,7 +1069,7 @@ TEST(FdcReset, DorResetPollsFourDrives) {
 
 // CMOS 0x10 and the equipment byte for several configurations (geometry.md §5).
 TEST(FdcCmos, DriveTypesForSeveralConfigurations) {
-    TempDir d;
+    ScratchDir d;
     const std::string i144 = make_image(d, "a144.img", k144Bytes, false);
     const std::string i720 = make_image(d, "a720.img", 737280, false);
     const std::string i288 = make_image(d, "a288.img", 2949120, false);
@@ -1138,7 +1114,7 @@ std::vector<uint8_t> pio_read_sector(Fdc &f, uint8_t unit, uint8_t c, uint8_t h,
 }
 
 TEST(FdcDrives, GlobalDriveAAttachesADriveToUnitZero) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -nodefaults -drive if=none,id=d0,format=raw,file=" + img +
@@ -1153,7 +1129,7 @@ TEST(FdcDrives, GlobalDriveAAttachesADriveToUnitZero) {
 }
 
 TEST(FdcDrives, DriveIfFloppyIndexOneIsUnitOne) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -nodefaults -drive if=floppy,index=1,format=raw,file=" + img + kFast);
@@ -1166,7 +1142,7 @@ TEST(FdcDrives, DriveIfFloppyIndexOneIsUnitOne) {
 }
 
 TEST(FdcDrives, DeviceFloppyWithADrive) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", 737280);
     const auto image = read_file(img);
     Fdc f("-machine pc -nodefaults -drive if=none,id=d7,format=raw,file=" + img +
@@ -1177,7 +1153,7 @@ TEST(FdcDrives, DeviceFloppyWithADrive) {
 }
 
 TEST(FdcDrives, SnapshotOnKeepsTheFileUntouched) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,snapshot=on,file=" + img + kFast);
@@ -1197,7 +1173,7 @@ TEST(FdcDrives, SnapshotOnKeepsTheFileUntouched) {
 
 // query-block: QEMU's BlockInfo for each drive slot.
 TEST(FdcQmp, QueryBlockShowsFloppy0) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -1217,7 +1193,7 @@ TEST(FdcQmp, QueryBlockShowsFloppy0) {
 }
 
 TEST(FdcQmp, QueryBlockOfDeviceFloppyAndMediaChanges) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
@@ -1260,7 +1236,7 @@ TEST(FdcQmp, QueryBlockOfTheDefaultDriveAndNodefaults) {
 
 // eject: DSKCHG comes back; an empty drive ejects fine; an unknown one is DeviceNotFound.
 TEST(FdcQmp, EjectSetsDiskChange) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
@@ -1280,11 +1256,11 @@ TEST(FdcQmp, EjectSetsDiskChange) {
 }
 
 TEST(FdcQmp, ChangeMediumErrorsNameTheProblem) {
-    TempDir d;
+    ScratchDir d;
     const std::string i288 = make_image(d, "big.img", 2949120, false);
     Fdc f("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144" + kFast);
     ASSERT_TRUE(f.ok());
-    json r = f.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + d.file("none.img") + "'}}");
+    json r = f.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + d.path("none.img") + "'}}");
     EXPECT_EQ(r["error"]["class"], "GenericError") << r.dump();
     EXPECT_NE(r["error"]["desc"].get<std::string>().find("none.img"), std::string::npos) << r.dump();
     r = f.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "'}}");
@@ -1299,14 +1275,14 @@ TEST(FdcQmp, ChangeMediumErrorsNameTheProblem) {
 // ============================================================================================
 
 TEST(FdcStartup, BadConfigurationsAreRefusedWithAMessage) {
-    TempDir d;
+    ScratchDir d;
     const std::string i288 = make_image(d, "big.img", 2949120, false);
     const std::string i144 = make_image(d, "a.img", k144Bytes, false);
     struct Case {
         std::string args;
         std::vector<std::string> mentions;
     } cases[] = {
-        {"-machine pc -drive if=floppy,format=raw,file=" + d.file("missing.img"), {"missing.img", "if=floppy"}},
+        {"-machine pc -drive if=floppy,format=raw,file=" + d.path("missing.img"), {"missing.img", "if=floppy"}},
         {"-machine pc -drive if=none,id=d,format=raw,file=" + i288 + " -device floppy,drive=d,drive-type=144",
          {"big.img"}},
         {"-machine pc -drive if=floppy,format=qcow2,file=" + i144, {"qcow2", "raw"}},
@@ -1334,7 +1310,7 @@ const std::string kAccurate = "";  // the default policy
 
 // SEEK of n cylinders: n × (16 − SRT) × k ms (timing.md §5), DRV BUSY meanwhile.
 TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
@@ -1369,7 +1345,7 @@ TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
 // (timing.md §3, §4, §6, §7). Then sector 10 in the same revolution, and sector 1 again, which
 // has just passed: one lost revolution.
 TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
@@ -1419,7 +1395,7 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
 // A sector that does not exist: ND at the second index pulse after the search starts, i.e.
 // between one and two revolutions (timing.md §7).
 TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
@@ -1463,7 +1439,7 @@ struct Track144 {
 // HLT is waited only when the head is unloaded, and the head unloads HUT after a command
 // (timing.md §5): three reads whose INT times differ by a revolution if either rule breaks.
 TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
@@ -1497,7 +1473,7 @@ TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
 // A whole side in one command: sectors 1..18 take 17 slots + 574 bytes from sector 1's ID,
 // 194.7 ms (timing.md §7).
 TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
@@ -1525,7 +1501,7 @@ TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
 // Consecutive READ IDs report the IDs in on-disk order, one slot apart (906 bytes across the
 // index gap: 78 bytes of gap 4b and the 146-byte preamble add to the slot's 682) (timing.md §11).
 TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
@@ -1557,7 +1533,7 @@ TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
 // the sample mean well inside the tolerance: every sector 1..18 is read at 56 phases, one drawn
 // at random from each 1/56 of a revolution, in random order, on a random head.
 TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
@@ -1603,7 +1579,7 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
 // A PIO host that stops reading: with the FIFO off, a byte that is not taken within one byte
 // time is overrun, and the command ends IC=01 with ST1 OR (§7, timing.md §8).
 TEST(FdcTiming, PioReadOverrunsWhenTheHostStalls) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
@@ -1623,7 +1599,7 @@ TEST(FdcTiming, PioReadOverrunsWhenTheHostStalls) {
 
 // An eject during a command ends it abnormally (§12).
 TEST(FdcTiming, EjectDuringACommandEndsItAbnormally) {
-    TempDir d;
+    ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/qtest/libqtest.h"
+#include "tests/qtest/scratch_dir.h"
 
 namespace fdplug::test {
 namespace {
@@ -30,35 +31,7 @@ using nlohmann::json;
 constexpr int64_t kUs = 1000, kMs = 1'000'000;
 constexpr uint32_t k144Bytes = 1474560, k720Bytes = 737280;
 
-const char *env_or_empty(const char *name) {
-    const char *v = std::getenv(name);
-    return v ? v : "";
-}
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-state-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(const std::string &name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
-
-std::vector<uint8_t> read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
-void write_file(const std::string &path, const std::vector<uint8_t> &data) {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
-}
 std::vector<uint8_t> image_bytes(uint32_t size, uint32_t seed) {
     std::vector<uint8_t> v(size);
     for (uint32_t i = 0; i < size; ++i) v[i] = uint8_t((i / 512) * 29 + (i % 512) * 7 + seed);
@@ -347,9 +320,9 @@ struct Tally {
 Tally g_tally[2];
 
 void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops, unsigned cuts) {
-    TempDir dir;
+    ScratchDir dir;
     const std::vector<uint8_t> base0 = image_bytes(k144Bytes, seed), base1 = image_bytes(k720Bytes, seed + 1);
-    HostSetup s{accurate ? "accurate" : "fast", dir.file("a0.img"), dir.file("a1.img")};
+    HostSetup s{accurate ? "accurate" : "fast", dir.path("a0.img"), dir.path("a1.img")};
     write_file(s.img0, base0);
     write_file(s.img1, base1);
 
@@ -408,7 +381,7 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
     unsigned n = 0;
     for (size_t cut : at) {
         ++n;
-        const std::string img = dir.file("b0.img"), state = dir.file("cut.state");
+        const std::string img = dir.path("b0.img"), state = dir.path("cut.state");
         write_file(img, base0);
         HostSetup sb = s;
         sb.img0 = img;
@@ -498,10 +471,10 @@ TEST(StateOverTheHost, Summary) {
 class Refusals : public ::testing::Test {
 protected:
     void SetUp() override {
-        s = HostSetup{"accurate", dir.file("r0.img"), dir.file("r1.img")};
+        s = HostSetup{"accurate", dir.path("r0.img"), dir.path("r1.img")};
         write_file(s.img0, image_bytes(k144Bytes, 5));
         write_file(s.img1, image_bytes(k720Bytes, 6));
-        state = dir.file("good.state");
+        state = dir.path("good.state");
         // A state in the middle of a DMA read with a seek pending on it.
         QTestState q(s.args());
         ASSERT_TRUE(q.ok()) << q.error();
@@ -515,14 +488,14 @@ protected:
         QTestState q(args + " -S");
         ASSERT_TRUE(q.ok()) << q.error();
         q.clock_step(3 * kMs);
-        qmp_ok(q, save_cmd(dir.file("before.state")));
+        qmp_ok(q, save_cmd(dir.path("before.state")));
         const std::string error = qmp_error(q, load_cmd(file));
         EXPECT_NE(error.find(in_error), std::string::npos) << "error: " << error;
-        qmp_ok(q, save_cmd(dir.file("after.state")));
-        EXPECT_TRUE(read_file(dir.file("before.state")) == read_file(dir.file("after.state")))
+        qmp_ok(q, save_cmd(dir.path("after.state")));
+        EXPECT_TRUE(read_file(dir.path("before.state")) == read_file(dir.path("after.state")))
             << "the refused load changed the machine";
     }
-    TempDir dir;
+    ScratchDir dir;
     HostSetup s;
     std::string state;
 };
@@ -530,9 +503,9 @@ protected:
 TEST_F(Refusals, WhileRunning) {
     QTestState q(s.args());
     ASSERT_TRUE(q.ok()) << q.error();
-    EXPECT_NE(qmp_error(q, save_cmd(dir.file("x.state"))).find("the machine is running"), std::string::npos);
+    EXPECT_NE(qmp_error(q, save_cmd(dir.path("x.state"))).find("the machine is running"), std::string::npos);
     EXPECT_NE(qmp_error(q, load_cmd(state)).find("the machine is running"), std::string::npos);
-    EXPECT_FALSE(std::filesystem::exists(dir.file("x.state")));
+    EXPECT_FALSE(std::filesystem::exists(dir.path("x.state")));
 }
 
 TEST_F(Refusals, CorruptTruncatedOrForeignFiles) {
@@ -540,21 +513,21 @@ TEST_F(Refusals, CorruptTruncatedOrForeignFiles) {
     ASSERT_GT(good.size(), 100u);
     std::vector<uint8_t> b = good;
     b[good.size() / 2] ^= 0x04;
-    write_file(dir.file("flip.state"), b);
-    expect_refused(dir.file("flip.state"), s.args(), "corrupt");
+    write_file(dir.path("flip.state"), b);
+    expect_refused(dir.path("flip.state"), s.args(), "corrupt");
     b.assign(good.begin(), good.begin() + std::ptrdiff_t(good.size() - 7));
-    write_file(dir.file("short.state"), b);
-    expect_refused(dir.file("short.state"), s.args(), "corrupt");
-    write_file(dir.file("foreign.state"), std::vector<uint8_t>(100, 'x'));
-    expect_refused(dir.file("foreign.state"), s.args(), "not a device state file");
-    expect_refused(dir.file("missing.state"), s.args(), "cannot open");
+    write_file(dir.path("short.state"), b);
+    expect_refused(dir.path("short.state"), s.args(), "corrupt");
+    write_file(dir.path("foreign.state"), std::vector<uint8_t>(100, 'x'));
+    expect_refused(dir.path("foreign.state"), s.args(), "not a device state file");
+    expect_refused(dir.path("missing.state"), s.args(), "cannot open");
 }
 
 TEST_F(Refusals, AnotherMedium) {
     std::vector<uint8_t> img = read_file(s.img0);
     img[700000] ^= 1;
     HostSetup other = s;
-    other.img0 = dir.file("other.img");
+    other.img0 = dir.path("other.img");
     write_file(other.img0, img);
     expect_refused(state, other.args(), "drives[0].media.fingerprint");
 }
