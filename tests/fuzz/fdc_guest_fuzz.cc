@@ -11,6 +11,8 @@
 //   byte 1  drive types, 2 bits per unit from bit 0: 0 = 1.44M, 1 = 2.88M, 2 = 720K, 3 = absent
 //   byte 2  initial media: bits 0–2 unit 0, bits 3–5 unit 1 (kinds below)
 //   then operations, one opcode byte each (value % kOpCount) and its operands.
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -214,6 +216,37 @@ private:
     unsigned same_instant_ = 0;
 };
 
+// The longest a command can legitimately take once the guest serves it (check_liveness), from
+// hw/block/fdc_timing.*: a background SEEK/RELATIVE SEEK of 255 pulses (cylinder numbers are 8
+// bits) that the command waits for, then an implied seek of 255 more, both at SRT 0 at the
+// slowest data rate (16 ms × 500/250 = 32 ms a pulse: 2 × 8.16 s); the slowest spindle's spin-up
+// (5.25": 500 ms) and the head settle (15 ms); HLT 0 at 250 kbit/s (128 × 2 ms × 2 = 512 ms);
+// then every sector of a multi-track command — 2 heads × 36 sectors (2.88M, the most any
+// medium here has) — each found within the search's two revolutions at 300 rpm (400 ms), which
+// also covers the data field and FORMAT / READ TRACK's end at the second index: 72 × 400 ms.
+// In all 46.147 s. A command that never ends stays in its execution phase forever, so the check
+// needs no tighter bound.
+//
+// Within the bound the guest serves the first kLivenessServes DMA requests or PIO bytes (the
+// first kLivenessServesAccurate under accurate timing): under fast timing one DMA request moves
+// a whole sector, so a DMA command runs to its end (72 sectors at most) and a PIO one for two
+// sectors; under accurate timing a request is a byte or a FIFO's worth, each with a timer
+// event, so the guest serves the sector in progress, its end and the search for the next, then
+// stops and the command ends by overrun. A whole multi-track command byte by byte would cost
+// some 20 ms per input (2.5 µs per byte and timer event with the fuzzer's comparison hooks).
+// Longer commands are driven by the input's own operations (kRunUntilIrq, kPioData).
+constexpr unsigned kLivenessServes = 1100, kLivenessServesAccurate = 600;
+
+int64_t liveness_bound_ns() {
+    static const int64_t bound = [] {
+        const int64_t seek = 255 * step_ns(0, DataRate::k250);
+        const int64_t spin_up = 500 * kNsPerMs, settle = DriveProfile{}.settle_ns;
+        const int64_t sectors = 2 * 36 * 2 * revolution_ns(300);
+        return 2 * seek + spin_up + settle + head_load_ns(0, DataRate::k250) + sectors;
+    }();
+    return bound;
+}
+
 enum Op : uint8_t {
     kOut, kIn, kFifoWrite, kFifoRead, kCommand, kDrainResult, kDmaProgram, kDmaMask, kDmaService,
     kAdvance, kFireTimer, kRunUntilIrq, kInsert, kEject, kToggleReadOnly, kToggleFailing,
@@ -242,6 +275,7 @@ public:
             step(in_.byte() % kOpCount);
             check();
         }
+        check_liveness();
         check_reset_gives_working_controller();
     }
 
@@ -375,6 +409,60 @@ private:
             if (d.present()) CHECK(d.cylinder() <= max_cylinder(d.type()), long(u), long(d.cylinder()));
             CHECK(d.has_media() == (images_[u] != nullptr), long(u));
         }
+    }
+
+    // Whatever the input left running ends within a bounded virtual time once the guest
+    // cooperates: a data command in its execution phase on a present drive reaches its result
+    // phase (or the command phase), and every background seek ends. The guest turns on the
+    // drive's motor and the DMA gate (a spindle that never turns gives no index pulse, a gated
+    // DRQ is never served: real hardware waits forever too), serves each DRQ at once (Verify
+    // cycles, no TC) and each PIO data request (RQM with NDM), up to kLivenessServes requests
+    // (kLivenessServesAccurate), and lets time pass, firing every timer, for liveness_bound_ns(). After the
+    // bound the command must be over — or, if the guest stopped serving, be waiting for it:
+    // DRQ up, or RQM for PIO data (under accurate timing a host that stops mostly ends the
+    // command by overrun; under fast timing the controller waits for the host forever). A
+    // command on an absent drive is left out: no index pulse ever comes from an empty bay, so
+    // under accurate timing it waits for the guest's reset.
+    void check_liveness() {
+        const uint8_t msr = fdc_->msr();
+        const bool maybe_exec = (msr & 0x10) && (!(msr & 0x80) || (msr & 0x20));
+        if (!maybe_exec && !(msr & 0x0F)) return;  // neither an execution phase nor a seek
+        FdcState s = fdc_->state();
+        const unsigned unit = s.ctrl.exec.unit & 3;
+        const bool exec = s.ctrl.phase == FdcPhase::Execution && s.ctrl.exec_active && fdc_->drive(unit).present();
+        bool seeking = false;
+        for (const SeekState &k : s.ctrl.seeks) seeking = seeking || k.active;
+        if (!exec && !seeking) return;
+        if (exec) fdc_->write(kDor, uint8_t(s.ctrl.dor | 0x08 | (0x10u << unit)));
+        const int64_t start = host_.now, end = host_.now + liveness_bound_ns();
+        std::array<uint8_t, 512> scratch{};
+        unsigned serves = 0;
+        const unsigned max_serves = fdc_->config().timing == TimingPolicy::Fast ? kLivenessServes : kLivenessServesAccurate;
+        for (unsigned events = 0;; ++events) {
+            if (events > 1'000'000) fail("liveness: over 1 000 000 DMA, PIO and timer events in the bound", long(host_.now - start));
+            if (serves < max_serves) {
+                if (host_.drq && fdc_->dma_transfer(DmaCycle::Verify, scratch, false) > 0) {
+                    ++serves;
+                    continue;
+                }
+                const uint8_t m = fdc_->msr();
+                if ((m & 0xA0) == 0xA0) {  // RQM + NDM: PIO data
+                    if (m & 0x40) (void)fdc_->read(kFifo);
+                    else fdc_->write(kFifo, uint8_t(events));
+                    ++serves;
+                    continue;
+                }
+            }
+            if (!host_.fire_next(end)) break;
+        }
+        host_.now = std::max(host_.now, end);
+        s = fdc_->state();
+        const bool waits_for_guest = serves >= max_serves && (fdc_->drq_level() || (fdc_->msr() & 0xA0) == 0xA0);
+        if (exec && s.ctrl.phase == FdcPhase::Execution && !waits_for_guest)
+            fail("liveness: a command is still in its execution phase after the bound (command, step)",
+                 long(s.ctrl.exec.cmd), long(s.ctrl.exec.step));
+        for (unsigned u = 0; u < Fdc82077::kUnits; ++u)
+            if (s.ctrl.seeks[u].active) fail("liveness: a seek is still running after the bound (unit, target)", long(u), long(s.ctrl.seeks[u].target));
     }
 
     // Whatever happened, a machine reset gives a working controller.
