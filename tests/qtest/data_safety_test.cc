@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 
@@ -42,14 +43,9 @@ using Bytes = std::vector<uint8_t>;
 
 constexpr unsigned kSector = 512, kSectors = 18, kTracks = 160, kDiskSectors = kTracks * kSectors;
 constexpr uint32_t k144 = kDiskSectors * kSector;
-constexpr unsigned kFloppyIrq = 6;
-constexpr uint16_t kDorPort = 0x3F2, kMsrPort = 0x3F4, kFifoPort = 0x3F5;
-constexpr uint8_t kRqm = 0x80, kDio = 0x40, kNonDma = 0x20, kCb = 0x10;
-constexpr uint8_t kIcMask = 0xC0, kIcAbnormal = 0x40, kSt1En = 0x80, kSt1Nw = 0x02;
 constexpr uint8_t kWrite = 0x45, kWriteDeleted = 0x49, kFormat = 0x4D, kMt = 0x80;
 constexpr uint32_t kDmaBuffer = 0x30000;  // a 64 KiB page: no transfer crosses a DMA boundary
 
-const std::string kFast = " -global isa-fdc.timing=fast";
 const std::string kTwoDrives = "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
                                "-device floppy,id=fd1,unit=1,drive-type=144" + kFast;
 std::string drive_arg(const std::string &file, const std::string &extra = "") {
@@ -143,104 +139,27 @@ std::ostream &operator<<(std::ostream &os, const FileStamp &s) {
     return os << "{sum " << std::hex << s.sum << std::dec << ", " << s.size << " bytes, mtime " << s.mtime_ns << " ns}";
 }
 
-// Runs the host with arguments and no sockets; {exit status, combined output}.
-std::pair<int, std::string> run_host(const std::string &args) {
-    const std::string cmd = "timeout 10 " + env_or_empty("QTEST_QEMU_BINARY") + " -plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args + " 2>&1";
-    std::string out;
-    FILE *p = ::popen(cmd.c_str(), "r");
-    if (!p) return {-1, ""};
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = ::pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 // --- the machine -----------------------------------------------------------------------------
 
-// fdplug-host with the floppy plugin; the guest's side of the controller (FIFO handshake, DMA
-// channel 2, IRQ 6) and the QMP client.
-class Machine {
+// The host and guest of floppy_machine.h, plus the writes and endings these tests need.
+class Machine : public FloppyMachine {
 public:
-    // unprivileged: when the tests run as root, the host runs as `nobody`, so that file
-    // permissions apply to it.
-    explicit Machine(const std::string &args, bool unprivileged = false) {
-        QTestState::Options options;
-        if (unprivileged && ::geteuid() == 0)
-            options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env_or_empty("QTEST_QEMU_BINARY");
-        const mode_t mask = ::umask(0);  // the unprivileged host must reach the test's sockets
-        q = std::make_unique<QTestState>("-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args, options);
-        ::umask(mask);
-        if (q->ok()) q->irq_intercept_in("ioapic");
-    }
-    std::unique_ptr<QTestState> q;
-    bool ok() const { return q->ok(); }
+    using FloppyMachine::FloppyMachine;
 
-    json qmp(const std::string &command, const json &arguments = json::object()) {
-        json request = {{"execute", command}};
-        if (!arguments.empty()) request["arguments"] = arguments;
-        return q->qmp(request.dump());
-    }
-    json attach(const std::string &id, const std::string &file, bool read_only = false) {
-        json args = {{"id", id}, {"filename", file}};
-        if (read_only) args["read-only"] = true;
-        return qmp("floppy-attach-image", args);
-    }
-    json release(const std::string &id) { return qmp("floppy-release-image", {{"id", id}}); }
-    json drive(const std::string &id) {
-        const json reply = qmp("query-floppy-drives");  // kept: the loop runs over a part of it
-        for (const json &d : reply.value("return", json::array()))
-            if (d.value("id", "") == id) return d;
-        return json();
-    }
     // QMP quit, then the exit status once the process has ended by itself.
     int quit_by_qmp() {
         EXPECT_EQ(qmp("quit"), (json{{"return", json::object()}}));
         siginfo_t info{};
         // WNOWAIT: the zombie is left for QTestState::quit(), which reaps it.
-        while (::waitid(P_PID, id_t(q->pid()), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+        while (::waitid(P_PID, id_t(q.pid()), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
         }
-        return q->quit();
+        return q.quit();
     }
 
-    uint8_t msr() { return q->inb(kMsrPort); }
-    bool irq() { return q->get_irq(kFloppyIrq); }
-    void put(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) {
-            EXPECT_EQ(msr() & (kRqm | kDio), kRqm) << "controller not ready for a command byte";
-            q->outb(kFifoPort, b);
-        }
-    }
-    Bytes take(unsigned n) {
-        Bytes out;
-        while (n--) {
-            EXPECT_EQ(msr() & (kRqm | kDio), kRqm | kDio) << "controller not offering a result byte";
-            out.push_back(q->inb(kFifoPort));
-        }
-        return out;
-    }
     // Motor of unit 0 and 1 on, DMA gate on; SPECIFY with ND=0 (DMA) or ND=1 (PIO).
     void specify(bool dma) {
-        q->outb(kDorPort, 0x3C);
-        put({0x03, 0xDF, uint8_t(dma ? 0x02 : 0x03)});
-    }
-    uint8_t seek(unsigned unit, uint8_t cylinder) {
-        put({0x0F, uint8_t(unit), cylinder});
-        EXPECT_TRUE(irq()) << "seek end interrupt";
-        put({0x08});
-        return take(2)[1];
-    }
-    // 8237 channel 2, single mode, memory to the controller.
-    void dma_from(uint32_t addr, uint32_t len) {
-        q->outb(0x0A, 0x06);
-        q->outb(0x0C, 0x00);
-        q->outb(0x0B, 0x4A);
-        q->outb(0x04, uint8_t(addr));
-        q->outb(0x04, uint8_t(addr >> 8));
-        q->outb(0x81, uint8_t(addr >> 16));
-        q->outb(0x05, uint8_t(len - 1));
-        q->outb(0x05, uint8_t((len - 1) >> 8));
-        q->outb(0x0A, 0x02);
+        q.outb(kDorPort, 0x3C);
+        send_all({0x03, 0xDF, uint8_t(dma ? 0x02 : 0x03)});
     }
     Bytes result() {
         EXPECT_TRUE(irq()) << "a data command ends with an interrupt";
@@ -248,9 +167,9 @@ public:
     }
     // WRITE DATA / WRITE DELETED (op, with kMt for multi-track) of sectors r..eot over DMA.
     Bytes write_dma(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot, const Bytes &data) {
-        q->memwrite(kDmaBuffer, data);
-        dma_from(kDmaBuffer, uint32_t(data.size()));
-        put({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        q.memwrite(kDmaBuffer, data);
+        dma(false, kDmaBuffer, uint16_t(data.size()));
+        send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
         return result();
     }
     // The same in PIO (SPECIFY ND=1 first): feeds `data` byte by byte while the controller asks
@@ -258,19 +177,19 @@ public:
     // if `limit` stopped the feed before the result phase.
     Bytes write_pio(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot, const Bytes &data,
                     size_t limit = SIZE_MAX) {
-        put({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
         return feed_pio(data, limit);
     }
     // FORMAT TRACK of C/H, 18 sectors filled with `fill`, IDs over DMA or PIO.
-    Bytes format(bool dma, unsigned unit, uint8_t c, uint8_t h, uint8_t fill) {
+    Bytes format(bool by_dma, unsigned unit, uint8_t c, uint8_t h, uint8_t fill) {
         Bytes ids;
         for (uint8_t r = 1; r <= kSectors; ++r) ids.insert(ids.end(), {c, h, r, 2});
-        if (dma) {
-            q->memwrite(kDmaBuffer, ids);
-            dma_from(kDmaBuffer, uint32_t(ids.size()));
+        if (by_dma) {
+            q.memwrite(kDmaBuffer, ids);
+            dma(false, kDmaBuffer, uint16_t(ids.size()));
         }
-        put({kFormat, uint8_t(h << 2 | unit), 2, kSectors, 0x54, fill});
-        return dma ? result() : feed_pio(ids);
+        send_all({kFormat, uint8_t(h << 2 | unit), 2, kSectors, 0x54, fill});
+        return by_dma ? result() : feed_pio(ids);
     }
 
 private:
@@ -285,7 +204,7 @@ private:
                 return {};
             }
             if (fed == limit) return {};
-            q->outb(kFifoPort, data[fed++]);
+            q.outb(kFifoPort, data[fed++]);
         }
         return result();
     }
@@ -443,7 +362,7 @@ void writes_reach_the_file(Ending ending, bool by_drive_option) {
         EXPECT_EQ(m.quit_by_qmp(), 0);
         break;
     case Ending::Sigterm:
-        EXPECT_EQ(m.q->quit(), 0) << "SIGTERM is a clean exit";
+        EXPECT_EQ(m.q.quit(), 0) << "SIGTERM is a clean exit";
         break;
     }
     EXPECT_TRUE(same_image(read_file(img), want));
@@ -471,7 +390,7 @@ TEST(KillDuringWrites, AfterKTracksTheFileHoldsExactlyThem) {
             ASSERT_TRUE(ok(m.attach("fd0", img)));
             m.specify(true);
             ASSERT_EQ(write_tracks(m, 0, k, run), k);
-            m.q->kill_now();
+            m.q.kill_now();
         }
         unsigned prefix = 0;
         ASSERT_TRUE(old_or_new(read_file(img), run, &prefix));
@@ -503,7 +422,7 @@ TEST(KillDuringWrites, InsideAPioCommandTheSectorInProgressStaysOld) {
             const Bytes r = m.write_pio(kWrite, 0, uint8_t(t / 2), uint8_t(t % 2), 1, kSectors, track_data(kDmaTracks, run),
                                         cut.sectors * kSector + cut.bytes);
             EXPECT_TRUE(r.empty()) << "still in the execution phase";
-            m.q->kill_now();
+            m.q.kill_now();
         }
         unsigned prefix = 0;
         ASSERT_TRUE(old_or_new(read_file(img), run, &prefix));
@@ -532,7 +451,7 @@ TEST(KillDuringWrites, AtRandomTimesEverySectorIsOldOrNew) {
             ASSERT_TRUE(m.ok());
             ASSERT_TRUE(ok(m.attach("fd0", img)));
             m.specify(true);
-            const pid_t pid = m.q->pid();
+            const pid_t pid = m.q.pid();
             const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(whole * fraction);
             std::atomic<bool> fired{false};
             const auto t0 = std::chrono::steady_clock::now();
@@ -556,7 +475,7 @@ TEST(KillDuringWrites, AtRandomTimesEverySectorIsOldOrNew) {
             report_until_host_died(failures);
             if (it == 0) {
                 ASSERT_EQ(confirmed, kTracks);
-                m.q->kill_now();
+                m.q.kill_now();
             } else {
                 EXPECT_TRUE(fired);
             }
@@ -602,7 +521,7 @@ TEST(ImageLockAcrossProcesses, SecondHostIsRefusedAndTheFirstsWritesAreIntact) {
     }
     // On a host's command line: the host does not start.
     for (const std::string extra : {"", ",readonly=on"}) {
-        const auto [status, out] = run_host(drive_arg(img, extra));
+        const auto [status, out] = run_host(drive_arg(img, extra), 10);
         EXPECT_EQ(status, 1) << out;
         EXPECT_NE(out.find("floppy image '" + img + "'"), std::string::npos) << out;
         EXPECT_NE(out.find(extra.empty() ? "in use by another process" : "open read-write elsewhere"), std::string::npos) << out;
@@ -630,7 +549,7 @@ TEST(ImageLockAcrossProcesses, ImageFromTheCommandLineIsLockedToo) {
     Machine second(kTwoDrives);
     ASSERT_TRUE(second.ok());
     EXPECT_TRUE(capture_fail(second.attach("fd0", img), "in use by another process"));
-    EXPECT_EQ(first.q->quit(), 0);
+    EXPECT_EQ(first.q.quit(), 0);
     unsigned prefix = 0;
     ASSERT_TRUE(old_or_new(read_file(img), 8, &prefix));
     EXPECT_EQ(prefix, 4 * kSectors);
@@ -696,7 +615,7 @@ TEST(ReadOnlyImage, ReadOnlyDriveOptionIsNeverModified) {
     Machine m(drive_arg(img, ",readonly=on"));
     ASSERT_TRUE(m.ok());
     try_every_write(m, 0);
-    EXPECT_EQ(m.q->quit(), 0);
+    EXPECT_EQ(m.q.quit(), 0);
     EXPECT_EQ(stamp(img), before);
 }
 

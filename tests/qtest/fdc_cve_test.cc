@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 
@@ -22,17 +23,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr uint16_t kDorPort = 0x3F2, kMsrPort = 0x3F4, kDsrPort = 0x3F4, kFifoPort = 0x3F5, kCcrPort = 0x3F7;
-constexpr unsigned kIrq = 6;
-constexpr uint8_t kRqm = 0x80, kDio = 0x40;
 // MSR with the drive-busy bits masked: idle, parameters due, result, PIO read, PIO write.
 constexpr uint8_t kIdle = 0x80, kParams = 0x90, kResult = 0xD0, kPioIn = 0xF0, kPioOut = 0xB0;
-constexpr uint8_t kIcAbnormal = 0x40;
-constexpr uint8_t kSt1En = 0x80, kSt1Nd = 0x04, kSt1Ma = 0x01;
 constexpr uint32_t k144 = 1474560, k720 = 737280;
 constexpr int64_t kMs = 1'000'000;
-
-const std::string kFast = " -global isa-fdc.timing=fast";
 
 
 // An image whose every byte depends on its sector and offset, so a misplaced sector shows.
@@ -47,12 +41,6 @@ std::string make_image(const ScratchDir &dir, const std::string &name, uint32_t 
 
 std::vector<uint8_t> slice(const std::vector<uint8_t> &v, size_t from, size_t n) {
     return std::vector<uint8_t>(v.begin() + long(from), v.begin() + long(from + n));
-}
-
-std::string hex(unsigned v) {
-    char b[8];
-    std::snprintf(b, sizeof b, "0x%02x", v);
-    return b;
 }
 
 // --- the command table of 82077aa.md §5, transcribed independently of the model ------------
@@ -87,26 +75,12 @@ Spec spec(uint8_t op) {
 
 // --- the guest ----------------------------------------------------------------------------
 
-class Guest {
+// The host and guest of floppy_machine.h, plus the sweeps' reset check and result reads.
+class Guest : public FloppyMachine {
 public:
-    explicit Guest(const std::string &args) : q("-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args) {
-        if (q.ok()) q.irq_intercept_in("ioapic");
-    }
-    QTestState q;
+    using FloppyMachine::FloppyMachine;
 
-    bool ok() const { return q.ok(); }
-    uint8_t msr() { return q.inb(kMsrPort); }
     uint8_t phase() { return msr() & 0xF0; }  // without the drive-busy bits
-    bool irq() { return q.get_irq(kIrq); }
-
-    void send(uint8_t b) {
-        const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm) << "MSR " << hex(m) << " before command byte " << hex(b);
-        q.outb(kFifoPort, b);
-    }
-    void send_all(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) send(b);
-    }
     // Every byte the result phase offers (at most 16).
     std::vector<uint8_t> result() {
         std::vector<uint8_t> r;
@@ -139,19 +113,6 @@ public:
         EXPECT_FALSE(irq()) << ctx;
     }
 
-    // Channel 2 as a BIOS programs it (single mode, increment): mask, flip-flop, mode,
-    // address, page, count − 1, unmask.
-    void dma(bool to_memory, uint32_t addr, uint16_t len) {
-        q.outb(0x0A, 0x06);
-        q.outb(0x0C, 0x00);
-        q.outb(0x0B, to_memory ? 0x46 : 0x4A);
-        q.outb(0x04, uint8_t(addr));
-        q.outb(0x04, uint8_t(addr >> 8));
-        q.outb(0x81, uint8_t(addr >> 16));
-        q.outb(0x05, uint8_t(len - 1));
-        q.outb(0x05, uint8_t((len - 1) >> 8));
-        q.outb(0x0A, 0x02);
-    }
     // Bytes the channel has moved since dma(…, len); at TC the count reads 0xFFFF: all of them.
     unsigned dma_moved(uint16_t len) {
         q.outb(0x0C, 0x00);
@@ -162,20 +123,13 @@ public:
         EXPECT_EQ(q.request("memset " + hex(addr) + " " + hex(size) + " " + hex(v)), "OK");
     }
 
-    json qmp(const std::string &command, const json &arguments = json::object()) {
-        json request = {{"execute", command}};
-        if (!arguments.empty()) request["arguments"] = arguments;
-        return q.qmp(request.dump());
-    }
     void qmp_ok(const std::string &command, const json &arguments = json::object()) {
         const json r = qmp(command, arguments);
         EXPECT_TRUE(r.contains("return")) << command << " " << arguments.dump() << " -> " << r.dump();
     }
     json geometry(const std::string &id) {
-        const json drives = qmp("query-floppy-drives");
-        for (const json &d : drives.value("return", json::array()))
-            if (d.value("id", "") == id) return d.value("geometry", json());
-        return json();
+        const json d = drive(id);
+        return d.is_object() ? d.value("geometry", json()) : json();
     }
     // Steps the clock until INT or the limit; false if it never came.
     bool step_until_irq(int64_t limit_ns) {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 
@@ -37,13 +38,6 @@ using nlohmann::json;
 
 constexpr uint32_t k144 = 1474560;
 constexpr int64_t kMs = 1'000'000;
-constexpr unsigned kFloppyIrq = 6;
-// The controller at 0x3F0 and the ST0/ST1/DIR bits the tests look at (82077aa.md §4, §5).
-constexpr uint16_t kDorPort = 0x3F2, kMsrPort = 0x3F4, kFifoPort = 0x3F5, kDirPort = 0x3F7;
-constexpr uint8_t kRqm = 0x80, kDio = 0x40, kDiskChange = 0x80;
-constexpr uint8_t kIcMask = 0xC0, kIcAbnormal = 0x40, kSt1NotWritable = 0x02;
-
-const std::string kFast = " -global isa-fdc.timing=fast";
 // Two 1.44 MB drives, fd0 (unit 0) and fd1 (unit 1), on the pc machine's controller.
 const std::string kTwoDrives = "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
                                "-device floppy,id=fd1,unit=1,drive-type=144" + kFast;
@@ -106,50 +100,19 @@ public:
 
 // --- the machine --------------------------------------------------------------------------
 
-// fdplug-host with the floppy plugin, a QMP client and the guest's side of the controller.
-class Machine {
+// The host and guest of floppy_machine.h, plus what only these tests ask of them.
+class Machine : public FloppyMachine {
 public:
-    // unprivileged: when the tests run as root, the host runs as `nobody`, so that file
-    // permissions apply to it.
-    explicit Machine(const std::string &args, bool unprivileged = false) {
-        QTestState::Options options;
-        if (unprivileged && ::geteuid() == 0)
-            options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env_or_empty("QTEST_QEMU_BINARY");
-        const mode_t mask = ::umask(0);  // the unprivileged host must reach the test's sockets
-        q = std::make_unique<QTestState>("-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " " + args, options);
-        ::umask(mask);
-        if (q->ok()) q->irq_intercept_in("ioapic");
-    }
+    using FloppyMachine::FloppyMachine;
 
-    std::unique_ptr<QTestState> q;
-    bool ok() const { return q->ok(); }
-
-    // QMP: the reply; events that came before it are kept for event().
-    json qmp(const std::string &command, const json &arguments = json::object()) {
-        json request = {{"execute", command}};
-        if (!arguments.empty()) request["arguments"] = arguments;
-        return q->qmp(request.dump());
-    }
-    json attach(const std::string &id, const std::string &file, bool read_only = false) {
-        json args = {{"id", id}, {"filename", file}};
-        if (read_only) args["read-only"] = true;
-        return qmp("floppy-attach-image", args);
-    }
-    json release(const std::string &id) { return qmp("floppy-release-image", {{"id", id}}); }
     json attach_host(const std::string &id, const std::string &device) {
         return qmp("floppy-attach-host-drive", {{"id", id}, {"device", device}});
     }
     json release_host(const std::string &id) { return qmp("floppy-release-host-drive", {{"id", id}}); }
-    json drives() { return qmp("query-floppy-drives")["return"]; }
-    json drive(const std::string &id) {
-        for (const json &d : drives())
-            if (d["id"] == id) return d;
-        return json();
-    }
     // The events of that name since the last call, oldest first.
     std::vector<json> events(const std::string &name) {
         std::vector<json> out;
-        auto &all = q->events();
+        auto &all = q.events();
         for (auto it = all.begin(); it != all.end();) {
             if (it->value("event", "") == name) {
                 out.push_back((*it)["data"]);
@@ -162,56 +125,19 @@ public:
     }
     bool no_media_events() { return events("FLOPPY_MEDIA_INSERTED").empty() && events("FLOPPY_MEDIA_EJECTED").empty(); }
 
-    // --- the guest: the 82077AA's FIFO handshake, DMA channel 2, IRQ 6
-    uint8_t msr() { return q->inb(kMsrPort); }
-    bool irq() { return q->get_irq(kFloppyIrq); }
     // DIR bit 7 of a unit: DOR selects the drive DIR reports (motors left as they are).
     bool disk_changed(unsigned unit = 0) {
-        q->outb(kDorPort, uint8_t((dor_ & 0xFC) | unit));
-        return q->inb(kDirPort) & kDiskChange;
+        q.outb(kDorPort, uint8_t((dor_ & 0xFC) | unit));
+        return q.inb(kDirPort) & kDskchg;
     }
     void motor_on(unsigned unit) {
         dor_ |= uint8_t(0x10 << unit);
-        q->outb(kDorPort, dor_);
+        q.outb(kDorPort, dor_);
     }
-    void put(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) {
-            EXPECT_EQ(msr() & (kRqm | kDio), kRqm) << "controller not ready for a command byte";
-            q->outb(kFifoPort, b);
-        }
-    }
-    std::vector<uint8_t> take(unsigned n) {
-        std::vector<uint8_t> out;
-        while (n--) {
-            EXPECT_EQ(msr() & (kRqm | kDio), kRqm | kDio) << "controller not offering a result byte";
-            out.push_back(q->inb(kFifoPort));
-        }
-        return out;
-    }
-    void specify() { put({0x03, 0xDF, 0x02}); }  // SRT/HUT, HLT and DMA mode
-    // SEEK then SENSE INTERRUPT; returns the PCN.
-    uint8_t seek(unsigned unit, uint8_t cylinder) {
-        put({0x0F, uint8_t(unit), cylinder});
-        EXPECT_TRUE(irq()) << "seek end interrupt";
-        put({0x08});
-        return take(2)[1];
-    }
-    // 8237 channel 2: single mode, to memory (a READ) or from it (a WRITE); `masked` leaves
-    // the channel masked so the controller waits for it.
-    void dma(bool to_memory, uint32_t addr, uint16_t len, bool masked = false) {
-        q->outb(0x0A, 0x06);
-        q->outb(0x0C, 0x00);
-        q->outb(0x0B, to_memory ? 0x46 : 0x4A);
-        q->outb(0x04, uint8_t(addr));
-        q->outb(0x04, uint8_t(addr >> 8));
-        q->outb(0x81, uint8_t(addr >> 16));
-        q->outb(0x05, uint8_t(len - 1));
-        q->outb(0x05, uint8_t((len - 1) >> 8));
-        if (!masked) q->outb(0x0A, 0x02);
-    }
+    void specify() { send_all({0x03, 0xDF, 0x02}); }  // SRT/HUT, HLT and DMA mode
     // READ DATA (MFM) / WRITE DATA of sectors r..eot of C/H on a unit; the result phase bytes.
     void start_read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot) {
-        put({0x46, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        send_all({0x46, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
     }
     std::vector<uint8_t> read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t count,
                               std::vector<uint8_t> *data) {
@@ -219,20 +145,20 @@ public:
         start_read(unit, c, h, r, uint8_t(r + count - 1));
         EXPECT_TRUE(irq()) << "READ DATA ends with an interrupt";
         const auto result = take(7);
-        if (data) *data = q->memread(0x20000, count * 512u);
+        if (data) *data = q.memread(0x20000, count * 512u);
         return result;
     }
     std::vector<uint8_t> write(unsigned unit, uint8_t c, uint8_t h, uint8_t r,
                                const std::vector<uint8_t> &data) {
-        q->memwrite(0x30000, data);
+        q.memwrite(0x30000, data);
         dma(false, 0x30000, uint16_t(data.size()));
         const uint8_t count = uint8_t(data.size() / 512);
-        put({0x45, uint8_t(h << 2 | unit), c, h, r, 2, uint8_t(r + count - 1), 0x1B, 0xFF});
+        send_all({0x45, uint8_t(h << 2 | unit), c, h, r, 2, uint8_t(r + count - 1), 0x1B, 0xFF});
         EXPECT_TRUE(irq()) << "WRITE DATA ends with an interrupt";
         return take(7);
     }
     uint8_t st3(unsigned unit) {
-        put({0x04, uint8_t(unit)});
+        send_all({0x04, uint8_t(unit)});
         return take(1)[0];
     }
 
@@ -340,7 +266,7 @@ TEST_F(FloppyAttachImage, ReadOnlyIsWriteProtectedForTheGuest) {
     EXPECT_EQ(m.st3(0) & 0x40, 0x40) << "ST3 WP";
     const auto r = m.write(0, 0, 0, 1, guest_bytes(512, 0x5A));
     EXPECT_EQ(r[0] & kIcMask, kIcAbnormal);
-    EXPECT_EQ(r[1], kSt1NotWritable);
+    EXPECT_EQ(r[1], kSt1Nw);
     ASSERT_TRUE(ok(m.release("fd0")));
     EXPECT_EQ(read_file(img), before);
 }
@@ -532,7 +458,7 @@ TEST_F(FloppyReleaseImage, ReadInFlightEndsAbnormally) {
     m.specify();
     m.dma(true, 0x20000, 512, true);
     m.start_read(0, 0, 0, 1, 18);
-    m.q->clock_step(100 * kMs);
+    m.q.clock_step(100 * kMs);
     EXPECT_EQ(m.msr(), 0x10) << "waiting in execution";
     EXPECT_FALSE(m.irq());
     ASSERT_TRUE(ok(m.release("fd0")));
@@ -671,7 +597,7 @@ TEST_F(FloppyAttachHostDrive, ReadOnlyDeviceIsWriteProtected) {
     EXPECT_EQ(m.drive("fd0")["read-only"], true);
     m.specify();
     EXPECT_EQ(m.st3(0) & 0x40, 0x40) << "ST3 WP";
-    EXPECT_EQ(m.write(0, 0, 0, 1, guest_bytes(512, 1))[1], kSt1NotWritable);
+    EXPECT_EQ(m.write(0, 0, 0, 1, guest_bytes(512, 1))[1], kSt1Nw);
 }
 
 // E_INVALIDARG: a device name of a bad form, or one that is not a block device at all.

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 
@@ -31,13 +32,10 @@ using nlohmann::json;
 
 // --- ports, commands, bits (82077aa.md §1–§5) ----------------------------------------------
 
+// The other ports, MSR/DIR and ST0/ST1 bits are floppy_machine.h's.
 constexpr uint16_t kBase = 0x3F0;
-constexpr uint16_t kSraPort = kBase + 0, kSrbPort = kBase + 1, kDorPort = kBase + 2,
-                   kMsrPort = kBase + 4, kDsrPort = kBase + 4, kFifoPort = kBase + 5,
-                   kDirPort = kBase + 7, kCcrPort = kBase + 7;
-constexpr unsigned kIrq = 6;
+constexpr uint16_t kSraPort = kBase + 0, kSrbPort = kBase + 1;
 
-constexpr uint8_t kRqm = 0x80, kDio = 0x40, kNonDma = 0x20, kCb = 0x10, kDskchg = 0x80;
 constexpr uint8_t kCmdSenseInt = 0x08, kCmdSpecify = 0x03, kCmdSeek = 0x0F, kCmdVersion = 0x10,
                   kCmdDumpreg = 0x0E, kCmdPerpendicular = 0x12, kCmdSenseDrive = 0x04;
 constexpr uint8_t kCmdReadIdMfm = 0x4A, kCmdReadIdFm = 0x0A;
@@ -45,16 +43,13 @@ constexpr uint8_t kCmdReadMtMfmSk = 0xE6, kCmdReadMfm = 0x46, kCmdReadMtMfm = 0x
                   kCmdWriteMfm = 0x45, kCmdVerify = 0x16, kCmdFormatMfm = 0x4D;
 constexpr uint8_t kCmdRelSeekOut = 0x8F, kCmdRelSeekIn = 0xCF;
 // ST0 / ST1
-constexpr uint8_t kIcMask = 0xC0, kIcAbnormal = 0x40, kSe = 0x20;
-constexpr uint8_t kSt1En = 0x80, kSt1Nd = 0x04, kSt1Nw = 0x02, kSt1Ma = 0x01;
+constexpr uint8_t kSe = 0x20;
 
 constexpr uint32_t k144Bytes = 1474560;
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (timing.md §2)
 
 
-std::string plugin() { return std::string("-plugin-dir ") + env_or_empty("FDPLUG_FLOPPY_DIR") + " "; }
-const std::string kFast = " -global isa-fdc.timing=fast";
 // QEMU fdc-test's machines (MACHINE_ONE_DRIVE, MACHINE_TWO_DRIVES).
 const std::string kOneDrive = "-machine pc -device floppy,id=floppy0";
 const std::string kTwoDrives =
@@ -86,48 +81,16 @@ std::vector<uint8_t> sector_of(const std::vector<uint8_t> &image, uint32_t lba) 
 // 1.44 MB geometry: LBA = (C × 2 + H) × 18 + R − 1.
 uint32_t lba144(unsigned c, unsigned h, unsigned r) { return (c * 2 + h) * 18 + r - 1; }
 
-// Runs the host with arguments and no sockets; returns {exit status, combined output}.
-std::pair<int, std::string> run_host(const std::string &args) {
-    const std::string cmd = "timeout 20 " + std::string(env_or_empty("QTEST_QEMU_BINARY")) + " " + plugin() + args + " 2>&1";
-    FILE *p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 // --- the machine under test and the helpers fdc-test has ----------------------------------
 
-class Fdc {
+// floppy_machine.h's send / recv are fdc-test's floppy_send / floppy_recv.
+class Fdc : public FloppyMachine {
 public:
-    explicit Fdc(const std::string &args) : qts(plugin() + args) {
-        if (qts.ok()) qts.irq_intercept_in("ioapic");
-    }
+    using FloppyMachine::FloppyMachine;
 
-    QTestState qts;
+    uint8_t dir() { return q.inb(kDirPort); }
+    int64_t now() { return q.clock_step(0); }
 
-    bool ok() const { return qts.ok(); }
-    uint8_t msr() { return qts.inb(kMsrPort); }
-    uint8_t dir() { return qts.inb(kDirPort); }
-    bool irq() { return qts.get_irq(kIrq); }
-    int64_t now() { return qts.clock_step(0); }
-
-    // fdc-test's floppy_send / floppy_recv: the handshake bits are checked before each byte.
-    void send(uint8_t byte) {
-        const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm) << "MSR " << hex(m) << " before sending " << hex(byte);
-        qts.outb(kFifoPort, byte);
-    }
-    uint8_t recv() {
-        const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm | kDio) << "MSR " << hex(m) << " before a result byte";
-        return qts.inb(kFifoPort);
-    }
-    void send_all(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) send(b);
-    }
     // A data command's 7 result bytes, checking QEMU's IRQ points: high until the last byte.
     std::vector<uint8_t> result7() {
         std::vector<uint8_t> r;
@@ -148,7 +111,8 @@ public:
         EXPECT_FALSE(irq());
         return {st0, pcn};
     }
-    // SEEK under the fast policy: it ends at once.
+    // SEEK under the fast policy: it ends at once. fdc-test's argument order and IRQ checks
+    // (hides FloppyMachine::seek).
     std::pair<uint8_t, uint8_t> seek(uint8_t cyl, uint8_t head = 0, uint8_t unit = 0) {
         send(kCmdSeek);
         send(uint8_t(head << 2 | unit));
@@ -163,33 +127,20 @@ public:
     }
 
     uint8_t cmos(uint8_t reg) {
-        qts.outb(0x70, reg);
-        return qts.inb(0x71);
+        q.outb(0x70, reg);
+        return q.inb(0x71);
     }
 
-    // Channel 2 of the 8237 as a BIOS programs it: mask, clear the flip-flop, mode, address,
-    // page, count − 1, unmask.
-    void dma_program(bool to_memory, uint32_t addr, uint16_t len) {
-        qts.outb(0x0A, 0x06);
-        qts.outb(0x0C, 0x00);
-        qts.outb(0x0B, to_memory ? 0x46 : 0x4A);  // single, increment, write (to memory) / read
-        qts.outb(0x04, uint8_t(addr));
-        qts.outb(0x04, uint8_t(addr >> 8));
-        qts.outb(0x81, uint8_t(addr >> 16));
-        qts.outb(0x05, uint8_t(len - 1));
-        qts.outb(0x05, uint8_t((len - 1) >> 8));
-        qts.outb(0x0A, 0x02);
-    }
     uint16_t dma_count_left() {
-        qts.outb(0x0C, 0x00);
-        const uint8_t lo = qts.inb(0x05);
-        const uint8_t hi = qts.inb(0x05);
+        q.outb(0x0C, 0x00);
+        const uint8_t lo = q.inb(0x05);
+        const uint8_t hi = q.inb(0x05);
         return uint16_t(lo | hi << 8);
     }
 
-    json qmp(const std::string &text) { return qts.qmp(text); }
+    // QMP as fdc-test writes it: the request's text as it stands.
     void qmp_ok(const std::string &text) {
-        const json r = qmp(text);
+        const json r = q.qmp(text);
         EXPECT_TRUE(r.contains("return")) << text << " -> " << r.dump();
     }
     // fdc-test's media_insert / media_eject name the drive by its qdev id; `key` "device"
@@ -201,24 +152,18 @@ public:
     void media_eject(const std::string &name = "floppy0", const std::string &key = "id") {
         qmp_ok("{'execute':'eject', 'arguments':{'" + key + "':'" + name + "'}}");
     }
-    json query_block() { return qmp("{'execute':'query-block'}")["return"]; }
+    json query_block() { return q.qmp("{'execute':'query-block'}")["return"]; }
 
     // Steps the virtual clock deadline by deadline until INT rises; returns the time, or -1
     // when nothing is pending any more or `limit` passes.
     int64_t step_until_irq(int64_t limit) {
         int64_t t = now();
         while (!irq()) {
-            const int64_t next = qts.clock_step();
+            const int64_t next = q.clock_step();
             if (next == t || next > limit) return -1;
             t = next;
         }
         return t;
-    }
-
-    static std::string hex(unsigned v) {
-        char b[8];
-        std::snprintf(b, sizeof b, "0x%02x", v);
-        return b;
     }
 };
 
@@ -230,7 +175,7 @@ public:
 // (geometry.md §5), so exactly 0x50.
 TEST(FdcQemuPort, Cmos) {
     Fdc f(kOneDrive + kFast);
-    ASSERT_TRUE(f.ok()) << f.qts.error();
+    ASSERT_TRUE(f.ok()) << f.q.error();
     EXPECT_EQ(f.cmos(0x10), 0x50);
 }
 
@@ -370,7 +315,7 @@ IdResult read_id(Fdc &f, uint8_t op, uint8_t unit_head) {
         EXPECT_EQ(m & kCb, kCb);
         EXPECT_EQ(m & kRqm, 0);
     }
-    for (int i = 0; i < 50 && !f.irq(); ++i) f.qts.clock_step(1'000'000'000LL / 50);
+    for (int i = 0; i < 50 && !f.irq(); ++i) f.q.clock_step(1'000'000'000LL / 50);
     EXPECT_EQ(f.msr() & (kCb | kRqm | kDio), kCb | kRqm | kDio);
     const auto r = f.result7();
     return {r[0], r[1], r[3], r[4], r[5]};
@@ -415,10 +360,10 @@ TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
     ASSERT_TRUE(f.ok());
     const int64_t t0 = f.now();
     f.send_all({kCmdReadIdMfm, 0x00});
-    f.qts.clock_step(20 * kMs - 1);
+    f.q.clock_step(20 * kMs - 1);
     EXPECT_FALSE(f.irq()) << "not before 20 ms";
     EXPECT_EQ(f.msr(), kCb);
-    EXPECT_EQ(f.qts.clock_step(1), t0 + 20 * kMs);
+    EXPECT_EQ(f.q.clock_step(1), t0 + 20 * kMs);
     EXPECT_TRUE(f.irq()) << "at 20 ms";
 }
 
@@ -471,7 +416,7 @@ std::pair<std::vector<uint8_t>, size_t> read_pio(Fdc &f, const std::vector<uint8
     for (;;) {
         const uint8_t m = f.msr();
         if (m != (kRqm | kDio | kNonDma | kCb)) break;
-        const uint8_t v = f.qts.inb(kFifoPort);
+        const uint8_t v = f.q.inb(kFifoPort);
         const size_t s = bytes / 512;
         if (s < expected_lbas.size() && v != image[expected_lbas[s] * 512 + bytes % 512]) ++mismatches;
         ++bytes;
@@ -562,14 +507,14 @@ TEST(FdcQemuPort, FuzzRegisters) {
     std::mt19937 rng(20120328);
     for (int i = 0; i < 1000; ++i) {
         const uint16_t reg = uint16_t(kBase + rng() % 8);
-        f.qts.outb(reg, uint8_t(rng()));
-        f.qts.inb(reg);
-        if (i % 97 == 0) f.qts.clock_step(5 * kMs);
+        f.q.outb(reg, uint8_t(rng()));
+        f.q.inb(reg);
+        if (i % 97 == 0) f.q.clock_step(5 * kMs);
     }
-    ASSERT_EQ(f.qts.request("endianness"), "OK little") << "the host survived";
-    f.qts.outb(kDorPort, 0x08);
-    f.qts.outb(kDorPort, 0x0C);
-    f.qts.clock_step(kMs);
+    ASSERT_EQ(f.q.request("endianness"), "OK little") << "the host survived";
+    f.q.outb(kDorPort, 0x08);
+    f.q.outb(kDorPort, 0x0C);
+    f.q.clock_step(kMs);
     for (uint8_t u = 0; u < 4; ++u) {
         f.send(kCmdSenseInt);
         EXPECT_EQ(f.recv(), 0xC0 | u);
@@ -584,20 +529,20 @@ TEST(FdcQemuPort, Cve2021_20196) {
     Fdc f("-nographic -m 32M -nodefaults "
           "-drive if=floppy,file=null-co://,file.read-zeroes=on,format=raw,size=1440k" + kFast);
     ASSERT_TRUE(f.ok());
-    f.qts.outw(0x3f4, 0x0500);
-    f.qts.outb(0x3f5, 0x00);
-    f.qts.outb(0x3f5, 0x00);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outb(0x3f5, 0x00);
-    f.qts.outw(0x3f1, 0x0400);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outb(0x3f5, 0x00);
-    f.qts.outb(0x3f5, 0x01);
-    f.qts.outw(0x3f1, 0x0500);
-    f.qts.outb(0x3f5, 0x00);
-    EXPECT_EQ(f.qts.request("endianness"), "OK little");
-    EXPECT_EQ(f.qts.quit(), 0);
+    f.q.outw(0x3f4, 0x0500);
+    f.q.outb(0x3f5, 0x00);
+    f.q.outb(0x3f5, 0x00);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outb(0x3f5, 0x00);
+    f.q.outw(0x3f1, 0x0400);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outb(0x3f5, 0x00);
+    f.q.outb(0x3f5, 0x01);
+    f.q.outw(0x3f1, 0x0500);
+    f.q.outb(0x3f5, 0x00);
+    EXPECT_EQ(f.q.request("endianness"), "OK little");
+    EXPECT_EQ(f.q.quit(), 0);
 }
 
 // /fdc/fuzz/cve_2021_3507: EOT < R with DMA must not read out of bounds.
@@ -606,19 +551,19 @@ TEST(FdcQemuPort, Cve2021_3507) {
     const std::string img = make_image(d, "a.img", k144Bytes);
     Fdc f("-nographic -m 32M -nodefaults -drive file=" + img + ",format=raw,if=floppy,snapshot=on" + kFast);
     ASSERT_TRUE(f.ok());
-    f.qts.outl(0x9, 0x0a0206);
-    f.qts.outw(0x3f4, 0x1600);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outw(0x3f4, 0x0200);
-    f.qts.outw(0x3f4, 0x0200);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outw(0x3f4, 0x0000);
-    f.qts.outw(0x3f4, 0x0000);
-    EXPECT_EQ(f.qts.request("endianness"), "OK little");
+    f.q.outl(0x9, 0x0a0206);
+    f.q.outw(0x3f4, 0x1600);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outw(0x3f4, 0x0200);
+    f.q.outw(0x3f4, 0x0200);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outw(0x3f4, 0x0000);
+    f.q.outw(0x3f4, 0x0000);
+    EXPECT_EQ(f.q.request("endianness"), "OK little");
     EXPECT_EQ(read_file(img), read_file(make_image(d, "b.img", k144Bytes))) << "snapshot=on never writes the file";
-    EXPECT_EQ(f.qts.quit(), 0);
+    EXPECT_EQ(f.q.quit(), 0);
 }
 
 // ============================================================================================
@@ -628,25 +573,25 @@ TEST(FdcQemuPort, Cve2021_3507) {
 TEST(FdcPorts, DecodesItsPortsAndLeavesIdeTheirs) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
-    EXPECT_EQ(f.qts.inb(kSraPort), 0xFF) << "AT mode: SRA not driven (Δ1)";
-    EXPECT_EQ(f.qts.inb(kSrbPort), 0xFF) << "AT mode: SRB not driven (Δ1)";
-    EXPECT_EQ(f.qts.inb(kDorPort), 0x0C) << "firmware state (Δ3)";
+    EXPECT_EQ(f.q.inb(kSraPort), 0xFF) << "AT mode: SRA not driven (Δ1)";
+    EXPECT_EQ(f.q.inb(kSrbPort), 0xFF) << "AT mode: SRB not driven (Δ1)";
+    EXPECT_EQ(f.q.inb(kDorPort), 0x0C) << "firmware state (Δ3)";
     EXPECT_EQ(f.msr(), 0x80);
-    EXPECT_EQ(f.qts.inb(0x3F6), 0xFF) << "+6 is the IDE controller's: not claimed";
-    EXPECT_EQ(f.qts.inw(0x3F4), 0x0080) << "a 16-bit read is two byte reads";
-    EXPECT_EQ(f.qts.inl(0x3F4), 0xFFFFFFFFu) << "32-bit accesses are not decoded";
-    f.qts.outw(0x3F4, 0x1000);  // DSR <- 0x00, FIFO <- VERSION
+    EXPECT_EQ(f.q.inb(0x3F6), 0xFF) << "+6 is the IDE controller's: not claimed";
+    EXPECT_EQ(f.q.inw(0x3F4), 0x0080) << "a 16-bit read is two byte reads";
+    EXPECT_EQ(f.q.inl(0x3F4), 0xFFFFFFFFu) << "32-bit accesses are not decoded";
+    f.q.outw(0x3F4, 0x1000);  // DSR <- 0x00, FIFO <- VERSION
     EXPECT_EQ(f.recv(), 0x90);
 }
 
 TEST(FdcPorts, Ps2ModeDrivesSrb) {
     Fdc f(kOneDrive + kFast + " -global isa-fdc.mode=ps2");
     ASSERT_TRUE(f.ok());
-    EXPECT_EQ(f.qts.inb(kSrbPort), 0xC0) << "PS/2 SRB at power-on (§2.2)";
-    f.qts.outb(kDorPort, 0x1C);
-    EXPECT_EQ(f.qts.inb(kSrbPort), 0xC1) << "MOT EN0";
-    f.qts.outb(kDorPort, 0x2D);
-    EXPECT_EQ(f.qts.inb(kSrbPort), 0xE2) << "DRIVE SEL0, MOT EN1";
+    EXPECT_EQ(f.q.inb(kSrbPort), 0xC0) << "PS/2 SRB at power-on (§2.2)";
+    f.q.outb(kDorPort, 0x1C);
+    EXPECT_EQ(f.q.inb(kSrbPort), 0xC1) << "MOT EN0";
+    f.q.outb(kDorPort, 0x2D);
+    EXPECT_EQ(f.q.inb(kSrbPort), 0xE2) << "DRIVE SEL0, MOT EN1";
 }
 
 TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
@@ -658,21 +603,21 @@ TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
           "-global isa-fdc.timing=fast");
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(f.cmos(0x10), 0x00) << "only the machine's own controller fills CMOS";
-    EXPECT_EQ(f.qts.inb(0x374), 0x80);
+    EXPECT_EQ(f.q.inb(0x374), 0x80);
     // PIO read of sector 1 on the secondary controller.
     auto out = [&](uint8_t b) {
-        EXPECT_EQ(f.qts.inb(0x374) & (kRqm | kDio), kRqm);
-        f.qts.outb(0x375, b);
+        EXPECT_EQ(f.q.inb(0x374) & (kRqm | kDio), kRqm);
+        f.q.outb(0x375, b);
     };
     for (uint8_t b : {kCmdSpecify, uint8_t(0xDF), uint8_t(0x03)}) out(b);
     for (uint8_t b : {kCmdReadMfm, uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(1), uint8_t(2), uint8_t(1),
                       uint8_t(0x1B), uint8_t(0xFF)})
         out(b);
     std::vector<uint8_t> got;
-    while (f.qts.inb(0x374) == 0xF0 && got.size() < 1024) got.push_back(f.qts.inb(0x375));
+    while (f.q.inb(0x374) == 0xF0 && got.size() < 1024) got.push_back(f.q.inb(0x375));
     EXPECT_EQ(got, sector_of(image, 0));
-    EXPECT_TRUE(f.qts.get_irq(5)) << "its own IRQ line";
-    EXPECT_FALSE(f.qts.get_irq(6));
+    EXPECT_TRUE(f.q.get_irq(5)) << "its own IRQ line";
+    EXPECT_FALSE(f.q.get_irq(6));
 }
 
 // DMA READ of several sectors through channel 2, checked against the image file; TC ends the
@@ -685,7 +630,7 @@ TEST(FdcDma, ReadSeveralSectorsIntoGuestMemory) {
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
     f.seek(1);
-    f.dma_program(true, 0x12000, 3 * 512);
+    f.dma(true, 0x12000, 3 * 512);
     f.data_command(kCmdReadMfm, 0x00, 1, 0, 2, 2, 18);
     EXPECT_TRUE(f.irq());
     const auto r = f.result7();
@@ -693,13 +638,13 @@ TEST(FdcDma, ReadSeveralSectorsIntoGuestMemory) {
     EXPECT_EQ(r[1], 0x00);
     EXPECT_EQ(r[2], 0x00);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5], r[6]}), (std::vector<uint8_t>{1, 0, 5, 2}));
-    const auto mem = f.qts.memread(0x12000, 3 * 512 + 16);
+    const auto mem = f.q.memread(0x12000, 3 * 512 + 16);
     for (unsigned s = 0; s < 3; ++s)
         EXPECT_EQ(std::vector<uint8_t>(mem.begin() + s * 512, mem.begin() + (s + 1) * 512),
                   sector_of(image, lba144(1, 0, 2 + s)))
             << "sector " << 2 + s;
     EXPECT_EQ(std::vector<uint8_t>(mem.begin() + 1536, mem.end()), std::vector<uint8_t>(16, 0)) << "nothing past the count";
-    EXPECT_EQ(f.qts.inb(0x08) & 0x04, 0x04) << "8237 status: TC on channel 2";
+    EXPECT_EQ(f.q.inb(0x08) & 0x04, 0x04) << "8237 status: TC on channel 2";
 }
 
 // MT: from sector 17 of head 0 on to head 1; ST0 H shows the head at termination.
@@ -710,13 +655,13 @@ TEST(FdcDma, MultiTrackReadContinuesOnHeadOne) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(true, 0x20000, 4 * 512);
+    f.dma(true, 0x20000, 4 * 512);
     f.data_command(kCmdReadMtMfm, 0x00, 0, 0, 17, 2, 18);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x04);
     EXPECT_EQ(r[1], 0x00);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{0, 1, 3}));
-    const auto mem = f.qts.memread(0x20000, 4 * 512);
+    const auto mem = f.q.memread(0x20000, 4 * 512);
     const uint32_t want[] = {lba144(0, 0, 17), lba144(0, 0, 18), lba144(0, 1, 1), lba144(0, 1, 2)};
     for (unsigned s = 0; s < 4; ++s)
         EXPECT_EQ(std::vector<uint8_t>(mem.begin() + s * 512, mem.begin() + (s + 1) * 512), sector_of(image, want[s]))
@@ -730,7 +675,7 @@ TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(true, 0x20000, 4 * 512);
+    f.dma(true, 0x20000, 4 * 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 2);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
@@ -746,13 +691,13 @@ TEST(FdcDma, MaskedChannelWaitsInExecution) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(true, 0x20000, 512);
-    f.qts.outb(0x0A, 0x06);  // mask channel 2 again
+    f.dma(true, 0x20000, 512);
+    f.q.outb(0x0A, 0x06);  // mask channel 2 again
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
-    f.qts.clock_step(100 * kMs);
+    f.q.clock_step(100 * kMs);
     EXPECT_EQ(f.msr(), 0x10);
     EXPECT_FALSE(f.irq());
-    f.qts.outb(0x0A, 0x02);  // unmask: the transfer runs
+    f.q.outb(0x0A, 0x02);  // unmask: the transfer runs
     EXPECT_TRUE(f.irq());
     EXPECT_EQ(f.result7()[0], 0x00);
 }
@@ -767,10 +712,10 @@ TEST(FdcDma, WriteReachesTheImageFile) {
     ASSERT_TRUE(f.ok());
     std::vector<uint8_t> data(1024);
     for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(0xA5 ^ (i * 11));
-    f.qts.memwrite(0x30000, data);
+    f.q.memwrite(0x30000, data);
     f.specify(0xDF, 0x02);
     f.seek(1);
-    f.dma_program(false, 0x30000, 1024);
+    f.dma(false, 0x30000, 1024);
     f.data_command(kCmdWriteMfm, 0x04, 1, 1, 5, 2, 18);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x04);
@@ -794,7 +739,7 @@ TEST(FdcDma, WriteProtectedWriteEndsWithNotWritable) {
     Fdc f("-machine pc -drive if=floppy,format=raw,readonly=on,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(false, 0x30000, 512);
+    f.dma(false, 0x30000, 512);
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
@@ -813,8 +758,8 @@ TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.qts.outb(kCcrPort, 0x02);  // 250 kbit/s: a 1.44 MB medium needs 500
-    f.dma_program(true, 0x20000, 512);
+    f.q.outb(kCcrPort, 0x02);  // 250 kbit/s: a 1.44 MB medium needs 500
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
@@ -823,7 +768,7 @@ TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x00);
     EXPECT_EQ(id.st0, 0x40);
     EXPECT_EQ(id.st1, kSt1Ma);
-    f.qts.outb(kCcrPort, 0x00);  // the right rate: the same READ works
+    f.q.outb(kCcrPort, 0x00);  // the right rate: the same READ works
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     r = f.result7();
     EXPECT_EQ(r[0], 0x00);
@@ -837,7 +782,7 @@ TEST(FdcErrors, EotBelowRGivesMissingAddressMark) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 5, 2, 3);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
@@ -866,7 +811,7 @@ TEST(FdcRegisters, DumpregBytes) {
     f.specify(0xAF, 0x1E);  // HLT=0x0F, ND=0 (DMA)
     f.seek(5);
     f.send_all({kCmdPerpendicular, 0x85});
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 5, 0, 1, 2, 18);
     f.result7();
     f.send(kCmdDumpreg);
@@ -905,7 +850,7 @@ TEST(FdcRegisters, DirInPs2AndModel30Modes) {
         Fdc f(kOneDrive + kFast + " -global isa-fdc.mode=ps2");
         ASSERT_TRUE(f.ok());
         EXPECT_EQ(f.dir(), 0xF8) << "DSKCHG, 1111, rate 00, nHIGH DENS 0";
-        f.qts.outb(kCcrPort, 0x02);
+        f.q.outb(kCcrPort, 0x02);
         EXPECT_EQ(f.dir(), 0xFD) << "rate 10, nHIGH DENS 1";
     }
     {
@@ -929,19 +874,19 @@ TEST(FdcRegisters, ImpliedSeekOnlyWithEis) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 3, 0, 1, 2, 18);
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], kSt1Nd);
     EXPECT_EQ(r[2], 0x10) << "WC";
     f.send_all({0x13, 0x00, 0x60, 0x00});  // CONFIGURE: EIS=1, FIFO off, polling on
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 3, 0, 1, 2, 18);
     r = f.result7();
     EXPECT_EQ(r[0], kSe) << "IC=00 with SE: the implied seek ran";
     EXPECT_EQ(r[1], 0x00);
-    EXPECT_EQ(f.qts.memread(0x20000, 512), sector_of(image, lba144(3, 0, 1)));
+    EXPECT_EQ(f.q.memread(0x20000, 512), sector_of(image, lba144(3, 0, 1)));
     f.send(kCmdDumpreg);
     EXPECT_EQ(f.recv(), 3) << "PCN follows the implied seek";
     for (int i = 0; i < 9; ++i) f.recv();
@@ -962,7 +907,7 @@ TEST(FdcPio, WriteOneSector) {
     for (size_t i = 0; i < data.size(); ++i) {
         data[i] = uint8_t(i * 5 + 3);
         if (f.msr() != 0xB0) ++bad_msr;
-        f.qts.outb(kFifoPort, data[i]);
+        f.q.outb(kFifoPort, data[i]);
     }
     EXPECT_EQ(bad_msr, 0u) << "RQM, NON-DMA, CB with DIO=0 before every byte";
     EXPECT_EQ(f.msr(), 0xD0);
@@ -985,10 +930,10 @@ TEST(FdcFormat, FormatTrackFillsTheTrack) {
     ASSERT_TRUE(f.ok());
     std::vector<uint8_t> ids;
     for (uint8_t r = 1; r <= 18; ++r) ids.insert(ids.end(), {3, 1, r, 2});
-    f.qts.memwrite(0x40000, ids);
+    f.q.memwrite(0x40000, ids);
     f.specify(0xDF, 0x02);
     f.seek(3);
-    f.dma_program(false, 0x40000, uint16_t(ids.size()));
+    f.dma(false, 0x40000, uint16_t(ids.size()));
     f.send_all({kCmdFormatMfm, 0x04, 2, 18, 0x6C, 0xE5});
     ASSERT_NE(f.step_until_irq(f.now() + 2000 * kMs), -1);
     const auto r = f.result7();
@@ -1011,7 +956,7 @@ TEST(FdcFormat, FormatBeyondTheMediumIsRefused) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(false, 0x40000, 19 * 4);
+    f.dma(false, 0x40000, 19 * 4);
     f.send_all({kCmdFormatMfm, 0x00, 2, 19, 0x6C, 0xE5});
     ASSERT_NE(f.step_until_irq(f.now() + 2000 * kMs), -1);
     const auto r = f.result7();
@@ -1029,10 +974,10 @@ TEST(FdcReset, SystemResetOverQmpResetsTheController) {
     f.specify(0xAF, 0x03);
     f.send_all({kCmdSeek, 0x00, 7});
     EXPECT_TRUE(f.irq());
-    f.qts.outb(kDorPort, 0x1D);
+    f.q.outb(kDorPort, 0x1D);
     f.qmp_ok("{'execute':'system_reset'}");
     EXPECT_FALSE(f.irq());
-    EXPECT_EQ(f.qts.inb(kDorPort), 0x0C);
+    EXPECT_EQ(f.q.inb(kDorPort), 0x0C);
     EXPECT_EQ(f.msr(), 0x80);
     f.send(kCmdSenseInt);
     EXPECT_EQ(f.recv(), 0x80) << "the seek's status is gone";
@@ -1048,10 +993,10 @@ TEST(FdcReset, SystemResetOverQmpResetsTheController) {
 TEST(FdcReset, DorResetPollsFourDrives) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
-    f.qts.outb(kDorPort, 0x08);
+    f.q.outb(kDorPort, 0x08);
     EXPECT_EQ(f.msr(), 0x00) << "held in reset";
-    f.qts.outb(kDorPort, 0x0C);
-    f.qts.clock_step(kMs);
+    f.q.outb(kDorPort, 0x0C);
+    f.q.clock_step(kMs);
     EXPECT_TRUE(f.irq());
     for (uint8_t u = 0; u < 4; ++u) {
         f.send(kCmdSenseInt);
@@ -1106,7 +1051,7 @@ std::vector<uint8_t> pio_read_sector(Fdc &f, uint8_t unit, uint8_t c, uint8_t h,
     f.specify(0xDF, 0x03);
     f.data_command(kCmdReadMfm, uint8_t(h << 2 | unit), c, h, r, 2, r);
     std::vector<uint8_t> got;
-    while (f.msr() == 0xF0 && got.size() < 1024) got.push_back(f.qts.inb(kFifoPort));
+    while (f.msr() == 0xF0 && got.size() < 1024) got.push_back(f.q.inb(kFifoPort));
     const auto res = f.result7();
     EXPECT_EQ(res[0] & kIcMask, kIcAbnormal) << "PIO ends with EN (Δ20)";
     EXPECT_EQ(res[1], kSt1En);
@@ -1148,7 +1093,7 @@ TEST(FdcDrives, DeviceFloppyWithADrive) {
     Fdc f("-machine pc -nodefaults -drive if=none,id=d7,format=raw,file=" + img +
           " -device floppy,id=fd7,unit=2,drive=d7,drive-type=144" + kFast);
     ASSERT_TRUE(f.ok());
-    f.qts.outb(kCcrPort, 0x02);  // 720 KB media: 250 kbit/s
+    f.q.outb(kCcrPort, 0x02);  // 720 KB media: 250 kbit/s
     EXPECT_EQ(pio_read_sector(f, 2, 0, 1, 9), sector_of(image, (0 * 2 + 1) * 9 + 8));
 }
 
@@ -1158,15 +1103,15 @@ TEST(FdcDrives, SnapshotOnKeepsTheFileUntouched) {
     const auto before = read_file(img);
     Fdc f("-machine pc -drive if=floppy,format=raw,snapshot=on,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
-    f.qts.request("memset 0x30000 0x200 0x77");
+    f.q.request("memset 0x30000 0x200 0x77");
     f.specify(0xDF, 0x02);
-    f.dma_program(false, 0x30000, 512);
+    f.dma(false, 0x30000, 512);
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
     EXPECT_EQ(f.result7()[0], 0x00) << "the guest may write";
-    f.dma_program(true, 0x31000, 512);
+    f.dma(true, 0x31000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     f.result7();
-    EXPECT_EQ(f.qts.memread(0x31000, 512), std::vector<uint8_t>(512, 0x77)) << "and reads back its write";
+    EXPECT_EQ(f.q.memread(0x31000, 512), std::vector<uint8_t>(512, 0x77)) << "and reads back its write";
     f.media_eject("floppy0", "device");
     EXPECT_EQ(read_file(img), before) << "the file is untouched";
 }
@@ -1210,7 +1155,7 @@ TEST(FdcQmp, QueryBlockOfDeviceFloppyAndMediaChanges) {
     EXPECT_EQ(blocks[0]["inserted"]["ro"], true);
     // The guest sees the medium write-protected.
     f.specify(0xDF, 0x02);
-    f.dma_program(false, 0x30000, 512);
+    f.dma(false, 0x30000, 512);
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
     EXPECT_EQ(f.result7()[1], kSt1Nw);
     f.media_eject();
@@ -1230,7 +1175,7 @@ TEST(FdcQmp, QueryBlockOfTheDefaultDriveAndNodefaults) {
         Fdc f("-machine pc -nodefaults" + kFast);
         ASSERT_TRUE(f.ok());
         EXPECT_EQ(f.query_block(), json::array());
-        EXPECT_EQ(f.qts.inb(kDorPort), 0x0C) << "the controller is still there, with no drives";
+        EXPECT_EQ(f.q.inb(kDorPort), 0x0C) << "the controller is still there, with no drives";
     }
 }
 
@@ -1245,7 +1190,7 @@ TEST(FdcQmp, EjectSetsDiskChange) {
     f.qmp_ok("{'execute':'eject', 'arguments':{'device':'floppy0'}}");
     EXPECT_EQ(f.dir() & kDskchg, kDskchg);
     f.qmp_ok("{'execute':'eject', 'arguments':{'device':'floppy0'}}");
-    const json r = f.qmp("{'execute':'eject', 'arguments':{'device':'floppy9'}}");
+    const json r = f.q.qmp("{'execute':'eject', 'arguments':{'device':'floppy9'}}");
     EXPECT_EQ(r["error"]["class"], "DeviceNotFound") << r.dump();
     // Re-inserting the same image (the drive held its lock) works.
     f.media_insert(img, "floppy0", "device");
@@ -1260,12 +1205,12 @@ TEST(FdcQmp, ChangeMediumErrorsNameTheProblem) {
     const std::string i288 = make_image(d, "big.img", 2949120, false);
     Fdc f("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144" + kFast);
     ASSERT_TRUE(f.ok());
-    json r = f.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + d.path("none.img") + "'}}");
+    json r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + d.path("none.img") + "'}}");
     EXPECT_EQ(r["error"]["class"], "GenericError") << r.dump();
     EXPECT_NE(r["error"]["desc"].get<std::string>().find("none.img"), std::string::npos) << r.dump();
-    r = f.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "'}}");
+    r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "'}}");
     EXPECT_EQ(r["error"]["class"], "GenericError") << "a 2.88 MB medium in a 1.44 MB drive: " << r.dump();
-    r = f.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "', 'format':'qcow2'}}");
+    r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "', 'format':'qcow2'}}");
     EXPECT_NE(r["error"]["desc"].get<std::string>().find("raw"), std::string::npos) << r.dump();
     EXPECT_FALSE(f.query_block()[0].contains("inserted"));
 }
@@ -1296,7 +1241,7 @@ TEST(FdcStartup, BadConfigurationsAreRefusedWithAMessage) {
          {"in use"}},
     };
     for (const Case &c : cases) {
-        auto [status, out] = run_host(c.args);
+        auto [status, out] = run_host(c.args, 20);
         EXPECT_EQ(status, 1) << c.args << "\n" << out;
         for (const std::string &m : c.mentions) EXPECT_NE(out.find(m), std::string::npos) << c.args << "\n" << out;
     }
@@ -1315,11 +1260,11 @@ TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);  // SRT=D: 3 ms per step at 500 kbit/s
-    f.qts.outb(kDorPort, 0x1C);
+    f.q.outb(kDorPort, 0x1C);
     const int64_t t0 = f.now();
     f.send_all({kCmdSeek, 0x00, 10});
     EXPECT_EQ(f.msr(), 0x81) << "drive 0 busy, command phase free";
-    f.qts.clock_step(30 * kMs - 1000);
+    f.q.clock_step(30 * kMs - 1000);
     EXPECT_FALSE(f.irq()) << "not before 10 x 3 ms";
     EXPECT_EQ(f.msr(), 0x81);
     const int64_t t = f.step_until_irq(t0 + 31 * kMs);
@@ -1330,7 +1275,7 @@ TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
     EXPECT_EQ(pcn, 10);
 
     // At 250 kbit/s the same SRT takes twice as long per step: 5 × 6 ms.
-    f.qts.outb(kCcrPort, 0x02);
+    f.q.outb(kCcrPort, 0x02);
     const int64_t t1 = f.now();
     f.send_all({kCmdSeek, 0x00, 5});
     const int64_t t2 = f.step_until_irq(t1 + 40 * kMs);
@@ -1351,14 +1296,14 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);  // HUT=F (240 ms), HLT=1 (2 ms), DMA
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     const int64_t t0 = f.now();
-    f.qts.outb(kDorPort, 0x1C);  // motor on
+    f.q.outb(kDorPort, 0x1C);  // motor on
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     EXPECT_EQ(f.msr(), kCb) << "DMA execution";
     const int64_t spin_up = 300 * kMs, rev = 200 * kMs;
     const int64_t id_to_irq = 574 * kByte500k;  // 9.184 ms
-    f.qts.clock_step(spin_up);
+    f.q.clock_step(spin_up);
     EXPECT_FALSE(f.irq()) << "no data before the spindle is at speed";
     int64_t t = f.step_until_irq(t0 + 2 * 1000 * kMs);
     ASSERT_NE(t, -1);
@@ -1371,20 +1316,20 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x00);
     EXPECT_EQ(r[1], 0x00);
-    EXPECT_EQ(f.qts.memread(0x20000, 512), sector_of(image, 0));
+    EXPECT_EQ(f.q.memread(0x20000, 512), sector_of(image, 0));
 
     // Sector 10 of the same track: same revolution, slot 682 bytes (GPL 0x6C).
     const int64_t slot = 682 * kByte500k;
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 10, 2, 18);
     t = f.step_until_irq(t0 + 2 * 1000 * kMs);
     ASSERT_NE(t, -1);
     EXPECT_NEAR(double(t), double(index0 + 146 * kByte500k + 9 * slot + id_to_irq), double(kByte500k));
     f.result7();
-    EXPECT_EQ(f.qts.memread(0x20000, 512), sector_of(image, 9));
+    EXPECT_EQ(f.q.memread(0x20000, 512), sector_of(image, 9));
 
     // Sector 1 has passed: it comes round one revolution after the first read's.
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     t = f.step_until_irq(t0 + 2 * 1000 * kMs);
     ASSERT_NE(t, -1);
@@ -1401,12 +1346,12 @@ TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
     const int64_t motor = f.now();
-    f.qts.outb(kDorPort, 0x1C);
+    f.q.outb(kDorPort, 0x1C);
     const int64_t index0 = motor + 300 * kMs, rev = 200 * kMs, hlt = 2 * kMs;
     // Start 150 ms into a revolution, well after spin-up.
-    f.qts.clock_set(index0 + 3 * rev + 150 * kMs);
+    f.q.clock_set(index0 + 3 * rev + 150 * kMs);
     const int64_t start = f.now();
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 30, 2, 30);
     const int64_t t = f.step_until_irq(start + 1000 * kMs);
     ASSERT_NE(t, -1);
@@ -1446,12 +1391,12 @@ TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
     f.specify(0xD1, 0x64);  // HUT=1: 16 ms; HLT=50: 100 ms; DMA
     const int64_t hut = 16 * kMs, hlt = 100 * kMs;
     const int64_t motor = f.now();
-    f.qts.outb(kDorPort, 0x1C);
+    f.q.outb(kDorPort, 0x1C);
     const Track144 track{motor + 300 * kMs};
-    f.qts.clock_set(track.index0 + 3 * Track144::kRev + 100 * kMs);  // at speed, head unloaded
+    f.q.clock_set(track.index0 + 3 * Track144::kRev + 100 * kMs);  // at speed, head unloaded
 
     auto read = [&](unsigned r) {
-        f.dma_program(true, 0x20000, 512);
+        f.dma(true, 0x20000, 512);
         f.data_command(kCmdReadMfm, 0x00, 0, 0, uint8_t(r), 2, 18);
         const int64_t t = f.step_until_irq(f.now() + 1000 * kMs);
         EXPECT_EQ(f.result7()[0], 0x00);
@@ -1463,7 +1408,7 @@ TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
     c = f.now();
     t = read(5);
     EXPECT_NEAR(double(t), double(track.irq_for(5, c)), double(kByte500k)) << "still loaded: no HLT";
-    f.qts.clock_step(hut + 4 * kMs);
+    f.q.clock_step(hut + 4 * kMs);
     c = f.now();
     t = read(9);
     EXPECT_NEAR(double(t), double(track.irq_for(9, c + hlt)), double(kByte500k)) << "unloaded after HUT: HLT again";
@@ -1480,10 +1425,10 @@ TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
     const int64_t motor = f.now();
-    f.qts.outb(kDorPort, 0x1C);
+    f.q.outb(kDorPort, 0x1C);
     const Track144 track{motor + 300 * kMs};
-    f.qts.clock_set(track.index0 + Track144::kRev + 150 * kMs);
-    f.dma_program(true, 0x20000, 18 * 512);
+    f.q.clock_set(track.index0 + Track144::kRev + 150 * kMs);
+    f.dma(true, 0x20000, 18 * 512);
     const int64_t c = f.now();
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     const int64_t t = f.step_until_irq(c + 1000 * kMs);
@@ -1494,7 +1439,7 @@ TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x00);
     EXPECT_EQ(r[1], 0x00);
-    const auto mem = f.qts.memread(0x20000, 18 * 512);
+    const auto mem = f.q.memread(0x20000, 18 * 512);
     EXPECT_EQ(mem, std::vector<uint8_t>(image.begin(), image.begin() + 18 * 512));
 }
 
@@ -1506,8 +1451,8 @@ TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.qts.outb(kDorPort, 0x1C);
-    f.qts.clock_step(1000 * kMs);
+    f.q.outb(kDorPort, 0x1C);
+    f.q.clock_step(1000 * kMs);
     int64_t last_t = -1;
     uint8_t last_r = 0;
     for (int i = 0; i < 40; ++i) {
@@ -1539,7 +1484,7 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
     ASSERT_TRUE(f.ok());
     f.specify(0xD0, 0x02);  // HUT=0: 256 ms, longer than any pause below, so no HLT after the first
     const int64_t motor = f.now();
-    f.qts.outb(kDorPort, 0x1C);
+    f.q.outb(kDorPort, 0x1C);
     const Track144 track{motor + 300 * kMs};
     std::mt19937 rng(1000);
     constexpr int kStrata = 56;
@@ -1561,11 +1506,11 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
         const Read &rd = reads[i];
         int64_t c = track.index0 + rd.phase;
         while (c < f.now()) c += Track144::kRev;
-        f.qts.clock_set(c);
-        f.dma_program(true, 0x20000, 512);
+        f.q.clock_set(c);
+        f.dma(true, 0x20000, 512);
         f.data_command(kCmdReadMfm, uint8_t(rd.head << 2), 0, rd.head, rd.sector, 2, rd.sector);
-        int64_t t = f.qts.clock_step(8 * kMs);  // no read ends sooner than 9.18 ms
-        while (!f.irq() && t - c < 600 * kMs) t = f.qts.clock_step(chunk);
+        int64_t t = f.q.clock_step(8 * kMs);  // no read ends sooner than 9.18 ms
+        while (!f.irq() && t - c < 600 * kMs) t = f.q.clock_step(chunk);
         ASSERT_TRUE(f.irq()) << "read " << i;
         const auto r = f.result7();
         ASSERT_EQ(r[0], uint8_t(rd.head << 2)) << "read " << i;
@@ -1585,12 +1530,12 @@ TEST(FdcTiming, PioReadOverrunsWhenTheHostStalls) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x03);  // PIO
-    f.qts.outb(kDorPort, 0x1C);
+    f.q.outb(kDorPort, 0x1C);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 1);
     ASSERT_NE(f.step_until_irq(f.now() + 1000 * kMs), -1) << "INT follows RQM in PIO (Δ26)";
     EXPECT_EQ(f.msr(), 0xF0) << "a byte is ready";
-    EXPECT_EQ(f.qts.inb(kFifoPort), image[0]);
-    f.qts.clock_step(kMs);
+    EXPECT_EQ(f.q.inb(kFifoPort), image[0]);
+    f.q.clock_step(kMs);
     EXPECT_EQ(f.msr(), 0xD0) << "the command ended";
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
@@ -1604,9 +1549,9 @@ TEST(FdcTiming, EjectDuringACommandEndsItAbnormally) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kAccurate);
     ASSERT_TRUE(f.ok());
     f.specify(0xDF, 0x02);
-    f.dma_program(true, 0x20000, 512);
+    f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);  // motor off: waits for the spindle
-    f.qts.clock_step(500 * kMs);
+    f.q.clock_step(500 * kMs);
     EXPECT_EQ(f.msr(), kCb);
     EXPECT_FALSE(f.irq());
     f.media_eject("floppy0", "device");

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 
@@ -46,7 +47,6 @@ std::string hex(uint64_t v) {
 
 // --- the guest: qtest request lines, generated once, replayed on any host --------------------
 
-constexpr uint16_t kDor = 0x3F2, kMsr = 0x3F4, kDsr = 0x3F4, kFifo = 0x3F5, kDir = 0x3F7, kCcr = 0x3F7;
 constexpr uint32_t kBuf = 0x10000;  // the DMA buffer (page 1)
 
 std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned blocks) {
@@ -58,14 +58,14 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
     auto step = [&](int64_t ns) { ops.push_back("clock_step " + std::to_string(ns)); };
     auto fifo = [&](std::initializer_list<unsigned> bytes) {
         for (unsigned b : bytes) {
-            in(kMsr);
-            out(kFifo, b);
+            in(kMsrPort);
+            out(kFifoPort, b);
         }
     };
     auto results = [&](unsigned n) {
         for (unsigned i = 0; i < n; ++i) {
-            in(kMsr);
-            in(kFifo);
+            in(kMsrPort);
+            in(kFifoPort);
         }
     };
     auto dma = [&](bool to_memory, unsigned len) {  // channel 2, as a BIOS programs it
@@ -90,7 +90,7 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
     };
     uint8_t cyl = 0;
     bool pio = false;
-    out(kDor, 0x1C);
+    out(kDorPort, 0x1C);
     fifo({0x03, 0xDF, 0x02});
     step(accurate ? 500 * kMs : kMs);
     for (unsigned block = 0; block < blocks; ++block) {
@@ -102,20 +102,20 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             fifo({0x13, 0x00, pick(2) << 6 | pick(2) << 5 | pick(16), pick(3)});
         } else if (r < 16) {
             if (pick(4) == 0) {
-                out(kDor, 0x18);
+                out(kDorPort, 0x18);
                 wait();
-                out(kDor, 0x1C);
+                out(kDorPort, 0x1C);
                 step(kMs);
                 for (int i = 0; i < 4; ++i) {
                     fifo({0x08});
                     results(2);
                 }
             } else {
-                out(kDor, pick(6) ? 0x1C : 0x0C);
-                if (pick(2)) in(kDir);
+                out(kDorPort, pick(6) ? 0x1C : 0x0C);
+                if (pick(2)) in(kDirPort);
             }
         } else if (r < 18) {
-            out(kCcr, pick(10) == 0 ? pick(4) : 0);
+            out(kCcrPort, pick(10) == 0 ? pick(4) : 0);
         } else if (r < 32) {  // seeks
             if (pick(5) == 0) {
                 fifo({0x07, 0x00});
@@ -126,7 +126,7 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             }
             for (unsigned i = pick(5); i > 0; --i) {
                 wait();
-                in(kMsr);
+                in(kMsrPort);
             }
             if (accurate && pick(4)) step(1500 * kMs);
             if (pick(5)) {
@@ -173,16 +173,16 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             if (pio && !readid && op != 0x56) {
                 for (unsigned i = 0, n = std::min(520u, nsec * 512); i < n; ++i) {
                     step(pick(6) == 0 ? 1 + pick(50) * kUs : 5 * kUs + pick(12) * kUs);
-                    in(kMsr);
-                    if (to_memory) in(kFifo);
-                    else out(kFifo, i * 3 + seed);
+                    in(kMsrPort);
+                    if (to_memory) in(kFifoPort);
+                    else out(kFifoPort, i * 3 + seed);
                 }
             } else if (accurate) {
                 for (unsigned s = 20 + pick(80); s > 0; --s) {
                     const unsigned q = pick(20);
                     step(q < 4 ? 1 + pick(30) * kUs : q < 12 ? 30 * kUs + pick(470) * kUs : q < 18 ? 500 * kUs + pick(3500) * kUs
                                                                                             : 20 * kMs + pick(80) * kMs);
-                    if (pick(3) == 0) in(kMsr);
+                    if (pick(3) == 0) in(kMsrPort);
                     if (pick(12) == 0) in(0x08);  // 8237 status: TC and request bits
                 }
             } else {
@@ -191,7 +191,7 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             results(7);
             if (to_memory && !readid) ops.push_back("read " + hex(kBuf) + " " + hex(std::min(len, 1536u)));
             if (pick(8) == 0) {  // a driver's time-out
-                out(kDsr, 0x80);
+                out(kDsrPort, 0x80);
                 step(kMs);
                 for (int i = 0; i < 4; ++i) {
                     fifo({0x08});
@@ -217,9 +217,9 @@ std::vector<std::string> make_streaming_guest(uint32_t seed, unsigned commands) 
     std::vector<std::string> ops;
     auto out = [&](uint16_t port, unsigned v) { ops.push_back("outb " + hex(port) + " " + hex(v & 0xFF)); };
     auto in = [&](uint16_t port) { ops.push_back("inb " + hex(port)); };
-    out(kDor, 0x1C);
-    for (unsigned b : {0x03u, 0xDFu, 0x02u}) out(kFifo, b);
-    for (unsigned b : {0x13u, 0x00u, pick(2) << 5 | pick(16), 0x00u}) out(kFifo, b);
+    out(kDorPort, 0x1C);
+    for (unsigned b : {0x03u, 0xDFu, 0x02u}) out(kFifoPort, b);
+    for (unsigned b : {0x13u, 0x00u, pick(2) << 5 | pick(16), 0x00u}) out(kFifoPort, b);
     ops.push_back("clock_step " + std::to_string(500 * kMs));
     for (unsigned k = 0; k < commands; ++k) {
         const bool write = pick(3) == 0;
@@ -230,14 +230,14 @@ std::vector<std::string> make_streaming_guest(uint32_t seed, unsigned commands) 
                  {0x81, kBuf >> 16}, {0x05, (len - 1) & 0xFF}, {0x05, (len - 1) >> 8}, {0x0A, 0x02}})
             out(port, v);
         for (unsigned b : {write ? 0x45u : 0x46u, h << 2, 0u, h, r, 2u, std::min(18u, r + nsec - 1), 0x1Bu, 0xFFu})
-            out(kFifo, b);
+            out(kFifoPort, b);
         for (unsigned i = 0; i < 1400; ++i) {
             ops.push_back("clock_step " + std::to_string(100 * kUs + pick(200) * kUs + pick(1000)));
-            if (pick(8) == 0) in(kMsr);
+            if (pick(8) == 0) in(kMsrPort);
         }
         for (int i = 0; i < 7; ++i) {
-            in(kMsr);
-            in(kFifo);
+            in(kMsrPort);
+            in(kFifoPort);
         }
         if (!write) ops.push_back("read " + hex(kBuf) + " " + hex(len));
     }
@@ -250,7 +250,7 @@ struct HostSetup {
     std::string timing;
     std::string img0, img1;  // unit 0 (1.44M), unit 1 (720K, read-only)
     std::string args() const {
-        return std::string("-plugin-dir ") + env_or_empty("FDPLUG_FLOPPY_DIR") + " -machine pc -m 16M -nodefaults" +
+        return floppy_plugin_args() + "-machine pc -m 16M -nodefaults" +
                " -drive if=floppy,index=0,format=raw,file=" + img0 +
                " -drive if=floppy,index=1,format=raw,readonly=on,file=" + img1 + " -global isa-fdc.timing=" + timing;
     }
@@ -350,7 +350,7 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
         p.irq_intercept_in("ioapic");
         for (size_t i = 0; i < ops.size(); ++i) {
             if (i > 0) {
-                const uint8_t msr = p.inb(kMsr);
+                const uint8_t msr = p.inb(kMsrPort);
                 const char *k = (msr & 0x0F)                  ? "a seek running"
                                 : (msr & 0xD0) == 0xD0        ? "result phase"
                                 : (msr & 0x30) == 0x30        ? "PIO execution"
@@ -394,7 +394,7 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
             qmp_ok(b1, "{'execute':'stop'}");
             qmp_ok(b1, save_cmd(state));
             // What the cut found (the host quits right after: these looks change nothing that counts).
-            const uint8_t msr = b1.inb(kMsr);
+            const uint8_t msr = b1.inb(kMsrPort);
             b1.outb(0x0C, 0);
             const unsigned left = b1.inb(0x05) | b1.inb(0x05) << 8;
             const int64_t now = b1.clock_step(0), next = b1.clock_step();
@@ -534,8 +534,8 @@ TEST_F(Refusals, AnotherMedium) {
 
 TEST_F(Refusals, AnotherDeviceSetOrConfiguration) {
     HostSetup one = s;
-    const std::string without_b = std::string("-plugin-dir ") + env_or_empty("FDPLUG_FLOPPY_DIR") +
-                                  " -machine pc -m 16M -nodefaults -drive if=floppy,index=0,format=raw,file=" + s.img0 +
+    const std::string without_b = floppy_plugin_args() +
+                                  "-machine pc -m 16M -nodefaults -drive if=floppy,index=0,format=raw,file=" + s.img0 +
                                   " -global isa-fdc.timing=accurate";
     expect_refused(state, without_b, "drives[1]");
     expect_refused(state, s.args() + " -device isa-fdc,iobase=0x370,irq=5,dma=3,id=fdc2", "does not fit this machine");
