@@ -96,7 +96,7 @@ bool Chardev::start(std::string *error) {
         adopt_connection(peer);
     }
     set_nonblocking(listen_fd_);
-    listen_watch_ = watch(listen_fd_, G_IO_IN, &Chardev::on_listen_ready);
+    if (!connected()) listen_watch_ = watch(listen_fd_, G_IO_IN, &Chardev::on_listen_ready);
     return true;
 }
 
@@ -127,12 +127,14 @@ Chardev::~Chardev() {
 }
 
 void Chardev::adopt_connection(int fd) {
+    // Not watched while a peer is connected: a waiting peer kept the listener readable, and
+    // the main loop spun at full CPU until it was accepted.
+    unwatch(listen_watch_);
     set_nonblocking(fd);
     conn_fd_ = fd;
     out_.clear();
     out_pos_ = 0;
-    watching_out_ = false;
-    conn_watch_ = watch(fd, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), &Chardev::on_conn_ready);
+    update_watch();
     if (client_) client_->chardev_opened();
 }
 
@@ -154,10 +156,15 @@ gboolean Chardev::on_conn_ready(gint fd, GIOCondition cond, gpointer self_ptr) {
     if (cond & G_IO_OUT) self->flush();
     if (!self->connected()) return G_SOURCE_REMOVE;
     if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
-        char buf[65536];
+        if (!(self->watch_cond_ & G_IO_IN)) {  // paused, and the peer hung up or failed
+            self->disconnect();
+            return G_SOURCE_REMOVE;
+        }
+        char buf[kReadChunk];
         const ssize_t n = read(fd, buf, sizeof buf);
         if (n > 0) {
             if (self->client_) self->client_->chardev_received(std::string_view(buf, size_t(n)));
+            self->update_watch();
             return self->connected() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return G_SOURCE_CONTINUE;
@@ -170,7 +177,7 @@ gboolean Chardev::on_conn_ready(gint fd, GIOCondition cond, gpointer self_ptr) {
 void Chardev::write(std::string_view bytes) {
     if (!connected()) return;
     out_.append(bytes);
-    if (out_.size() - out_pos_ > kMaxBacklog) {  // the peer stopped reading
+    if (backlog() > kMaxBacklog) {  // the peer stopped reading
         disconnect();
         return;
     }
@@ -185,23 +192,35 @@ void Chardev::flush() {
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && errno == EAGAIN) {
-            watch_output(true);
-            return;
+            break;
         } else {
             disconnect();
             return;
         }
     }
-    out_.clear();
-    out_pos_ = 0;
-    if (connected()) watch_output(false);
+    if (out_pos_ == out_.size()) {
+        // Give back what a big backlog took.
+        if (out_.capacity() > (64u << 10)) std::string().swap(out_);
+        out_.clear();
+        out_pos_ = 0;
+    } else if (out_pos_ * 2 > out_.size()) {
+        // Drop what was sent: for a peer that reads, but never fast enough for the queue to
+        // empty, the sent bytes used to stay and memory grew with all that was ever sent.
+        out_.erase(0, out_pos_);
+        out_pos_ = 0;
+    }
+    update_watch();
 }
 
-void Chardev::watch_output(bool on) {
-    if (on == watching_out_ || !conn_watch_) return;
-    watching_out_ = on;
-    const auto cond = GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR | (on ? G_IO_OUT : 0));
+// Watches output while some waits, and input unless too much waits (kPauseBacklog).
+void Chardev::update_watch() {
+    if (!connected()) return;
+    const size_t pending = backlog();
+    const auto cond = GIOCondition(G_IO_HUP | G_IO_ERR | (pending <= kPauseBacklog ? G_IO_IN : 0) |
+                                   (pending ? G_IO_OUT : 0));
+    if (conn_watch_ && cond == watch_cond_) return;
     unwatch(conn_watch_);
+    watch_cond_ = cond;
     conn_watch_ = watch(conn_fd_, cond, &Chardev::on_conn_ready);
 }
 
@@ -210,8 +229,10 @@ void Chardev::disconnect() {
     unwatch(conn_watch_);
     close(conn_fd_);
     conn_fd_ = -1;
-    out_.clear();
+    std::string().swap(out_);
     out_pos_ = 0;
+    // The next waiting peer is accepted from the main loop.
+    if (listen_fd_ >= 0) listen_watch_ = watch(listen_fd_, G_IO_IN, &Chardev::on_listen_ready);
     if (client_) client_->chardev_closed();
 }
 

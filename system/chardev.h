@@ -41,16 +41,21 @@ public:
     bool connected() const { return conn_fd_ >= 0; }
     void disconnect();
     const std::string &id() const { return spec_.id; }
-    size_t backlog() const { return out_.size(); }
+    size_t backlog() const { return out_.size() - out_pos_; }  // bytes not yet sent
 
     static constexpr size_t kMaxBacklog = 16u << 20;
+    // The peer's input is not read while more than this waits to be sent to it (flow control):
+    // only what comes unasked (events) can then reach kMaxBacklog.
+    static constexpr size_t kPauseBacklog = 1u << 20;
+    // Bytes read per main-loop turn: bounds the work one peer causes before others are served.
+    static constexpr size_t kReadChunk = 1024;
 
 private:
     Chardev(ChardevSpec spec, GMainContext *context) : spec_(std::move(spec)), context_(context) {}
     bool start(std::string *error);
     void adopt_connection(int fd);
     void flush();
-    void watch_output(bool on);
+    void update_watch();
     GSource *watch(int fd, GIOCondition cond, GUnixFDSourceFunc callback);
     static void unwatch(GSource *&source);
     static gboolean on_listen_ready(gint fd, GIOCondition, gpointer self);
@@ -61,7 +66,7 @@ private:
     ChardevClient *client_ = nullptr;
     int listen_fd_ = -1, conn_fd_ = -1;
     GSource *listen_watch_ = nullptr, *conn_watch_ = nullptr;
-    bool watching_out_ = false;
+    GIOCondition watch_cond_ = GIOCondition(0);
     std::string out_;
     size_t out_pos_ = 0;
 };
