@@ -155,6 +155,16 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
                                    ", this drive is empty; insert the same image"
                              : "the state has drive " + std::to_string(u) + " empty, this drive holds '" +
                                    (media ? media->source() : std::string()) + "'; eject it first");
+        if (!id.present) {
+            // An empty drive has the empty identity: anything else would load, then save as
+            // something else (found by state_load_fuzz: a fingerprint on an empty drive).
+            const MediaIdentity none{};
+            const std::string empty = "drive " + std::to_string(u) + " is empty in the state, yet its medium has ";
+            ck.expect(id.geometry == none.geometry, unit_field("drives", u, "media.geometry"), empty + "a geometry");
+            ck.expect(id.size == 0, unit_field("drives", u, "media.size"), empty + "a size");
+            ck.expect(!id.read_only, unit_field("drives", u, "media.read_only"), empty + "write protection");
+            ck.expect(id.fingerprint == 0, unit_field("drives", u, "media.fingerprint"), empty + "a fingerprint");
+        }
         if (id.present && media) {
             ck.expect(id.geometry == media->geometry(), unit_field("drives", u, "media.geometry"),
                       "the medium in drive " + std::to_string(u) + " ('" + media->source() +

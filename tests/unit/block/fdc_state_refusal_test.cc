@@ -354,6 +354,37 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
     EXPECT_TRUE(Target(FdcConfig{FdcMode::At, TimingPolicy::Accurate, ImpliedSeek::Always}).refused(blob, "config.implied_seek"));
 }
 
+// An empty drive's medium identity is the empty one: a state that gives it a geometry, size,
+// write protection or fingerprint would load and then save as another state (state_load_fuzz
+// found the fingerprint case: corpus/state_load/regress-empty-drive-fingerprint).
+TEST(FdcStateRefusal, AnEmptyDriveHasNoMediumIdentity) {
+    FdcState good;
+    mid_transfer_blob(&good);
+    ASSERT_FALSE(good.drives[1].media.present);
+    struct Case {
+        const char *field;
+        void (*apply)(MediaIdentity &);
+    };
+    const Case cases[] = {
+        {"drives[1].media.fingerprint", [](MediaIdentity &m) { m.fingerprint = 0x3c9b6ab92b250000; }},
+        {"drives[1].media.geometry", [](MediaIdentity &m) { m.geometry = k144; }},
+        {"drives[1].media.size", [](MediaIdentity &m) { m.size = 512; }},
+        {"drives[1].media.read_only", [](MediaIdentity &m) { m.read_only = true; }},
+    };
+    for (const Case &c : cases) {
+        Target t;
+        FdcState s = good;
+        c.apply(s.drives[1].media);
+        FdcState decoded;
+        std::string error;
+        ASSERT_TRUE(sf::decode(sf::encode(s), &decoded, &error)) << c.field << ": " << error;
+        EXPECT_TRUE(t.refused_state(decoded, c.field)) << c.field;
+    }
+    Target t;
+    std::string error;
+    EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
+}
+
 TEST(FdcStateRefusal, AfterARefusalTheSameDeviceStillLoadsAGoodState) {
     const std::vector<uint8_t> blob = mid_transfer_blob();
     Target t;
