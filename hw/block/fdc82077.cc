@@ -1007,7 +1007,11 @@ uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
     const Stream &s = s_.exec.stream;
     if (s.ns_num == 0) return s.to_host ? s.len : s.moved;
     if (t < s.t0) return 0;
-    const int64_t b = (t - s.t0) * s.ns_den / s.ns_num;
+    // Past len + 1 byte times the count is len whatever the time: a read left waiting at the
+    // sector's end for hours (t − t0 × ns_den overflowed after about 5 h at 500 kbit/s) must not
+    // multiply the wait (found by state_load_fuzz).
+    const int64_t cap = (int64_t(s.len) + 1) * s.ns_num / s.ns_den + 1;
+    const int64_t b = std::min(t - s.t0, cap) * s.ns_den / s.ns_num;
     // A read byte is in the FIFO once it has fully arrived; a write byte leaves when it starts.
     const int64_t n = s.to_host ? b : b + 1;
     return uint16_t(std::clamp<int64_t>(n, 0, s.len));

@@ -387,6 +387,31 @@ TEST_F(Fdc, FastMaskedDmaWaitsInExecution) {
     EXPECT_FALSE(host.irq);
 }
 
+// A read whose last byte the host leaves in the FIFO waits for it however long: the byte count
+// of the stream must not multiply the wait by the byte clock (it overflowed after about 5 hours
+// at 500 kbit/s; found by state_load_fuzz).
+TEST_F(Fdc, AccurateReadLeftAtTheSectorEndForHoursStillGivesItsLastByte) {
+    make(TimingPolicy::Accurate);
+    motor_on_and_spin();
+    send({0x03, 0xDF, 0x03});  // PIO
+    send({0x46, 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
+    unsigned got = 0;
+    for (int guard = 0; guard < 1'000'000 && got < 511; ++guard) {
+        if ((in(kMsr) & 0xE0) == 0xE0) {  // RQM, DIO, NDM: a data byte
+            (void)in(kFifo);
+            ++got;
+        } else {
+            host.advance(1000);
+        }
+    }
+    ASSERT_EQ(got, 511u);
+    host.advance(int64_t(100) * 3600 * 1000 * kNsPerMs);  // 100 hours
+    EXPECT_EQ(in(kMsr) & 0xF0, 0xF0) << "the last byte still waits";
+    (void)in(kFifo);
+    EXPECT_GT(host.run_until_irq(kNsPerMs * 1000), 0);
+    EXPECT_EQ(result()[0] & 0xC0, 0x40) << "no TC: EN at EOT";
+}
+
 TEST_F(Fdc, AccurateMotorOffMeansNoIndexAndTheCommandWaits) {
     make(TimingPolicy::Accurate);
     host.program_dma(DmaCycle::ToMemory, 512);
