@@ -939,7 +939,7 @@ void Fdc82077::exec_sector_done(int64_t now) {
         finish_data_command();
         return;
     }
-    ++e.count;
+    if (e.limit) ++e.count;  // only VERIFY with EC ends on a sector count
     if (e.tc) s.host_side = false;
     const bool more = advance_sector();
     s = Stream{};

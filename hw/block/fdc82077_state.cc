@@ -252,6 +252,10 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     ck.range(e.hds, 0, 1, "ctrl.exec.hds");
     ck.range(e.count, 0, 1024, "ctrl.exec.count");
     ck.range(e.limit, 0, 255, "ctrl.exec.limit");
+    // Sectors are counted only against a limit (FORMAT's SC, VERIFY's EC), and a command stops
+    // when it reaches it; a count past it would run on.
+    ck.expect(e.count <= e.limit, "ctrl.exec.count",
+              std::to_string(e.count) + " sectors counted against a limit of " + std::to_string(e.limit));
     const TrackLayout &L = e.layout;
     ck.range(L.gap2, 0, 255, "ctrl.exec.layout.gap2");
     ck.range(L.gap3, 0, 255, "ctrl.exec.layout.gap3");

@@ -385,6 +385,28 @@ TEST(FdcStateRefusal, AnEmptyDriveHasNoMediumIdentity) {
     EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
 }
 
+// Only FORMAT and VERIFY with EC count sectors, and they stop at their limit: a count beyond it
+// (or any count for a command without one) would run on past what a device can save
+// (state_load_fuzz, tests/fuzz/corpus/state_load/regress-exec-count-past-limit).
+TEST(FdcStateRefusal, ASectorCountPastItsLimitIsRefused) {
+    FdcState good;
+    mid_transfer_blob(&good);
+    ASSERT_TRUE(good.ctrl.exec_active);
+    ASSERT_EQ(good.ctrl.exec.limit, 0) << "a READ has no sector limit";
+    for (uint16_t count : {uint16_t(1), uint16_t(1024)}) {
+        Target t;
+        FdcState s = good;
+        s.ctrl.exec.count = count;
+        FdcState decoded;
+        std::string error;
+        ASSERT_TRUE(sf::decode(sf::encode(s), &decoded, &error)) << count << ": " << error;
+        EXPECT_TRUE(t.refused_state(decoded, "ctrl.exec.count")) << count;
+    }
+    Target t;
+    std::string error;
+    EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
+}
+
 TEST(FdcStateRefusal, AfterARefusalTheSameDeviceStillLoadsAGoodState) {
     const std::vector<uint8_t> blob = mid_transfer_blob();
     Target t;
