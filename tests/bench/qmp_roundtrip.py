@@ -32,12 +32,17 @@ def measure(binary, n=2000, extra=None, quiet=False):
     proc = subprocess.Popen([binary] + extra + ['-qmp', 'unix:%s,server=on,wait=off' % path],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if quiet else None)
     try:
-        for _ in range(500):
-            if os.path.exists(path) or proc.poll() is not None:
-                break
-            time.sleep(0.01)
+        # The socket's file appears at bind(), a moment before listen(): until then a connect
+        # is refused, so retry (for up to 5 s) rather than take the first refusal as final.
         sock = socket.socket(socket.AF_UNIX)
-        sock.connect(path)
+        for attempt in range(500):
+            try:
+                sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if attempt == 499 or proc.poll() is not None:
+                    raise
+                time.sleep(0.01)
         sock.settimeout(10)
         f = sock.makefile('rb')  # buffered: one read per reply, not one per byte
         assert b'"QMP"' in f.readline()

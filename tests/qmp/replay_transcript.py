@@ -55,8 +55,17 @@ class LineReader:
 
 class SocketClient:
     def __init__(self, path):
+        # The socket's file appears at bind(), a moment before listen(): a connect in between
+        # is refused, so retry for up to 5 s.
         self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
+        for attempt in range(250):
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if attempt == 249:
+                    raise
+                time.sleep(0.02)
         self.reader = LineReader(self.sock.fileno())
 
     def send(self, data):
