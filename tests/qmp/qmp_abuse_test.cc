@@ -324,6 +324,16 @@ protected:
 
     const std::string &path(int i) const { return paths_[size_t(i)]; }
     pid_t pid() const { return pid_; }
+    // The host's open fds once they are back to the start-up count, or after 2 s: closing a
+    // client's socket reaches the host a moment later.
+    int settled_fd_count() const {
+        int fds = fd_count(pid_);
+        for (int i = 0; i < 200 && fds != fds_base_; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            fds = fd_count(pid_);
+        }
+        return fds;
+    }
 
     std::unique_ptr<QTestState> qts_;
     std::vector<std::string> paths_;
@@ -459,9 +469,7 @@ TEST_F(Abuse, ThousandRapidConnectDisconnectsLeakNothing) {
         }
         EXPECT_EQ(fd_count(pid()), fds_base_ + kMonitors) << "one fd per connected client, nothing else";
     }
-    int fds = -1;
-    for (int i = 0; i < 200 && (fds = fd_count(pid())) != fds_base_; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const int fds = settled_fd_count();
     EXPECT_EQ(fds, fds_base_) << "host fds before: " << fds_base_ << ", after: " << fds;
     std::printf("[figures] %d connect/disconnect cycles in %.2f s; host fds %d before, %d after\n", kCycles, took,
                 fds_base_, fds);
@@ -554,9 +562,7 @@ TEST_F(Abuse, FiftyConcurrentClientsOnTenMonitorsGetTheirOwnReplies) {
         std::sort(on.begin(), on.end(), [](auto *a, auto *b) { return a->greeted < b->greeted; });
         for (size_t k = 1; k < on.size(); ++k) EXPECT_GE(on[k]->greeted, on[k - 1]->left) << "monitor " << m;
     }
-    int fds = -1;
-    for (int i = 0; i < 200 && (fds = fd_count(pid())) != fds_base_; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const int fds = settled_fd_count();
     EXPECT_EQ(fds, fds_base_);
     std::printf("[figures] %d clients on %d monitors: %d replies matched, %d events skipped\n", kClients, kMonitors,
                 replies, events);
