@@ -4,7 +4,7 @@
 
 #include "monitor/dispatcher.h"
 #include "monitor/json_stream.h"
-#include "system/chardev.h"
+#include "chardev/chardev.h"
 
 namespace fdplug::qmp {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "system/chardev_spec.h"
-#include "system/key_value_options.h"
+#include "chardev/chardev_spec.h"
+#include "chardev/key_value_options.h"
 
 namespace fdplug {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "system/chardev.h"
+#include "chardev/chardev.h"
 
 namespace fdplug {
 

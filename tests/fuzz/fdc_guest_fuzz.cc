@@ -21,7 +21,7 @@
 #include <span>
 #include <vector>
 
-#include "hw/block/fdc82077.h"
+#include "hw/block/fdc/fdc82077.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/memory_image.h"
 
@@ -217,7 +217,7 @@ private:
 };
 
 // The longest a command can legitimately take once the guest serves it (check_liveness), from
-// hw/block/fdc_timing.*: a background SEEK/RELATIVE SEEK of 255 pulses (cylinder numbers are 8
+// hw/block/fdc/fdc_timing.*: a background SEEK/RELATIVE SEEK of 255 pulses (cylinder numbers are 8
 // bits) that the command waits for, then an implied seek of 255 more, both at SRT 0 at the
 // slowest data rate (16 ms × 500/250 = 32 ms a pulse: 2 × 8.16 s); the slowest spindle's spin-up
 // (5.25": 500 ms) and the head settle (15 ms); HLT 0 at 250 kbit/s (128 × 2 ms × 2 = 512 ms);

@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "hw/block/fdc82077.h"
-#include "hw/block/fdc_state_format.h"
+#include "hw/block/fdc/fdc82077.h"
+#include "hw/block/state/fdc_state_format.h"
 #include "hw/block/media/memory_image.h"
-#include "hw/block/media_fingerprint.h"
+#include "hw/block/media/media_fingerprint.h"
 
 namespace fdplug::floppy::fuzz {
 namespace {

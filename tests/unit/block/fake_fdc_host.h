@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "hw/block/fdc82077.h"
+#include "hw/block/fdc/fdc82077.h"
 
 namespace fdplug::floppy::test {
 

@@ -1,5 +1,5 @@
 // Controller core against a fake host: registers, commands, data paths and timing.
-#include "hw/block/fdc82077.h"
+#include "hw/block/fdc/fdc82077.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "hw/block/fdc82077.h"
+#include "hw/block/fdc/fdc82077.h"
 #include "tests/unit/block/fake_fdc_host.h"
 
 namespace fdplug::floppy::test {

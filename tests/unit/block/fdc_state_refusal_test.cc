@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "hw/block/fdc82077.h"
-#include "hw/block/fdc_state_format.h"
+#include "hw/block/fdc/fdc82077.h"
+#include "hw/block/state/fdc_state_format.h"
 #include "hw/block/media/memory_image.h"
 #include "tests/unit/block/fake_fdc_host.h"
 

@@ -10,7 +10,7 @@
 #include <numeric>
 #include <random>
 
-#include "hw/block/fdc82077.h"
+#include "hw/block/fdc/fdc82077.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/memory_image.h"
 #include "tests/unit/block/fdc_guest_ports.h"

@@ -1,4 +1,4 @@
-#include "system/key_value_options.h"
+#include "chardev/key_value_options.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,118 @@
+// Drive slots of an isa-fdc as the host sees them: claiming the -drive definition, connecting a
+// drive of the right type with the medium at power-on, and the host's generic block commands
+// (query-block, eject, blockdev-change-medium), which go to the slot's MediaSlot — the same code
+// the floppy-* commands use (media_slot.h, floppy_manager.h).
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "adapters/plugin/fdc_isa.h"
+#include "hw/block/media/open_medium.h"
+
+namespace fdplug::floppy::plugin {
+
+namespace {
+
+bool truthy(const char *v) {
+    return v && (!std::strcmp(v, "on") || !std::strcmp(v, "true") || !std::strcmp(v, "yes") ||
+                 !std::strcmp(v, "1"));
+}
+
+std::string in_quotes(const std::string &s) { return "'" + s + "'"; }
+
+MediaSlot &media_of(void *opaque) { return *static_cast<MediaSlot *>(opaque); }
+
+// QEMU's block commands fail with GenericError.
+bool block_result(bool ok, const std::string &error, FdplugError *err) {
+    if (!ok) set_error(err, "GenericError", error);
+    return ok;
+}
+
+}  // namespace
+
+const FdplugBlockOps FloppySlot::kBlockOps = {
+    .query = [](void *opaque) { return dup_string(media_of(opaque).query_block().dump()); },
+    .eject = [](void *opaque, bool force, FdplugError *err) {
+        std::string error;
+        return block_result(media_of(opaque).eject(force, &error), error, err);
+    },
+    .change_medium = [](void *opaque, const char *filename, const char *format,
+                        const char *read_only_mode, FdplugError *err) {
+        std::string error;
+        const bool ok = media_of(opaque).change_medium(filename ? filename : "", format ? format : "",
+                                                       read_only_mode ? read_only_mode : "retain", &error);
+        return block_result(ok, error, err);
+    },
+};
+
+FloppySlot::~FloppySlot() {
+    if (media_) floppy_manager().remove(*media_);
+}
+
+bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
+    auto fail = [&](const std::string &text) {
+        if (error) *error = slot.who + ": " + text;
+        return false;
+    };
+    MediumRequest request;
+    bool drive_read_only = false;
+    if (slot.drive) {
+        char *msg = nullptr;
+        if (!g_host->drive_claim(slot.drive, slot.owner, &msg)) {
+            const std::string text = msg ? msg : "the drive is in use";
+            std::free(msg);
+            return fail(text);
+        }
+        auto opt = [&slot](const char *key) {
+            const char *v = g_host->drive_option(slot.drive, key);
+            return std::string(v ? v : "");
+        };
+        request.file = opt("file");
+        request.format = opt("format");
+        request.read_only = truthy(g_host->drive_option(slot.drive, "readonly"));
+        request.snapshot = truthy(g_host->drive_option(slot.drive, "snapshot"));
+        request.size = opt("size");
+        drive_read_only = request.read_only;
+        if (request.file.empty() && !request.format.empty() && request.format != "raw")
+            return fail("format=" + request.format +
+                        " is not supported: floppy drives take raw sector images (format=raw)");
+    }
+    OpenedMedium medium;
+    if (!request.file.empty()) {
+        if (slot.type == DriveType::None)
+            return fail("drive-type=none has no drive to hold " + in_quotes(request.file) +
+                        "; pick a drive-type or leave the medium out");
+        request.drive = slot.type;
+        request.faults = slot.faults;
+        medium = open_medium(request);
+        if (!medium.image) return fail(medium.error);
+    }
+    type_ = slot.type != DriveType::Auto ? slot.type : medium.image ? medium.wants : fdc_.fallback();
+    fdc_.core().drive(unit_).connect(type_);
+    SlotIdentity identity{slot.id, slot.path, slot.device_name, fdc_.qom_name()};
+    media_ = std::make_unique<MediaSlot>(fdc_.core(), unit_, std::move(identity), slot.faults,
+                                         drive_read_only);
+    if (medium.image) media_->insert(std::move(medium), false);
+    floppy_manager().add(*media_);
+    g_host->block_register(slot.owner, media_->qdev().c_str(), slot.device_name.c_str(), &kBlockOps,
+                           media_.get());
+    return true;
+}
+
+void FloppySlot::flush_for_exit() {
+    std::string why;
+    if (media_ && !media_->flush(&why))
+        g_host->log(fdc_.device(), FDPLUG_LOG_ERROR, "floppy unit %u: %s", unit_, why.c_str());
+}
+
+void FloppySlot::detach() {
+    if (media_) {
+        media_->release(true, nullptr, false);
+        floppy_manager().remove(*media_);
+        media_.reset();
+    }
+    fdc_.core().drive(unit_).connect(DriveType::None);
+    type_ = DriveType::None;
+}
+
+}  // namespace fdplug::floppy::plugin

@@ -1,0 +1,167 @@
+// The Intel 82077AA floppy disk controller: registers, the command / execution / result phases,
+// every command of the part, DMA and PIO transfers through a 16-byte FIFO, background seeks,
+// reset and polling, and all mechanical and rotational timing through one host timer.
+// Reference: shared/reference/82077aa.md (behaviour) and timing.md (when).
+//
+// The controller owns its four drive slots. It knows nothing of the bus it sits on: port
+// offsets 0–7 come in through read()/write(), DMA through dma_transfer(), time through
+// on_timer(), and INT/DRQ go out through FdcHost.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "hw/block/fdc/fdc_commands.h"
+#include "hw/block/fdc/fdc_host.h"
+#include "hw/block/fdc/fdc_observer.h"
+#include "hw/block/fdc/fdc_state.h"
+#include "hw/block/fdc/fdc_timing.h"
+#include "hw/block/fdc/floppy_drive.h"
+
+namespace fdplug::floppy {
+
+// Port offsets from the controller's base.
+enum FdcPort : uint8_t { kSra = 0, kSrb = 1, kDor = 2, kTdr = 3, kMsr = 4, kDsr = 4, kFifo = 5, kDir = 7, kCcr = 7 };
+
+class Fdc82077 {
+public:
+    static constexpr unsigned kUnits = 4;
+    static constexpr unsigned kFifoDepth = 16;
+
+    Fdc82077(FdcHost &host, FdcConfig config);
+    Fdc82077(const Fdc82077 &) = delete;
+    Fdc82077 &operator=(const Fdc82077 &) = delete;
+
+    // Bus side. Offsets are taken modulo 8; +6 is not the controller's and reads 0xFF.
+    uint8_t read(unsigned offset);
+    void write(unsigned offset, uint8_t value);
+    // The host's DMA controller offers `buf` while DRQ is asserted; returns the bytes taken or
+    // produced. `terminal_count`: the last byte offered is the channel's last (TC).
+    size_t dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool terminal_count);
+    // The host's timer reached the deadline last armed.
+    void on_timer();
+
+    // Power-on / machine reset: the state PC firmware leaves (DOR 0x0C, 500 kbit/s, no
+    // interrupt pending, 82077aa.md §13 Δ3/Δ7).
+    void hardware_reset();
+
+    // Drives and media. A medium change ends a command running on that drive abnormally.
+    FloppyDrive &drive(unsigned unit) { return drives_[unit & 3]; }
+    const FloppyDrive &drive(unsigned unit) const { return drives_[unit & 3]; }
+    void insert_media(unsigned unit, std::unique_ptr<DiskImage> media);
+    std::unique_ptr<DiskImage> eject_media(unsigned unit);
+
+    const FdcConfig &config() const { return config_; }
+    void set_timing(TimingPolicy timing) { config_.timing = timing; }
+    void set_observer(FdcObserver *observer) { observer_ = observer ? observer : &null_observer_; }
+
+    bool irq_level() const { return s_.irq_out; }
+    bool drq_level() const { return s_.drq_out; }
+    uint8_t msr() const;
+    uint8_t pcn(unsigned unit) const { return s_.pcn[unit & 3]; }
+    // A command is between its first byte and its last result byte (or its seek is running).
+    bool busy() const { return s_.phase != Phase::Command || s_.cmd_len != 0; }
+
+    // --- Device state (fdc_state.h; the wire format is fdc_state_format.h, docs/state.md).
+    // The whole state, exact at any instant between two calls into the core, with every instant
+    // relative to the clock now. Media identities carry no fingerprint (see save_state()).
+    FdcState state() const;
+    // state() plus each medium's fingerprint, which reads every sector (nothing the guest can
+    // see). false + *error when a medium cannot be read.
+    bool save_state(FdcState *out, std::string *error);
+    // Validates `s` completely — every field against its range, the invariants the model keeps
+    // (FIFO and result indexes, queue contents, the stream against its track layout, sector
+    // numbers during a transfer, phases against each other), this controller's configuration
+    // and drives, and each medium's identity including its fingerprint — and only then applies
+    // it: instants become absolute on the clock now, the INT and DRQ pins are driven and the
+    // timer armed exactly as saved. On failure nothing changes and *error names the field.
+    bool load_state(const FdcState &s, std::string *error);
+    // The checks of load_state() that need no medium reads (fingerprints are not compared).
+    bool validate_state(const FdcState &s, std::string *error) const;
+
+private:
+    using Phase = FdcPhase;
+    using Step = ExecStep;
+    using Stream = StreamState;
+    using Seek = SeekState;
+    using Exec = ExecState;
+
+    // --- phases
+    void accept_command_byte(uint8_t value);
+    void start_command();
+    // The command whose bytes are being collected or run: the one cmd[0] names.
+    const CommandInfo &cmd_info() const { return decode_command(s_.cmd[0]); }
+    void enter_result(std::span<const uint8_t> bytes, bool interrupt);
+    void finish_data_command();
+    // --- register commands
+    void cmd_sense_interrupt();
+    void cmd_sense_drive();
+    void cmd_specify();
+    void cmd_configure();
+    void cmd_dumpreg();
+    void cmd_version();
+    void cmd_lock();
+    void cmd_perpendicular();
+    void cmd_invalid();
+    void cmd_seek();
+    using Handler = void (Fdc82077::*)();
+    static const std::array<Handler, kCommandCount> kHandlers;  // indexed by Command
+    // --- seeks
+    void start_seek(unsigned unit, Command cmd);
+    void finish_seek(unsigned unit);
+    void push_interrupt_status(unsigned unit, uint8_t st0);
+    // --- data commands
+    void start_data_command();
+    void exec_run(int64_t now);
+    void exec_begin_search(int64_t now);
+    void exec_search(int64_t now);
+    void exec_sector_found(int64_t t_id);
+    void exec_sector_done(int64_t now);
+    void exec_fail(uint8_t st1, uint8_t st2 = 0);
+    void exec_abort_for_media(unsigned unit);
+    bool advance_sector();  // false when the command ends after this sector
+    bool exec_is_write() const;
+    bool exec_moves_host_data() const;
+    int64_t exec_deadline() const;
+    // --- data stream (FIFO)
+    unsigned fifo_depth() const;
+    unsigned read_trigger() const;
+    unsigned write_threshold() const;
+    uint16_t stream_disk_bytes(int64_t t) const;  // bytes the disk side has produced/consumed
+    unsigned stream_level(int64_t t) const;       // bytes in the FIFO
+    void stream_served(int64_t t);                // the host has just moved bytes
+    bool stream_request(int64_t t) const;
+    int64_t stream_next_request(int64_t t) const;
+    int64_t stream_overrun_at() const;
+    uint16_t stream_host_room(int64_t t) const;  // bytes the host may move now
+    // --- reset
+    void enter_reset();
+    void leave_reset();
+    void software_reset();
+    void poll_drives();
+    // --- time
+    void run(int64_t now);
+    void update_outputs();
+    bool fast() const { return config_.timing == TimingPolicy::Fast; }
+    DataRate rate() const { return static_cast<DataRate>(s_.dsr & 3); }
+    bool dma_mode() const { return !s_.nd; }
+    bool outputs_gated() const { return config_.mode != FdcMode::Ps2 && !(s_.dor & 0x08); }
+    bool in_reset() const { return !(s_.dor & 0x04); }
+    bool pio_execution() const;
+    uint8_t st0_for(uint8_t ic) const;
+
+    FdcHost &host_;
+    FdcConfig config_;
+    FdcObserver null_observer_;
+    FdcObserver *observer_ = &null_observer_;
+    std::array<FloppyDrive, kUnits> drives_{};
+
+    // The live state (fdc_state.h), instants absolute. The drives hold their own mechanics.
+    ControllerState s_{};
+    bool running_ = false;
+};
+
+}  // namespace fdplug::floppy

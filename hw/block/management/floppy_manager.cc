@@ -1,0 +1,294 @@
+// The order of checks is Virtual PC's (virtual-pc-floppy-api.md §3): for an attach, the form of
+// the path, then the drive, then what it holds, then the file; for a release, the drive, then
+// the kind of media, then whether there is any. Nothing changes before every check has passed,
+// and a failure after that (a flush) leaves the drive as it was.
+#include "hw/block/management/floppy_manager.h"
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+#include <new>
+
+namespace fdplug::floppy {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Virtual PC's MAX_PATH: a path of this many characters or more is refused.
+constexpr size_t kMaxPath = 260;
+// Characters Virtual PC refuses in a path that are not path syntax here ('/' is the separator;
+// '\\' and ':' are ordinary characters of POSIX file names).
+constexpr std::string_view kForbidden = "*?<>|\"";
+
+// Characters, not bytes: UTF-8 continuation bytes do not count.
+size_t characters(const std::string &text) {
+    return size_t(std::count_if(text.begin(), text.end(),
+                                [](char c) { return (uint8_t(c) & 0xC0) != 0x80; }));
+}
+
+std::string printable(char c) {
+    if (uint8_t(c) < 0x20 || c == 0x7F) {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        return std::string("control character 0x") + kHex[uint8_t(c) >> 4] + kHex[uint8_t(c) & 15];
+    }
+    return std::string("character '") + c + "'";
+}
+
+// Virtual PC's path-form rules, in its order: empty or relative, a forbidden character, too
+// long. `what` is "image path" or "host drive name". nullopt when the path passes.
+std::optional<std::string> path_form_problem(const std::string &path, const std::string &what,
+                                             const std::string &example) {
+    if (path.empty()) return "no " + what + " was given; give an absolute path such as " + example;
+    if (path.front() != '/')
+        return what + " '" + path + "' is not absolute; give the full path, starting with '/' (e.g. " +
+               example + ")";
+    for (char c : path)
+        if (kForbidden.find(c) != std::string_view::npos || uint8_t(c) < 0x20 || c == 0x7F)
+            return what + " '" + path + "' contains the " + printable(c) +
+                   ", which is not allowed (none of * ? < > | \" or control characters)";
+    if (const size_t n = characters(path); n >= kMaxPath)
+        return what + " is " + std::to_string(n) + " characters long; paths of " +
+               std::to_string(kMaxPath) + " characters or more are refused (Virtual PC's MAX_PATH)";
+    return std::nullopt;
+}
+
+std::string drive_text(const std::string &id) { return "floppy drive '" + id + "'"; }
+
+std::string holding(const MediaSlot &slot) {
+    return (slot.attachment() == Attachment::HostDrive ? "the host drive '" : "the image '") +
+           slot.source() + "'";
+}
+
+const char *release_command(Attachment kind) {
+    return kind == Attachment::HostDrive ? "floppy-release-host-drive" : "floppy-release-image";
+}
+
+constexpr const char *kCommands[] = {"floppy-attach-image", "floppy-release-image",
+                                     "floppy-attach-host-drive", "floppy-release-host-drive",
+                                     "query-floppy-drives"};
+
+}  // namespace
+
+CommandResult CommandResult::ok(Json value) {
+    CommandResult r;
+    r.ret = std::move(value);
+    return r;
+}
+
+CommandResult CommandResult::fail(VpcError error, std::string desc) {
+    const VpcErrorInfo &info = vpc_error(error);
+    CommandResult r;
+    r.error = Error{info.symbol, std::move(desc), hresult_text(info.hresult)};
+    return r;
+}
+
+CommandResult CommandResult::generic(std::string desc) {
+    CommandResult r;
+    r.error = Error{"GenericError", std::move(desc), ""};
+    return r;
+}
+
+std::span<const char *const> FloppyManager::command_names() { return kCommands; }
+
+void FloppyManager::add(MediaSlot &slot) {
+    if (std::find(slots_.begin(), slots_.end(), &slot) == slots_.end()) slots_.push_back(&slot);
+    slot.set_observer(this);
+}
+
+void FloppyManager::remove(MediaSlot &slot) {
+    slots_.erase(std::remove(slots_.begin(), slots_.end(), &slot), slots_.end());
+    slot.set_observer(nullptr);
+}
+
+MediaSlot *FloppyManager::find(std::string_view id) const {
+    if (id.empty()) return nullptr;
+    for (auto field : {&SlotIdentity::id, &SlotIdentity::device_name, &SlotIdentity::path})
+        for (MediaSlot *slot : slots_)
+            if (slot->identity().*field == id) return slot;
+    return nullptr;
+}
+
+MediaSlot *FloppyManager::lookup(const std::string &id, CommandResult *failure) const {
+    MediaSlot *slot = find(id);
+    if (!slot) {
+        *failure = CommandResult::fail(
+            VpcError::VmUnknown,
+            "no " + drive_text(id) +
+                (slots_.empty() ? std::string(": this machine has no floppy drives")
+                                : std::string(": give a floppy device's id or a drive name such as "
+                                              "floppy0 (query-floppy-drives lists them)")));
+        return nullptr;
+    }
+    if (!slot->configured()) {
+        *failure = CommandResult::fail(
+            VpcError::VmUnknown,
+            drive_text(id) + " is not configured: unit " + std::to_string(slot->unit()) + " of '" +
+                slot->identity().controller +
+                "' has drive-type=none, so no drive is connected; " +
+                (configure_hint_.empty()
+                     ? std::string("give the floppy device a drive-type (144, 288, 120, 720, 360 or auto)")
+                     : configure_hint_));
+        return nullptr;
+    }
+    return slot;
+}
+
+MediaSlot *FloppyManager::empty_drive(const std::string &id, CommandResult *failure) const {
+    MediaSlot *slot = lookup(id, failure);
+    if (slot && slot->attachment() != Attachment::None) {
+        *failure = CommandResult::fail(VpcError::DriveInUse,
+                                       drive_text(id) + " already holds " + holding(*slot) +
+                                           "; release it first with " +
+                                           release_command(slot->attachment()));
+        return nullptr;
+    }
+    return slot;
+}
+
+CommandResult FloppyManager::attach_image(const std::string &id, const std::string &filename,
+                                          bool read_only) {
+    if (auto problem = path_form_problem(filename, "image path", "/srv/floppies/dos622.img"))
+        return CommandResult::fail(VpcError::ImageCaptureFail, drive_text(id) + ": " + *problem);
+    CommandResult failure;
+    MediaSlot *slot = empty_drive(id, &failure);
+    if (!slot) return failure;
+    MediumRequest request;
+    request.file = filename;
+    request.read_only = read_only;
+    OpenedMedium medium = slot->open_image(request);
+    if (!medium.image) {
+        switch (medium.image_error) {
+            case ImageOpenError::FileReadOnly:
+                return CommandResult::fail(VpcError::FileReadOnly,
+                                           drive_text(id) + ": " + medium.error +
+                                               " (floppy-attach-image with \"read-only\": true)");
+            case ImageOpenError::Locked:
+                return CommandResult::fail(VpcError::ImageCaptureFail,
+                                           drive_text(id) + ": the image's lock cannot be taken: " +
+                                               medium.error);
+            case ImageOpenError::IoError:
+                return CommandResult::fail(VpcError::DispException,
+                                           drive_text(id) + ": unexpected failure capturing the image: " +
+                                               medium.error + "; the drive stays empty");
+            default:
+                return CommandResult::fail(VpcError::ImageCaptureFail, drive_text(id) + ": " + medium.error);
+        }
+    }
+    slot->insert(std::move(medium));
+    return CommandResult::ok();
+}
+
+CommandResult FloppyManager::attach_host_drive(const std::string &id, const std::string &device) {
+    if (auto problem = path_form_problem(device, "host drive name", "/dev/fd0"))
+        return CommandResult::fail(VpcError::InvalidArg, drive_text(id) + ": " + *problem);
+    CommandResult failure;
+    MediaSlot *slot = empty_drive(id, &failure);
+    if (!slot) return failure;
+    OpenedMedium medium = slot->open_host_drive(device);
+    if (!medium.image) {
+        switch (medium.host_error) {
+            case HostDriveError::BadName:
+            case HostDriveError::NotBlockDevice:
+                return CommandResult::fail(VpcError::InvalidArg, drive_text(id) + ": " + medium.error);
+            case HostDriveError::IoError:
+                return CommandResult::fail(VpcError::DispException,
+                                           drive_text(id) + ": unexpected failure capturing the host drive: " +
+                                               medium.error + "; the drive stays empty");
+            default:
+                return CommandResult::fail(VpcError::HostFloppyCaptureFail,
+                                           drive_text(id) + ": " + medium.error);
+        }
+    }
+    slot->insert(std::move(medium));
+    return CommandResult::ok();
+}
+
+CommandResult FloppyManager::release(const std::string &id, Attachment kind) {
+    CommandResult failure;
+    MediaSlot *slot = lookup(id, &failure);
+    if (!slot) return failure;
+    const bool image = kind == Attachment::Image;
+    const Attachment other = image ? Attachment::HostDrive : Attachment::Image;
+    if (slot->attachment() == other)
+        return CommandResult::fail(VpcError::MediaWrongType,
+                                   drive_text(id) + " holds " + holding(*slot) + ", not " +
+                                       (image ? "an image" : "a host drive") + "; release it with " +
+                                       release_command(other));
+    if (slot->attachment() == Attachment::None)
+        return CommandResult::fail(
+            VpcError::NoMediaCaptured,
+            drive_text(id) + " holds no " + (image ? "image" : "host drive") +
+                "; there is nothing to release (attach one with " +
+                (image ? "floppy-attach-image" : "floppy-attach-host-drive") + ")");
+    const std::string what = holding(*slot);
+    std::string why;
+    if (!slot->release(false, &why))
+        return CommandResult::fail(
+            VpcError::DispException,
+            drive_text(id) + ": releasing " + what + " failed: " + why + "; it stays attached, "
+            "unchanged: fix the cause and release it again (or eject with force=true to drop the "
+            "unsaved writes)");
+    return CommandResult::ok();
+}
+
+CommandResult FloppyManager::release_image(const std::string &id) {
+    return release(id, Attachment::Image);
+}
+
+CommandResult FloppyManager::release_host_drive(const std::string &id) {
+    return release(id, Attachment::HostDrive);
+}
+
+CommandResult FloppyManager::query_drives() const {
+    Json list = Json::array();
+    for (const MediaSlot *slot : slots_) list.push_back(slot->info());
+    return CommandResult::ok(std::move(list));
+}
+
+CommandResult FloppyManager::execute(std::string_view command, const nlohmann::json &args) {
+    try {
+        auto str = [&args](const char *key) { return args.value(key, std::string()); };
+        if (command == "floppy-attach-image") {
+            // format: the schema admits raw only, so there is nothing more to check.
+            return attach_image(str("id"), str("filename"), args.value("read-only", false));
+        }
+        if (command == "floppy-release-image") return release_image(str("id"));
+        if (command == "floppy-attach-host-drive") return attach_host_drive(str("id"), str("device"));
+        if (command == "floppy-release-host-drive") return release_host_drive(str("id"));
+        if (command == "query-floppy-drives") return query_drives();
+        return CommandResult::generic("the floppy plugin has no command " + std::string(command));
+    } catch (const std::bad_alloc &) {
+        return CommandResult::fail(VpcError::DispException,
+                                   "out of memory running " + std::string(command) +
+                                       "; the drives are unchanged");
+    } catch (const std::exception &e) {
+        return CommandResult::fail(VpcError::DispException,
+                                   std::string(command) + " failed unexpectedly: " + e.what());
+    }
+}
+
+void FloppyManager::media_inserted(const MediaSlot &slot) {
+    if (!events_) return;
+    Json data;
+    data["id"] = slot.name();
+    data["path"] = slot.source();
+    data["attachment"] = attachment_name(slot.attachment());
+    data["read-only"] = slot.read_only();
+    events_("FLOPPY_MEDIA_INSERTED", data);
+}
+
+void FloppyManager::media_ejected(const MediaSlot &slot, Attachment was, const std::string &path) {
+    if (!events_) return;
+    Json data;
+    data["id"] = slot.name();
+    data["path"] = path;
+    data["attachment"] = attachment_name(was);
+    events_("FLOPPY_MEDIA_EJECTED", data);
+}
+
+void FloppyManager::media_warning(const MediaSlot &, const std::string &text) {
+    if (log_) log_(text);
+}
+
+}  // namespace fdplug::floppy

@@ -1,0 +1,190 @@
+#include "hw/block/management/media_slot.h"
+
+#include <utility>
+
+#include "hw/block/media/floppy_formats.h"
+
+namespace fdplug::floppy {
+
+MediaSlot::MediaSlot(Fdc82077 &core, unsigned unit, SlotIdentity identity, MediaFaultsPtr faults,
+                     bool drive_read_only)
+    : core_(core),
+      unit_(unit),
+      identity_(std::move(identity)),
+      faults_(std::move(faults)),
+      drive_read_only_(drive_read_only) {}
+
+const std::string &MediaSlot::name() const {
+    if (!identity_.id.empty()) return identity_.id;
+    return identity_.device_name.empty() ? identity_.path : identity_.device_name;
+}
+
+const std::string &MediaSlot::qdev() const {
+    return identity_.id.empty() ? identity_.path : identity_.id;
+}
+
+OpenedMedium MediaSlot::open_image(MediumRequest request) const {
+    request.drive = type();
+    request.faults = faults_;
+    return open_medium(request);
+}
+
+OpenedMedium MediaSlot::open_host_drive(const std::string &device) const {
+    return floppy::open_host_drive(device, type(), faults_);
+}
+
+void MediaSlot::insert(OpenedMedium &&medium, bool notify) {
+    if (core_.drive(unit_).has_media()) release(true, nullptr, notify);
+    attachment_ = medium.kind;
+    source_ = medium.file;
+    read_only_ = medium.read_only;
+    size_ = medium.virtual_size;
+    core_.insert_media(unit_, std::move(medium.image));
+    if (notify && observer_) observer_->media_inserted(*this);
+}
+
+bool MediaSlot::flush(std::string *why) {
+    DiskImage *media = core_.drive(unit_).media();
+    return !media || media->flush(why);
+}
+
+bool MediaSlot::release(bool drop_unsaved, std::string *why, bool notify) {
+    if (!core_.drive(unit_).has_media()) {
+        attachment_ = Attachment::None;
+        source_.clear();
+        return true;
+    }
+    std::string failure;
+    if (!flush(&failure)) {
+        if (!drop_unsaved) {
+            if (why) *why = failure;
+            return false;
+        }
+        if (observer_)
+            observer_->media_warning(*this, "floppy drive '" + name() +
+                                                "': released without its unsaved writes: " + failure);
+    }
+    const Attachment was = std::exchange(attachment_, Attachment::None);
+    const std::string path = std::exchange(source_, std::string());
+    read_only_ = false;
+    size_ = 0;
+    // The medium is destroyed here: the file or device is closed, and its lock goes with it.
+    core_.eject_media(unit_);
+    if (notify && observer_) observer_->media_ejected(*this, was, path);
+    return true;
+}
+
+nlohmann::ordered_json MediaSlot::query_block() const {
+    nlohmann::ordered_json info;
+    info["device"] = identity_.device_name;
+    info["qdev"] = qdev();
+    info["locked"] = false;
+    info["removable"] = true;
+    info["tray_open"] = false;
+    info["type"] = "unknown";
+    const DiskImage *media = core_.drive(unit_).media();
+    if (!media) return info;
+    // QEMU's driver names: raw for image files, host_device for a block device.
+    const char *driver = attachment_ == Attachment::HostDrive ? "host_device" : "raw";
+    nlohmann::ordered_json image;
+    image["virtual-size"] = size_ ? size_ : media->geometry().size_bytes();
+    image["filename"] = source_;
+    image["format"] = "raw";
+    image["dirty-flag"] = false;
+    nlohmann::ordered_json inserted;
+    inserted["file"] = source_;
+    inserted["ro"] = media->read_only();
+    inserted["drv"] = driver;
+    inserted["encrypted"] = false;
+    inserted["backing_file_depth"] = 0;
+    inserted["detect_zeroes"] = "off";
+    for (const char *k : {"bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr"}) inserted[k] = 0;
+    inserted["write_threshold"] = 0;
+    inserted["cache"] = {{"writeback", true}, {"direct", false}, {"no-flush", false}};
+    inserted["image"] = image;
+    info["inserted"] = inserted;
+    return info;
+}
+
+bool MediaSlot::eject(bool force, std::string *error) {
+    const bool had_medium = attachment_ != Attachment::None, was_read_only = read_only_;
+    std::string why;
+    if (!release(force, &why)) {
+        if (error)
+            *error = "flushing the medium of floppy unit " + std::to_string(unit_) +
+                     " failed, so it stays in the drive: " + why +
+                     " (fix the file and eject again, or use force=true to drop unsaved writes)";
+        return false;
+    }
+    if (had_medium) drive_read_only_ = was_read_only;  // "retain" keeps the last medium's mode
+    return true;
+}
+
+bool MediaSlot::change_medium(const std::string &filename, const std::string &format,
+                              const std::string &read_only_mode, std::string *error) {
+    auto fail = [error](std::string text) {
+        if (error) *error = std::move(text);
+        return false;
+    };
+    if (!configured())
+        return fail("floppy unit " + std::to_string(unit_) +
+                    " has no drive (drive-type=none); attach the medium to a unit with a drive");
+    if (filename.empty()) return fail("blockdev-change-medium needs a filename");
+    MediumRequest request;
+    request.file = filename;
+    request.format = format;
+    request.read_only = read_only_mode == "read-only"    ? true
+                        : read_only_mode == "read-write" ? false
+                                                         : drive_read_only_;
+    OpenedMedium medium = open_image(request);
+    std::string why;
+    const bool same_file =
+        attachment_ == Attachment::Image && source_ == absolute_path(request.file);
+    if (!medium.image && medium.image_error == ImageOpenError::Locked && same_file) {
+        // The drive itself holds the lock on this file (re-inserting the same image): release
+        // it and try again. If that fails too the drive is left empty, as after an eject.
+        if (!release(false, &why))
+            return fail("flushing the current medium failed, so it stays in the drive: " + why);
+        medium = open_image(request);
+    }
+    if (!medium.image) return fail(medium.error);
+    if (!release(false, &why))
+        return fail("flushing the current medium failed, so it stays in the drive: " + why);
+    drive_read_only_ = request.read_only;
+    insert(std::move(medium));
+    return true;
+}
+
+nlohmann::ordered_json MediaSlot::info() const {
+    const FloppyDrive &drive = core_.drive(unit_);
+    nlohmann::ordered_json out;
+    out["id"] = name();
+    out["path"] = identity_.path;
+    out["device"] = identity_.device_name;
+    out["controller"] = identity_.controller;
+    out["unit"] = unit_;
+    out["drive-type"] = drive_type_name(drive.type());
+    out["attachment"] = attachment_name(attachment_);
+    if (attachment_ == Attachment::Image) out["image-file"] = source_;
+    if (attachment_ == Attachment::HostDrive) out["host-device"] = source_;
+    out["read-only"] = attachment_ != Attachment::None && read_only_;
+    if (const DiskImage *media = drive.media()) {
+        const Geometry &g = media->geometry();
+        nlohmann::ordered_json geometry;
+        geometry["cylinders"] = g.cylinders;
+        geometry["heads"] = g.heads;
+        geometry["sectors"] = g.sectors;
+        geometry["sector-size"] = DiskImage::kSectorSize;
+        geometry["size"] = g.size_bytes();
+        geometry["data-rate"] = data_rate_kbps(g.rate);
+        geometry["rpm"] = g.rpm;
+        if (const FloppyFormat *f = format_of(g)) geometry["format"] = f->name;
+        out["geometry"] = geometry;
+    }
+    out["disk-changed"] = drive.disk_changed();
+    out["motor"] = drive.motor_on();
+    out["cylinder"] = drive.cylinder();
+    return out;
+}
+
+}  // namespace fdplug::floppy
