@@ -10,12 +10,13 @@
 #include <cerrno>
 #include <cstring>
 
-
 namespace fdplug {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 bool set_nonblocking(int fd) {
     const int flags = fcntl(fd, F_GETFL);
@@ -36,7 +37,8 @@ bool Chardev::start(std::string *error) {
                                   ? spec_.path
                                   : spec_.host + ":" + spec_.port;
     auto fail = [&](const std::string &what) {
-        if (error) *error = "chardev '" + spec_.id + "': " + what + " '" + where + "': " + errno_text();
+        if (error)
+            *error = "chardev '" + spec_.id + "': " + what + " '" + where + "': " + errno_text();
         return false;
     };
     int fd = -1;
@@ -52,7 +54,8 @@ bool Chardev::start(std::string *error) {
         if (fd < 0) return fail("cannot create socket for");
         if (spec_.server) {
             unlink(spec_.path.c_str());
-            if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || listen(fd, 16) < 0) {
+            if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 ||
+                listen(fd, 16) < 0) {
                 close(fd);
                 return fail("cannot listen on");
             }
@@ -186,7 +189,8 @@ void Chardev::write(std::string_view bytes) {
 
 void Chardev::flush() {
     while (connected() && out_pos_ < out_.size()) {
-        const ssize_t n = send(conn_fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+        const ssize_t n =
+            send(conn_fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
         if (n > 0) {
             out_pos_ += size_t(n);
         } else if (n < 0 && errno == EINTR) {

@@ -17,7 +17,7 @@ namespace fdplug {
 
 // What a chardev delivers to its user (the qtest server, a QMP monitor).
 class ChardevClient {
-public:
+  public:
     virtual ~ChardevClient() = default;
     virtual void chardev_opened() = 0;  // a peer is now connected
     virtual void chardev_received(std::string_view bytes) = 0;
@@ -25,7 +25,7 @@ public:
 };
 
 class Chardev {
-public:
+  public:
     // Listens or connects. A listening chardev with wait=on blocks here until a peer connects.
     // Its sockets are watched in `context` (nullptr: the default main context).
     static std::unique_ptr<Chardev> open(const ChardevSpec &spec, std::string *error,
@@ -50,7 +50,7 @@ public:
     // Bytes read per main-loop turn: bounds the work one peer causes before others are served.
     static constexpr size_t kReadChunk = 1024;
 
-private:
+  private:
     Chardev(ChardevSpec spec, GMainContext *context) : spec_(std::move(spec)), context_(context) {}
     bool start(std::string *error);
     void adopt_connection(int fd);

@@ -12,7 +12,8 @@ bool apply_socket_options(KeyValueOptions &o, ChardevSpec &spec, std::string *er
         if (auto v = o.take(key)) {
             auto b = parse_bool(*v);
             if (!b) {
-                if (error) *error = std::string("'") + key + "' expects on or off, not '" + *v + "'";
+                if (error)
+                    *error = std::string("'") + key + "' expects on or off, not '" + *v + "'";
                 return false;
             }
             out = *b;

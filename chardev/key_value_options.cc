@@ -32,8 +32,10 @@ std::optional<KeyValueOptions> KeyValueOptions::parse(std::string_view text,
         const size_t eq = element.find('=');
         if (eq == std::string::npos) {
             // A leading bare word is the implied key's value; any other means "flag=on".
-            if (n == 0 && !implied_key.empty()) opts.set(std::string(implied_key), element);
-            else opts.set(element, "on");
+            if (n == 0 && !implied_key.empty())
+                opts.set(std::string(implied_key), element);
+            else
+                opts.set(element, "on");
         } else if (eq == 0) {
             if (error) *error = "missing key before '=' in '" + std::string(text) + "'";
             return std::nullopt;
@@ -89,15 +91,33 @@ std::optional<uint64_t> parse_size(std::string_view text) {
     if (text.empty()) return std::nullopt;
     unsigned shift = 0;
     switch (text.back()) {
-    case 'k': case 'K': shift = 10; break;
-    case 'm': case 'M': shift = 20; break;
-    case 'g': case 'G': shift = 30; break;
-    case 't': case 'T': shift = 40; break;
-    case 'b': case 'B': break;
-    default: shift = 64; break;  // no suffix
+        case 'k':
+        case 'K':
+            shift = 10;
+            break;
+        case 'm':
+        case 'M':
+            shift = 20;
+            break;
+        case 'g':
+        case 'G':
+            shift = 30;
+            break;
+        case 't':
+        case 'T':
+            shift = 40;
+            break;
+        case 'b':
+        case 'B':
+            break;
+        default:
+            shift = 64;
+            break;  // no suffix
     }
-    if (shift != 64) text.remove_suffix(1);
-    else shift = 0;
+    if (shift != 64)
+        text.remove_suffix(1);
+    else
+        shift = 0;
     const std::string s(text);
     if (s.empty() || s[0] == '-') return std::nullopt;
     errno = 0;

@@ -12,7 +12,7 @@
 namespace fdplug {
 
 class KeyValueOptions {
-public:
+  public:
     // implied_key: the key a leading bare word is stored under ("" = no implied key).
     static std::optional<KeyValueOptions> parse(std::string_view text, std::string_view implied_key,
                                                 std::string *error);
@@ -27,7 +27,7 @@ public:
     const std::vector<std::string> &keys() const { return order_; }
     bool empty() const { return order_.empty(); }
 
-private:
+  private:
     std::map<std::string, std::string, std::less<>> values_;
     std::vector<std::string> order_;
 };

@@ -38,7 +38,8 @@ std::vector<std::string> Dispatcher::unhandled_commands() const {
 }
 
 Json Dispatcher::introspect() const {
-    return schema_.introspect([this](const std::string &command) { return handlers_.count(command) != 0; });
+    return schema_.introspect(
+        [this](const std::string &command) { return handlers_.count(command) != 0; });
 }
 
 int Dispatcher::subscribe(EventSink sink) {
@@ -46,7 +47,9 @@ int Dispatcher::subscribe(EventSink sink) {
     return next_token_++;
 }
 
-void Dispatcher::unsubscribe(int token) { sinks_.erase(token); }
+void Dispatcher::unsubscribe(int token) {
+    sinks_.erase(token);
+}
 
 bool Dispatcher::emit_event(std::string_view name, const Json &data) {
     const std::string n(name);
@@ -83,7 +86,8 @@ Json Dispatcher::error_reply(const Error &e, const Json *id) {
 
 Json Dispatcher::handle(const Json &req, bool &negotiated) {
     after_reply_ = nullptr;
-    if (!req.is_object()) return error_reply({"GenericError", "QMP input must be a JSON object"}, nullptr);
+    if (!req.is_object())
+        return error_reply({"GenericError", "QMP input must be a JSON object"}, nullptr);
     const Json *id = req.contains("id") ? &req["id"] : nullptr;
     auto fail = [&](std::string cls, std::string desc) {
         return error_reply({std::move(cls), std::move(desc)}, id);
@@ -99,9 +103,11 @@ Json Dispatcher::handle(const Json &req, bool &negotiated) {
 
     const std::string name = req["execute"].get<std::string>();
     if (!negotiated && name != "qmp_capabilities")
-        return fail("CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
+        return fail("CommandNotFound",
+                    "Expecting capabilities negotiation with 'qmp_capabilities'");
     if (negotiated && name == "qmp_capabilities")
-        return fail("CommandNotFound", "Capabilities negotiation is already complete, command ignored");
+        return fail("CommandNotFound",
+                    "Capabilities negotiation is already complete, command ignored");
     const QapiCommand *cmd = schema_.command(name);
     auto handler = handlers_.find(name);
     if (!cmd || handler == handlers_.end())

@@ -36,7 +36,7 @@ struct Outcome {
 };
 
 class Dispatcher {
-public:
+  public:
     using Handler = std::function<Outcome(const Json &arguments)>;
     using EventSink = std::function<void(const std::string &line)>;
 
@@ -64,7 +64,7 @@ public:
     Json introspect() const;
     std::vector<std::string> unhandled_commands() const;  // declared, but no handler
 
-private:
+  private:
     QapiSchema schema_;
     std::map<std::string, Handler> handlers_;
     std::map<int, EventSink> sinks_;

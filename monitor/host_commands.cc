@@ -30,7 +30,8 @@ std::optional<MachineControl::BlockSlot> find_slot(const MachineControl &machine
     }
     const std::string wanted = (has_id ? args["id"] : args["device"]).get<std::string>();
     for (auto &slot : machine.block_slots())
-        if (has_id ? slot.qdev_id == wanted : (!slot.device_name.empty() && slot.device_name == wanted))
+        if (has_id ? slot.qdev_id == wanted
+                   : (!slot.device_name.empty() && slot.device_name == wanted))
             return slot;
     *failure = Outcome::fail("DeviceNotFound", "Device '" + wanted + "' not found");
     return std::nullopt;
@@ -45,38 +46,45 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
     const Json version = options.version.is_null() ? host_version() : options.version;
 
     const std::pair<const char *, Dispatcher::Handler> handlers[] = {
-        {"qmp_capabilities", [](const Json &args) {
+        {"qmp_capabilities",
+         [](const Json &args) {
              for (const Json &cap : args.value("enable", Json::array()))
-                 return Outcome::fail("GenericError", "Capability " + cap.get<std::string>() + " not available");
+                 return Outcome::fail("GenericError",
+                                      "Capability " + cap.get<std::string>() + " not available");
              return Outcome::ok();
          }},
         {"query-version", [version](const Json &) { return Outcome::ok(version); }},
-        {"query-commands", [&d](const Json &) {
+        {"query-commands",
+         [&d](const Json &) {
              Json list = Json::array();
              for (const std::string &n : d.command_names()) list.push_back(Json{{"name", n}});
              return Outcome::ok(list);
          }},
         {"query-qmp-schema", [&d](const Json &) { return Outcome::ok(d.introspect()); }},
-        {"query-status", [&m](const Json &) {
+        {"query-status",
+         [&m](const Json &) {
              Json s = Json::object();
              s["running"] = m.running();
              s["singlestep"] = false;
              s["status"] = m.run_state();
              return Outcome::ok(s);
          }},
-        {"query-name", [&m](const Json &) {
+        {"query-name",
+         [&m](const Json &) {
              Json r = Json::object();
              if (!m.name().empty()) r["name"] = m.name();
              return Outcome::ok(r);
          }},
-        {"stop", [&m, &d](const Json &) {
+        {"stop",
+         [&m, &d](const Json &) {
              if (m.running()) {
                  m.stop();
                  d.emit_event("STOP", Json::object());
              }
              return Outcome::ok();
          }},
-        {"cont", [&m, &d](const Json &) {
+        {"cont",
+         [&m, &d](const Json &) {
              if (!m.running()) {
                  m.cont();
                  d.emit_event("RESUME", Json::object());
@@ -86,30 +94,35 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
         // Like QEMU 7.2, which only requests these and lets its main loop act (and send the
         // event) after the reply: reply first, then RESET / SHUTDOWN. The reset itself is done
         // before the reply, so that a client's next qtest request sees the reset machine.
-        {"system_reset", [&m, &d](const Json &) {
+        {"system_reset",
+         [&m, &d](const Json &) {
              m.system_reset();
              return Outcome::ok().then([&d] {
                  d.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
              });
          }},
-        {"quit", [&m, &d](const Json &) {
+        {"quit",
+         [&m, &d](const Json &) {
              return Outcome::ok().then([&m, &d] {
                  d.emit_event("SHUTDOWN", Json{{"guest", false}, {"reason", "host-qmp-quit"}});
                  m.request_quit();
              });
          }},
-        {"query-block", [&m](const Json &) {
+        {"query-block",
+         [&m](const Json &) {
              Json list = Json::array();
              for (const auto &slot : m.block_slots()) list.push_back(slot.query());
              return Outcome::ok(list);
          }},
-        {"eject", [&m](const Json &args) {
+        {"eject",
+         [&m](const Json &args) {
              Outcome failure;
              auto slot = find_slot(m, args, &failure);
              if (!slot) return failure;
              return slot->eject(args.value("force", false));
          }},
-        {"blockdev-change-medium", [&m](const Json &args) {
+        {"blockdev-change-medium",
+         [&m](const Json &args) {
              Outcome failure;
              auto slot = find_slot(m, args, &failure);
              if (!slot) return failure;

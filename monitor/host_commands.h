@@ -11,21 +11,22 @@
 namespace fdplug::qmp {
 
 class MachineControl {
-public:
+  public:
     virtual ~MachineControl() = default;
     virtual std::string run_state() const = 0;  // "running", "paused", "prelaunch"
     virtual bool running() const = 0;
     virtual void stop() = 0;
     virtual void cont() = 0;
     virtual void system_reset() = 0;
-    virtual void request_quit() = 0;            // exit 0 after the reply has been sent
+    virtual void request_quit() = 0;  // exit 0 after the reply has been sent
     virtual std::string name() const = 0;
-    struct BlockSlot {                          // one drive some device registered
+    struct BlockSlot {  // one drive some device registered
         std::string qdev_id, device_name;
-        std::function<Json()> query;            // a BlockInfo object
+        std::function<Json()> query;  // a BlockInfo object
         std::function<Outcome(bool force)> eject;
         std::function<Outcome(const std::string &filename, const std::optional<std::string> &format,
-                              const std::string &read_only_mode)> change_medium;
+                              const std::string &read_only_mode)>
+            change_medium;
     };
     virtual std::vector<BlockSlot> block_slots() const = 0;
 };

@@ -5,18 +5,17 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace fdplug::qmp {
 
 using Json = nlohmann::ordered_json;
 
 class JsonStream {
-public:
+  public:
     struct Limits {
         size_t max_message_bytes = 1u << 20;
         size_t max_depth = 64;
@@ -26,13 +25,14 @@ public:
     using OnMessage = std::function<void(Json)>;
     using OnError = std::function<void(const std::string &desc)>;
 
-    JsonStream(OnMessage on_message, OnError on_error) : JsonStream(Limits{}, std::move(on_message), std::move(on_error)) {}
+    JsonStream(OnMessage on_message, OnError on_error)
+        : JsonStream(Limits{}, std::move(on_message), std::move(on_error)) {}
     JsonStream(Limits limits, OnMessage on_message, OnError on_error);
 
     void feed(std::string_view bytes);
     void reset();
 
-private:
+  private:
     enum class State { Start, Value, String, Escape, Unicode, Recovery };
     void feed_byte(unsigned char c);
     void fail(const std::string &desc, bool recover);
@@ -48,9 +48,9 @@ private:
     char quote_ = '"';
     size_t tokens_ = 0;
     unsigned unicode_left_ = 0;
-    unsigned utf8_left_ = 0;      // continuation bytes still due in a string
+    unsigned utf8_left_ = 0;                         // continuation bytes still due in a string
     unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // range of the next continuation byte
-    bool in_scalar_ = false;      // a bare word or number is being read
+    bool in_scalar_ = false;                         // a bare word or number is being read
 };
 
 }  // namespace fdplug::qmp

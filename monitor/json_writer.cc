@@ -13,20 +13,34 @@ void append_escaped(std::string &out, const std::string &s) {
         char buf[16];
         if (c < 0x80) {
             switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7F) {  // QEMU escapes DEL too: the line stays printable
-                    std::snprintf(buf, sizeof buf, "\\u%04X", c);
-                    out += buf;
-                } else {
-                    out += char(c);
-                }
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\b':
+                    out += "\\b";
+                    break;
+                case '\f':
+                    out += "\\f";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                default:
+                    if (c < 0x20 || c == 0x7F) {  // QEMU escapes DEL too: the line stays printable
+                        std::snprintf(buf, sizeof buf, "\\u%04X", c);
+                        out += buf;
+                    } else {
+                        out += char(c);
+                    }
             }
             ++i;
             continue;
@@ -38,7 +52,8 @@ void append_escaped(std::string &out, const std::string &s) {
         i += len;
         if (cp >= 0x10000) {
             cp -= 0x10000;
-            std::snprintf(buf, sizeof buf, "\\u%04X\\u%04X", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+            std::snprintf(buf, sizeof buf, "\\u%04X\\u%04X", 0xD800 + (cp >> 10),
+                          0xDC00 + (cp & 0x3FF));
         } else {
             std::snprintf(buf, sizeof buf, "\\u%04X", cp);
         }
@@ -49,33 +64,33 @@ void append_escaped(std::string &out, const std::string &s) {
 
 void write(std::string &out, const Json &v) {
     switch (v.type()) {
-    case Json::value_t::object: {
-        out += '{';
-        bool first = true;
-        for (auto it = v.begin(); it != v.end(); ++it) {
-            if (!first) out += ", ";
-            first = false;
-            append_escaped(out, it.key());
-            out += ": ";
-            write(out, it.value());
+        case Json::value_t::object: {
+            out += '{';
+            bool first = true;
+            for (auto it = v.begin(); it != v.end(); ++it) {
+                if (!first) out += ", ";
+                first = false;
+                append_escaped(out, it.key());
+                out += ": ";
+                write(out, it.value());
+            }
+            out += '}';
+            break;
         }
-        out += '}';
-        break;
-    }
-    case Json::value_t::array: {
-        out += '[';
-        for (size_t i = 0; i < v.size(); ++i) {
-            if (i) out += ", ";
-            write(out, v[i]);
+        case Json::value_t::array: {
+            out += '[';
+            for (size_t i = 0; i < v.size(); ++i) {
+                if (i) out += ", ";
+                write(out, v[i]);
+            }
+            out += ']';
+            break;
         }
-        out += ']';
-        break;
-    }
-    case Json::value_t::string:
-        append_escaped(out, v.get_ref<const std::string &>());
-        break;
-    default:
-        out += v.dump();
+        case Json::value_t::string:
+            append_escaped(out, v.get_ref<const std::string &>());
+            break;
+        default:
+            out += v.dump();
     }
 }
 

@@ -2,14 +2,14 @@
 // replies and events), with its own negotiation state per connection.
 #pragma once
 
+#include "chardev/chardev.h"
 #include "monitor/dispatcher.h"
 #include "monitor/json_stream.h"
-#include "chardev/chardev.h"
 
 namespace fdplug::qmp {
 
 class Monitor : public ChardevClient {
-public:
+  public:
     Monitor(Dispatcher &dispatcher, Chardev &chardev, Json greeting_version);
     ~Monitor() override;
 
@@ -17,7 +17,7 @@ public:
     void chardev_received(std::string_view bytes) override;
     void chardev_closed() override;
 
-private:
+  private:
     void send(const Json &message);
     void set_negotiated(bool on);
 

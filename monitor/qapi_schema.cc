@@ -11,13 +11,18 @@ struct Builtin {
     const char *name, *json_type;
 };
 constexpr Builtin kBuiltins[] = {
-    {"str", "string"}, {"int", "int"}, {"int8", "int"}, {"int16", "int"}, {"int32", "int"},
-    {"int64", "int"}, {"uint8", "int"}, {"uint16", "int"}, {"uint32", "int"}, {"uint64", "int"},
-    {"size", "int"}, {"number", "number"}, {"bool", "boolean"}, {"null", "null"}, {"any", "value"},
+    {"str", "string"},   {"int", "int"},    {"int8", "int"},  {"int16", "int"},
+    {"int32", "int"},    {"int64", "int"},  {"uint8", "int"}, {"uint16", "int"},
+    {"uint32", "int"},   {"uint64", "int"}, {"size", "int"},  {"number", "number"},
+    {"bool", "boolean"}, {"null", "null"},  {"any", "value"},
 };
 
-bool is_array(const std::string &t) { return t.size() > 2 && t.front() == '[' && t.back() == ']'; }
-std::string element(const std::string &t) { return t.substr(1, t.size() - 2); }
+bool is_array(const std::string &t) {
+    return t.size() > 2 && t.front() == '[' && t.back() == ']';
+}
+std::string element(const std::string &t) {
+    return t.substr(1, t.size() - 2);
+}
 
 // QAPI text minus '#' comments (outside strings), keeping newlines for line numbers.
 std::string strip_comments(const std::string &text) {
@@ -54,7 +59,8 @@ std::string strip_comments(const std::string &text) {
 // A member spec: 'type', ['type'] or {'type': …, 'if': …, 'features': …}.
 std::optional<std::string> member_type(const Json &spec) {
     if (spec.is_string()) return spec.get<std::string>();
-    if (spec.is_array() && spec.size() == 1 && spec[0].is_string()) return "[" + spec[0].get<std::string>() + "]";
+    if (spec.is_array() && spec.size() == 1 && spec[0].is_string())
+        return "[" + spec[0].get<std::string>() + "]";
     if (spec.is_object() && spec.contains("type")) return member_type(spec["type"]);
     return std::nullopt;
 }
@@ -96,7 +102,8 @@ bool QapiSchema::add(const std::string &text, const std::string &source, std::st
     unsigned line = 1;
     JsonStream stream([&](Json v) { exprs.emplace_back(std::move(v), line); },
                       [&](const std::string &e) {
-                          if (parse_error.empty()) parse_error = source + ":" + std::to_string(line) + ": " + e;
+                          if (parse_error.empty())
+                              parse_error = source + ":" + std::to_string(line) + ": " + e;
                       });
     const std::string stripped = strip_comments(text);
     for (char c : stripped) {
@@ -161,9 +168,12 @@ bool QapiSchema::add(const std::string &text, const std::string &source, std::st
             t.kind = QapiType::Kind::Enum;
             t.name = name;
             for (const Json &v : expr.value("data", Json::array())) {
-                if (v.is_string()) t.values.push_back(v.get<std::string>());
-                else if (v.is_object() && v.contains("name")) t.values.push_back(v["name"].get<std::string>());
-                else return fail(at, "enum '" + name + "' has a bad value");
+                if (v.is_string())
+                    t.values.push_back(v.get<std::string>());
+                else if (v.is_object() && v.contains("name"))
+                    t.values.push_back(v["name"].get<std::string>());
+                else
+                    return fail(at, "enum '" + name + "' has a bad value");
             }
             next.types_[name] = std::move(t);
         } else if (kind == "struct" || kind == "union") {
@@ -174,13 +184,16 @@ bool QapiSchema::add(const std::string &text, const std::string &source, std::st
                 if (base.is_string()) {
                     auto it = next.types_.find(base.get<std::string>());
                     if (it == next.types_.end() || it->second.kind != QapiType::Kind::Struct)
-                        return fail(at, "base '" + base.get<std::string>() + "' of '" + name + "' is not a struct defined before it");
+                        return fail(at, "base '" + base.get<std::string>() + "' of '" + name +
+                                            "' is not a struct defined before it");
                     t.members = it->second.members;
                 } else if (!members_from(base, at, &t.members)) {
                     return false;
                 }
             }
-            if (kind == "struct" && !members_from(expr.value("data", Json::object()), at, &t.members)) return false;
+            if (kind == "struct" &&
+                !members_from(expr.value("data", Json::object()), at, &t.members))
+                return false;
             next.types_[name] = std::move(t);
         } else if (kind == "alternate") {
             QapiType t;
@@ -193,7 +206,8 @@ bool QapiSchema::add(const std::string &text, const std::string &source, std::st
         } else if (kind == "command") {
             QapiCommand c;
             c.name = name;
-            if (expr.contains("data") && !implicit_struct(expr["data"], at, &c.arg_type)) return false;
+            if (expr.contains("data") && !implicit_struct(expr["data"], at, &c.arg_type))
+                return false;
             if (expr.contains("returns")) {
                 auto t = member_type(expr["returns"]);
                 if (!t) return fail(at, "command '" + name + "' has a bad 'returns'");
@@ -205,7 +219,8 @@ bool QapiSchema::add(const std::string &text, const std::string &source, std::st
         } else if (kind == "event") {
             QapiEvent e;
             e.name = name;
-            if (expr.contains("data") && !implicit_struct(expr["data"], at, &e.arg_type)) return false;
+            if (expr.contains("data") && !implicit_struct(expr["data"], at, &e.arg_type))
+                return false;
             next.events_[name] = std::move(e);
         } else {
             return fail(at, "unknown definition kind '" + kind + "'");
@@ -225,12 +240,15 @@ std::string QapiSchema::expected_name(const std::string &type_name) const {
     const QapiType *t = type(type_name);
     if (!t) return type_name;
     switch (t->kind) {
-    case QapiType::Kind::Builtin:
-        if (t->json_type == "int") return "integer";
-        return t->json_type == "value" ? "any" : t->json_type;
-    case QapiType::Kind::Enum: return "string";
-    case QapiType::Kind::Struct: return "object";
-    case QapiType::Kind::Alternate: return t->name;
+        case QapiType::Kind::Builtin:
+            if (t->json_type == "int") return "integer";
+            return t->json_type == "value" ? "any" : t->json_type;
+        case QapiType::Kind::Enum:
+            return "string";
+        case QapiType::Kind::Struct:
+            return "object";
+        case QapiType::Kind::Alternate:
+            return t->name;
     }
     return type_name;
 }
@@ -238,43 +256,51 @@ std::string QapiSchema::expected_name(const std::string &type_name) const {
 bool QapiSchema::check_value(const std::string &type_name, const Json &v, const std::string &path,
                              std::string *error) const {
     auto wrong = [&] {
-        if (error) *error = "Invalid parameter type for '" + path + "', expected: " + expected_name(type_name);
+        if (error)
+            *error =
+                "Invalid parameter type for '" + path + "', expected: " + expected_name(type_name);
         return false;
     };
     if (is_array(type_name)) {
         if (!v.is_array()) return wrong();
         for (size_t i = 0; i < v.size(); ++i)
-            if (!check_value(element(type_name), v[i], path + "[" + std::to_string(i) + "]", error)) return false;
+            if (!check_value(element(type_name), v[i], path + "[" + std::to_string(i) + "]", error))
+                return false;
         return true;
     }
     const QapiType *t = type(type_name);
     if (!t) return wrong();
     switch (t->kind) {
-    case QapiType::Kind::Builtin: {
-        const std::string &j = t->json_type;
-        if (j == "value") return true;
-        if (j == "string") return v.is_string() || wrong();
-        if (j == "boolean") return v.is_boolean() || wrong();
-        if (j == "null") return v.is_null() || wrong();
-        if (j == "number") return v.is_number() || wrong();
-        if (!v.is_number_integer()) return wrong();
-        if ((t->name.starts_with("uint") || t->name == "size") && v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0) return wrong();
-        return true;
-    }
-    case QapiType::Kind::Enum:
-        if (!v.is_string()) return wrong();
-        if (std::find(t->values.begin(), t->values.end(), v.get<std::string>()) == t->values.end()) {
-            if (error) *error = "Parameter '" + path + "' does not accept value '" + v.get<std::string>() + "'";
-            return false;
+        case QapiType::Kind::Builtin: {
+            const std::string &j = t->json_type;
+            if (j == "value") return true;
+            if (j == "string") return v.is_string() || wrong();
+            if (j == "boolean") return v.is_boolean() || wrong();
+            if (j == "null") return v.is_null() || wrong();
+            if (j == "number") return v.is_number() || wrong();
+            if (!v.is_number_integer()) return wrong();
+            if ((t->name.starts_with("uint") || t->name == "size") && v.is_number_integer() &&
+                !v.is_number_unsigned() && v.get<int64_t>() < 0)
+                return wrong();
+            return true;
         }
-        return true;
-    case QapiType::Kind::Struct:
-        if (!v.is_object()) return wrong();
-        return check_struct(*t, v, path + ".", error);
-    case QapiType::Kind::Alternate:
-        for (const std::string &alt : t->alternatives)
-            if (check_value(alt, v, path, nullptr)) return true;
-        return wrong();
+        case QapiType::Kind::Enum:
+            if (!v.is_string()) return wrong();
+            if (std::find(t->values.begin(), t->values.end(), v.get<std::string>()) ==
+                t->values.end()) {
+                if (error)
+                    *error = "Parameter '" + path + "' does not accept value '" +
+                             v.get<std::string>() + "'";
+                return false;
+            }
+            return true;
+        case QapiType::Kind::Struct:
+            if (!v.is_object()) return wrong();
+            return check_struct(*t, v, path + ".", error);
+        case QapiType::Kind::Alternate:
+            for (const std::string &alt : t->alternatives)
+                if (check_value(alt, v, path, nullptr)) return true;
+            return wrong();
     }
     return wrong();
 }
@@ -300,7 +326,8 @@ bool QapiSchema::check_struct(const QapiType &t, const Json &obj, const std::str
     return true;
 }
 
-bool QapiSchema::validate_arguments(const QapiCommand &cmd, const Json &args, std::string *error) const {
+bool QapiSchema::validate_arguments(const QapiCommand &cmd, const Json &args,
+                                    std::string *error) const {
     static const QapiType kNoArguments;
     const QapiType *t = cmd.arg_type.empty() ? &kNoArguments : type(cmd.arg_type);
     if (!t || t->kind != QapiType::Kind::Struct) {
@@ -372,38 +399,39 @@ Json QapiSchema::introspect(const std::function<bool(const std::string &)> &offe
         } else {
             const QapiType &ty = types_.at(t);
             switch (ty.kind) {
-            case QapiType::Kind::Builtin:
-                e["meta-type"] = "builtin";
-                e["json-type"] = ty.json_type;
-                break;
-            case QapiType::Kind::Enum: {
-                e["meta-type"] = "enum";
-                e["values"] = ty.values;
-                Json members = Json::array();
-                for (const std::string &v : ty.values) members.push_back(Json{{"name", v}});
-                e["members"] = members;
-                break;
-            }
-            case QapiType::Kind::Struct: {
-                e["meta-type"] = "object";
-                Json members = Json::array();
-                for (const QapiMember &m : ty.members) {
-                    Json mm = Json::object();
-                    mm["name"] = m.name;
-                    mm["type"] = id_of(id_of, m.type);
-                    if (m.optional) mm["default"] = nullptr;
-                    members.push_back(mm);
+                case QapiType::Kind::Builtin:
+                    e["meta-type"] = "builtin";
+                    e["json-type"] = ty.json_type;
+                    break;
+                case QapiType::Kind::Enum: {
+                    e["meta-type"] = "enum";
+                    e["values"] = ty.values;
+                    Json members = Json::array();
+                    for (const std::string &v : ty.values) members.push_back(Json{{"name", v}});
+                    e["members"] = members;
+                    break;
                 }
-                e["members"] = members;
-                break;
-            }
-            case QapiType::Kind::Alternate: {
-                e["meta-type"] = "alternate";
-                Json members = Json::array();
-                for (const std::string &a : ty.alternatives) members.push_back(Json{{"type", id_of(id_of, a)}});
-                e["members"] = members;
-                break;
-            }
+                case QapiType::Kind::Struct: {
+                    e["meta-type"] = "object";
+                    Json members = Json::array();
+                    for (const QapiMember &m : ty.members) {
+                        Json mm = Json::object();
+                        mm["name"] = m.name;
+                        mm["type"] = id_of(id_of, m.type);
+                        if (m.optional) mm["default"] = nullptr;
+                        members.push_back(mm);
+                    }
+                    e["members"] = members;
+                    break;
+                }
+                case QapiType::Kind::Alternate: {
+                    e["meta-type"] = "alternate";
+                    Json members = Json::array();
+                    for (const std::string &a : ty.alternatives)
+                        members.push_back(Json{{"type", id_of(id_of, a)}});
+                    e["members"] = members;
+                    break;
+                }
             }
         }
         out.push_back(e);

@@ -23,16 +23,16 @@ struct QapiMember {
 struct QapiType {
     enum class Kind { Builtin, Enum, Struct, Alternate } kind = Kind::Struct;
     std::string name;
-    std::vector<QapiMember> members;       // struct (base members first)
-    std::vector<std::string> values;       // enum
-    std::vector<std::string> alternatives; // alternate
-    std::string json_type;                 // builtin: "string", "int", …
+    std::vector<QapiMember> members;        // struct (base members first)
+    std::vector<std::string> values;        // enum
+    std::vector<std::string> alternatives;  // alternate
+    std::string json_type;                  // builtin: "string", "int", …
 };
 
 struct QapiCommand {
     std::string name;
-    std::string arg_type;                  // a struct type ("" = no arguments)
-    std::string ret_type;                  // "" = no data ({})
+    std::string arg_type;  // a struct type ("" = no arguments)
+    std::string ret_type;  // "" = no data ({})
     bool allow_oob = false;
 };
 
@@ -42,7 +42,7 @@ struct QapiEvent {
 };
 
 class QapiSchema {
-public:
+  public:
     QapiSchema();
 
     // Adds the definitions of one schema file; all or nothing. Errors name source:line.
@@ -60,7 +60,7 @@ public:
     // when it is empty), and every type they reach.
     Json introspect(const std::function<bool(const std::string &)> &offer_command = {}) const;
 
-private:
+  private:
     bool check_value(const std::string &type, const Json &v, const std::string &path,
                      std::string *error) const;
     bool check_struct(const QapiType &t, const Json &obj, const std::string &prefix,

@@ -29,13 +29,18 @@ bool parse_machine(HostConfig &c, const std::string &arg, std::string *error) {
         return true;
     }
     if (auto accel = o->take("accel")) {
-        if (*accel == "qtest") c.qtest_accel = true;
-        else if (*accel != "tcg" && *accel != "kvm") return fail(error, "-machine accel=" + *accel + ": unknown accelerator");
+        if (*accel == "qtest")
+            c.qtest_accel = true;
+        else if (*accel != "tcg" && *accel != "kvm")
+            return fail(error, "-machine accel=" + *accel + ": unknown accelerator");
     }
-    for (const char *ignored : {"usb", "graphics", "dump-guest-core", "mem-merge", "vmport", "smm"}) o->take(ignored);
-    if (!o->keys().empty()) return fail(error, "-machine: unknown property '" + o->keys().front() + "'");
+    for (const char *ignored : {"usb", "graphics", "dump-guest-core", "mem-merge", "vmport", "smm"})
+        o->take(ignored);
+    if (!o->keys().empty())
+        return fail(error, "-machine: unknown property '" + o->keys().front() + "'");
     if (c.machine != "pc" && c.machine != "none")
-        return fail(error, "-machine " + c.machine + ": unknown machine type (known: pc, none; see -machine help)");
+        return fail(error, "-machine " + c.machine +
+                               ": unknown machine type (known: pc, none; see -machine help)");
     return true;
 }
 
@@ -43,9 +48,13 @@ bool parse_accel(HostConfig &c, const std::string &arg, std::string *error) {
     auto o = KeyValueOptions::parse(arg, "accel", error);
     if (!o) return false;
     const std::string accel = o->get_or("accel", "");
-    if (accel == "help" || accel == "?") c.list_accels = true;
-    else if (accel == "qtest") c.qtest_accel = true;
-    else if (accel != "tcg" && accel != "kvm") return fail(error, "-accel " + accel + ": invalid accelerator " + accel + " (known: qtest, tcg, kvm; see -accel help)");
+    if (accel == "help" || accel == "?")
+        c.list_accels = true;
+    else if (accel == "qtest")
+        c.qtest_accel = true;
+    else if (accel != "tcg" && accel != "kvm")
+        return fail(error, "-accel " + accel + ": invalid accelerator " + accel +
+                               " (known: qtest, tcg, kvm; see -accel help)");
     return true;
 }
 
@@ -74,24 +83,27 @@ bool parse_global(HostConfig &c, const std::string &arg, std::string *error) {
     if (arg.starts_with("driver=")) {
         auto o = KeyValueOptions::parse(arg, "", error);
         if (!o) return false;
-        GlobalProperty g{o->get_or("driver", ""), o->get_or("property", ""), o->get_or("value", "")};
-        if (g.type.empty() || g.property.empty()) return fail(error, "-global " + arg + ": expected driver=,property=,value=");
+        GlobalProperty g{o->get_or("driver", ""), o->get_or("property", ""),
+                         o->get_or("value", "")};
+        if (g.type.empty() || g.property.empty())
+            return fail(error, "-global " + arg + ": expected driver=,property=,value=");
         c.globals.push_back(std::move(g));
         return true;
     }
     if (eq == std::string::npos || dot == std::string::npos || dot > eq)
         return fail(error, "-global " + arg + ": expected TYPE.PROPERTY=VALUE");
-    c.globals.push_back({arg.substr(0, dot), arg.substr(dot + 1, eq - dot - 1), arg.substr(eq + 1)});
+    c.globals.push_back(
+        {arg.substr(0, dot), arg.substr(dot + 1, eq - dot - 1), arg.substr(eq + 1)});
     return true;
 }
 
 bool parse_drive(HostConfig &c, const std::string &arg, std::string *error) {
     auto o = KeyValueOptions::parse(arg, "", error);
     if (!o) return false;
-    static const char *const known[] = {"id", "if", "index", "unit", "bus", "file", "format",
-                                        "readonly", "read-only", "snapshot", "media", "cache",
-                                        "aio", "discard", "werror", "rerror", "size", "driver",
-                                        "copy-on-read", "detect-zeroes", "locking"};
+    static const char *const known[] = {
+        "id",       "if",        "index",    "unit",   "bus",          "file",          "format",
+        "readonly", "read-only", "snapshot", "media",  "cache",        "aio",           "discard",
+        "werror",   "rerror",    "size",     "driver", "copy-on-read", "detect-zeroes", "locking"};
     for (const std::string &k : o->keys()) {
         bool ok = k.starts_with("file.") || k.starts_with("cache.");
         for (const char *n : known) ok = ok || k == n;
@@ -114,7 +126,8 @@ bool parse_mon(HostConfig &c, const std::string &arg, std::string *error) {
     auto o = KeyValueOptions::parse(arg, "chardev", error);
     if (!o) return false;
     const std::string mode = o->get_or("mode", "readline");
-    if (mode != "control") return fail(error, "-mon mode=" + mode + ": only mode=control (QMP) is supported");
+    if (mode != "control")
+        return fail(error, "-mon mode=" + mode + ": only mode=control (QMP) is supported");
     auto id = o->get("chardev");
     if (!id) return fail(error, "-mon needs chardev=ID");
     c.monitors.push_back(*id);
@@ -131,70 +144,107 @@ const std::map<std::string, OptionSpec> &options() {
         {"drive", {true, parse_drive}},
         {"blockdev", {true, parse_blockdev}},
         {"mon", {true, parse_mon}},
-        {"m", {true, [](HostConfig &c, const std::string &a, std::string *e) {
-             auto o = KeyValueOptions::parse(a, "size", e);
-             if (!o) return false;
-             std::string text = o->get_or("size", "");
-             if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.back()))) text += "M";
-             auto size = parse_size(text);
-             if (!size || *size == 0) return fail(e, "-m " + a + ": invalid RAM size");
-             c.ram_bytes = *size;
-             return true;
-         }}},
-        {"name", {true, [](HostConfig &c, const std::string &a, std::string *e) {
-             auto o = KeyValueOptions::parse(a, "guest", e);
-             if (!o) return false;
-             c.name = o->get_or("guest", "");
-             return true;
-         }}},
-        {"chardev", {true, [](HostConfig &c, const std::string &a, std::string *e) {
-             auto spec = parse_chardev_options(a, e);
-             if (!spec) return false;
-             c.chardevs.push_back(*spec);
-             return true;
-         }}},
-        {"qmp", {true, [](HostConfig &c, const std::string &a, std::string *e) {
-             auto spec = parse_chardev_shorthand(a, e);
-             if (!spec) return false;
-             spec->id = "qmp" + std::to_string(c.qmp.size());
-             c.qmp.push_back(*spec);
-             return true;
-         }}},
-        {"qtest", {true, [](HostConfig &c, const std::string &a, std::string *e) {
-             auto spec = parse_chardev_shorthand(a, e);
-             if (!spec) return false;
-             spec->id = "qtest";
-             c.qtest = *spec;
-             return true;
-         }}},
-        {"qtest-log", {true, [](HostConfig &c, const std::string &a, std::string *) {
-             c.qtest_log = a;
-             c.qtest_log_given = true;
-             return true;
-         }}},
-        {"plugin-dir", {true, [](HostConfig &c, const std::string &a, std::string *) {
-             c.plugin_dirs.push_back(a);
-             return true;
-         }}},
-        {"trace", {true, [](HostConfig &c, const std::string &a, std::string *) {
-             c.traces.push_back(a);
-             return true;
-         }}},
-        {"display", {true, [](HostConfig &, const std::string &a, std::string *e) {
-             return a == "none" || a.starts_with("none,") || fail(e, "-display " + a + ": only 'none' (this host has no display)");
-         }}},
-        {"audio", {true, [](HostConfig &, const std::string &a, std::string *e) {
-             return a == "none" || a.starts_with("none,") || a.starts_with("driver=none") || fail(e, "-audio " + a + ": only 'none'");
-         }}},
-        {"run-with", {true, [](HostConfig &, const std::string &a, std::string *e) {
-             return a.starts_with("exit-with-parent=") || fail(e, "-run-with " + a + ": only exit-with-parent= is supported");
-         }}},
-        {"nodefaults", {false, [](HostConfig &c, const std::string &, std::string *) { return c.nodefaults = true; }}},
-        {"S", {false, [](HostConfig &c, const std::string &, std::string *) { return c.start_stopped = true; }}},
-        {"nographic", {false, [](HostConfig &, const std::string &, std::string *) { return true; }}},
-        {"h", {false, [](HostConfig &c, const std::string &, std::string *) { return c.show_help = true; }}},
-        {"help", {false, [](HostConfig &c, const std::string &, std::string *) { return c.show_help = true; }}},
-        {"version", {false, [](HostConfig &c, const std::string &, std::string *) { return c.show_version = true; }}},
+        {"m",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *e) {
+              auto o = KeyValueOptions::parse(a, "size", e);
+              if (!o) return false;
+              std::string text = o->get_or("size", "");
+              if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.back())))
+                  text += "M";
+              auto size = parse_size(text);
+              if (!size || *size == 0) return fail(e, "-m " + a + ": invalid RAM size");
+              c.ram_bytes = *size;
+              return true;
+          }}},
+        {"name",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *e) {
+              auto o = KeyValueOptions::parse(a, "guest", e);
+              if (!o) return false;
+              c.name = o->get_or("guest", "");
+              return true;
+          }}},
+        {"chardev",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *e) {
+              auto spec = parse_chardev_options(a, e);
+              if (!spec) return false;
+              c.chardevs.push_back(*spec);
+              return true;
+          }}},
+        {"qmp",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *e) {
+              auto spec = parse_chardev_shorthand(a, e);
+              if (!spec) return false;
+              spec->id = "qmp" + std::to_string(c.qmp.size());
+              c.qmp.push_back(*spec);
+              return true;
+          }}},
+        {"qtest",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *e) {
+              auto spec = parse_chardev_shorthand(a, e);
+              if (!spec) return false;
+              spec->id = "qtest";
+              c.qtest = *spec;
+              return true;
+          }}},
+        {"qtest-log",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *) {
+              c.qtest_log = a;
+              c.qtest_log_given = true;
+              return true;
+          }}},
+        {"plugin-dir",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *) {
+              c.plugin_dirs.push_back(a);
+              return true;
+          }}},
+        {"trace",
+         {true,
+          [](HostConfig &c, const std::string &a, std::string *) {
+              c.traces.push_back(a);
+              return true;
+          }}},
+        {"display",
+         {true,
+          [](HostConfig &, const std::string &a, std::string *e) {
+              return a == "none" || a.starts_with("none,") ||
+                     fail(e, "-display " + a + ": only 'none' (this host has no display)");
+          }}},
+        {"audio",
+         {true,
+          [](HostConfig &, const std::string &a, std::string *e) {
+              return a == "none" || a.starts_with("none,") || a.starts_with("driver=none") ||
+                     fail(e, "-audio " + a + ": only 'none'");
+          }}},
+        {"run-with",
+         {true,
+          [](HostConfig &, const std::string &a, std::string *e) {
+              return a.starts_with("exit-with-parent=") ||
+                     fail(e, "-run-with " + a + ": only exit-with-parent= is supported");
+          }}},
+        {"nodefaults",
+         {false,
+          [](HostConfig &c, const std::string &, std::string *) { return c.nodefaults = true; }}},
+        {"S",
+         {false, [](HostConfig &c, const std::string &,
+                    std::string *) { return c.start_stopped = true; }}},
+        {"nographic",
+         {false, [](HostConfig &, const std::string &, std::string *) { return true; }}},
+        {"h",
+         {false,
+          [](HostConfig &c, const std::string &, std::string *) { return c.show_help = true; }}},
+        {"help",
+         {false,
+          [](HostConfig &c, const std::string &, std::string *) { return c.show_help = true; }}},
+        {"version",
+         {false,
+          [](HostConfig &c, const std::string &, std::string *) { return c.show_version = true; }}},
     };
     return table;
 }
@@ -235,7 +285,8 @@ std::optional<HostConfig> parse_command_line(const std::vector<std::string> &arg
 
 std::string machine_list() {
     return "Supported machines are:\n"
-           "pc                   PC platform: ISA bus, i8237 DMA, i8259 PIC, CMOS/RTC, guest RAM (default)\n"
+           "pc                   PC platform: ISA bus, i8237 DMA, i8259 PIC, CMOS/RTC, guest RAM "
+           "(default)\n"
            "none                 empty machine: guest RAM only, no ISA bus\n";
 }
 
@@ -251,7 +302,8 @@ std::string command_line_help() {
            "  -machine pc|none[,accel=qtest]   the machine (default pc; -machine help lists them)\n"
            "  -device TYPE[,prop=value…]       add a device (-device help lists types)\n"
            "  -global TYPE.PROP=VALUE          default a device property\n"
-           "  -drive if=floppy|none,…          define a drive (file=, format=, readonly=, snapshot=, id=, index=)\n"
+           "  -drive if=floppy|none,…          define a drive (file=, format=, readonly=, "
+           "snapshot=, id=, index=)\n"
            "  -blockdev driver=…,node-name=…   define a block node\n"
            "  -m SIZE                          guest RAM (default 128M)\n"
            "  -name NAME  -nodefaults  -S  -display none  -nographic  -audio none\n"

@@ -36,14 +36,14 @@ struct HostConfig {
     std::vector<std::string> monitors;       // -mon chardev=ID,mode=control: the chardev ids
     std::vector<ChardevSpec> qmp;            // -qmp
     std::optional<ChardevSpec> qtest;
-    std::string qtest_log;                   // "" = stderr as in QEMU
+    std::string qtest_log;  // "" = stderr as in QEMU
     bool qtest_log_given = false;
     std::vector<std::string> plugin_dirs;
     std::vector<std::string> traces;
-    bool list_machines = false;              // -machine help
-    bool list_accels = false;                // -accel help
-    bool list_devices = false;               // -device help
-    std::string device_help;                 // -device TYPE,help
+    bool list_machines = false;  // -machine help
+    bool list_accels = false;    // -accel help
+    bool list_devices = false;   // -device help
+    std::string device_help;     // -device TYPE,help
     bool show_help = false, show_version = false;
 };
 

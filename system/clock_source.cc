@@ -10,7 +10,8 @@ struct ClockSource::Source {
 };
 
 ClockSource::ClockSource(VirtualClock &clock) : clock_(clock) {
-    static GSourceFuncs funcs = {nullptr, nullptr, &ClockSource::dispatch, nullptr, nullptr, nullptr};
+    static GSourceFuncs funcs = {nullptr, nullptr, &ClockSource::dispatch,
+                                 nullptr, nullptr, nullptr};
     source_ = g_source_new(&funcs, sizeof(Source));
     reinterpret_cast<Source *>(source_)->owner = this;
     g_source_set_ready_time(source_, -1);

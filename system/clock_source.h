@@ -9,7 +9,7 @@ namespace fdplug {
 class VirtualClock;
 
 class ClockSource {
-public:
+  public:
     explicit ClockSource(VirtualClock &clock);
     ~ClockSource();
     ClockSource(const ClockSource &) = delete;
@@ -18,7 +18,7 @@ public:
     // Recomputes the wakeup after the deadlines or the run state changed.
     void rearm();
 
-private:
+  private:
     struct Source;
     static gboolean dispatch(GSource *source, GSourceFunc, gpointer);
 

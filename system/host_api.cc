@@ -63,11 +63,21 @@ void host_log(FdplugDevice *dev, FdplugLogLevel level, const char *fmt, ...) {
     std::fputc('\n', stderr);
 }
 
-const char *machine_property(const char *key) { return key ? g_machine->property(key) : nullptr; }
-const char *device_id(FdplugDevice *dev) { return dev->id.c_str(); }
-const char *device_path(FdplugDevice *dev) { return dev->path.c_str(); }
-const char *device_type(FdplugDevice *dev) { return dev->type->name; }
-void *device_parent(FdplugDevice *dev) { return dev->parent ? dev->parent->self : nullptr; }
+const char *machine_property(const char *key) {
+    return key ? g_machine->property(key) : nullptr;
+}
+const char *device_id(FdplugDevice *dev) {
+    return dev->id.c_str();
+}
+const char *device_path(FdplugDevice *dev) {
+    return dev->path.c_str();
+}
+const char *device_type(FdplugDevice *dev) {
+    return dev->type->name;
+}
+void *device_parent(FdplugDevice *dev) {
+    return dev->parent ? dev->parent->self : nullptr;
+}
 
 const std::string *prop(FdplugDevice *dev, const char *name) {
     auto it = dev->props.find(name);
@@ -85,7 +95,9 @@ bool prop_bool(FdplugDevice *dev, const char *name) {
     const std::string *v = prop(dev, name);
     return v && parse_bool(*v).value_or(false);
 }
-bool prop_is_set(FdplugDevice *dev, const char *name) { return dev->user_set.count(name) != 0; }
+bool prop_is_set(FdplugDevice *dev, const char *name) {
+    return dev->user_set.count(name) != 0;
+}
 
 FdplugPortRegion *port_region_add(FdplugDevice *dev, uint16_t base, uint16_t len,
                                   const FdplugPortOps *ops, void *opaque, const char *name,
@@ -102,8 +114,9 @@ FdplugPortRegion *port_region_add(FdplugDevice *dev, uint16_t base, uint16_t len
     h.c_write = ops->write;
     h.c_opaque = opaque;
     std::string error;
-    auto id = g_machine->bus().add_region(base, len, std::move(h),
-                                          std::string(dev->type->name) + (name ? std::string(":") + name : ""), &error);
+    auto id = g_machine->bus().add_region(
+        base, len, std::move(h),
+        std::string(dev->type->name) + (name ? std::string(":") + name : ""), &error);
     if (!id) {
         set_error(errp, error);
         return nullptr;
@@ -123,7 +136,8 @@ FdplugIrq *irq_claim(FdplugDevice *, unsigned isa_irq, char **errp) {
         return nullptr;
     }
     if (isa_irq > 15 || isa_irq == 2) {
-        set_error(errp, "ISA IRQ " + std::to_string(isa_irq) + " does not exist (use 0-15 except 2)");
+        set_error(errp,
+                  "ISA IRQ " + std::to_string(isa_irq) + " does not exist (use 0-15 except 2)");
         return nullptr;
     }
     return &g_irqs.emplace_back(FdplugIrq{isa_irq});
@@ -150,7 +164,8 @@ FdplugDma *dma_claim(FdplugDevice *, unsigned channel, FdplugDmaHandler handler,
         return nullptr;
     }
     if (channel > 7 || channel == 4) {
-        set_error(errp, "ISA DMA channel " + std::to_string(channel) + " does not exist (use 0-3, 5-7)");
+        set_error(errp,
+                  "ISA DMA channel " + std::to_string(channel) + " does not exist (use 0-3, 5-7)");
         return nullptr;
     }
     for (const FdplugDma &d : g_dmas)
@@ -175,7 +190,9 @@ void dma_release(FdplugDma *dma) {
     g_dmas.remove_if([dma](const FdplugDma &d) { return &d == dma; });
 }
 
-int64_t clock_ns() { return g_clock->now(); }
+int64_t clock_ns() {
+    return g_clock->now();
+}
 
 FdplugTimer *timer_new(FdplugDevice *, FdplugTimerCb cb, void *opaque) {
     auto *t = g_machine->clock().timer_new([cb, opaque] { cb(opaque); });
@@ -193,12 +210,16 @@ void timer_free(FdplugTimer *t) {
     g_timers.remove_if([t](const FdplugTimer &x) { return &x == t; });
 }
 
-uint8_t cmos_read(uint8_t index) { return g_machine->cmos() ? g_machine->cmos()->nvram(index) : 0; }
+uint8_t cmos_read(uint8_t index) {
+    return g_machine->cmos() ? g_machine->cmos()->nvram(index) : 0;
+}
 void cmos_write(uint8_t index, uint8_t value) {
     if (g_machine->cmos()) g_machine->cmos()->set_nvram(index, value);
 }
 
-FdplugDrive *drive_by_id(const char *id) { return id ? g_machine->drive_by_id(id) : nullptr; }
+FdplugDrive *drive_by_id(const char *id) {
+    return id ? g_machine->drive_by_id(id) : nullptr;
+}
 FdplugDrive *drive_by_if(const char *interface, unsigned index) {
     return interface ? g_machine->drive_by_if(interface, index) : nullptr;
 }
@@ -207,7 +228,9 @@ const char *drive_option(FdplugDrive *drive, const char *key) {
     auto it = drive->options.find(key);
     return it == drive->options.end() ? nullptr : it->second.c_str();
 }
-const char *drive_name(FdplugDrive *drive) { return drive ? drive->name.c_str() : ""; }
+const char *drive_name(FdplugDrive *drive) {
+    return drive ? drive->name.c_str() : "";
+}
 bool drive_claim(FdplugDrive *drive, FdplugDevice *dev, char **errp) {
     if (!drive) {
         set_error(errp, "no such drive");
@@ -215,7 +238,8 @@ bool drive_claim(FdplugDrive *drive, FdplugDevice *dev, char **errp) {
     }
     if (drive->owner && drive->owner != dev) {
         set_error(errp, "Drive '" + drive->name + "' is already in use by device '" +
-                            (drive->owner->id.empty() ? drive->owner->path : drive->owner->id) + "'");
+                            (drive->owner->id.empty() ? drive->owner->path : drive->owner->id) +
+                            "'");
         return false;
     }
     drive->owner = dev;
@@ -225,18 +249,21 @@ bool drive_claim(FdplugDrive *drive, FdplugDevice *dev, char **errp) {
 void block_register(FdplugDevice *dev, const char *qdev_id, const char *device_name,
                     const FdplugBlockOps *ops, void *opaque) {
     if (g_bridge->block_register)
-        g_bridge->block_register(dev, qdev_id ? qdev_id : "", device_name ? device_name : "", ops, opaque);
+        g_bridge->block_register(dev, qdev_id ? qdev_id : "", device_name ? device_name : "", ops,
+                                 opaque);
 }
 
 bool qmp_add_schema(const char *text, const char *source, char **errp) {
     std::string error = "this host has no QMP monitor";
-    if (g_bridge->add_schema && g_bridge->add_schema(text, source ? source : "plugin", &error)) return true;
+    if (g_bridge->add_schema && g_bridge->add_schema(text, source ? source : "plugin", &error))
+        return true;
     set_error(errp, error);
     return false;
 }
 bool qmp_register(const char *command, FdplugQmpHandler handler, void *opaque, char **errp) {
     std::string error = "this host has no QMP monitor";
-    if (g_bridge->register_command && g_bridge->register_command(command, handler, opaque, &error)) return true;
+    if (g_bridge->register_command && g_bridge->register_command(command, handler, opaque, &error))
+        return true;
     set_error(errp, error);
     return false;
 }

@@ -13,10 +13,12 @@ class Machine;
 // Where plugin QMP calls go: the monitor, when the host has one.
 struct QmpBridge {
     std::function<bool(const char *schema, const char *source, std::string *error)> add_schema;
-    std::function<bool(const char *command, FdplugQmpHandler, void *opaque, std::string *error)> register_command;
+    std::function<bool(const char *command, FdplugQmpHandler, void *opaque, std::string *error)>
+        register_command;
     std::function<void(const char *event, const char *data_json)> emit_event;
     std::function<void(FdplugDevice *dev, std::string qdev_id, std::string device_name,
-                       const FdplugBlockOps *ops, void *opaque)> block_register;
+                       const FdplugBlockOps *ops, void *opaque)>
+        block_register;
 };
 
 // The table for this process; machine and bridge must outlive every plugin call.

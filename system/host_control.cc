@@ -44,37 +44,46 @@ HostControl::HostControl(Machine &machine, qmp::Dispatcher &dispatcher, GMainLoo
     };
     bridge_.register_command = [this](const char *name, FdplugQmpHandler handler, void *opaque,
                                       std::string *error) {
-        return dispatcher_.register_command(name ? name : "", [handler, opaque](const qmp::Json &args) {
-            const std::string text = args.dump();
-            char *ret = nullptr;
-            FdplugError err{};
-            if (!handler(opaque, text.c_str(), &ret, &err)) {
-                std::free(ret);
-                return qmp::Outcome{std::nullopt, take_plugin_error(err), {}};
-            }
-            return qmp::Outcome::ok(take_json(ret));
-        }, error);
+        return dispatcher_.register_command(
+            name ? name : "",
+            [handler, opaque](const qmp::Json &args) {
+                const std::string text = args.dump();
+                char *ret = nullptr;
+                FdplugError err{};
+                if (!handler(opaque, text.c_str(), &ret, &err)) {
+                    std::free(ret);
+                    return qmp::Outcome{std::nullopt, take_plugin_error(err), {}};
+                }
+                return qmp::Outcome::ok(take_json(ret));
+            },
+            error);
     };
     bridge_.emit_event = [this](const char *event, const char *data) {
         qmp::Json d = data ? qmp::Json::parse(data, nullptr, false) : qmp::Json::object();
         if (!dispatcher_.emit_event(event, d.is_discarded() ? qmp::Json::object() : d))
-            std::fprintf(stderr, "fdplug-host: warning: event %s is not declared in any schema\n", event);
+            std::fprintf(stderr, "fdplug-host: warning: event %s is not declared in any schema\n",
+                         event);
     };
     bridge_.block_register = [this](FdplugDevice *, std::string qdev_id, std::string device_name,
                                     const FdplugBlockOps *ops, void *opaque) {
         BlockSlot slot;
         slot.qdev_id = std::move(qdev_id);
         slot.device_name = std::move(device_name);
-        slot.query = [ops, opaque] { return ops->query ? take_json(ops->query(opaque)) : qmp::Json::object(); };
+        slot.query = [ops, opaque] {
+            return ops->query ? take_json(ops->query(opaque)) : qmp::Json::object();
+        };
         slot.eject = [ops, opaque](bool force) {
             FdplugError err{};
             return outcome_of(ops->eject(opaque, force, &err), err);
         };
-        slot.change_medium = [ops, opaque](const std::string &file, const std::optional<std::string> &format,
+        slot.change_medium = [ops, opaque](const std::string &file,
+                                           const std::optional<std::string> &format,
                                            const std::string &mode) {
             FdplugError err{};
-            return outcome_of(ops->change_medium(opaque, file.c_str(), format ? format->c_str() : nullptr,
-                                                 mode.c_str(), &err), err);
+            return outcome_of(
+                ops->change_medium(opaque, file.c_str(), format ? format->c_str() : nullptr,
+                                   mode.c_str(), &err),
+                err);
         };
         slots_.push_back(std::move(slot));
     };
@@ -90,23 +99,31 @@ bool HostControl::running() const {
     return machine_.clock().running();
 }
 
-void HostControl::stop() { machine_.clock().set_running(false); }
+void HostControl::stop() {
+    machine_.clock().set_running(false);
+}
 
 void HostControl::cont() {
     ever_ran_ = true;
     machine_.clock().set_running(true);
 }
 
-void HostControl::system_reset() { machine_.reset(FDPLUG_RESET_COLD); }
+void HostControl::system_reset() {
+    machine_.reset(FDPLUG_RESET_COLD);
+}
 
 void HostControl::request_quit() {
     // Leave after the reply has been queued; the loop's exit path flushes and unrealizes.
-    g_idle_add([](gpointer loop) {
-        g_main_loop_quit(static_cast<GMainLoop *>(loop));
-        return G_SOURCE_REMOVE;
-    }, loop_);
+    g_idle_add(
+        [](gpointer loop) {
+            g_main_loop_quit(static_cast<GMainLoop *>(loop));
+            return G_SOURCE_REMOVE;
+        },
+        loop_);
 }
 
-std::string HostControl::name() const { return machine_.config().name; }
+std::string HostControl::name() const {
+    return machine_.config().name;
+}
 
 }  // namespace fdplug

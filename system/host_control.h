@@ -14,7 +14,7 @@ namespace fdplug {
 class Machine;
 
 class HostControl : public qmp::MachineControl {
-public:
+  public:
     HostControl(Machine &machine, qmp::Dispatcher &dispatcher, GMainLoop *loop);
 
     // Plugin QMP calls and block registrations land here.
@@ -29,7 +29,7 @@ public:
     std::string name() const override;
     std::vector<BlockSlot> block_slots() const override { return slots_; }
 
-private:
+  private:
     Machine &machine_;
     qmp::Dispatcher &dispatcher_;
     GMainLoop *loop_;

@@ -11,7 +11,8 @@ namespace {
 
 std::string known_properties(const FdplugDeviceTypeInfo &type) {
     std::string list;
-    for (size_t i = 0; i < type.n_props; ++i) list += (list.empty() ? "" : ", ") + std::string(type.props[i].name);
+    for (size_t i = 0; i < type.n_props; ++i)
+        list += (list.empty() ? "" : ", ") + std::string(type.props[i].name);
     return list.empty() ? "none" : list;
 }
 
@@ -25,12 +26,15 @@ const FdplugPropertyInfo *find_prop(const FdplugDeviceTypeInfo &type, const std:
 std::string known_types(const PluginLoader &plugins, bool user_creatable_only) {
     std::string known;
     for (const auto *t : plugins.types())
-        if (t->user_creatable || !user_creatable_only) known += (known.empty() ? "" : ", ") + std::string(t->name);
+        if (t->user_creatable || !user_creatable_only)
+            known += (known.empty() ? "" : ", ") + std::string(t->name);
     return known.empty() ? "none; no plugin provides devices" : known;
 }
 
 // Per-device properties every device has, handled by the host itself.
-bool is_common_property(const std::string &name) { return name == "id" || name == "bus"; }
+bool is_common_property(const std::string &name) {
+    return name == "id" || name == "bus";
+}
 
 }  // namespace
 
@@ -40,7 +44,9 @@ Machine::Machine(const HostConfig &config, PluginLoader &plugins)
       clock_(config.qtest_accel ? VirtualClock::Mode::Manual : VirtualClock::Mode::Realtime),
       memory_(config.ram_bytes) {}
 
-Machine::~Machine() { unrealize_all(); }
+Machine::~Machine() {
+    unrealize_all();
+}
 
 const char *Machine::property(const std::string &key) const {
     if (key == "type") return config_.machine.c_str();
@@ -89,8 +95,11 @@ bool Machine::define_drives(std::string *error) {
         } else {
             d->name = d->interface + std::to_string(d->index);  // QEMU's legacy name: floppy0
         }
-        if (drive_by_id(d->name) || (d->interface != "none" && drive_by_if(d->interface, d->index))) {
-            if (error) *error = "-drive " + d->name + ": duplicate drive id or if=" + d->interface + ",index=" + std::to_string(d->index);
+        if (drive_by_id(d->name) ||
+            (d->interface != "none" && drive_by_if(d->interface, d->index))) {
+            if (error)
+                *error = "-drive " + d->name + ": duplicate drive id or if=" + d->interface +
+                         ",index=" + std::to_string(d->index);
             return false;
         }
         drives_.push_back(std::move(d));
@@ -101,8 +110,10 @@ bool Machine::define_drives(std::string *error) {
         d->name = *o.get("node-name");
         // Present the node graph the way -drive spells it: file=, format=, readonly=.
         const std::string driver = o.get_or("driver", "");
-        if (auto f = o.get("file.filename")) d->options["file"] = *f;
-        else if (auto f2 = o.get("filename")) d->options["file"] = *f2;
+        if (auto f = o.get("file.filename"))
+            d->options["file"] = *f;
+        else if (auto f2 = o.get("filename"))
+            d->options["file"] = *f2;
         d->options["format"] = driver == "file" ? "raw" : driver;
         if (auto ro = o.get("read-only")) d->options["readonly"] = *ro;
         if (drive_by_id(d->name)) {
@@ -130,38 +141,43 @@ bool Machine::set_property(FdplugDevice &dev, const FdplugPropertyInfo *info,
                            const std::string &value, std::string *error) {
     const std::string where = std::string(dev.type->name) + "." + info->name;
     switch (info->type) {
-    case FDPLUG_PROP_STRING:
-        break;
-    case FDPLUG_PROP_INT: {
-        auto v = parse_int(value);
-        if (!v || *v < info->min || *v > info->max) {
-            if (error) *error = "property " + where + " expects an integer in " + std::to_string(info->min) + ".." + std::to_string(info->max) + ", not '" + value + "'";
-            return false;
-        }
-        dev.props[info->name] = std::to_string(*v);
-        return true;
-    }
-    case FDPLUG_PROP_BOOL: {
-        auto v = parse_bool(value);
-        if (!v) {
-            if (error) *error = "property " + where + " expects on or off, not '" + value + "'";
-            return false;
-        }
-        dev.props[info->name] = *v ? "on" : "off";
-        return true;
-    }
-    case FDPLUG_PROP_ENUM: {
-        std::string list;
-        for (const char *const *e = info->enum_values; e && *e; ++e) {
-            if (value == *e) {
-                dev.props[info->name] = value;
-                return true;
+        case FDPLUG_PROP_STRING:
+            break;
+        case FDPLUG_PROP_INT: {
+            auto v = parse_int(value);
+            if (!v || *v < info->min || *v > info->max) {
+                if (error)
+                    *error = "property " + where + " expects an integer in " +
+                             std::to_string(info->min) + ".." + std::to_string(info->max) +
+                             ", not '" + value + "'";
+                return false;
             }
-            list += (list.empty() ? "" : ", ") + std::string(*e);
+            dev.props[info->name] = std::to_string(*v);
+            return true;
         }
-        if (error) *error = "property " + where + " does not accept '" + value + "' (one of: " + list + ")";
-        return false;
-    }
+        case FDPLUG_PROP_BOOL: {
+            auto v = parse_bool(value);
+            if (!v) {
+                if (error) *error = "property " + where + " expects on or off, not '" + value + "'";
+                return false;
+            }
+            dev.props[info->name] = *v ? "on" : "off";
+            return true;
+        }
+        case FDPLUG_PROP_ENUM: {
+            std::string list;
+            for (const char *const *e = info->enum_values; e && *e; ++e) {
+                if (value == *e) {
+                    dev.props[info->name] = value;
+                    return true;
+                }
+                list += (list.empty() ? "" : ", ") + std::string(*e);
+            }
+            if (error)
+                *error =
+                    "property " + where + " does not accept '" + value + "' (one of: " + list + ")";
+            return false;
+        }
     }
     dev.props[info->name] = value;
     return true;
@@ -189,7 +205,9 @@ bool Machine::create_device(const FdplugDeviceTypeInfo *type, KeyValueOptions pr
         }
         const FdplugPropertyInfo *p = find_prop(*type, key);
         if (!p) {
-            if (error) *error = "device '" + std::string(type->name) + "' has no property '" + key + "' (known: " + known_properties(*type) + ")";
+            if (error)
+                *error = "device '" + std::string(type->name) + "' has no property '" + key +
+                         "' (known: " + known_properties(*type) + ")";
             return false;
         }
         if (!set_property(*dev, p, value, error)) return false;
@@ -216,7 +234,9 @@ bool Machine::attach_to_bus(FdplugDevice &dev, std::string *error) {
     const std::string bus_type = dev.type->bus_type ? dev.type->bus_type : "isa";
     if (bus_type == "isa") {
         if (!is_pc()) {
-            if (error) *error = "no ISA bus on machine '" + config_.machine + "' for device '" + dev.type->name + "'";
+            if (error)
+                *error = "no ISA bus on machine '" + config_.machine + "' for device '" +
+                         dev.type->name + "'";
             return false;
         }
         return true;
@@ -225,7 +245,8 @@ bool Machine::attach_to_bus(FdplugDevice &dev, std::string *error) {
     for (const auto &other : devices_) {
         if (other.get() == &dev || !other->realized || !other->type->provides_bus) continue;
         if (bus_type != other->type->provides_bus) continue;
-        if (wanted != dev.props.end() && wanted->second != other->id && wanted->second != other->id + ".0")
+        if (wanted != dev.props.end() && wanted->second != other->id &&
+            wanted->second != other->id + ".0")
             continue;
         dev.parent = other.get();
         return true;
@@ -241,7 +262,8 @@ bool Machine::attach_to_bus(FdplugDevice &dev, std::string *error) {
 void Machine::setup_pc_cmos() {
     // What a PC BIOS setup leaves: base memory 640 KiB, extended memory sizes, FPU present.
     // Floppy bytes (0x10, 0x14 bits 0 and 7-6) are left to the floppy devices.
-    const uint64_t ext_kib = config_.ram_bytes > (1u << 20) ? (config_.ram_bytes - (1u << 20)) / 1024 : 0;
+    const uint64_t ext_kib =
+        config_.ram_bytes > (1u << 20) ? (config_.ram_bytes - (1u << 20)) / 1024 : 0;
     const uint64_t ext_capped = std::min<uint64_t>(ext_kib, 0xFFFF);
     cmos_->set_nvram(0x15, 0x80);
     cmos_->set_nvram(0x16, 0x02);
@@ -249,7 +271,8 @@ void Machine::setup_pc_cmos() {
     cmos_->set_nvram(0x18, uint8_t(ext_capped >> 8));
     cmos_->set_nvram(0x30, uint8_t(ext_capped));
     cmos_->set_nvram(0x31, uint8_t(ext_capped >> 8));
-    const uint64_t above16 = config_.ram_bytes > (16u << 20) ? (config_.ram_bytes - (16u << 20)) >> 16 : 0;
+    const uint64_t above16 =
+        config_.ram_bytes > (16u << 20) ? (config_.ram_bytes - (16u << 20)) >> 16 : 0;
     cmos_->set_nvram(0x34, uint8_t(std::min<uint64_t>(above16, 0xFFFF)));
     cmos_->set_nvram(0x35, uint8_t(std::min<uint64_t>(above16, 0xFFFF) >> 8));
     cmos_->set_nvram(0x14, 0x02);  // FPU present; display and floppies set elsewhere
@@ -263,7 +286,8 @@ bool Machine::build(std::string *error) {
         pic_ = std::make_unique<PicPair>();
         pic_->attach(bus_);
         const int64_t boot_wall_ns = g_get_real_time() * 1000;
-        cmos_ = std::make_unique<CmosRtc>([this, boot_wall_ns] { return boot_wall_ns + clock_.now(); });
+        cmos_ =
+            std::make_unique<CmosRtc>([this, boot_wall_ns] { return boot_wall_ns + clock_.now(); });
         cmos_->attach(bus_);
         setup_pc_cmos();
     }
@@ -278,11 +302,16 @@ bool Machine::build(std::string *error) {
     for (const GlobalProperty &g : config_.globals) {
         const FdplugDeviceTypeInfo *type = plugins_.find_type(g.type);
         if (!type) {
-            if (error) *error = "-global " + g.type + "." + g.property + ": no device type '" + g.type + "' (known: " + known_types(plugins_, false) + ")";
+            if (error)
+                *error = "-global " + g.type + "." + g.property + ": no device type '" + g.type +
+                         "' (known: " + known_types(plugins_, false) + ")";
             return false;
         }
         if (!find_prop(*type, g.property)) {
-            if (error) *error = "-global " + g.type + "." + g.property + ": device '" + g.type + "' has no property '" + g.property + "' (known: " + known_properties(*type) + ")";
+            if (error)
+                *error = "-global " + g.type + "." + g.property + ": device '" + g.type +
+                         "' has no property '" + g.property +
+                         "' (known: " + known_properties(*type) + ")";
             return false;
         }
     }
@@ -292,11 +321,14 @@ bool Machine::build(std::string *error) {
     for (const DeviceRequest &req : config_.devices) {
         const FdplugDeviceTypeInfo *type = plugins_.find_type(req.type);
         if (!type) {
-            if (error) *error = "-device " + req.type + ": unknown device type (known: " + known_types(plugins_, true) + ")";
+            if (error)
+                *error = "-device " + req.type +
+                         ": unknown device type (known: " + known_types(plugins_, true) + ")";
             return false;
         }
         if (!type->user_creatable) {
-            if (error) *error = "-device " + req.type + ": this device cannot be created by the user";
+            if (error)
+                *error = "-device " + req.type + ": this device cannot be created by the user";
             return false;
         }
         std::string why;
@@ -308,7 +340,8 @@ bool Machine::build(std::string *error) {
     for (auto &dev : devices_) {
         dev->self = dev->type->instance_new ? dev->type->instance_new(dev.get()) : nullptr;
         if (!dev->self) {
-            if (error) *error = std::string("device '") + dev->type->name + "' could not be created";
+            if (error)
+                *error = std::string("device '") + dev->type->name + "' could not be created";
             return false;
         }
     }
@@ -320,7 +353,10 @@ bool Machine::build(std::string *error) {
         }
         char *msg = nullptr;
         if (dev->type->realize && !dev->type->realize(dev->self, &msg)) {
-            if (error) *error = std::string(dev->type->name) + (dev->id.empty() ? "" : " '" + dev->id + "'") + ": " + (msg ? msg : "realize failed");
+            if (error)
+                *error = std::string(dev->type->name) +
+                         (dev->id.empty() ? "" : " '" + dev->id + "'") + ": " +
+                         (msg ? msg : "realize failed");
             std::free(msg);
             return false;
         }
@@ -328,7 +364,10 @@ bool Machine::build(std::string *error) {
     }
     for (const auto &d : drives_) {
         if (!d->owner && !d->interface.empty() && d->interface != "none") {
-            if (error) *error = "machine type '" + config_.machine + "' does not support if=" + d->interface + ",index=" + std::to_string(d->index);
+            if (error)
+                *error = "machine type '" + config_.machine +
+                         "' does not support if=" + d->interface +
+                         ",index=" + std::to_string(d->index);
             return false;
         }
     }
@@ -373,7 +412,8 @@ std::optional<std::string> Machine::resolve_path(std::string_view path) const {
     std::optional<std::string> match;
     const std::string suffix = "/" + std::string(path);
     for (const std::string &k : known) {
-        if (k.size() >= suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        if (k.size() >= suffix.size() &&
+            k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0) {
             if (match) return std::nullopt;
             match = k;
         }

@@ -34,8 +34,8 @@ struct FdplugDevice {
 };
 
 struct FdplugDrive {
-    std::string name;            // "floppy0", an id=, or a node-name
-    std::string interface;       // "floppy", "none", … ("" for -blockdev)
+    std::string name;       // "floppy0", an id=, or a node-name
+    std::string interface;  // "floppy", "none", … ("" for -blockdev)
     unsigned index = 0;
     std::map<std::string, std::string> options;
     FdplugDevice *owner = nullptr;
@@ -48,7 +48,7 @@ struct FdplugBuffer {
 namespace fdplug {
 
 class Machine : public QtestTarget {
-public:
+  public:
     Machine(const HostConfig &config, PluginLoader &plugins);
     ~Machine() override;
 
@@ -80,7 +80,9 @@ public:
 
     // QtestTarget
     uint32_t port_read(uint16_t port, unsigned size) override { return bus_.read(port, size); }
-    void port_write(uint16_t port, uint32_t value, unsigned size) override { bus_.write(port, value, size); }
+    void port_write(uint16_t port, uint32_t value, unsigned size) override {
+        bus_.write(port, value, size);
+    }
     void mem_read(uint64_t addr, std::span<uint8_t> out) override { memory_.read(addr, out); }
     void mem_write(uint64_t addr, std::span<const uint8_t> in) override { memory_.write(addr, in); }
     std::optional<std::string> resolve_path(std::string_view path) const override;
@@ -89,7 +91,7 @@ public:
 
     static constexpr const char *kIoapicPath = "/machine/ioapic";
 
-private:
+  private:
     bool create_device(const FdplugDeviceTypeInfo *type, KeyValueOptions props, bool user,
                        std::string *error);
     bool set_property(FdplugDevice &dev, const FdplugPropertyInfo *info, const std::string &value,

@@ -19,7 +19,7 @@ namespace {
 
 // Device names and types are u16 length + bytes.
 class Writer : public ByteWriter {
-public:
+  public:
     void str(const std::string &s) {
         u(s.size(), 2);
         bytes(s.data(), s.size());
@@ -27,7 +27,7 @@ public:
 };
 
 class Reader {
-public:
+  public:
     Reader(std::span<const uint8_t> in, std::string what) : in_(in), what_(std::move(what)) {}
     bool u(size_t width, uint64_t *v, const char *field) {
         if (!need(width, field)) return false;
@@ -37,7 +37,8 @@ public:
         *v = x;
         return true;
     }
-    template <typename T> bool num(T *out, const char *field, uint64_t max) {
+    template <typename T>
+    bool num(T *out, const char *field, uint64_t max) {
         uint64_t v;
         if (!u(sizeof(T), &v, field)) return false;
         if (v > max) return fail(field, std::to_string(v) + " is more than " + std::to_string(max));
@@ -74,7 +75,7 @@ public:
     }
     std::string error;
 
-private:
+  private:
     bool need(uint64_t n, const char *field) {
         if (in_.size() - pos_ >= n) return true;
         return fail(field, "the data ends before it");
@@ -86,7 +87,8 @@ private:
 
 // --- the host's platform parts --------------------------------------------------------------
 
-constexpr const char *kDmaName = "i8237", *kPicName = "i8259", *kCmosName = "mc146818", *kRamName = "ram";
+constexpr const char *kDmaName = "i8237", *kPicName = "i8259", *kCmosName = "mc146818",
+                     *kRamName = "ram";
 
 std::vector<uint8_t> encode_dma(const IsaDma::Registers &r) {
     Writer w;
@@ -115,11 +117,13 @@ bool decode_dma(std::span<const uint8_t> blob, IsaDma::Registers *out, std::stri
     Reader r(blob, kDmaName);
     IsaDma::Registers x;
     for (IsaDma::ChannelState &c : x.channels) {
-        if (!r.num(&c.base_address, "base_address", 0xFFFF) || !r.num(&c.base_count, "base_count", 0xFFFF) ||
+        if (!r.num(&c.base_address, "base_address", 0xFFFF) ||
+            !r.num(&c.base_count, "base_count", 0xFFFF) ||
             !r.num(&c.current_address, "current_address", 0xFFFF) ||
             !r.num(&c.current_count, "current_count", 0xFFFF) || !r.num(&c.mode, "mode", 0xFF) ||
-            !r.num(&c.page, "page", 0xFF) || !r.flag(&c.masked, "masked") || !r.flag(&c.dreq, "dreq") ||
-            !r.flag(&c.soft_request, "soft_request") || !r.flag(&c.terminal_count, "terminal_count"))
+            !r.num(&c.page, "page", 0xFF) || !r.flag(&c.masked, "masked") ||
+            !r.flag(&c.dreq, "dreq") || !r.flag(&c.soft_request, "soft_request") ||
+            !r.flag(&c.terminal_count, "terminal_count"))
             break;
     }
     for (unsigned i = 0; i < 2 && r.error.empty(); ++i)
@@ -127,7 +131,8 @@ bool decode_dma(std::span<const uint8_t> blob, IsaDma::Registers *out, std::stri
             !r.flag(&x.flip_flop[i], "flip_flop"))
             break;
     std::span<const uint8_t> pages;
-    if (r.error.empty() && r.bytes(&pages, x.pages.size(), "pages")) std::memcpy(x.pages.data(), pages.data(), pages.size());
+    if (r.error.empty() && r.bytes(&pages, x.pages.size(), "pages"))
+        std::memcpy(x.pages.data(), pages.data(), pages.size());
     if (!r.error.empty() || !r.done()) {
         *error = r.error;
         return false;
@@ -137,8 +142,10 @@ bool decode_dma(std::span<const uint8_t> blob, IsaDma::Registers *out, std::stri
 }
 
 void encode_8259(Writer &w, const I8259::Registers &p) {
-    for (uint8_t v : {p.irr, p.isr, p.imr, p.levels, p.icw2, p.icw3, p.lowest_priority, p.elcr}) w.u(v, 1);
-    for (bool b : {p.single, p.need_icw4, p.auto_eoi, p.level_mode, p.read_isr, p.poll, p.special_mask, p.rotate_aeoi})
+    for (uint8_t v : {p.irr, p.isr, p.imr, p.levels, p.icw2, p.icw3, p.lowest_priority, p.elcr})
+        w.u(v, 1);
+    for (bool b : {p.single, p.need_icw4, p.auto_eoi, p.level_mode, p.read_isr, p.poll,
+                   p.special_mask, p.rotate_aeoi})
         w.u(b, 1);
     w.u(p.init_step, 1);
 }
@@ -146,7 +153,8 @@ void encode_8259(Writer &w, const I8259::Registers &p) {
 bool decode_8259(Reader &r, I8259::Registers *p) {
     for (uint8_t *v : {&p->irr, &p->isr, &p->imr, &p->levels, &p->icw2, &p->icw3})
         if (!r.num(v, "register", 0xFF)) return false;
-    if (!r.num(&p->lowest_priority, "lowest_priority", 7) || !r.num(&p->elcr, "elcr", 0xFF)) return false;
+    if (!r.num(&p->lowest_priority, "lowest_priority", 7) || !r.num(&p->elcr, "elcr", 0xFF))
+        return false;
     for (bool *b : {&p->single, &p->need_icw4, &p->auto_eoi, &p->level_mode, &p->read_isr, &p->poll,
                     &p->special_mask, &p->rotate_aeoi})
         if (!r.flag(b, "flag")) return false;
@@ -166,7 +174,8 @@ std::vector<uint8_t> encode_pic(const PicPair::Registers &r) {
 bool decode_pic(std::span<const uint8_t> blob, PicPair::Registers *out, std::string *error) {
     Reader r(blob, kPicName);
     PicPair::Registers x;
-    if (!decode_8259(r, &x.master) || !decode_8259(r, &x.slave) || !r.num(&x.lines, "lines", 0xFFFF) || !r.done()) {
+    if (!decode_8259(r, &x.master) || !decode_8259(r, &x.slave) ||
+        !r.num(&x.lines, "lines", 0xFFFF) || !r.done()) {
         *error = r.error;
         return false;
     }
@@ -190,11 +199,12 @@ bool decode_cmos(std::span<const uint8_t> blob, CmosRtc::Registers *out, std::st
     uint64_t offset = 0;
     constexpr int64_t kMaxOffset = 100ll * 366 * 86400;  // a century either way
     if (r.bytes(&ram, x.ram.size(), "ram")) std::memcpy(x.ram.data(), ram.data(), ram.size());
-    if (r.error.empty() && r.num(&x.index, "index", 0x7F) && r.flag(&x.nmi_disabled, "nmi_disabled") &&
-        r.u(8, &offset, "offset_s")) {
+    if (r.error.empty() && r.num(&x.index, "index", 0x7F) &&
+        r.flag(&x.nmi_disabled, "nmi_disabled") && r.u(8, &offset, "offset_s")) {
         x.offset_s = int64_t(offset);
         if (x.offset_s < -kMaxOffset || x.offset_s > kMaxOffset)
-            r.fail("offset_s", std::to_string(x.offset_s) + " s is more than a century off the host clock");
+            r.fail("offset_s",
+                   std::to_string(x.offset_s) + " s is more than a century off the host clock");
     }
     if (!r.error.empty() || !r.done()) {
         *error = r.error;
@@ -231,7 +241,8 @@ bool decode_ram(std::span<const uint8_t> blob, const GuestMemory &m, Ram *out, s
         r.fail("size", "the state has " + std::to_string(size) + " bytes of RAM, this machine " +
                            std::to_string(m.size()) + "; start it with the same -m");
     if (r.error.empty() && r.u(4, &page_size, "page_size") && page_size != GuestMemory::kPageSize)
-        r.fail("page_size", std::to_string(page_size) + " is not " + std::to_string(GuestMemory::kPageSize));
+        r.fail("page_size",
+               std::to_string(page_size) + " is not " + std::to_string(GuestMemory::kPageSize));
     if (r.error.empty() && r.u(4, &n, "pages") && n > m.page_count())
         r.fail("pages", std::to_string(n) + " pages, RAM has " + std::to_string(m.page_count()));
     int64_t last = -1;
@@ -257,7 +268,8 @@ bool decode_ram(std::span<const uint8_t> blob, const GuestMemory &m, Ram *out, s
 
 void apply_ram(GuestMemory &m, const Ram &ram) {
     m.clear();
-    for (const auto &[index, bytes] : ram.pages) m.write(uint64_t(index) * GuestMemory::kPageSize, bytes);
+    for (const auto &[index, bytes] : ram.pages)
+        m.write(uint64_t(index) * GuestMemory::kPageSize, bytes);
 }
 
 // --- the file --------------------------------------------------------------------------------
@@ -268,13 +280,14 @@ struct Entry {
     uint8_t kind = kHostPart;
     bool has_state = false;
     std::string name, type;
-    std::span<const uint8_t> blob;       // loading
-    std::vector<uint8_t> bytes;          // saving
-    FdplugDevice *device = nullptr;      // this machine's device of that entry
+    std::span<const uint8_t> blob;   // loading
+    std::vector<uint8_t> bytes;      // saving
+    FdplugDevice *device = nullptr;  // this machine's device of that entry
 };
 
 std::string describe(const Entry &e) {
-    return e.kind == kHostPart ? "host " + e.name : e.type + " at " + e.name + (e.has_state ? "" : " (no state)");
+    return e.kind == kHostPart ? "host " + e.name
+                               : e.type + " at " + e.name + (e.has_state ? "" : " (no state)");
 }
 
 // This machine's parts and devices, in the order a file lists them.
@@ -308,7 +321,8 @@ bool save_device(FdplugDevice *d, std::vector<uint8_t> *out, std::string *error)
     FdplugBuffer buf;
     char *msg = nullptr;
     if (!d->type->save_state(d->self, &buf, &msg)) {
-        *error = "device " + d->path + " (" + d->type->name + "): " + (msg ? msg : "cannot save its state");
+        *error = "device " + d->path + " (" + d->type->name +
+                 "): " + (msg ? msg : "cannot save its state");
         std::free(msg);
         return false;
     }
@@ -320,7 +334,8 @@ bool save_device(FdplugDevice *d, std::vector<uint8_t> *out, std::string *error)
 bool load_device(FdplugDevice *d, std::span<const uint8_t> blob, std::string *error) {
     char *msg = nullptr;
     if (!d->type->load_state(d->self, blob.data(), blob.size(), &msg)) {
-        *error = "device " + d->path + " (" + d->type->name + "): " + (msg ? msg : "refused its state");
+        *error =
+            "device " + d->path + " (" + d->type->name + "): " + (msg ? msg : "refused its state");
         std::free(msg);
         return false;
     }
@@ -329,7 +344,8 @@ bool load_device(FdplugDevice *d, std::span<const uint8_t> blob, std::string *er
 }
 
 uint32_t get_u32(std::span<const uint8_t> b, size_t at) {
-    return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
+    return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 |
+           uint32_t(b[at + 3]) << 24;
 }
 
 // What a file holds, its blobs pointing into `bytes`.
@@ -338,19 +354,23 @@ bool parse(std::span<const uint8_t> bytes, std::vector<Entry> *entries, std::str
         *error = what;
         return false;
     };
-    if (bytes.size() < 20) return fail("not a device state file: " + std::to_string(bytes.size()) + " bytes");
+    if (bytes.size() < 20)
+        return fail("not a device state file: " + std::to_string(bytes.size()) + " bytes");
     if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
         return fail("not a device state file of fdplug-host (it does not start with \"FDPLUGVM\")");
     const uint32_t version = get_u32(bytes, 8);
     if (version != kVersion)
-        return fail("device state file version " + std::to_string(version) + " is not the one this host reads (" +
-                    std::to_string(kVersion) + ")");
-    const uint32_t stored = get_u32(bytes, bytes.size() - 4), computed = crc32(bytes.first(bytes.size() - 4));
-    if (stored != computed) return fail("the device state file is corrupt (its checksum does not match)");
+        return fail("device state file version " + std::to_string(version) +
+                    " is not the one this host reads (" + std::to_string(kVersion) + ")");
+    const uint32_t stored = get_u32(bytes, bytes.size() - 4),
+                   computed = crc32(bytes.first(bytes.size() - 4));
+    if (stored != computed)
+        return fail("the device state file is corrupt (its checksum does not match)");
     Reader r(bytes.subspan(12, bytes.size() - 16), "device state file");
     uint64_t count = 0;
     if (!r.u(4, &count, "count")) return fail(r.error);
-    if (count > 4096) return fail("the device state file lists " + std::to_string(count) + " devices");
+    if (count > 4096)
+        return fail("the device state file lists " + std::to_string(count) + " devices");
     std::vector<Entry> list(count);
     std::vector<uint64_t> lengths(count);
     for (uint64_t i = 0; i < count; ++i) {
@@ -358,7 +378,8 @@ bool parse(std::span<const uint8_t> bytes, std::vector<Entry> *entries, std::str
         if (!r.u(1, &kind, "kind") || !r.u(1, &flags, "flags") || !r.str(&list[i].name, "name") ||
             !r.str(&list[i].type, "type") || !r.u(4, &lengths[i], "length"))
             return fail(r.error);
-        if (kind > kDevice || flags > 1) return fail("the device state file's entry " + std::to_string(i) + " is malformed");
+        if (kind > kDevice || flags > 1)
+            return fail("the device state file's entry " + std::to_string(i) + " is malformed");
         list[i].kind = uint8_t(kind);
         list[i].has_state = flags & 1;
     }
@@ -375,10 +396,14 @@ bool save(Machine &m, std::vector<uint8_t> *out, std::string *error) {
     std::vector<Entry> entries = machine_entries(m);
     for (Entry &e : entries) {
         if (e.kind == kHostPart) {
-            if (e.name == kDmaName) e.bytes = encode_dma(m.dma()->registers());
-            else if (e.name == kPicName) e.bytes = encode_pic(m.pic()->registers());
-            else if (e.name == kCmosName) e.bytes = encode_cmos(m.cmos()->registers());
-            else e.bytes = encode_ram(m.memory());
+            if (e.name == kDmaName)
+                e.bytes = encode_dma(m.dma()->registers());
+            else if (e.name == kPicName)
+                e.bytes = encode_pic(m.pic()->registers());
+            else if (e.name == kCmosName)
+                e.bytes = encode_cmos(m.cmos()->registers());
+            else
+                e.bytes = encode_ram(m.memory());
         } else if (e.has_state && !save_device(e.device, &e.bytes, error)) {
             return false;
         }
@@ -411,10 +436,11 @@ bool load(Machine &m, std::span<const uint8_t> bytes, std::string *error) {
                           file[i].name == here[i].name && file[i].type == here[i].type &&
                           file[i].has_state == here[i].has_state;
         if (same) continue;
-        *error = "the state file does not fit this machine: entry " + std::to_string(i) + " is " +
-                 (i < file.size() ? describe(file[i]) : std::string("missing")) + " in the file, " +
-                 (i < here.size() ? describe(here[i]) : std::string("missing")) +
-                 " here; start the host with the -machine, -device and -drive options of the saved one";
+        *error =
+            "the state file does not fit this machine: entry " + std::to_string(i) + " is " +
+            (i < file.size() ? describe(file[i]) : std::string("missing")) + " in the file, " +
+            (i < here.size() ? describe(here[i]) : std::string("missing")) +
+            " here; start the host with the -machine, -device and -drive options of the saved one";
         return false;
     }
     for (size_t i = 0; i < file.size(); ++i) file[i].device = here[i].device;
@@ -427,10 +453,14 @@ bool load(Machine &m, std::span<const uint8_t> bytes, std::string *error) {
     for (const Entry &e : file) {
         if (e.kind == kHostPart) {
             bool ok = true;
-            if (e.name == kDmaName) ok = decode_dma(e.blob, &dma.emplace(), error);
-            else if (e.name == kPicName) ok = decode_pic(e.blob, &pic.emplace(), error);
-            else if (e.name == kCmosName) ok = decode_cmos(e.blob, &cmos.emplace(), error);
-            else ok = decode_ram(e.blob, m.memory(), &ram, error);
+            if (e.name == kDmaName)
+                ok = decode_dma(e.blob, &dma.emplace(), error);
+            else if (e.name == kPicName)
+                ok = decode_pic(e.blob, &pic.emplace(), error);
+            else if (e.name == kCmosName)
+                ok = decode_cmos(e.blob, &cmos.emplace(), error);
+            else
+                ok = decode_ram(e.blob, m.memory(), &ram, error);
             if (!ok) return false;
         } else if (!e.has_state && !e.blob.empty()) {
             *error = "device " + e.name + " (" + e.type + ") has no state, but the file carries " +
@@ -442,7 +472,8 @@ bool load(Machine &m, std::span<const uint8_t> bytes, std::string *error) {
     // A snapshot to put back if a device refuses its state.
     std::vector<std::vector<uint8_t>> before(file.size());
     for (size_t i = 0; i < file.size(); ++i)
-        if (file[i].kind == kDevice && file[i].has_state && !save_device(file[i].device, &before[i], error)) {
+        if (file[i].kind == kDevice && file[i].has_state &&
+            !save_device(file[i].device, &before[i], error)) {
             *error = "cannot take the snapshot a failed load would go back to: " + *error;
             return false;
         }
@@ -474,7 +505,8 @@ bool load(Machine &m, std::span<const uint8_t> bytes, std::string *error) {
         std::string ram_error;
         if (decode_ram(ram0, m.memory(), &ram_back, &ram_error)) apply_ram(m.memory(), ram_back);
         if (!restored)
-            *error += "; and putting the machine back failed (" + restore_error + "): restart the host";
+            *error +=
+                "; and putting the machine back failed (" + restore_error + "): restart the host";
         else
             *error += "; nothing was changed";
         m.run_deferred();
@@ -527,7 +559,8 @@ bool load_file(Machine &m, const std::string &filename, std::string *error) {
     struct stat st {};
     constexpr off_t kMaxFile = off_t(1) << 32;
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxFile) {
-        *error = "'" + filename + "' is not a device state file (not a regular file of at most 4 GiB)";
+        *error =
+            "'" + filename + "' is not a device state file (not a regular file of at most 4 GiB)";
         ::close(fd);
         return false;
     }

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "system/cli_options.h"
-#include "system/clock_source.h"
 #include "monitor/host_commands.h"
 #include "monitor/monitor.h"
+#include "system/cli_options.h"
+#include "system/clock_source.h"
 #include "system/host_api.h"
 #include "system/host_control.h"
 #include "system/machine.h"
@@ -34,9 +34,9 @@ void print_device_types(const PluginLoader &plugins) {
     for (const auto &p : plugins.plugins())
         for (size_t i = 0; i < p.info->n_types; ++i) {
             const FdplugDeviceTypeInfo &t = p.info->types[i];
-            std::printf("name \"%s\", bus %s%s, desc \"%s\"  [%s]\n", t.name, t.bus_type ? t.bus_type : "isa",
-                        t.user_creatable ? "" : ", no-user", t.description ? t.description : "",
-                        p.info->name);
+            std::printf("name \"%s\", bus %s%s, desc \"%s\"  [%s]\n", t.name,
+                        t.bus_type ? t.bus_type : "isa", t.user_creatable ? "" : ", no-user",
+                        t.description ? t.description : "", p.info->name);
         }
 }
 
@@ -81,7 +81,8 @@ int run(int argc, char **argv) {
         return 0;
     }
     if (config.show_version) {
-        std::printf("fdplug-host %s (plugin ABI %d.%d)\n", FDPLUG_VERSION, FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR);
+        std::printf("fdplug-host %s (plugin ABI %d.%d)\n", FDPLUG_VERSION, FDPLUG_ABI_MAJOR,
+                    FDPLUG_ABI_MINOR);
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -89,7 +90,8 @@ int run(int argc, char **argv) {
     PluginLoader plugins;
     std::vector<std::string> warnings;
     plugins.load_all(PluginLoader::search_path(config.plugin_dirs), &warnings);
-    for (const std::string &w : warnings) std::fprintf(stderr, "fdplug-host: warning: %s\n", w.c_str());
+    for (const std::string &w : warnings)
+        std::fprintf(stderr, "fdplug-host: warning: %s\n", w.c_str());
     if (config.list_devices) {
         print_device_types(plugins);
         return 0;
@@ -98,7 +100,8 @@ int run(int argc, char **argv) {
 
     // Owned here so that the early returns below (a bad -device, -drive or -global) free it too:
     // the ASan build's leak check caught the loop leaking on every start-up error.
-    std::unique_ptr<GMainLoop, void (*)(GMainLoop *)> loop_owner(g_main_loop_new(nullptr, FALSE), g_main_loop_unref);
+    std::unique_ptr<GMainLoop, void (*)(GMainLoop *)> loop_owner(g_main_loop_new(nullptr, FALSE),
+                                                                 g_main_loop_unref);
     GMainLoop *loop = loop_owner.get();
     Machine machine(config, plugins);
     qmp::Dispatcher dispatcher;
@@ -138,12 +141,15 @@ int run(int argc, char **argv) {
     if (!machine.build(&error)) return fail(error);
     // Plugins register in init, realize or machine_ready; by now every handler is in.
     for (const std::string &name : dispatcher.unhandled_commands())
-        std::fprintf(stderr, "fdplug-host: warning: QMP command %s is declared in a schema but has no handler; it is not offered\n", name.c_str());
+        std::fprintf(stderr,
+                     "fdplug-host: warning: QMP command %s is declared in a schema but has no "
+                     "handler; it is not offered\n",
+                     name.c_str());
 
     std::unique_ptr<QtestServer> qtest;
     if (qtest_chr) {
-        qtest = std::make_unique<QtestServer>(machine, *qtest_chr,
-                                              config.qtest_log_given ? config.qtest_log : "/dev/fd/2");
+        qtest = std::make_unique<QtestServer>(
+            machine, *qtest_chr, config.qtest_log_given ? config.qtest_log : "/dev/fd/2");
         machine.on_pin_change = [&qtest](const std::string &path, unsigned pin, bool level) {
             qtest->intercepted_pin_changed(path, pin, level);
         };
@@ -170,4 +176,6 @@ int run(int argc, char **argv) {
 }  // namespace
 }  // namespace fdplug
 
-int main(int argc, char **argv) { return fdplug::run(argc, argv); }
+int main(int argc, char **argv) {
+    return fdplug::run(argc, argv);
+}

@@ -35,8 +35,8 @@ std::string check_plugin_abi(const FdplugPluginInfo &info) {
     for (const Size &s : sizes)
         if (s.plugin != s.host)
             return std::string("struct ") + s.name + " is " + std::to_string(s.plugin) +
-                   " bytes in the plugin but " + std::to_string(s.host) +
-                   " in the host (ABI " + version_text(FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR) +
+                   " bytes in the plugin but " + std::to_string(s.host) + " in the host (ABI " +
+                   version_text(FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR) +
                    "): rebuild the plugin against this host's fdplug/plugin.h";
     return "";
 }
@@ -61,7 +61,8 @@ std::vector<std::string> PluginLoader::search_path(const std::vector<std::string
 }
 
 bool PluginLoader::load(const std::string &path, std::string *error) {
-    GModule *module = g_module_open(path.c_str(), GModuleFlags(G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY));
+    GModule *module =
+        g_module_open(path.c_str(), GModuleFlags(G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY));
     if (!module) {
         if (error) *error = "cannot load plugin " + path + ": " + g_module_error();
         return false;
@@ -76,7 +77,9 @@ bool PluginLoader::load(const std::string &path, std::string *error) {
     const FdplugPluginInfo *info = entry(FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR);
     if (!info) {
         g_module_close(module);
-        if (error) *error = "plugin " + path + " refused host ABI " + version_text(FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR);
+        if (error)
+            *error = "plugin " + path + " refused host ABI " +
+                     version_text(FDPLUG_ABI_MAJOR, FDPLUG_ABI_MINOR);
         return false;
     }
     if (std::string why = check_plugin_abi(*info); !why.empty()) {
@@ -87,7 +90,9 @@ bool PluginLoader::load(const std::string &path, std::string *error) {
     for (size_t i = 0; i < info->n_types; ++i) {
         if (find_type(info->types[i].name)) {
             g_module_close(module);
-            if (error) *error = "skipping plugin " + path + ": device type '" + info->types[i].name + "' is already provided by another plugin";
+            if (error)
+                *error = "skipping plugin " + path + ": device type '" + info->types[i].name +
+                         "' is already provided by another plugin";
             return false;
         }
     }
@@ -95,7 +100,8 @@ bool PluginLoader::load(const std::string &path, std::string *error) {
     return true;
 }
 
-void PluginLoader::load_all(const std::vector<std::string> &dirs, std::vector<std::string> *warnings) {
+void PluginLoader::load_all(const std::vector<std::string> &dirs,
+                            std::vector<std::string> *warnings) {
     namespace fs = std::filesystem;
     std::vector<std::string> seen;
     for (const std::string &dir : dirs) {
@@ -110,8 +116,10 @@ void PluginLoader::load_all(const std::vector<std::string> &dirs, std::vector<st
             const std::string name = f.filename().string();
             if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
             std::string why;
-            if (load(f.string(), &why)) seen.push_back(name);
-            else if (warnings) warnings->push_back(why);
+            if (load(f.string(), &why))
+                seen.push_back(name);
+            else if (warnings)
+                warnings->push_back(why);
         }
     }
 }
@@ -121,7 +129,9 @@ bool PluginLoader::init_all(const FdplugHost *host, std::string *error) {
         if (!p.info->init) continue;
         char *why = nullptr;
         if (!p.info->init(host, &why)) {
-            if (error) *error = "plugin " + p.path + " failed to initialise: " + (why ? why : "no reason given");
+            if (error)
+                *error = "plugin " + p.path +
+                         " failed to initialise: " + (why ? why : "no reason given");
             std::free(why);
             return false;
         }

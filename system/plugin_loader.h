@@ -18,7 +18,7 @@ struct LoadedPlugin {
 };
 
 class PluginLoader {
-public:
+  public:
     ~PluginLoader();
 
     // Directories in search order: -plugin-dir, $FDPLUG_PLUGIN_PATH, the build tree, the
@@ -38,7 +38,7 @@ public:
     std::vector<const FdplugDeviceTypeInfo *> types() const;
     const std::vector<LoadedPlugin> &plugins() const { return plugins_; }
 
-private:
+  private:
     std::vector<LoadedPlugin> plugins_;
     bool initialized_ = false;
 };

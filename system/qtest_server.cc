@@ -25,8 +25,10 @@ std::optional<uint64_t> parse_u64(const std::string &word) {
 std::vector<std::string> split_words(std::string_view line) {
     std::vector<std::string> words(1);
     for (char c : line) {
-        if (c == ' ') words.emplace_back();
-        else words.back() += c;
+        if (c == ' ')
+            words.emplace_back();
+        else
+            words.back() += c;
     }
     return words;
 }
@@ -110,7 +112,8 @@ void QtestServer::chardev_opened() {
     start_us_ = g_get_monotonic_time();
     if (log_) {  // QEMU stamps OPENED with the wall-clock time, the other lines relative to it
         const int64_t wall_us = g_get_real_time();
-        std::fprintf(log_, "[I %" PRId64 ".%06" PRId64 "] OPENED\n", wall_us / 1000000, wall_us % 1000000);
+        std::fprintf(log_, "[I %" PRId64 ".%06" PRId64 "] OPENED\n", wall_us / 1000000,
+                     wall_us % 1000000);
         std::fflush(log_);
     }
 }
@@ -216,7 +219,8 @@ std::string QtestServer::execute(const std::vector<std::string> &w) {
         std::vector<uint8_t> data(*size, 0);  // missing trailing bytes are written as 0
         if (cmd == "write") {
             const std::string &hex = w[3];
-            if (hex[0] != '0' || (hex[1] != 'x' && hex[1] != 'X')) return bad("data must start with 0x");
+            if (hex[0] != '0' || (hex[1] != 'x' && hex[1] != 'X'))
+                return bad("data must start with 0x");
             for (size_t i = 0; i < *size && 2 + 2 * i + 1 < hex.size(); ++i) {
                 const int hi = hex_value(hex[2 + 2 * i]), lo = hex_value(hex[3 + 2 * i]);
                 if (hi < 0 || lo < 0) return bad("bad hex data");
@@ -225,7 +229,10 @@ std::string QtestServer::execute(const std::vector<std::string> &w) {
         } else {
             gsize len = 0;
             guchar *decoded = g_base64_decode(w[3].c_str(), &len);
-            if (len != *size) log("S", true, format("b64write: data length mismatch %zu != %zu", size_t(len), size_t(*size)));
+            if (len != *size)
+                log("S", true,
+                    format("b64write: data length mismatch %zu != %zu", size_t(len),
+                           size_t(*size)));
             std::copy_n(decoded, std::min<size_t>(len, *size), data.begin());
             g_free(decoded);
         }
@@ -248,7 +255,8 @@ std::string QtestServer::execute(const std::vector<std::string> &w) {
         int64_t dest;
         if (w.size() >= 2) {
             auto ns = parse_u64(w[1]);
-            if (!ns || *ns > uint64_t(INT64_MAX - clock.now())) return bad("bad step '" + w[1] + "'");
+            if (!ns || *ns > uint64_t(INT64_MAX - clock.now()))
+                return bad("bad step '" + w[1] + "'");
             dest = clock.now() + int64_t(*ns);
         } else {
             dest = clock.next_deadline().value_or(clock.now());  // 7.2: no timer, no move

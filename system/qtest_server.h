@@ -19,7 +19,7 @@ class VirtualClock;
 
 // What the qtest server drives: the machine, seen as a CPU would see it.
 class QtestTarget {
-public:
+  public:
     virtual ~QtestTarget() = default;
     virtual uint32_t port_read(uint16_t port, unsigned size) = 0;
     virtual void port_write(uint16_t port, uint32_t value, unsigned size) = 0;
@@ -35,7 +35,7 @@ public:
 };
 
 class QtestServer : public ChardevClient {
-public:
+  public:
     QtestServer(QtestTarget &target, Chardev &chardev, std::string log_path);
     ~QtestServer() override;
 
@@ -50,7 +50,7 @@ public:
     // One request line (without '\n') → the reply line(s) it produces; for tests.
     std::string handle_line(std::string_view line);
 
-private:
+  private:
     std::string execute(const std::vector<std::string> &words);
     void send(const std::string &text);
     void log(const char *tag, bool relative, const std::string &text);

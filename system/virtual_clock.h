@@ -14,15 +14,15 @@
 namespace fdplug {
 
 class VirtualClock {
-public:
+  public:
     enum class Mode { Manual, Realtime };
 
     class Timer {
-    public:
+      public:
         bool armed() const { return armed_; }
         int64_t deadline() const { return deadline_; }
 
-    private:
+      private:
         friend class VirtualClock;
         explicit Timer(std::function<void()> cb) : callback_(std::move(cb)) {}
         std::function<void()> callback_;
@@ -62,7 +62,7 @@ public:
     // Called whenever the earliest deadline may have changed (the main loop re-arms its wakeup).
     std::function<void()> on_deadline_change;
 
-private:
+  private:
     using Key = std::tuple<int64_t, uint64_t, Timer *>;
     bool fire_next(int64_t limit);  // fires the earliest timer if due by limit
     void notify() {

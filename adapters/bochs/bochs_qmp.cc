@@ -1,7 +1,7 @@
 #include "adapters/bochs/bochs_qmp.h"
 
-#include "hw/block/management/floppy_schema.h"
 #include "chardev/chardev_spec.h"
+#include "hw/block/management/floppy_schema.h"
 
 #ifndef FDPLUG_VERSION
 #define FDPLUG_VERSION "unknown"
@@ -44,14 +44,16 @@ std::optional<ChardevSpec> parse_address(const std::string &address, std::string
 }  // namespace
 
 const std::vector<std::string> BochsQmp::kHostCommands = {
-    "qmp_capabilities", "query-version", "query-commands", "query-qmp-schema", "query-status",
-    "query-block", "eject", "blockdev-change-medium"};
+    "qmp_capabilities", "query-version", "query-commands", "query-qmp-schema",
+    "query-status",     "query-block",   "eject",          "blockdev-change-medium"};
 
 BochsQmp::BochsQmp(floppy::FloppyManager &manager, std::vector<floppy::MediaSlot *> slots)
     : manager_(manager), slots_(std::move(slots)), context_(g_main_context_new()) {}
 
-std::unique_ptr<BochsQmp> BochsQmp::start(const std::string &address, floppy::FloppyManager &manager,
-                                          std::vector<floppy::MediaSlot *> slots, std::string *error) {
+std::unique_ptr<BochsQmp> BochsQmp::start(const std::string &address,
+                                          floppy::FloppyManager &manager,
+                                          std::vector<floppy::MediaSlot *> slots,
+                                          std::string *error) {
     auto spec = parse_address(address, error);
     if (!spec) return nullptr;
     std::unique_ptr<BochsQmp> self(new BochsQmp(manager, std::move(slots)));
@@ -75,8 +77,9 @@ std::unique_ptr<BochsQmp> BochsQmp::start(const std::string &address, floppy::Fl
     self->chardev_ = Chardev::open(*spec, error, self->context_);
     if (!self->chardev_) return nullptr;
     self->monitor_ = std::make_unique<qmp::Monitor>(d, *self->chardev_, version);
-    self->where_ = spec->transport == ChardevSpec::Transport::Unix ? "unix:" + spec->path
-                                                                   : "tcp:" + spec->host + ":" + spec->port;
+    self->where_ = spec->transport == ChardevSpec::Transport::Unix
+                       ? "unix:" + spec->path
+                       : "tcp:" + spec->host + ":" + spec->port;
     return self;
 }
 
@@ -108,7 +111,8 @@ std::vector<qmp::MachineControl::BlockSlot> BochsQmp::block_slots() const {
         b.change_medium = [slot](const std::string &file, const std::optional<std::string> &format,
                                  const std::string &mode) {
             std::string error;
-            return block_outcome(slot->change_medium(file, format.value_or(""), mode, &error), error);
+            return block_outcome(slot->change_medium(file, format.value_or(""), mode, &error),
+                                 error);
         };
         out.push_back(std::move(b));
     }

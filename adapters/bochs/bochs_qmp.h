@@ -19,16 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "chardev/chardev.h"
 #include "hw/block/management/floppy_manager.h"
 #include "monitor/dispatcher.h"
 #include "monitor/host_commands.h"
 #include "monitor/monitor.h"
-#include "chardev/chardev.h"
 
 namespace fdplug::bochs {
 
 class BochsQmp final : private qmp::MachineControl {
-public:
+  public:
     // The commands offered besides the floppy-* ones: the protocol's, query-status and QEMU's
     // block commands (on the same drives, through MediaSlot). Nothing that would need to stop,
     // reset or quit Bochs.
@@ -37,8 +37,10 @@ public:
     // Listens (or connects) as `address` says: unix:PATH or tcp:HOST:PORT, with -qmp's options
     // (server=on and wait=off unless given). `slots` are the drives, in query order. nullptr
     // and *error when the address is wrong or the socket cannot be set up.
-    static std::unique_ptr<BochsQmp> start(const std::string &address, floppy::FloppyManager &manager,
-                                           std::vector<floppy::MediaSlot *> slots, std::string *error);
+    static std::unique_ptr<BochsQmp> start(const std::string &address,
+                                           floppy::FloppyManager &manager,
+                                           std::vector<floppy::MediaSlot *> slots,
+                                           std::string *error);
     ~BochsQmp() override;
     BochsQmp(const BochsQmp &) = delete;
     BochsQmp &operator=(const BochsQmp &) = delete;
@@ -49,7 +51,7 @@ public:
     // "unix:/tmp/x.sock", "tcp:localhost:4444": where the monitor is.
     const std::string &where() const { return where_; }
 
-private:
+  private:
     BochsQmp(floppy::FloppyManager &manager, std::vector<floppy::MediaSlot *> slots);
 
     // qmp::MachineControl: Bochs is always running as far as QMP can tell; stop, cont,

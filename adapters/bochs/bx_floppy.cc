@@ -7,6 +7,7 @@
 // (bochs_qmp.h), polled from a periodic Bochs timer on Bochs' own thread.
 // Reference: shared/reference/bochs-2.7-plugin-abi.md; user guide: docs/bochs.md.
 #include <dlfcn.h>
+#include <glib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,15 +24,13 @@
 #include <string>
 #include <vector>
 
-#include <glib.h>
-
 #include "adapters/bochs/bochs_abi.h"
 #include "adapters/bochs/bochs_qmp.h"
 #include "hw/block/fdc/fdc82077.h"
 #include "hw/block/fdc/fdc_host.h"
 #include "hw/block/management/floppy_manager.h"
-#include "hw/block/media/floppy_formats.h"
 #include "hw/block/management/media_slot.h"
+#include "hw/block/media/floppy_formats.h"
 
 #ifndef FDPLUG_VERSION
 #define FDPLUG_VERSION "unknown"
@@ -80,26 +79,43 @@ struct CheckedSlot {
                 return obj;
             }
         fatal("%s", std::string(what) + ": vtable slot " + std::to_string(slot) + " holds '" +
-                        (found.empty() ? "an unknown function" : found) + "', expected '" + expected[0] +
+                        (found.empty() ? "an unknown function" : found) + "', expected '" +
+                        expected[0] +
                         "'. This libbx_floppy.so was built for Debian's bochs 2.7+dfsg-4+deb12u1; "
                         "re-run adapters/bochs/verify-abi.py against the installed Bochs");
     }
 };
 
-CheckedSlot pic_raise{"PIC raise_irq", abi::kPicRaiseIrq, {"_ZN8bx_pic_c9raise_irqEj", "_ZN13bx_pic_stub_c9raise_irqEj"}};
-CheckedSlot pic_lower{"PIC lower_irq", abi::kPicLowerIrq, {"_ZN8bx_pic_c9lower_irqEj", "_ZN13bx_pic_stub_c9lower_irqEj"}};
-CheckedSlot dma_register{"DMA registerDMA8Channel", abi::kDmaRegister8, {"_ZN8bx_dma_c19registerDMA8ChannelEjPFtPhtES2_PKc", nullptr}};
+CheckedSlot pic_raise{"PIC raise_irq",
+                      abi::kPicRaiseIrq,
+                      {"_ZN8bx_pic_c9raise_irqEj", "_ZN13bx_pic_stub_c9raise_irqEj"}};
+CheckedSlot pic_lower{"PIC lower_irq",
+                      abi::kPicLowerIrq,
+                      {"_ZN8bx_pic_c9lower_irqEj", "_ZN13bx_pic_stub_c9lower_irqEj"}};
+CheckedSlot dma_register{"DMA registerDMA8Channel",
+                         abi::kDmaRegister8,
+                         {"_ZN8bx_dma_c19registerDMA8ChannelEjPFtPhtES2_PKc", nullptr}};
 CheckedSlot dma_get_tc{"DMA get_TC", abi::kDmaGetTc, {"_ZN8bx_dma_c6get_TCEv", nullptr}};
 CheckedSlot dma_set_drq{"DMA set_DRQ", abi::kDmaSetDrq, {"_ZN8bx_dma_c7set_DRQEjb", nullptr}};
 CheckedSlot cmos_get{"CMOS get_reg", abi::kCmosGetReg, {"_ZN9bx_cmos_c7get_regEh", nullptr}};
 CheckedSlot cmos_set{"CMOS set_reg", abi::kCmosSetReg, {"_ZN9bx_cmos_c7set_regEhj", nullptr}};
-CheckedSlot hdd_read{"hard disk virt_read_handler", abi::kHddVirtRead,
-                     {"_ZN15bx_hard_drive_c17virt_read_handlerEjj", "_ZN20bx_hard_drive_stub_c17virt_read_handlerEjj"}};
-CheckedSlot hdd_write{"hard disk virt_write_handler", abi::kHddVirtWrite,
-                      {"_ZN15bx_hard_drive_c18virt_write_handlerEjjj", "_ZN20bx_hard_drive_stub_c18virt_write_handlerEjjj"}};
-CheckedSlot sim_string{"SIM get_param_string", abi::kSimGetParamString, {"_ZN13bx_real_sim_c16get_param_stringEPKcP10bx_param_c", nullptr}};
-CheckedSlot sim_bool{"SIM get_param_bool", abi::kSimGetParamBool, {"_ZN13bx_real_sim_c14get_param_boolEPKcP10bx_param_c", nullptr}};
-CheckedSlot sim_enum{"SIM get_param_enum", abi::kSimGetParamEnum, {"_ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c", nullptr}};
+CheckedSlot hdd_read{"hard disk virt_read_handler",
+                     abi::kHddVirtRead,
+                     {"_ZN15bx_hard_drive_c17virt_read_handlerEjj",
+                      "_ZN20bx_hard_drive_stub_c17virt_read_handlerEjj"}};
+CheckedSlot hdd_write{"hard disk virt_write_handler",
+                      abi::kHddVirtWrite,
+                      {"_ZN15bx_hard_drive_c18virt_write_handlerEjjj",
+                       "_ZN20bx_hard_drive_stub_c18virt_write_handlerEjjj"}};
+CheckedSlot sim_string{"SIM get_param_string",
+                       abi::kSimGetParamString,
+                       {"_ZN13bx_real_sim_c16get_param_stringEPKcP10bx_param_c", nullptr}};
+CheckedSlot sim_bool{"SIM get_param_bool",
+                     abi::kSimGetParamBool,
+                     {"_ZN13bx_real_sim_c14get_param_boolEPKcP10bx_param_c", nullptr}};
+CheckedSlot sim_enum{"SIM get_param_enum",
+                     abi::kSimGetParamEnum,
+                     {"_ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c", nullptr}};
 
 // ---- Parameter tree -------------------------------------------------------------------------
 
@@ -112,40 +128,52 @@ void *param(CheckedSlot &getter, const std::string &path) {
 
 int64_t param_num(CheckedSlot &getter, const std::string &path) {
     void *p = param(getter, path);
-    CheckedSlot get64{"parameter get64", abi::kParamNumGet64, {"_ZN14bx_param_num_c5get64Ev", nullptr}};
+    CheckedSlot get64{
+        "parameter get64", abi::kParamNumGet64, {"_ZN14bx_param_num_c5get64Ev", nullptr}};
     return abi::vcall<int64_t>(get64.object(p), abi::kParamNumGet64);
 }
-int64_t param_enum(const std::string &path) { return param_num(sim_enum, path); }
-bool param_bool(const std::string &path) { return param_num(sim_bool, path) != 0; }
+int64_t param_enum(const std::string &path) {
+    return param_num(sim_enum, path);
+}
+bool param_bool(const std::string &path) {
+    return param_num(sim_bool, path) != 0;
+}
 std::string param_string(const std::string &path) {
     void *p = param(sim_string, path);
     const char *value;
-    std::memcpy(&value, static_cast<const unsigned char *>(p) + abi::kParamStringValue, sizeof value);
+    std::memcpy(&value, static_cast<const unsigned char *>(p) + abi::kParamStringValue,
+                sizeof value);
     return value ? value : "";
 }
 
 // floppy.N.devtype is the CMOS drive code.
 DriveType drive_type_of(int64_t devtype) {
     switch (devtype) {
-    case 1: return DriveType::k360;
-    case 2: return DriveType::k120;
-    case 3: return DriveType::k720;
-    case 4: return DriveType::k144;
-    case 5: return DriveType::k288;
-    default: return DriveType::None;
+        case 1:
+            return DriveType::k360;
+        case 2:
+            return DriveType::k120;
+        case 3:
+            return DriveType::k720;
+        case 4:
+            return DriveType::k144;
+        case 5:
+            return DriveType::k288;
+        default:
+            return DriveType::None;
     }
 }
 
 // ---- The registered object: bx_devmodel_c's vtable layout ------------------------------------
 
 class DevModel {
-public:
-    virtual ~DevModel() = default;                     // slots 0x00 (complete), 0x08 (deleting)
-    virtual void init() = 0;                           // 0x10
-    virtual void reset(unsigned type) = 0;             // 0x18
-    virtual void register_state() {}                   // 0x20
-    virtual void after_restore_state() {}              // 0x28
-    virtual void debug_dump(int, char **) {}           // 0x30 (Debian builds with the debugger)
+  public:
+    virtual ~DevModel() = default;            // slots 0x00 (complete), 0x08 (deleting)
+    virtual void init() = 0;                  // 0x10
+    virtual void reset(unsigned type) = 0;    // 0x18
+    virtual void register_state() {}          // 0x20
+    virtual void after_restore_state() {}     // 0x28
+    virtual void debug_dump(int, char **) {}  // 0x30 (Debian builds with the debugger)
 };
 
 // Where g++ put a virtual method: a pointer to a virtual member holds 1 + its vtable offset.
@@ -169,13 +197,14 @@ void check_own_layout() {
         {"init", vtable_offset(&DevModel::init), abi::kDevInit},
         {"reset", vtable_offset(&DevModel::reset), abi::kDevReset},
         {"register_state", vtable_offset(&DevModel::register_state), abi::kDevRegisterState},
-        {"after_restore_state", vtable_offset(&DevModel::after_restore_state), abi::kDevAfterRestore},
+        {"after_restore_state", vtable_offset(&DevModel::after_restore_state),
+         abi::kDevAfterRestore},
         {"debug_dump", vtable_offset(&DevModel::debug_dump), abi::kDevDebugDump},
     };
     for (const Slot &s : slots)
         if (s.got != s.want)
-            fatal("%s", std::string("own devmodel vtable: ") + s.name + " is at slot " + std::to_string(s.got) +
-                            ", Bochs calls slot " + std::to_string(s.want));
+            fatal("%s", std::string("own devmodel vtable: ") + s.name + " is at slot " +
+                            std::to_string(s.got) + ", Bochs calls slot " + std::to_string(s.want));
 }
 
 // ---- The adapter ------------------------------------------------------------------------------
@@ -184,20 +213,24 @@ class BochsFloppy;
 BochsFloppy *g_floppy = nullptr;  // Bochs' DMA callbacks carry no context; Bochs has one FDC
 
 class BochsFloppy final : public DevModel, public FdcHost {
-public:
+  public:
     ~BochsFloppy() override {
-        if (qmp_timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(qmp_timer_));
+        if (qmp_timer_ != abi::kNullTimerHandle)
+            bx_pc_system.deactivate_timer(unsigned(qmp_timer_));
         qmp_.reset();
         if (trace_) std::fclose(trace_);
         if (timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(timer_));
         for (auto &slot : slots_) {
             std::string error;
-            if (!slot->flush(&error)) pluginlog->error("fdplug: %s: %s", slot->name().c_str(), error.c_str());
+            if (!slot->flush(&error))
+                pluginlog->error("fdplug: %s: %s", slot->name().c_str(), error.c_str());
             manager_.remove(*slot);
         }
     }
 
-    void init() override { guarded("init", [this] { do_init(); }); }
+    void init() override {
+        guarded("init", [this] { do_init(); });
+    }
     void reset(unsigned type) override {
         // Bochs' power-on and machine reset (BX_RESET_HARDWARE) pulse RESET DRV; a software
         // (CPU-only) reset does not reach the controller.
@@ -209,22 +242,30 @@ public:
     // --- Bochs callbacks
     static uint32_t port_read(void *self, uint32_t port, unsigned len) {
         uint32_t v = 0xFF;
-        static_cast<BochsFloppy *>(self)->guarded("port read", [&] { v = static_cast<BochsFloppy *>(self)->read(port, len); });
+        static_cast<BochsFloppy *>(self)->guarded(
+            "port read", [&] { v = static_cast<BochsFloppy *>(self)->read(port, len); });
         return v;
     }
     static void port_write(void *self, uint32_t port, uint32_t value, unsigned len) {
-        static_cast<BochsFloppy *>(self)->guarded("port write", [&] { static_cast<BochsFloppy *>(self)->write(port, value, len); });
+        static_cast<BochsFloppy *>(self)->guarded(
+            "port write", [&] { static_cast<BochsFloppy *>(self)->write(port, value, len); });
     }
     static void timer_fired(void *self) {
-        static_cast<BochsFloppy *>(self)->guarded("timer", [&] { static_cast<BochsFloppy *>(self)->expired(); });
+        static_cast<BochsFloppy *>(self)->guarded(
+            "timer", [&] { static_cast<BochsFloppy *>(self)->expired(); });
     }
     static void qmp_timer_fired(void *self) {
-        static_cast<BochsFloppy *>(self)->guarded("QMP", [&] { static_cast<BochsFloppy *>(self)->poll_qmp(); });
+        static_cast<BochsFloppy *>(self)->guarded(
+            "QMP", [&] { static_cast<BochsFloppy *>(self)->poll_qmp(); });
     }
     // dmaWrite: device → memory (a disk read; a verify cycle asks for 1 byte and drops it).
-    static uint16_t dma_to_memory(uint8_t *buf, uint16_t maxlen) { return g_floppy ? g_floppy->dma(DmaCycle::ToMemory, buf, maxlen) : 0; }
+    static uint16_t dma_to_memory(uint8_t *buf, uint16_t maxlen) {
+        return g_floppy ? g_floppy->dma(DmaCycle::ToMemory, buf, maxlen) : 0;
+    }
     // dmaRead: memory → device (a disk write or FORMAT).
-    static uint16_t dma_from_memory(uint8_t *buf, uint16_t len) { return g_floppy ? g_floppy->dma(DmaCycle::FromMemory, buf, len) : 0; }
+    static uint16_t dma_from_memory(uint8_t *buf, uint16_t len) {
+        return g_floppy ? g_floppy->dma(DmaCycle::FromMemory, buf, len) : 0;
+    }
 
     // --- FdcHost
     int64_t now_ns() const override {
@@ -234,26 +275,30 @@ public:
     void set_irq(bool level) override {
         trace("IRQ6 %d", level);
         void *pic = abi::hub(abi::kHubPic);
-        if (level) abi::vcall<void>(pic_raise.object(pic), abi::kPicRaiseIrq, abi::kIrq);
-        else abi::vcall<void>(pic_lower.object(pic), abi::kPicLowerIrq, abi::kIrq);
+        if (level)
+            abi::vcall<void>(pic_raise.object(pic), abi::kPicRaiseIrq, abi::kIrq);
+        else
+            abi::vcall<void>(pic_lower.object(pic), abi::kPicLowerIrq, abi::kIrq);
     }
     void set_drq(bool level) override {
         trace("DRQ2 %d", level);
-        abi::vcall<void>(dma_set_drq.object(abi::hub(abi::kHubDma)), abi::kDmaSetDrq, abi::kDmaChannel, level);
+        abi::vcall<void>(dma_set_drq.object(abi::hub(abi::kHubDma)), abi::kDmaSetDrq,
+                         abi::kDmaChannel, level);
     }
     void arm_timer(int64_t deadline_ns) override {
         deadline_ = deadline_ns;
         if (timer_ == abi::kNullTimerHandle) return;  // not registered yet: init() re-arms below
         // activate_timer_nsec(0) would mean "the previous period": never pass 0.
         const int64_t delta = std::max<int64_t>(deadline_ns - now_ns(), 1);
-        bx_pc_system.activate_timer_nsec(unsigned(timer_), static_cast<unsigned long>(delta), false);
+        bx_pc_system.activate_timer_nsec(unsigned(timer_), static_cast<unsigned long>(delta),
+                                         false);
     }
     void cancel_timer() override {
         deadline_ = kNever;
         if (timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(timer_));
     }
 
-private:
+  private:
     template <typename F>
     void guarded(const char *what, F &&f) {
         try {
@@ -269,7 +314,8 @@ private:
         for (CheckedSlot *s : {&sim_string, &sim_bool, &sim_enum}) s->object(SIM);
         pic_raise.object(abi::hub(abi::kHubPic));
         pic_lower.object(abi::hub(abi::kHubPic));
-        for (CheckedSlot *s : {&dma_register, &dma_get_tc, &dma_set_drq}) s->object(abi::hub(abi::kHubDma));
+        for (CheckedSlot *s : {&dma_register, &dma_get_tc, &dma_set_drq})
+            s->object(abi::hub(abi::kHubDma));
         cmos_get.object(abi::hub(abi::kHubCmos));
         cmos_set.object(abi::hub(abi::kHubCmos));
 
@@ -279,15 +325,25 @@ private:
             if (!trace_) fatal("FDPLUG_TRACE='%s': cannot create the trace file", trace);
         }
         const char *timing = std::getenv("FDPLUG_TIMING");
-        if (!timing || !*timing || !std::strcmp(timing, "accurate")) config.timing = TimingPolicy::Accurate;
-        else if (!std::strcmp(timing, "fast")) config.timing = TimingPolicy::Fast;
-        else fatal("FDPLUG_TIMING='%s' is not a timing policy: use accurate (the default) or fast", timing);
+        if (!timing || !*timing || !std::strcmp(timing, "accurate"))
+            config.timing = TimingPolicy::Accurate;
+        else if (!std::strcmp(timing, "fast"))
+            config.timing = TimingPolicy::Fast;
+        else
+            fatal("FDPLUG_TIMING='%s' is not a timing policy: use accurate (the default) or fast",
+                  timing);
         // Bochs' own BIOS reads and writes without seeking first, because Bochs' controller
         // always seeks by itself; so by default the core does too here.
         const char *seek = std::getenv("FDPLUG_IMPLIED_SEEK");
-        if (!seek || !*seek || !std::strcmp(seek, "always")) config.implied_seek = ImpliedSeek::Always;
-        else if (!std::strcmp(seek, "configure")) config.implied_seek = ImpliedSeek::Configure;
-        else fatal("FDPLUG_IMPLIED_SEEK='%s': use always (the default, as Bochs' controller) or configure (the datasheet: only with CONFIGURE EIS)", seek);
+        if (!seek || !*seek || !std::strcmp(seek, "always"))
+            config.implied_seek = ImpliedSeek::Always;
+        else if (!std::strcmp(seek, "configure"))
+            config.implied_seek = ImpliedSeek::Configure;
+        else
+            fatal(
+                "FDPLUG_IMPLIED_SEEK='%s': use always (the default, as Bochs' controller) or "
+                "configure (the datasheet: only with CONFIGURE EIS)",
+                seek);
 
         // The core first: Bochs may call any handler registered below from then on. Its
         // constructor's reset leaves INT and DRQ low and arms nothing, so it calls no host pin.
@@ -297,23 +353,29 @@ private:
             pluginRegisterIOReadHandler(this, port_read, port, abi::kPortName, 1);
             pluginRegisterIOWriteHandler(this, port_write, port, abi::kPortName, 1);
         }
-        abi::vcall<unsigned>(dma_register.object(abi::hub(abi::kHubDma)), abi::kDmaRegister8, abi::kDmaChannel,
-                             &BochsFloppy::dma_from_memory, &BochsFloppy::dma_to_memory, abi::kPortName);
-        timer_ = bx_pc_system.register_timer(this, timer_fired, abi::kTimerInitialUsec, false, false, "floppy");
+        abi::vcall<unsigned>(dma_register.object(abi::hub(abi::kHubDma)), abi::kDmaRegister8,
+                             abi::kDmaChannel, &BochsFloppy::dma_from_memory,
+                             &BochsFloppy::dma_to_memory, abi::kPortName);
+        timer_ = bx_pc_system.register_timer(this, timer_fired, abi::kTimerInitialUsec, false,
+                                             false, "floppy");
         if (deadline_ != kNever) arm_timer(deadline_);
 
         int64_t devtype[2] = {0, 0};
-        manager_.set_log_sink([](const std::string &text) { pluginlog->error("fdplug: %s", text.c_str()); });
-        manager_.set_configure_hint("Bochs connects drives from the bochsrc only: add e.g. 'floppyb: type=1_44' "
-                                    "(a drive with no disk) and restart Bochs");
+        manager_.set_log_sink(
+            [](const std::string &text) { pluginlog->error("fdplug: %s", text.c_str()); });
+        manager_.set_configure_hint(
+            "Bochs connects drives from the bochsrc only: add e.g. 'floppyb: type=1_44' "
+            "(a drive with no disk) and restart Bochs");
         for (unsigned u = 0; u < 2; ++u) {
             const std::string base = u == 0 ? abi::kParamFloppyA : abi::kParamFloppyB;
             devtype[u] = param_enum(base + "." + abi::kParamDevtype);
             const DriveType type = drive_type_of(devtype[u]);
             core_->drive(u).connect(type);
             // Both positions are drives for QMP: an unconfigured one answers VM_E_VM_UNKNOWN.
-            const bool read_only = type != DriveType::None && param_bool(base + "." + abi::kParamReadonly);
-            slots_.push_back(std::make_unique<MediaSlot>(*core_, u, identity(u), nullptr, read_only));
+            const bool read_only =
+                type != DriveType::None && param_bool(base + "." + abi::kParamReadonly);
+            slots_.push_back(
+                std::make_unique<MediaSlot>(*core_, u, identity(u), nullptr, read_only));
             manager_.add(*slots_.back());
             if (type == DriveType::None) continue;
             if (param_enum(base + "." + abi::kParamType) == abi::kMediaNone) continue;
@@ -323,9 +385,11 @@ private:
             attach(*slots_.back(), path, read_only);
         }
         write_cmos(devtype);
-        pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s", FDPLUG_VERSION,
-                        config.timing == TimingPolicy::Fast ? "fast" : "accurate", library_path().c_str());
-        if (const char *address = std::getenv("FDPLUG_QMP"); address && *address) start_qmp(address);
+        pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s",
+                        FDPLUG_VERSION, config.timing == TimingPolicy::Fast ? "fast" : "accurate",
+                        library_path().c_str());
+        if (const char *address = std::getenv("FDPLUG_QMP"); address && *address)
+            start_qmp(address);
     }
 
     // Drive A: is floppya (QEMU's legacy name floppy0), drive B: floppyb (floppy1).
@@ -348,16 +412,20 @@ private:
             // As Bochs does: a file that cannot be written is used write-protected.
             request.read_only = true;
             medium = slot.open_image(request);
-            if (medium.image) pluginlog->info("fdplug: %s: %s is read-only: write-protected", slot.name().c_str(), request.file.c_str());
+            if (medium.image)
+                pluginlog->info("fdplug: %s: %s is read-only: write-protected", slot.name().c_str(),
+                                request.file.c_str());
         }
         if (!medium.image) {
-            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(), medium.error.c_str());
+            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(),
+                             medium.error.c_str());
             return;
         }
         const Geometry &g = medium.image->geometry();
-        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors", slot.name().c_str(),
-                        medium.file.c_str(), medium.read_only ? "read-only" : "read-write",
-                        unsigned(g.cylinders), unsigned(g.heads), unsigned(g.sectors));
+        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
+                        slot.name().c_str(), medium.file.c_str(),
+                        medium.read_only ? "read-only" : "read-write", unsigned(g.cylinders),
+                        unsigned(g.heads), unsigned(g.sectors));
         slot.insert(std::move(medium), false);
     }
 
@@ -369,7 +437,8 @@ private:
         std::string error;
         qmp_ = BochsQmp::start(address, manager_, std::move(slots), &error);
         if (!qmp_) fatal("FDPLUG_QMP: %s", error);
-        qmp_timer_ = bx_pc_system.register_timer(this, qmp_timer_fired, kQmpTimerUsec, true, true, "fdplug-qmp");
+        qmp_timer_ = bx_pc_system.register_timer(this, qmp_timer_fired, kQmpTimerUsec, true, true,
+                                                 "fdplug-qmp");
         pluginlog->info("fdplug: QMP monitor on %s", qmp_->where().c_str());
     }
 
@@ -394,18 +463,22 @@ private:
         const uint8_t seq = uint8_t(get_cmos(0x2D));
         set_cmos(0x2D, boot1 == abi::kBootFloppyA ? uint8_t(seq | 0x20) : uint8_t(seq & 0xDF));
         set_cmos(0x3D, uint8_t(boot1 | param_enum(abi::kParamBootDrive2) << 4));
-        set_cmos(0x38, uint8_t((param_bool(abi::kParamSigCheck) ? 1 : 0) | param_enum(abi::kParamBootDrive3) << 4));
+        set_cmos(0x38, uint8_t((param_bool(abi::kParamSigCheck) ? 1 : 0) |
+                               param_enum(abi::kParamBootDrive3) << 4));
     }
     uint32_t get_cmos(uint8_t reg) {
-        return abi::vcall<uint32_t>(cmos_get.object(abi::hub(abi::kHubCmos)), abi::kCmosGetReg, reg);
+        return abi::vcall<uint32_t>(cmos_get.object(abi::hub(abi::kHubCmos)), abi::kCmosGetReg,
+                                    reg);
     }
     void set_cmos(uint8_t reg, uint8_t value) {
-        abi::vcall<void>(cmos_set.object(abi::hub(abi::kHubCmos)), abi::kCmosSetReg, reg, uint32_t(value));
+        abi::vcall<void>(cmos_set.object(abi::hub(abi::kHubCmos)), abi::kCmosSetReg, reg,
+                         uint32_t(value));
     }
 
     static std::string library_path() {
         Dl_info info{};
-        if (dladdr(reinterpret_cast<void *>(&BochsFloppy::timer_fired), &info) && info.dli_fname) return info.dli_fname;
+        if (dladdr(reinterpret_cast<void *>(&BochsFloppy::timer_fired), &info) && info.dli_fname)
+            return info.dli_fname;
         return "libbx_floppy.so";
     }
 
@@ -416,10 +489,12 @@ private:
     }
     uint32_t read_port(uint32_t port, unsigned len) {
         if (port == abi::kPortHddShared)
-            return abi::vcall<uint32_t>(hdd_read.object(abi::hub(abi::kHubHdd)), abi::kHddVirtRead, port, len);
+            return abi::vcall<uint32_t>(hdd_read.object(abi::hub(abi::kHubHdd)), abi::kHddVirtRead,
+                                        port, len);
         if (port == abi::kPortDir) {
             // Bit 7 is the floppy controller's DSKCHG, bits 6–0 the IDE controller's.
-            const uint32_t ide = abi::vcall<uint32_t>(hdd_read.object(abi::hub(abi::kHubHdd)), abi::kHddVirtRead, port, len);
+            const uint32_t ide = abi::vcall<uint32_t>(hdd_read.object(abi::hub(abi::kHubHdd)),
+                                                      abi::kHddVirtRead, port, len);
             return (ide & 0x7F) | (core_->read(kDir) & 0x80);
         }
         return core_->read(port & 7);
@@ -427,7 +502,8 @@ private:
     void write(uint32_t port, uint32_t value, unsigned len) {
         trace("out %03x = %02x", unsigned(port), unsigned(value));
         if (port == abi::kPortHddShared) {
-            abi::vcall<void>(hdd_write.object(abi::hub(abi::kHubHdd)), abi::kHddVirtWrite, port, value, len);
+            abi::vcall<void>(hdd_write.object(abi::hub(abi::kHubHdd)), abi::kHddVirtWrite, port,
+                             value, len);
             return;
         }
         core_->write(port & 7, uint8_t(value));
@@ -442,11 +518,14 @@ private:
     uint16_t dma(DmaCycle cycle, uint8_t *buf, uint16_t len) {
         uint16_t moved = 0;
         guarded("DMA", [&] {
-            // Bochs' 8237 says during the callback whether the block offered ends at terminal count.
-            const bool tc = abi::vcall<bool>(dma_get_tc.object(abi::hub(abi::kHubDma)), abi::kDmaGetTc);
+            // Bochs' 8237 says during the callback whether the block offered ends at terminal
+            // count.
+            const bool tc =
+                abi::vcall<bool>(dma_get_tc.object(abi::hub(abi::kHubDma)), abi::kDmaGetTc);
             moved = uint16_t(core_->dma_transfer(cycle, std::span<uint8_t>(buf, len), tc));
-            trace("DMA %s offered %u%s moved %u", cycle == DmaCycle::ToMemory ? "to memory" : "from memory",
-                  unsigned(len), tc ? " (TC)" : "", unsigned(moved));
+            trace("DMA %s offered %u%s moved %u",
+                  cycle == DmaCycle::ToMemory ? "to memory" : "from memory", unsigned(len),
+                  tc ? " (TC)" : "", unsigned(moved));
         });
         return moved;
     }
@@ -480,26 +559,27 @@ private:
 }  // namespace
 }  // namespace fdplug::bochs
 
-extern "C" __attribute__((visibility("default"))) int libfloppy_plugin_entry(plugin_t *plugin, uint16_t type,
-                                                                          uint8_t mode) {
+extern "C" __attribute__((visibility("default"))) int libfloppy_plugin_entry(plugin_t *plugin,
+                                                                             uint16_t type,
+                                                                             uint8_t mode) {
     using namespace fdplug::bochs;
     switch (mode) {
-    case abi::kModeInit: {
-        check_own_layout();
-        g_floppy = new (std::nothrow) BochsFloppy();
-        if (!g_floppy) fatal("%s", "out of memory creating the floppy controller");
-        pluginRegisterDeviceDevmodel(plugin, type,
-                                     reinterpret_cast<bx_devmodel_c *>(static_cast<DevModel *>(g_floppy)),
-                                     abi::kDeviceName);
-        return 0;
-    }
-    case abi::kModeFini:
-        delete g_floppy;
-        g_floppy = nullptr;
-        return 0;
-    case abi::kModeProbe:
-        return abi::kPlugtypeCore;
-    default:  // kModeFlags
-        return 0;
+        case abi::kModeInit: {
+            check_own_layout();
+            g_floppy = new (std::nothrow) BochsFloppy();
+            if (!g_floppy) fatal("%s", "out of memory creating the floppy controller");
+            pluginRegisterDeviceDevmodel(
+                plugin, type, reinterpret_cast<bx_devmodel_c *>(static_cast<DevModel *>(g_floppy)),
+                abi::kDeviceName);
+            return 0;
+        }
+        case abi::kModeFini:
+            delete g_floppy;
+            g_floppy = nullptr;
+            return 0;
+        case abi::kModeProbe:
+            return abi::kPlugtypeCore;
+        default:  // kModeFlags
+            return 0;
     }
 }

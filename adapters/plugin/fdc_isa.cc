@@ -7,13 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "hw/block/state/fdc_state_format.h"
 #include "hw/block/management/floppy_schema.h"
 #include "hw/block/media/floppy_formats.h"
+#include "hw/block/state/fdc_state_format.h"
 
 namespace fdplug::floppy::plugin {
 
@@ -26,7 +25,9 @@ FloppyManager &floppy_manager() {
 unsigned IsaFdc::floppy_devices = 0;
 unsigned IsaFdc::user_controllers = 0;
 
-char *dup_string(const std::string &text) { return strdup(text.c_str()); }
+char *dup_string(const std::string &text) {
+    return strdup(text.c_str());
+}
 
 void set_error(FdplugError *err, const char *cls, const std::string &desc) {
     if (!err) return;
@@ -54,14 +55,18 @@ void ccr_write(void *opaque, uint16_t, uint32_t value, unsigned) {
 
 // Byte registers: 16-bit accesses are split by the bus into byte accesses, lowest port
 // first; 32-bit accesses are not decoded (reads all-ones), as on QEMU (qtest-protocol.md §3).
-constexpr FdplugPortOps kLowOps = {.read = low_read, .write = low_write, .native_sizes = 1, .split_sizes = 2};
-constexpr FdplugPortOps kDirOps = {.read = dir_read, .write = ccr_write, .native_sizes = 1, .split_sizes = 2};
+constexpr FdplugPortOps kLowOps = {
+    .read = low_read, .write = low_write, .native_sizes = 1, .split_sizes = 2};
+constexpr FdplugPortOps kDirOps = {
+    .read = dir_read, .write = ccr_write, .native_sizes = 1, .split_sizes = 2};
 
 size_t dma_handler(void *opaque, FdplugDmaDir dir, uint8_t *buf, size_t len, bool tc) {
     return static_cast<IsaFdc *>(opaque)->dma(dir, buf, len, tc);
 }
 
-void timer_cb(void *opaque) { static_cast<IsaFdc *>(opaque)->timer_expired(); }
+void timer_cb(void *opaque) {
+    static_cast<IsaFdc *>(opaque)->timer_expired();
+}
 
 std::string hex(int64_t v) {
     char buf[32];
@@ -94,7 +99,8 @@ std::string IsaFdc::unit_path(unsigned unit) const {
 }
 
 // A drive the controller itself connects (driveA/driveB, -drive if=floppy, the default drive).
-SlotRequest IsaFdc::legacy_request(unsigned unit, FdplugDrive *drive, const std::string &who) const {
+SlotRequest IsaFdc::legacy_request(unsigned unit, FdplugDrive *drive,
+                                   const std::string &who) const {
     SlotRequest request;
     request.owner = dev_;
     request.drive = drive;
@@ -124,13 +130,15 @@ bool IsaFdc::realize(std::string *error) {
     }
     FdcConfig config;
     const char *timing = g_host->prop_string(dev_, "timing");
-    config.timing = timing && !std::strcmp(timing, "fast") ? TimingPolicy::Fast : TimingPolicy::Accurate;
+    config.timing =
+        timing && !std::strcmp(timing, "fast") ? TimingPolicy::Fast : TimingPolicy::Accurate;
     const char *mode = g_host->prop_string(dev_, "mode");
     config.mode = !mode || !std::strcmp(mode, "at") ? FdcMode::At
                   : !std::strcmp(mode, "ps2")       ? FdcMode::Ps2
                                                     : FdcMode::Model30;
     const char *seek = g_host->prop_string(dev_, "implied-seek");
-    config.implied_seek = seek && !std::strcmp(seek, "always") ? ImpliedSeek::Always : ImpliedSeek::Configure;
+    config.implied_seek =
+        seek && !std::strcmp(seek, "always") ? ImpliedSeek::Always : ImpliedSeek::Configure;
     const char *fallback = g_host->prop_string(dev_, "fallback");
     fallback_ = parse_drive_type(fallback ? fallback : "288").value_or(DriveType::k288);
 
@@ -140,17 +148,21 @@ bool IsaFdc::realize(std::string *error) {
     char *msg = nullptr;
     ports_ = g_host->port_region_add(dev_, uint16_t(base), 6, &kLowOps, this, "fdc", &msg);
     if (!ports_)
-        return take_error(msg, "property iobase=" + hex(base) + ": ports " + hex(base) + "-" +
-                                   hex(base + 5) + ": ", error);
+        return take_error(
+            msg,
+            "property iobase=" + hex(base) + ": ports " + hex(base) + "-" + hex(base + 5) + ": ",
+            error);
     dir_port_ = g_host->port_region_add(dev_, uint16_t(base + 7), 1, &kDirOps, this, "dir", &msg);
     if (!dir_port_)
-        return take_error(msg, "property iobase=" + hex(base) + ": port " + hex(base + 7) + ": ", error);
+        return take_error(msg, "property iobase=" + hex(base) + ": port " + hex(base + 7) + ": ",
+                          error);
     irq_ = g_host->irq_claim(dev_, unsigned(irq), &msg);
     if (!irq_) return take_error(msg, "property irq=" + std::to_string(irq) + ": ", error);
     dma_ = g_host->dma_claim(dev_, unsigned(dma), dma_handler, this, &msg);
     if (!dma_)
-        return take_error(msg, "property dma=" + std::to_string(dma) +
-                                   ": (pick a free 8-bit channel, 0-3) ", error);
+        return take_error(
+            msg, "property dma=" + std::to_string(dma) + ": (pick a free 8-bit channel, 0-3) ",
+            error);
     timer_ = g_host->timer_new(dev_, timer_cb, this);
     return attach_legacy_drives(error);
 }
@@ -165,13 +177,15 @@ bool IsaFdc::attach_legacy_drives(std::string *error) {
         FdplugDrive *drive = g_host->drive_by_id(id);
         if (!drive) {
             if (error)
-                *error = std::string("property ") + props[unit] + "=" + id + ": no drive with id '" +
-                         id + "'; define it with -drive if=none,id=" + id + ",file=IMAGE,format=raw";
+                *error = std::string("property ") + props[unit] + "=" + id +
+                         ": no drive with id '" + id + "'; define it with -drive if=none,id=" + id +
+                         ",file=IMAGE,format=raw";
             return false;
         }
         auto slot = std::make_unique<FloppySlot>(*this, unit);
-        if (!slot->attach(legacy_request(unit, drive, std::string("property ") + props[unit] + "=" + id),
-                          error))
+        if (!slot->attach(
+                legacy_request(unit, drive, std::string("property ") + props[unit] + "=" + id),
+                error))
             return false;
         slots_[unit] = std::move(slot);
     }
@@ -285,11 +299,21 @@ size_t IsaFdc::dma(FdplugDmaDir dir, uint8_t *buf, size_t len, bool terminal_cou
     return core_->dma_transfer(cycle, std::span<uint8_t>(buf, len), terminal_count);
 }
 
-int64_t IsaFdc::now_ns() const { return g_host->clock_ns(); }
-void IsaFdc::set_irq(bool level) { g_host->irq_set(irq_, level); }
-void IsaFdc::set_drq(bool level) { g_host->dma_request(dma_, level); }
-void IsaFdc::arm_timer(int64_t deadline_ns) { g_host->timer_mod(timer_, deadline_ns); }
-void IsaFdc::cancel_timer() { g_host->timer_del(timer_); }
+int64_t IsaFdc::now_ns() const {
+    return g_host->clock_ns();
+}
+void IsaFdc::set_irq(bool level) {
+    g_host->irq_set(irq_, level);
+}
+void IsaFdc::set_drq(bool level) {
+    g_host->dma_request(dma_, level);
+}
+void IsaFdc::arm_timer(int64_t deadline_ns) {
+    g_host->timer_mod(timer_, deadline_ns);
+}
+void IsaFdc::cancel_timer() {
+    g_host->timer_del(timer_);
+}
 
 // --- the ABI's view of isa-fdc -------------------------------------------------------------
 
@@ -301,30 +325,75 @@ const char *const kFallbackValues[] = {"288", "144", "120", nullptr};
 const char *const kImpliedSeekValues[] = {"configure", "always", nullptr};
 
 const FdplugPropertyInfo kFdcProps[] = {
-    {.name = "iobase", .type = FDPLUG_PROP_INT, .default_value = "0x3f0", .enum_values = nullptr,
-     .min = 0, .max = 0xFFF8, .description = "base I/O port (0x3f0 primary, 0x370 secondary)"},
-    {.name = "irq", .type = FDPLUG_PROP_INT, .default_value = "6", .enum_values = nullptr,
-     .min = 0, .max = 15, .description = "ISA IRQ line"},
-    {.name = "dma", .type = FDPLUG_PROP_INT, .default_value = "2", .enum_values = nullptr,
-     .min = 0, .max = 3, .description = "ISA DMA channel (8-bit)"},
-    {.name = "driveA", .type = FDPLUG_PROP_STRING, .default_value = nullptr, .enum_values = nullptr,
-     .min = 0, .max = 0, .description = "drive id for unit 0 (-drive if=none,id=...)"},
-    {.name = "driveB", .type = FDPLUG_PROP_STRING, .default_value = nullptr, .enum_values = nullptr,
-     .min = 0, .max = 0, .description = "drive id for unit 1 (-drive if=none,id=...)"},
-    {.name = "fallback", .type = FDPLUG_PROP_ENUM, .default_value = "288",
-     .enum_values = kFallbackValues, .min = 0, .max = 0,
+    {.name = "iobase",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "0x3f0",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0xFFF8,
+     .description = "base I/O port (0x3f0 primary, 0x370 secondary)"},
+    {.name = "irq",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "6",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 15,
+     .description = "ISA IRQ line"},
+    {.name = "dma",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "2",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 3,
+     .description = "ISA DMA channel (8-bit)"},
+    {.name = "driveA",
+     .type = FDPLUG_PROP_STRING,
+     .default_value = nullptr,
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0,
+     .description = "drive id for unit 0 (-drive if=none,id=...)"},
+    {.name = "driveB",
+     .type = FDPLUG_PROP_STRING,
+     .default_value = nullptr,
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0,
+     .description = "drive id for unit 1 (-drive if=none,id=...)"},
+    {.name = "fallback",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "288",
+     .enum_values = kFallbackValues,
+     .min = 0,
+     .max = 0,
      .description = "drive type an empty auto drive becomes"},
-    {.name = "timing", .type = FDPLUG_PROP_ENUM, .default_value = "accurate",
-     .enum_values = kTimingValues, .min = 0, .max = 0,
+    {.name = "timing",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "accurate",
+     .enum_values = kTimingValues,
+     .min = 0,
+     .max = 0,
      .description = "accurate: real mechanical and data-rate delays; fast: at once, like QEMU"},
-    {.name = "mode", .type = FDPLUG_PROP_ENUM, .default_value = "at", .enum_values = kModeValues,
-     .min = 0, .max = 0, .description = "register personality: at, ps2 or model30"},
-    {.name = "implied-seek", .type = FDPLUG_PROP_ENUM, .default_value = "configure",
-     .enum_values = kImpliedSeekValues, .min = 0, .max = 0,
-     .description = "configure: seek before data commands only with CONFIGURE EIS (datasheet); always: like Bochs and QEMU"},
+    {.name = "mode",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "at",
+     .enum_values = kModeValues,
+     .min = 0,
+     .max = 0,
+     .description = "register personality: at, ps2 or model30"},
+    {.name = "implied-seek",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "configure",
+     .enum_values = kImpliedSeekValues,
+     .min = 0,
+     .max = 0,
+     .description = "configure: seek before data commands only with CONFIGURE EIS (datasheet); "
+                    "always: like Bochs and QEMU"},
 };
 
-void *fdc_new(FdplugDevice *dev) { return new (std::nothrow) IsaFdc(dev); }
+void *fdc_new(FdplugDevice *dev) {
+    return new (std::nothrow) IsaFdc(dev);
+}
 
 bool fdc_realize(void *self, char **errp) {
     std::string error;
@@ -333,10 +402,18 @@ bool fdc_realize(void *self, char **errp) {
     return false;
 }
 
-void fdc_unrealize(void *self) { static_cast<IsaFdc *>(self)->unrealize(); }
-void fdc_reset(void *self, FdplugResetKind kind) { static_cast<IsaFdc *>(self)->reset(kind); }
-void fdc_free(void *self) { delete static_cast<IsaFdc *>(self); }
-void fdc_machine_ready(void *self) { static_cast<IsaFdc *>(self)->machine_ready(); }
+void fdc_unrealize(void *self) {
+    static_cast<IsaFdc *>(self)->unrealize();
+}
+void fdc_reset(void *self, FdplugResetKind kind) {
+    static_cast<IsaFdc *>(self)->reset(kind);
+}
+void fdc_free(void *self) {
+    delete static_cast<IsaFdc *>(self);
+}
+void fdc_machine_ready(void *self) {
+    static_cast<IsaFdc *>(self)->machine_ready();
+}
 
 // Device state (docs/state.md): the core's FdcState in the wire format of fdc_state_format.h.
 // Media are flushed first, so that their files hold the bytes the state's fingerprints name.
@@ -346,7 +423,9 @@ bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
     for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
         DiskImage *m = fdc.core().drive(u).media();
         if (m && !m->flush(&error)) {
-            if (errp) *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " + std::to_string(u) + ": " + error);
+            if (errp)
+                *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " +
+                                   std::to_string(u) + ": " + error);
             return false;
         }
     }
@@ -437,16 +516,18 @@ bool plugin_init(const FdplugHost *host, char **errp) {
     g_host = host;
     IsaFdc::floppy_devices = 0;
     IsaFdc::user_controllers = 0;
-    floppy_manager().set_event_sink([](const std::string &event, const nlohmann::ordered_json &data) {
-        g_host->qmp_event(event.c_str(), data.dump().c_str());
-    });
+    floppy_manager().set_event_sink(
+        [](const std::string &event, const nlohmann::ordered_json &data) {
+            g_host->qmp_event(event.c_str(), data.dump().c_str());
+        });
     floppy_manager().set_log_sink([](const std::string &text) {
         g_host->log(nullptr, FDPLUG_LOG_WARNING, "%s", text.c_str());
     });
     for (const EmbeddedSchema &schema : floppy_schemas())
         if (!host->qmp_add_schema(schema.text, schema.name, errp)) return false;
     for (const char *command : FloppyManager::command_names())
-        if (!host->qmp_register(command, qmp_handler, const_cast<char *>(command), errp)) return false;
+        if (!host->qmp_register(command, qmp_handler, const_cast<char *>(command), errp))
+            return false;
     return true;
 }
 
@@ -464,6 +545,7 @@ const FdplugPluginInfo kInfo = {
 
 }  // namespace fdplug::floppy::plugin
 
-extern "C" FDPLUG_PLUGIN_EXPORT const FdplugPluginInfo *fdplug_plugin_entry(uint32_t major, uint32_t) {
+extern "C" FDPLUG_PLUGIN_EXPORT const FdplugPluginInfo *fdplug_plugin_entry(uint32_t major,
+                                                                            uint32_t) {
     return major == FDPLUG_ABI_MAJOR ? &fdplug::floppy::plugin::kInfo : nullptr;
 }

@@ -16,9 +16,9 @@
 #include "hw/block/fdc/fdc82077.h"
 #include "hw/block/fdc/fdc_host.h"
 #include "hw/block/management/floppy_manager.h"
+#include "hw/block/management/media_slot.h"
 #include "hw/block/media/floppy_geometry.h"
 #include "hw/block/media/media_faults.h"
-#include "hw/block/management/media_slot.h"
 
 namespace fdplug::floppy::plugin {
 
@@ -33,21 +33,21 @@ FloppyManager &floppy_manager();
 
 // How a drive slot is connected: what drive, from which -drive definition, under what names.
 struct SlotRequest {
-    FdplugDevice *owner = nullptr;   // claims the -drive and registers the slot for query-block
-    FdplugDrive *drive = nullptr;    // the -drive definition with the medium, or none (empty)
+    FdplugDevice *owner = nullptr;     // claims the -drive and registers the slot for query-block
+    FdplugDrive *drive = nullptr;      // the -drive definition with the medium, or none (empty)
     DriveType type = DriveType::Auto;  // Auto: from the medium, else the controller's fallback
-    std::string id;                  // the drive device's id, "" if none
-    std::string path;                // the drive's QOM path
-    std::string device_name;         // the legacy drive name, "" if none
-    std::string who;                 // names the owner in messages
-    MediaFaultsPtr faults;           // test-only fault injection (x-fail-flush, x-fail-read)
+    std::string id;                    // the drive device's id, "" if none
+    std::string path;                  // the drive's QOM path
+    std::string device_name;           // the legacy drive name, "" if none
+    std::string who;                   // names the owner in messages
+    MediaFaultsPtr faults;             // test-only fault injection (x-fail-flush, x-fail-read)
 };
 
 // One drive position of a controller (unit 0–3) as the host sees it: the -drive definition it
 // claimed and its registration with the host's block commands. The drive and its medium are a
 // MediaSlot (media_slot.h), shared with the floppy-* commands.
 class FloppySlot {
-public:
+  public:
     FloppySlot(IsaFdc &fdc, unsigned unit) : fdc_(fdc), unit_(unit) {}
     ~FloppySlot();
     FloppySlot(const FloppySlot &) = delete;
@@ -66,7 +66,7 @@ public:
 
     static const FdplugBlockOps kBlockOps;
 
-private:
+  private:
     IsaFdc &fdc_;
     unsigned unit_;
     DriveType type_ = DriveType::None;
@@ -76,7 +76,7 @@ private:
 // The `isa-fdc` device: an 82077AA at iobase (ports +0…+5 and +7), one IRQ, one DMA channel,
 // and the core's single timer. It is the core's FdcHost.
 class IsaFdc final : public FdcHost {
-public:
+  public:
     explicit IsaFdc(FdplugDevice *dev) : dev_(dev) {}
     ~IsaFdc() override;
 
@@ -118,7 +118,7 @@ public:
     static unsigned floppy_devices;
     static unsigned user_controllers;
 
-private:
+  private:
     bool attach_legacy_drives(std::string *error);
     SlotRequest legacy_request(unsigned unit, FdplugDrive *drive, const std::string &who) const;
     bool is_default_controller() const;

@@ -26,19 +26,41 @@ const char *const kDriveTypes[] = {"auto", "144", "288", "120", "360", "720", "n
 }  // namespace
 
 const FdplugPropertyInfo kFloppyProps[kFloppyPropCount] = {
-    {.name = "unit", .type = FDPLUG_PROP_INT, .default_value = nullptr, .enum_values = nullptr,
-     .min = 0, .max = 3, .description = "drive select 0-3 (default: the lowest free unit)"},
-    {.name = "drive", .type = FDPLUG_PROP_STRING, .default_value = nullptr, .enum_values = nullptr,
-     .min = 0, .max = 0, .description = "the -drive id of the medium (none: an empty drive)"},
-    {.name = "drive-type", .type = FDPLUG_PROP_ENUM, .default_value = "auto",
-     .enum_values = kDriveTypes, .min = 0, .max = 0,
+    {.name = "unit",
+     .type = FDPLUG_PROP_INT,
+     .default_value = nullptr,
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 3,
+     .description = "drive select 0-3 (default: the lowest free unit)"},
+    {.name = "drive",
+     .type = FDPLUG_PROP_STRING,
+     .default_value = nullptr,
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0,
+     .description = "the -drive id of the medium (none: an empty drive)"},
+    {.name = "drive-type",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "auto",
+     .enum_values = kDriveTypes,
+     .min = 0,
+     .max = 0,
      .description = "auto (from the medium, else the controller's fallback), 144, 288, 120, "
                     "360, 720 or none"},
-    {.name = "x-fail-flush", .type = FDPLUG_PROP_INT, .default_value = "0", .enum_values = nullptr,
-     .min = 0, .max = 1000000,
+    {.name = "x-fail-flush",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "0",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 1000000,
      .description = "test only: the next N flushes of this drive's media fail with EIO"},
-    {.name = "x-fail-read", .type = FDPLUG_PROP_INT, .default_value = "0", .enum_values = nullptr,
-     .min = 0, .max = 1000000,
+    {.name = "x-fail-read",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "0",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 1000000,
      .description = "test only: the next N reads of this drive's media (the boot sector read "
                     "when one is opened included) fail with EIO"},
 };
@@ -56,19 +78,23 @@ bool floppy_realize(void *self, char **errp) {
         return false;
     };
     f->fdc = static_cast<IsaFdc *>(g_host->device_parent(f->dev));
-    if (!f->fdc) return fail("a floppy drive plugs into an isa-fdc's floppy-bus; add -device isa-fdc");
+    if (!f->fdc)
+        return fail("a floppy drive plugs into an isa-fdc's floppy-bus; add -device isa-fdc");
 
     FdplugDrive *drive = nullptr;
     const char *drive_id = g_host->prop_string(f->dev, "drive");
     if (drive_id && *drive_id) {
         drive = g_host->drive_by_id(drive_id);
         if (!drive)
-            return fail(std::string("property drive=") + drive_id + ": no drive with id '" + drive_id +
-                        "'; define it with -drive if=none,id=" + drive_id + ",file=IMAGE,format=raw");
+            return fail(std::string("property drive=") + drive_id + ": no drive with id '" +
+                        drive_id + "'; define it with -drive if=none,id=" + drive_id +
+                        ",file=IMAGE,format=raw");
     }
     const char *type_name = g_host->prop_string(f->dev, "drive-type");
     const auto type = parse_drive_type(type_name ? type_name : "auto");
-    if (!type) return fail(std::string("property drive-type=") + (type_name ? type_name : "") + " is unknown");
+    if (!type)
+        return fail(std::string("property drive-type=") + (type_name ? type_name : "") +
+                    " is unknown");
 
     std::optional<unsigned> unit;
     if (g_host->prop_is_set(f->dev, "unit")) unit = unsigned(g_host->prop_int(f->dev, "unit"));
@@ -105,6 +131,8 @@ void floppy_unrealize(void *self) {
     if (f->slot) f->slot->flush_for_exit();
 }
 
-void floppy_free(void *self) { delete static_cast<FloppyDevice *>(self); }
+void floppy_free(void *self) {
+    delete static_cast<FloppyDevice *>(self);
+}
 
 }  // namespace fdplug::floppy::plugin

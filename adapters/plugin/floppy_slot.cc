@@ -18,9 +18,13 @@ bool truthy(const char *v) {
                  !std::strcmp(v, "1"));
 }
 
-std::string in_quotes(const std::string &s) { return "'" + s + "'"; }
+std::string in_quotes(const std::string &s) {
+    return "'" + s + "'";
+}
 
-MediaSlot &media_of(void *opaque) { return *static_cast<MediaSlot *>(opaque); }
+MediaSlot &media_of(void *opaque) {
+    return *static_cast<MediaSlot *>(opaque);
+}
 
 // QEMU's block commands fail with GenericError.
 bool block_result(bool ok, const std::string &error, FdplugError *err) {
@@ -32,17 +36,20 @@ bool block_result(bool ok, const std::string &error, FdplugError *err) {
 
 const FdplugBlockOps FloppySlot::kBlockOps = {
     .query = [](void *opaque) { return dup_string(media_of(opaque).query_block().dump()); },
-    .eject = [](void *opaque, bool force, FdplugError *err) {
-        std::string error;
-        return block_result(media_of(opaque).eject(force, &error), error, err);
-    },
-    .change_medium = [](void *opaque, const char *filename, const char *format,
-                        const char *read_only_mode, FdplugError *err) {
-        std::string error;
-        const bool ok = media_of(opaque).change_medium(filename ? filename : "", format ? format : "",
-                                                       read_only_mode ? read_only_mode : "retain", &error);
-        return block_result(ok, error, err);
-    },
+    .eject =
+        [](void *opaque, bool force, FdplugError *err) {
+            std::string error;
+            return block_result(media_of(opaque).eject(force, &error), error, err);
+        },
+    .change_medium =
+        [](void *opaque, const char *filename, const char *format, const char *read_only_mode,
+           FdplugError *err) {
+            std::string error;
+            const bool ok =
+                media_of(opaque).change_medium(filename ? filename : "", format ? format : "",
+                                               read_only_mode ? read_only_mode : "retain", &error);
+            return block_result(ok, error, err);
+        },
 };
 
 FloppySlot::~FloppySlot() {
@@ -87,7 +94,9 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
         medium = open_medium(request);
         if (!medium.image) return fail(medium.error);
     }
-    type_ = slot.type != DriveType::Auto ? slot.type : medium.image ? medium.wants : fdc_.fallback();
+    type_ = slot.type != DriveType::Auto ? slot.type
+            : medium.image               ? medium.wants
+                                         : fdc_.fallback();
     fdc_.core().drive(unit_).connect(type_);
     SlotIdentity identity{slot.id, slot.path, slot.device_name, fdc_.qom_name()};
     media_ = std::make_unique<MediaSlot>(fdc_.core(), unit_, std::move(identity), slot.faults,

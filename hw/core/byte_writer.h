@@ -10,7 +10,7 @@
 namespace fdplug {
 
 class ByteWriter {
-public:
+  public:
     // The low `width` bytes of v (at most 8), least significant first.
     void u(uint64_t v, size_t width) {
         uint8_t b[8];

@@ -59,7 +59,8 @@ void GuestMemory::fill(uint64_t addr, uint64_t len, uint8_t value) {
 }
 
 size_t GuestMemory::pages_allocated() const {
-    return size_t(std::count_if(pages_.begin(), pages_.end(), [](const Page &p) { return bool(p); }));
+    return size_t(
+        std::count_if(pages_.begin(), pages_.end(), [](const Page &p) { return bool(p); }));
 }
 
 }  // namespace fdplug

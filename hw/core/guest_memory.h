@@ -10,7 +10,7 @@
 namespace fdplug {
 
 class GuestMemory {
-public:
+  public:
     static constexpr uint64_t kPageSize = 64 * 1024;
 
     explicit GuestMemory(uint64_t size_bytes);
@@ -26,12 +26,14 @@ public:
     // pages RAM has, a page's bytes (nullptr: never written, reads as zeros), and dropping them
     // all (RAM reads as zeros again).
     size_t page_count() const { return pages_.size(); }
-    const uint8_t *page(size_t index) const { return index < pages_.size() ? pages_[index].get() : nullptr; }
+    const uint8_t *page(size_t index) const {
+        return index < pages_.size() ? pages_[index].get() : nullptr;
+    }
     void clear() {
         for (auto &p : pages_) p.reset();
     }
 
-private:
+  private:
     using Page = std::unique_ptr<uint8_t[]>;
     uint8_t *page_for_write(uint64_t page_index);
 

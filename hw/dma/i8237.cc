@@ -30,7 +30,9 @@ constexpr size_t kMaxBurst = 4096;
 constexpr size_t kRunBudget = 16u << 20;
 }  // namespace
 
-IsaDma::IsaDma(GuestMemory &memory) : memory_(memory) { reset(); }
+IsaDma::IsaDma(GuestMemory &memory) : memory_(memory) {
+    reset();
+}
 
 void IsaDma::reset() {
     for (auto &c : channels_) {
@@ -80,8 +82,8 @@ void IsaDma::attach(IsaBus &bus) {
         h.write = [this, ctrl, shift](uint16_t off, uint32_t v, unsigned) {
             if (!(off & ((1u << shift) - 1))) write_register(ctrl, off >> shift, uint8_t(v));
         };
-        bus.add_region(ctrl ? 0xC0 : 0x00, ctrl ? 0x20 : 0x10, std::move(h),
-                       ctrl ? "dma2" : "dma1", nullptr);
+        bus.add_region(ctrl ? 0xC0 : 0x00, ctrl ? 0x20 : 0x10, std::move(h), ctrl ? "dma2" : "dma1",
+                       nullptr);
     }
     PortHandler page;
     page.native_sizes = 1;
@@ -109,26 +111,26 @@ uint8_t IsaDma::read_register(unsigned ctrl, unsigned reg) {
         return byte;
     }
     switch (reg) {
-    case kStatusCommand: {
-        uint8_t status = 0;
-        for (unsigned i = 0; i < 4; ++i) {
-            ChannelState &ch = channels_[first + i];
-            if (ch.terminal_count) status |= uint8_t(1u << i);
-            if (ch.dreq || ch.soft_request) status |= uint8_t(0x10u << i);
-            ch.terminal_count = false;
+        case kStatusCommand: {
+            uint8_t status = 0;
+            for (unsigned i = 0; i < 4; ++i) {
+                ChannelState &ch = channels_[first + i];
+                if (ch.terminal_count) status |= uint8_t(1u << i);
+                if (ch.dreq || ch.soft_request) status |= uint8_t(0x10u << i);
+                ch.terminal_count = false;
+            }
+            return status;
         }
-        return status;
-    }
-    case kTempMasterClear:
-        return c.temporary;
-    case kAllMask: {  // readable on later PC chipsets; harmless here
-        uint8_t m = 0xF0;
-        for (unsigned i = 0; i < 4; ++i)
-            if (channels_[first + i].masked) m |= uint8_t(1u << i);
-        return m;
-    }
-    default:
-        return 0xFF;
+        case kTempMasterClear:
+            return c.temporary;
+        case kAllMask: {  // readable on later PC chipsets; harmless here
+            uint8_t m = 0xF0;
+            for (unsigned i = 0; i < 4; ++i)
+                if (channels_[first + i].masked) m |= uint8_t(1u << i);
+            return m;
+        }
+        default:
+            return 0xFF;
     }
 }
 
@@ -147,40 +149,40 @@ void IsaDma::write_register(unsigned ctrl, unsigned reg, uint8_t value) {
         return;
     }
     switch (reg) {
-    case kStatusCommand:
-        c.command = value;
-        break;
-    case kRequest:
-        channels_[first + (value & 3)].soft_request = value & 4;
-        update_requests();
-        break;
-    case kSingleMask:
-        channels_[first + (value & 3)].masked = value & 4;
-        break;
-    case kMode:
-        channels_[first + (value & 3)].mode = value;
-        break;
-    case kClearFlipFlop:
-        c.flip_flop = false;
-        break;
-    case kTempMasterClear:
-        c = Controller{};
-        for (unsigned i = 0; i < 4; ++i) {
-            ChannelState &ch = channels_[first + i];
-            ch.masked = true;
-            ch.soft_request = false;
-            ch.terminal_count = false;
-        }
-        update_requests();
-        break;
-    case kClearMask:
-        for (unsigned i = 0; i < 4; ++i) channels_[first + i].masked = false;
-        break;
-    case kAllMask:
-        for (unsigned i = 0; i < 4; ++i) channels_[first + i].masked = value & (1u << i);
-        break;
-    default:
-        break;
+        case kStatusCommand:
+            c.command = value;
+            break;
+        case kRequest:
+            channels_[first + (value & 3)].soft_request = value & 4;
+            update_requests();
+            break;
+        case kSingleMask:
+            channels_[first + (value & 3)].masked = value & 4;
+            break;
+        case kMode:
+            channels_[first + (value & 3)].mode = value;
+            break;
+        case kClearFlipFlop:
+            c.flip_flop = false;
+            break;
+        case kTempMasterClear:
+            c = Controller{};
+            for (unsigned i = 0; i < 4; ++i) {
+                ChannelState &ch = channels_[first + i];
+                ch.masked = true;
+                ch.soft_request = false;
+                ch.terminal_count = false;
+            }
+            update_requests();
+            break;
+        case kClearMask:
+            for (unsigned i = 0; i < 4; ++i) channels_[first + i].masked = false;
+            break;
+        case kAllMask:
+            for (unsigned i = 0; i < 4; ++i) channels_[first + i].masked = value & (1u << i);
+            break;
+        default:
+            break;
     }
     run();
 }
@@ -206,9 +208,12 @@ void IsaDma::update_requests() {
 
 FdplugDmaDir IsaDma::direction(uint8_t mode) {
     switch ((mode >> 2) & 3) {
-    case 1: return FDPLUG_DMA_DEV_TO_MEM;
-    case 2: return FDPLUG_DMA_MEM_TO_DEV;
-    default: return FDPLUG_DMA_VERIFY;  // 0 = verify; 3 is illegal and moves no memory
+        case 1:
+            return FDPLUG_DMA_DEV_TO_MEM;
+        case 2:
+            return FDPLUG_DMA_MEM_TO_DEV;
+        default:
+            return FDPLUG_DMA_VERIFY;  // 0 = verify; 3 is illegal and moves no memory
     }
 }
 
@@ -238,16 +243,15 @@ bool IsaDma::transfer_burst(unsigned ch) {
 
     // Units left (count N means N+1 transfers), and units before the address wraps its page.
     const uint32_t left = uint32_t(c.current_count) + 1;
-    const uint32_t to_wrap = decrement ? uint32_t(c.current_address) + 1
-                                       : 0x10000u - c.current_address;
+    const uint32_t to_wrap =
+        decrement ? uint32_t(c.current_address) + 1 : 0x10000u - c.current_address;
     const uint32_t units = std::min<uint32_t>({left, to_wrap, uint32_t(kMaxBurst / unit)});
     const bool tc_in_burst = units == left;
 
-    const uint64_t page_base =
-        wide ? (uint64_t(c.page & 0xFE) << 16) : (uint64_t(c.page) << 16);
+    const uint64_t page_base = wide ? (uint64_t(c.page & 0xFE) << 16) : (uint64_t(c.page) << 16);
     auto phys = [&](uint32_t unit_index) -> uint64_t {
-        const uint32_t a = decrement ? c.current_address - unit_index
-                                     : c.current_address + unit_index;
+        const uint32_t a =
+            decrement ? c.current_address - unit_index : c.current_address + unit_index;
         return page_base + (wide ? (uint64_t(a & 0xFFFF) << 1) : (a & 0xFFFF));
     };
 

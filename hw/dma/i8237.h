@@ -17,7 +17,7 @@ class GuestMemory;
 class IsaBus;
 
 class IsaDma {
-public:
+  public:
     // The device side of one transfer burst: see FdplugDmaHandler in include/fdplug/plugin.h.
     using Handler =
         std::function<size_t(FdplugDmaDir dir, std::span<uint8_t> buf, bool terminal_count)>;
@@ -28,8 +28,8 @@ public:
         uint8_t mode = 0;
         uint8_t page = 0;
         bool masked = true;
-        bool dreq = false;          // hardware request from the device
-        bool soft_request = false;  // request register
+        bool dreq = false;            // hardware request from the device
+        bool soft_request = false;    // request register
         bool terminal_count = false;  // status bit, cleared by reading status
     };
 
@@ -68,7 +68,7 @@ public:
     uint8_t read_page(unsigned index) const { return page_regs_[index & 15]; }
     void write_page(unsigned index, uint8_t value);
 
-private:
+  private:
     struct Controller {
         uint8_t command = 0;
         uint8_t temporary = 0;

@@ -36,10 +36,16 @@ int I8259::pending() const {
 void I8259::set_input(unsigned pin, bool level) {
     const uint8_t bit = uint8_t(1u << (pin & 7));
     const bool was = levels_ & bit;
-    if (level) levels_ |= bit; else levels_ &= ~bit;
+    if (level)
+        levels_ |= bit;
+    else
+        levels_ &= ~bit;
     const bool level_triggered = level_mode_ || (elcr & bit);
     if (level_triggered) {
-        if (level) irr_ |= bit; else irr_ &= ~bit;
+        if (level)
+            irr_ |= bit;
+        else
+            irr_ &= ~bit;
     } else if (level && !was) {
         irr_ |= bit;  // rising edge
     } else if (!level) {
@@ -96,50 +102,72 @@ void I8259::write(unsigned a0, uint8_t v) {
         } else {  // OCW2
             const unsigned cmd = v >> 5, level = v & 7;
             switch (cmd) {
-            case 0: rotate_aeoi_ = false; break;
-            case 4: rotate_aeoi_ = true; break;
-            case 1: eoi(highest(isr_)); break;                       // non-specific EOI
-            case 3: eoi(int(level)); break;                          // specific EOI
-            case 5: {                                                // rotate on non-specific
-                const int pin = highest(isr_);
-                eoi(pin);
-                if (pin >= 0) lowest_priority_ = uint8_t(pin);
-                break;
-            }
-            case 6: lowest_priority_ = uint8_t(level); break;        // set priority
-            case 7: eoi(int(level)); lowest_priority_ = uint8_t(level); break;
-            default: break;
+                case 0:
+                    rotate_aeoi_ = false;
+                    break;
+                case 4:
+                    rotate_aeoi_ = true;
+                    break;
+                case 1:
+                    eoi(highest(isr_));
+                    break;  // non-specific EOI
+                case 3:
+                    eoi(int(level));
+                    break;  // specific EOI
+                case 5: {   // rotate on non-specific
+                    const int pin = highest(isr_);
+                    eoi(pin);
+                    if (pin >= 0) lowest_priority_ = uint8_t(pin);
+                    break;
+                }
+                case 6:
+                    lowest_priority_ = uint8_t(level);
+                    break;  // set priority
+                case 7:
+                    eoi(int(level));
+                    lowest_priority_ = uint8_t(level);
+                    break;
+                default:
+                    break;
             }
         }
         return;
     }
     switch (init_step_) {
-    case 2:
-        icw2_ = v;
-        init_step_ = single_ ? (need_icw4_ ? 4 : 0) : 3;
-        break;
-    case 3:
-        icw3_ = v;
-        init_step_ = need_icw4_ ? 4 : 0;
-        break;
-    case 4:
-        auto_eoi_ = v & 0x02;
-        init_step_ = 0;
-        break;
-    default:
-        imr_ = v;  // OCW1
-        break;
+        case 2:
+            icw2_ = v;
+            init_step_ = single_ ? (need_icw4_ ? 4 : 0) : 3;
+            break;
+        case 3:
+            icw3_ = v;
+            init_step_ = need_icw4_ ? 4 : 0;
+            break;
+        case 4:
+            auto_eoi_ = v & 0x02;
+            init_step_ = 0;
+            break;
+        default:
+            imr_ = v;  // OCW1
+            break;
     }
 }
 
-PicPair::PicPair() { reset(); }
+PicPair::PicPair() {
+    reset();
+}
 
 void PicPair::reset() {
     master_.reset();
     slave_.reset();
     // Firmware leaves the pair initialised: vectors 0x08/0x70, slave on master pin 2.
-    master_.write(0, 0x11); master_.write(1, 0x08); master_.write(1, 0x04); master_.write(1, 0x01);
-    slave_.write(0, 0x11);  slave_.write(1, 0x70);  slave_.write(1, 0x02);  slave_.write(1, 0x01);
+    master_.write(0, 0x11);
+    master_.write(1, 0x08);
+    master_.write(1, 0x04);
+    master_.write(1, 0x01);
+    slave_.write(0, 0x11);
+    slave_.write(1, 0x70);
+    slave_.write(1, 0x02);
+    slave_.write(1, 0x01);
     for (unsigned line = 0; line < 16; ++line) {
         I8259 &pic = line < 8 ? master_ : slave_;
         pic.set_input(line & 7, line_level(line));
@@ -148,8 +176,23 @@ void PicPair::reset() {
 }
 
 I8259::Registers I8259::registers() const {
-    return {irr_, isr_, imr_, levels_, icw2_, icw3_, lowest_priority_, elcr, single_, need_icw4_, auto_eoi_,
-            level_mode_, read_isr_, poll_, special_mask_, rotate_aeoi_, uint8_t(init_step_)};
+    return {irr_,
+            isr_,
+            imr_,
+            levels_,
+            icw2_,
+            icw3_,
+            lowest_priority_,
+            elcr,
+            single_,
+            need_icw4_,
+            auto_eoi_,
+            level_mode_,
+            read_isr_,
+            poll_,
+            special_mask_,
+            rotate_aeoi_,
+            uint8_t(init_step_)};
 }
 
 void I8259::set_registers(const Registers &r) {
@@ -201,7 +244,10 @@ void PicPair::attach(IsaBus &bus) {
     };
     elcr.write = [this](uint16_t off, uint32_t v, unsigned) {
         // IRQ 0, 1, 2, 8 and 13 are always edge-triggered on a PC.
-        if (off) slave_.elcr = uint8_t(v & 0xDE); else master_.elcr = uint8_t(v & 0xF8);
+        if (off)
+            slave_.elcr = uint8_t(v & 0xDE);
+        else
+            master_.elcr = uint8_t(v & 0xF8);
         update();
     };
     bus.add_region(0x4D0, 2, std::move(elcr), "elcr", nullptr);
@@ -209,7 +255,10 @@ void PicPair::attach(IsaBus &bus) {
 
 void PicPair::set_irq(unsigned line, bool level) {
     line &= 15;
-    if (level) lines_ |= uint16_t(1u << line); else lines_ &= uint16_t(~(1u << line));
+    if (level)
+        lines_ |= uint16_t(1u << line);
+    else
+        lines_ &= uint16_t(~(1u << line));
     (line < 8 ? master_ : slave_).set_input(line & 7, level);
     update();
 }

@@ -12,7 +12,7 @@ namespace fdplug {
 class IsaBus;
 
 class I8259 {
-public:
+  public:
     void reset();
     void set_input(unsigned pin, bool level);
     bool intr() const { return pending() >= 0; }
@@ -29,7 +29,8 @@ public:
 
     // Every register and latch, for saving and restoring a machine (system/machine_state.cc).
     struct Registers {
-        uint8_t irr = 0, isr = 0, imr = 0xFF, levels = 0, icw2 = 0, icw3 = 0, lowest_priority = 7, elcr = 0;
+        uint8_t irr = 0, isr = 0, imr = 0xFF, levels = 0, icw2 = 0, icw3 = 0, lowest_priority = 7,
+                elcr = 0;
         bool single = false, need_icw4 = false, auto_eoi = false, level_mode = false;
         bool read_isr = false, poll = false, special_mask = false, rotate_aeoi = false;
         uint8_t init_step = 0;  // 0, or 2..4
@@ -37,7 +38,7 @@ public:
     Registers registers() const;
     void set_registers(const Registers &r);
 
-private:
+  private:
     int pending() const;  // pin that would be delivered, or -1
     int highest(uint8_t bits) const;
     void eoi(int pin);
@@ -51,7 +52,7 @@ private:
 };
 
 class PicPair {
-public:
+  public:
     PicPair();
     void attach(IsaBus &bus);
     void reset();
@@ -75,7 +76,7 @@ public:
     Registers registers() const { return {master_.registers(), slave_.registers(), lines_}; }
     void set_registers(const Registers &r);
 
-private:
+  private:
     void update();
 
     I8259 master_, slave_;

@@ -8,7 +8,9 @@ namespace {
 constexpr uint32_t all_ones(unsigned size) {
     return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 }
-constexpr bool valid_size(unsigned size) { return size == 1 || size == 2 || size == 4; }
+constexpr bool valid_size(unsigned size) {
+    return size == 1 || size == 2 || size == 4;
+}
 
 std::string hex_range(uint32_t base, uint32_t len) {
     char buf[32];
@@ -17,11 +19,12 @@ std::string hex_range(uint32_t base, uint32_t len) {
 }
 }  // namespace
 
-IsaBus::IsaBus() { owner_.fill(kNone); }
+IsaBus::IsaBus() {
+    owner_.fill(kNone);
+}
 
-std::optional<IsaBus::RegionId> IsaBus::add_region(uint16_t base, uint32_t len,
-                                                   PortHandler handler, std::string name,
-                                                   std::string *error) {
+std::optional<IsaBus::RegionId> IsaBus::add_region(uint16_t base, uint32_t len, PortHandler handler,
+                                                   std::string name, std::string *error) {
     if (len == 0 || uint32_t(base) + len > 0x10000) {
         if (error)
             *error = "port region '" + name + "' at base " + hex_range(base, len ? len : 1) +
@@ -108,8 +111,7 @@ uint32_t IsaBus::read_other(uint16_t port, unsigned size) {
         value = call_read(r.handler, uint16_t(port - r.base), size) & all_ones(size);
     } else if (r.handler.split_sizes & size) {
         value = 0;
-        for (unsigned b = 0; b < size; ++b)
-            value |= read_byte(uint16_t(port + b)) << (8 * b);
+        for (unsigned b = 0; b < size; ++b) value |= read_byte(uint16_t(port + b)) << (8 * b);
     } else {
         ++undecoded_;
     }
@@ -125,7 +127,8 @@ void IsaBus::write_other(uint16_t port, uint32_t value, unsigned size) {
                (r.handler.native_sizes & size) && uint32_t(port) + size <= r.base + r.len) {
         call_write(r.handler, uint16_t(port - r.base), value & all_ones(size), size);
     } else if (r.handler.split_sizes & size) {
-        for (unsigned b = 0; b < size; ++b) write_byte(uint16_t(port + b), uint8_t(value >> (8 * b)));
+        for (unsigned b = 0; b < size; ++b)
+            write_byte(uint16_t(port + b), uint8_t(value >> (8 * b)));
     } else {
         ++undecoded_;
     }

@@ -25,7 +25,7 @@ struct PortHandler {
 };
 
 class IsaBus {
-public:
+  public:
     using RegionId = uint32_t;
 
     IsaBus();
@@ -44,7 +44,7 @@ public:
 
     uint64_t undecoded_accesses() const { return undecoded_; }
 
-private:
+  private:
     struct Region {
         uint16_t base = 0;
         uint32_t len = 0;
@@ -62,8 +62,10 @@ private:
         return h.c_read ? h.c_read(h.c_opaque, offset, size) : h.read(offset, size);
     }
     static void call_write(const PortHandler &h, uint16_t offset, uint32_t value, unsigned size) {
-        if (h.c_write) h.c_write(h.c_opaque, offset, value, size);
-        else h.write(offset, value, size);
+        if (h.c_write)
+            h.c_write(h.c_opaque, offset, value, size);
+        else
+            h.write(offset, value, size);
     }
     void done() {
         if (after_access) after_access();

@@ -12,7 +12,7 @@ namespace fdplug {
 class IsaBus;
 
 class CmosRtc {
-public:
+  public:
     // Nanoseconds since the Unix epoch.
     using TimeSource = std::function<int64_t()>;
 
@@ -24,7 +24,10 @@ public:
 
     uint8_t read_data();
     void write_data(uint8_t value);
-    void write_index(uint8_t value) { index_ = value & 0x7F; nmi_disabled_ = value & 0x80; }
+    void write_index(uint8_t value) {
+        index_ = value & 0x7F;
+        nmi_disabled_ = value & 0x80;
+    }
     bool nmi_disabled() const { return nmi_disabled_; }
 
     // NVRAM, index latch and the offset the guest set the clock to, for saving and restoring a
@@ -46,9 +49,9 @@ public:
     static constexpr uint8_t kRegA = 0x0A, kRegB = 0x0B, kRegC = 0x0C, kRegD = 0x0D;
     static constexpr uint8_t kCentury = 0x32;
 
-private:
+  private:
     int64_t seconds_now() const;
-    uint8_t encode(unsigned value) const;   // BCD or binary per register B
+    uint8_t encode(unsigned value) const;  // BCD or binary per register B
     unsigned decode(uint8_t value) const;
 
     TimeSource now_;

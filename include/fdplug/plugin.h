@@ -36,13 +36,13 @@ extern "C" {
 #define FDPLUG_ENTRY_SYMBOL "fdplug_plugin_entry"
 
 typedef struct FdplugHost FdplugHost;
-typedef struct FdplugDevice FdplugDevice;       /* host-side handle of one device instance */
+typedef struct FdplugDevice FdplugDevice; /* host-side handle of one device instance */
 typedef struct FdplugPortRegion FdplugPortRegion;
 typedef struct FdplugIrq FdplugIrq;
 typedef struct FdplugDma FdplugDma;
 typedef struct FdplugTimer FdplugTimer;
-typedef struct FdplugDrive FdplugDrive;         /* a -drive or -blockdev definition */
-typedef struct FdplugBuffer FdplugBuffer;       /* growable byte buffer owned by the host */
+typedef struct FdplugDrive FdplugDrive;   /* a -drive or -blockdev definition */
+typedef struct FdplugBuffer FdplugBuffer; /* growable byte buffer owned by the host */
 
 typedef enum FdplugLogLevel {
     FDPLUG_LOG_ERROR = 0,
@@ -76,22 +76,22 @@ typedef struct FdplugError {
 
 typedef enum FdplugPropType {
     FDPLUG_PROP_STRING = 0,
-    FDPLUG_PROP_INT = 1,    /* signed 64-bit, range-checked against min/max; "0x" hex accepted */
-    FDPLUG_PROP_BOOL = 2,   /* on/off, true/false, yes/no */
-    FDPLUG_PROP_ENUM = 3,   /* one of enum_values */
+    FDPLUG_PROP_INT = 1,  /* signed 64-bit, range-checked against min/max; "0x" hex accepted */
+    FDPLUG_PROP_BOOL = 2, /* on/off, true/false, yes/no */
+    FDPLUG_PROP_ENUM = 3, /* one of enum_values */
 } FdplugPropType;
 
 typedef struct FdplugPropertyInfo {
     const char *name;
     FdplugPropType type;
-    const char *default_value;          /* textual default; NULL means "not set" */
-    const char *const *enum_values;     /* NULL-terminated, for FDPLUG_PROP_ENUM */
-    int64_t min, max;                   /* for FDPLUG_PROP_INT */
-    const char *description;            /* one line, shown by -device TYPE,help */
+    const char *default_value;      /* textual default; NULL means "not set" */
+    const char *const *enum_values; /* NULL-terminated, for FDPLUG_PROP_ENUM */
+    int64_t min, max;               /* for FDPLUG_PROP_INT */
+    const char *description;        /* one line, shown by -device TYPE,help */
 } FdplugPropertyInfo;
 
 typedef enum FdplugResetKind {
-    FDPLUG_RESET_COLD = 0,   /* power-on / system_reset */
+    FDPLUG_RESET_COLD = 0, /* power-on / system_reset */
     FDPLUG_RESET_WARM = 1,
 } FdplugResetKind;
 
@@ -108,11 +108,11 @@ typedef struct FdplugBlockOps {
 } FdplugBlockOps;
 
 typedef struct FdplugDeviceTypeInfo {
-    const char *name;            /* "isa-fdc" */
-    const char *description;     /* one line, shown by -device help */
-    const char *bus_type;        /* the bus it plugs into: "isa", or a type some device provides */
-    const char *provides_bus;    /* bus type this device offers to children, or NULL */
-    bool user_creatable;         /* may be created with -device */
+    const char *name;         /* "isa-fdc" */
+    const char *description;  /* one line, shown by -device help */
+    const char *bus_type;     /* the bus it plugs into: "isa", or a type some device provides */
+    const char *provides_bus; /* bus type this device offers to children, or NULL */
+    bool user_creatable;      /* may be created with -device */
     const char *default_on_machine; /* machine type that creates one instance by itself, or NULL */
 
     const FdplugPropertyInfo *props;
@@ -151,9 +151,9 @@ typedef struct FdplugPortOps {
 } FdplugPortOps;
 
 typedef enum FdplugDmaDir {
-    FDPLUG_DMA_VERIFY = 0,        /* 8237 verify: no memory cycle; buf content is undefined */
-    FDPLUG_DMA_DEV_TO_MEM = 1,    /* 8237 "write" transfer: the device fills buf */
-    FDPLUG_DMA_MEM_TO_DEV = 2,    /* 8237 "read" transfer: buf holds bytes from memory */
+    FDPLUG_DMA_VERIFY = 0,     /* 8237 verify: no memory cycle; buf content is undefined */
+    FDPLUG_DMA_DEV_TO_MEM = 1, /* 8237 "write" transfer: the device fills buf */
+    FDPLUG_DMA_MEM_TO_DEV = 2, /* 8237 "read" transfer: buf holds bytes from memory */
 } FdplugDmaDir;
 
 /*
@@ -186,9 +186,9 @@ typedef bool (*FdplugQmpHandler)(void *opaque, const char *args_json, char **ret
  * ------------------------------------------------------------------------------------------- */
 
 struct FdplugHost {
-    uint32_t struct_size;        /* sizeof(FdplugHost) as the host was built */
+    uint32_t struct_size; /* sizeof(FdplugHost) as the host was built */
     uint32_t abi_major, abi_minor;
-    const char *host_name;       /* "fdplug-host", "bochs", … */
+    const char *host_name; /* "fdplug-host", "bochs", … */
 
     void (*log)(FdplugDevice *dev, FdplugLogLevel level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -198,8 +198,8 @@ struct FdplugHost {
     const char *(*machine_property)(const char *key);
 
     /* Device instance */
-    const char *(*device_id)(FdplugDevice *dev);           /* "" when the user gave none */
-    const char *(*device_path)(FdplugDevice *dev);         /* QOM-style path */
+    const char *(*device_id)(FdplugDevice *dev);   /* "" when the user gave none */
+    const char *(*device_path)(FdplugDevice *dev); /* QOM-style path */
     const char *(*device_type)(FdplugDevice *dev);
     /* The instance (as returned by instance_new) of the device providing this device's bus,
      * or NULL when the parent is the ISA bus. */
@@ -212,15 +212,15 @@ struct FdplugHost {
 
     /* ISA bus resources; each claim fails (NULL, *errp set) on overlap or a bad number. */
     FdplugPortRegion *(*port_region_add)(FdplugDevice *dev, uint16_t base, uint16_t len,
-                                         const FdplugPortOps *ops, void *opaque,
-                                         const char *name, char **errp);
+                                         const FdplugPortOps *ops, void *opaque, const char *name,
+                                         char **errp);
     void (*port_region_del)(FdplugPortRegion *region);
     FdplugIrq *(*irq_claim)(FdplugDevice *dev, unsigned isa_irq, char **errp);
     void (*irq_set)(FdplugIrq *irq, bool level);
     void (*irq_release)(FdplugIrq *irq);
     FdplugDma *(*dma_claim)(FdplugDevice *dev, unsigned channel, FdplugDmaHandler handler,
                             void *opaque, char **errp);
-    void (*dma_request)(FdplugDma *dma, bool level);       /* DREQ */
+    void (*dma_request)(FdplugDma *dma, bool level); /* DREQ */
     void (*dma_release)(FdplugDma *dma);
 
     /* Virtual clock and timers (ns). A timer fires once per timer_mod; during a clock step the
@@ -238,11 +238,11 @@ struct FdplugHost {
 
     /* Drive definitions from -drive / -blockdev / the machine's defaults. The host opens no
      * files; a device reads the options and opens its media itself. */
-    FdplugDrive *(*drive_by_id)(const char *id);                /* -drive id= or node-name= */
+    FdplugDrive *(*drive_by_id)(const char *id); /* -drive id= or node-name= */
     FdplugDrive *(*drive_by_if)(const char *interface, unsigned index); /* -drive if=X,index=N */
-    const char *(*drive_option)(FdplugDrive *drive, const char *key); /* "file", "format",
-                                                                  "readonly", "snapshot", … */
-    const char *(*drive_name)(FdplugDrive *drive);               /* "floppy0", "drv1", … */
+    const char *(*drive_option)(FdplugDrive *drive, const char *key);   /* "file", "format",
+                                                                    "readonly", "snapshot", … */
+    const char *(*drive_name)(FdplugDrive *drive);                      /* "floppy0", "drv1", … */
     /* Mark a drive as used by dev; fails if another device has it. */
     bool (*drive_claim)(FdplugDrive *drive, FdplugDevice *dev, char **errp);
 
@@ -254,8 +254,7 @@ struct FdplugHost {
     /* QMP: add a QAPI schema text (plugin's own commands, types and events), then register a
      * handler per command. Both fail with *errp set on a schema error or an unknown command. */
     bool (*qmp_add_schema)(const char *schema_text, const char *source_name, char **errp);
-    bool (*qmp_register)(const char *command, FdplugQmpHandler handler, void *opaque,
-                         char **errp);
+    bool (*qmp_register)(const char *command, FdplugQmpHandler handler, void *opaque, char **errp);
     /* Emit an event declared in a schema; data_json is an object or NULL. */
     void (*qmp_event)(const char *event, const char *data_json);
 
@@ -268,11 +267,11 @@ struct FdplugHost {
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct FdplugPluginInfo {
-    uint32_t abi_major, abi_minor;          /* FDPLUG_ABI_MAJOR/MINOR the plugin was built with */
+    uint32_t abi_major, abi_minor; /* FDPLUG_ABI_MAJOR/MINOR the plugin was built with */
     /* sizeof() of each ABI struct as the plugin saw them; the host refuses a mismatch. */
-    uint32_t sizeof_host, sizeof_plugin_info, sizeof_device_type, sizeof_property,
-        sizeof_port_ops, sizeof_block_ops, sizeof_error;
-    const char *name;                       /* "fdplug-floppy" */
+    uint32_t sizeof_host, sizeof_plugin_info, sizeof_device_type, sizeof_property, sizeof_port_ops,
+        sizeof_block_ops, sizeof_error;
+    const char *name; /* "fdplug-floppy" */
     const char *version;
     const FdplugDeviceTypeInfo *types;
     size_t n_types;
@@ -284,15 +283,14 @@ typedef struct FdplugPluginInfo {
 } FdplugPluginInfo;
 
 #define FDPLUG_PLUGIN_INFO_SIZES                                                             \
-    .abi_major = FDPLUG_ABI_MAJOR, .abi_minor = FDPLUG_ABI_MINOR,                           \
+    .abi_major = FDPLUG_ABI_MAJOR, .abi_minor = FDPLUG_ABI_MINOR,                            \
     .sizeof_host = sizeof(FdplugHost), .sizeof_plugin_info = sizeof(FdplugPluginInfo),       \
     .sizeof_device_type = sizeof(FdplugDeviceTypeInfo),                                      \
     .sizeof_property = sizeof(FdplugPropertyInfo), .sizeof_port_ops = sizeof(FdplugPortOps), \
     .sizeof_block_ops = sizeof(FdplugBlockOps), .sizeof_error = sizeof(FdplugError)
 
 /* The entry point. The host passes its ABI version; a plugin may return NULL to refuse. */
-typedef const FdplugPluginInfo *(*FdplugEntryFn)(uint32_t host_abi_major,
-                                                 uint32_t host_abi_minor);
+typedef const FdplugPluginInfo *(*FdplugEntryFn)(uint32_t host_abi_major, uint32_t host_abi_minor);
 
 #ifdef FDPLUG_BUILDING_PLUGIN
 #define FDPLUG_PLUGIN_EXPORT __attribute__((visibility("default")))

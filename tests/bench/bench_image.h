@@ -19,16 +19,19 @@ inline std::vector<uint8_t> patterned_disk() {
     std::vector<uint8_t> v(Geometry144::kDiskBytes);
     for (size_t i = 0; i < v.size(); ++i) {
         const uint32_t lba = uint32_t(i / 512), off = uint32_t(i % 512);
-        v[i] = off == 0 ? uint8_t(lba) : off == 1 ? uint8_t(lba >> 8) : uint8_t(lba * 29 + off * 7 + 0x11);
+        v[i] = off == 0   ? uint8_t(lba)
+               : off == 1 ? uint8_t(lba >> 8)
+                          : uint8_t(lba * 29 + off * 7 + 0x11);
     }
     return v;
 }
 
 // The image file lives as long as this object.
 class TempImage {
-public:
+  public:
     TempImage() : bytes_(patterned_disk()) {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-bench-XXXXXX").string();
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "fdplug-bench-XXXXXX").string();
         if (::mkdtemp(tmpl.data())) dir_ = tmpl;
         path_ = dir_ + "/disk144.img";
         std::ofstream(path_, std::ios::binary)
@@ -41,7 +44,7 @@ public:
     const std::string &path() const { return path_; }
     const std::vector<uint8_t> &bytes() const { return bytes_; }
 
-private:
+  private:
     std::vector<uint8_t> bytes_;
     std::string dir_, path_;
 };

@@ -23,10 +23,11 @@ struct Fixture {
     std::unique_ptr<InProcHost> host;
     Fixture() {
         host = std::make_unique<InProcHost>(std::vector<std::string>{
-            "-machine", "pc", "-accel", "qtest", "-display", "none", "-global", "isa-fdc.timing=fast",
-            "-drive", "if=floppy,index=0,format=raw,file=" + image.path()});
+            "-machine", "pc", "-accel", "qtest", "-display", "none", "-global",
+            "isa-fdc.timing=fast", "-drive", "if=floppy,index=0,format=raw,file=" + image.path()});
         if (!host->ok()) {
-            std::fprintf(stderr, "fdc_bench: cannot build the in-process host: %s\n", host->error().c_str());
+            std::fprintf(stderr, "fdc_bench: cannot build the in-process host: %s\n",
+                         host->error().c_str());
             std::exit(1);
         }
     }
@@ -110,8 +111,10 @@ void BM_QmpDispatch(benchmark::State &state, const char *request) {
         benchmark::DoNotOptimize(r);
     }
 }
-BENCHMARK_CAPTURE(BM_QmpDispatch, query_status, R"({"execute": "query-status"})")->Name("QmpDispatch/query-status");
-BENCHMARK_CAPTURE(BM_QmpDispatch, query_block, R"({"execute": "query-block"})")->Name("QmpDispatch/query-block");
+BENCHMARK_CAPTURE(BM_QmpDispatch, query_status, R"({"execute": "query-status"})")
+    ->Name("QmpDispatch/query-status");
+BENCHMARK_CAPTURE(BM_QmpDispatch, query_block, R"({"execute": "query-block"})")
+    ->Name("QmpDispatch/query-block");
 
 void BM_QmpText(benchmark::State &state, const char *request) {
     InProcHost &h = *fixture().host;
@@ -124,8 +127,10 @@ void BM_QmpText(benchmark::State &state, const char *request) {
         benchmark::DoNotOptimize(r.data());
     }
 }
-BENCHMARK_CAPTURE(BM_QmpText, query_status, "{\"execute\": \"query-status\"}\n")->Name("QmpText/query-status");
-BENCHMARK_CAPTURE(BM_QmpText, query_block, "{\"execute\": \"query-block\"}\n")->Name("QmpText/query-block");
+BENCHMARK_CAPTURE(BM_QmpText, query_status, "{\"execute\": \"query-status\"}\n")
+    ->Name("QmpText/query-status");
+BENCHMARK_CAPTURE(BM_QmpText, query_block, "{\"execute\": \"query-block\"}\n")
+    ->Name("QmpText/query-block");
 
 }  // namespace
 }  // namespace fdplug::bench

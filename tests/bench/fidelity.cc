@@ -45,7 +45,9 @@ constexpr double kWholeDiskBoundMs = 32'000.0;  // 160 revolutions
 constexpr double kRandomReadMeanMs = (kRevNs / 2 + kIdToIrq * kByteNs) / kNsPerMs;  // 109.184
 constexpr double kLimitPct = 1.0;
 
-double pct(double measured, double analytic) { return (measured - analytic) / analytic * 100.0; }
+double pct(double measured, double analytic) {
+    return (measured - analytic) / analytic * 100.0;
+}
 
 struct Figures {
     double whole_disk_ms = 0;
@@ -88,7 +90,9 @@ Figures measure(InProcHost &host, const std::vector<uint8_t> &image) {
             if (!drv.wait_irq()) break;
             (dir == 0 ? f.seek_out_ms : f.seek_in_ms).push_back(double(host.now() - s0) / kNsPerMs);
             const auto st = drv.sense_interrupt();
-            if (st[1] != target) drv.fail("seek to " + std::to_string(target) + " ended at " + std::to_string(st[1]));
+            if (st[1] != target)
+                drv.fail("seek to " + std::to_string(target) + " ended at " +
+                         std::to_string(st[1]));
         }
     }
     if (!drv.ok()) {
@@ -107,7 +111,8 @@ Figures measure(InProcHost &host, const std::vector<uint8_t> &image) {
         f.error = "READ ID: " + drv.error();
         return f;
     }
-    const double index_ns = double(host.now()) - kIdBytes * kByteNs - (kPreamble + (id[5] - 1) * kSlot) * kByteNs;
+    const double index_ns =
+        double(host.now()) - kIdBytes * kByteNs - (kPreamble + (id[5] - 1) * kSlot) * kByteNs;
     auto id_start = [&](unsigned r, double after) {  // the first pass of sector r's ID >= after
         double t = index_ns + (kPreamble + (r - 1) * kSlot) * kByteNs;
         if (t < after) t += std::ceil((after - t) / kRevNs) * kRevNs;
@@ -160,18 +165,25 @@ int run(int argc, char **argv) {
     bool check = false;
     std::string json_path, plugin_dir;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--check")) check = true;
-        else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
-        else if (!std::strcmp(argv[i], "--plugin-dir") && i + 1 < argc) plugin_dir = argv[++i];
+        if (!std::strcmp(argv[i], "--check"))
+            check = true;
+        else if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
+            json_path = argv[++i];
+        else if (!std::strcmp(argv[i], "--plugin-dir") && i + 1 < argc)
+            plugin_dir = argv[++i];
         else {
-            std::fprintf(stderr, "usage: bench_fidelity [--check] [--json FILE] [--plugin-dir DIR]\n");
+            std::fprintf(stderr,
+                         "usage: bench_fidelity [--check] [--json FILE] [--plugin-dir DIR]\n");
             return 2;
         }
     }
     TempImage image;
-    std::vector<std::string> args = {"-machine", "pc", "-accel", "qtest", "-display", "none",
-                                     "-global", "isa-fdc.timing=accurate",
-                                     "-drive", "if=floppy,index=0,format=raw,file=" + image.path()};
+    std::vector<std::string> args = {
+        "-machine", "pc",
+        "-accel",   "qtest",
+        "-display", "none",
+        "-global",  "isa-fdc.timing=accurate",
+        "-drive",   "if=floppy,index=0,format=raw,file=" + image.path()};
     if (!plugin_dir.empty()) args.insert(args.begin(), {"-plugin-dir", plugin_dir});
     InProcHost host(args);
     if (!host.ok()) {
@@ -192,41 +204,52 @@ int run(int argc, char **argv) {
     };
     std::printf("timing fidelity (accurate mode, virtual time; analytic figures from timing.md)\n");
     const double e_disk = pct(f.whole_disk_ms, kWholeDiskMs);
-    std::printf("  whole 1.44 MB disk, 1 cylinder/command + SEEK: %.3f s  (analytic %.3f s, error %+.3f %%) %s\n",
-                f.whole_disk_ms / 1000, kWholeDiskMs / 1000, e_disk, verdict(e_disk));
+    std::printf(
+        "  whole 1.44 MB disk, 1 cylinder/command + SEEK: %.3f s  (analytic %.3f s, error %+.3f "
+        "%%) %s\n",
+        f.whole_disk_ms / 1000, kWholeDiskMs / 1000, e_disk, verdict(e_disk));
     const bool above_bound = f.whole_disk_ms >= kWholeDiskBoundMs;
     bad |= !above_bound;
     std::printf("  whole disk vs the lower bound (160 revolutions): %.3f s >= %.3f s %s\n",
                 f.whole_disk_ms / 1000, kWholeDiskBoundMs / 1000, above_bound ? "ok" : "BELOW");
     const double e_rand = pct(f.random_mean_ms, kRandomReadMeanMs);
-    std::printf("  %u random single-sector reads: total %.3f s, mean command->IRQ %.3f ms  (analytic %.3f s, %.3f ms, error %+.3f %%) %s\n",
-                f.random_count, f.random_total_ms / 1000, f.random_mean_ms, kRandomReadMeanMs * f.random_count / 1000,
-                kRandomReadMeanMs, e_rand, verdict(e_rand));
+    std::printf(
+        "  %u random single-sector reads: total %.3f s, mean command->IRQ %.3f ms  (analytic %.3f "
+        "s, %.3f ms, error %+.3f %%) %s\n",
+        f.random_count, f.random_total_ms / 1000, f.random_mean_ms,
+        kRandomReadMeanMs * f.random_count / 1000, kRandomReadMeanMs, e_rand, verdict(e_rand));
     double worst_seek = 0;
-    std::printf("  seeks (SRT=D, 500 kbit/s), command->IRQ per length: n: outward ms / inward ms (analytic n x %.1f ms, error %%)\n", kStepMs);
+    std::printf(
+        "  seeks (SRT=D, 500 kbit/s), command->IRQ per length: n: outward ms / inward ms (analytic "
+        "n x %.1f ms, error %%)\n",
+        kStepMs);
     for (size_t i = 0; i < f.seek_out_ms.size(); ++i) {
         const double a = double(i + 1) * kStepMs;
         const double eo = pct(f.seek_out_ms[i], a), ei = pct(f.seek_in_ms[i], a);
         if (std::fabs(eo) > std::fabs(worst_seek)) worst_seek = eo;
         if (std::fabs(ei) > std::fabs(worst_seek)) worst_seek = ei;
-        std::printf("    %2zu: %8.3f / %8.3f  (%7.3f, %+.3f / %+.3f %%)%s\n", i + 1, f.seek_out_ms[i], f.seek_in_ms[i], a,
-                    eo, ei, (std::fabs(eo) > kLimitPct || std::fabs(ei) > kLimitPct) ? " OFF" : "");
+        std::printf("    %2zu: %8.3f / %8.3f  (%7.3f, %+.3f / %+.3f %%)%s\n", i + 1,
+                    f.seek_out_ms[i], f.seek_in_ms[i], a, eo, ei,
+                    (std::fabs(eo) > kLimitPct || std::fabs(ei) > kLimitPct) ? " OFF" : "");
     }
-    std::printf("  seeks: worst error over lengths 1..%zu, both directions: %+.3f %% %s\n", f.seek_out_ms.size(),
-                worst_seek, verdict(worst_seek));
+    std::printf("  seeks: worst error over lengths 1..%zu, both directions: %+.3f %% %s\n",
+                f.seek_out_ms.size(), worst_seek, verdict(worst_seek));
 
     if (!json_path.empty()) {
         std::ofstream out(json_path);
         char b[512];
-        std::snprintf(b, sizeof b,
-                      "{\"whole_disk_ms\": %.6f, \"whole_disk_analytic_ms\": %.1f, \"whole_disk_bound_ms\": %.1f, "
-                      "\"whole_disk_error_pct\": %.6f,\n \"random_reads\": %u, \"random_total_ms\": %.6f, "
-                      "\"random_mean_ms\": %.6f, \"random_mean_analytic_ms\": %.6f, \"random_error_pct\": %.6f,\n"
-                      " \"seek_step_ms\": %.1f, \"seek_worst_error_pct\": %.6f,\n",
-                      f.whole_disk_ms, kWholeDiskMs, kWholeDiskBoundMs, e_disk, f.random_count, f.random_total_ms,
-                      f.random_mean_ms, kRandomReadMeanMs, e_rand, kStepMs, worst_seek);
-        out << b << " \"seek_out_ms\": " << json_number_list(f.seek_out_ms) << ",\n \"seek_in_ms\": "
-            << json_number_list(f.seek_in_ms) << "}\n";
+        std::snprintf(
+            b, sizeof b,
+            "{\"whole_disk_ms\": %.6f, \"whole_disk_analytic_ms\": %.1f, \"whole_disk_bound_ms\": "
+            "%.1f, "
+            "\"whole_disk_error_pct\": %.6f,\n \"random_reads\": %u, \"random_total_ms\": %.6f, "
+            "\"random_mean_ms\": %.6f, \"random_mean_analytic_ms\": %.6f, \"random_error_pct\": "
+            "%.6f,\n"
+            " \"seek_step_ms\": %.1f, \"seek_worst_error_pct\": %.6f,\n",
+            f.whole_disk_ms, kWholeDiskMs, kWholeDiskBoundMs, e_disk, f.random_count,
+            f.random_total_ms, f.random_mean_ms, kRandomReadMeanMs, e_rand, kStepMs, worst_seek);
+        out << b << " \"seek_out_ms\": " << json_number_list(f.seek_out_ms)
+            << ",\n \"seek_in_ms\": " << json_number_list(f.seek_in_ms) << "}\n";
     }
     if (check && bad) {
         std::printf("bench_fidelity: a figure is off by more than %.0f %%\n", kLimitPct);
@@ -238,4 +261,6 @@ int run(int argc, char **argv) {
 }  // namespace
 }  // namespace fdplug::bench
 
-int main(int argc, char **argv) { return fdplug::bench::run(argc, argv); }
+int main(int argc, char **argv) {
+    return fdplug::bench::run(argc, argv);
+}

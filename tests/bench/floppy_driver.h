@@ -32,12 +32,12 @@ struct FloppyPorts {
 struct Geometry144 {
     static constexpr unsigned kCylinders = 80, kHeads = 2, kSectors = 18, kSectorBytes = 512;
     static constexpr unsigned kCylinderBytes = kHeads * kSectors * kSectorBytes;  // 18 432
-    static constexpr unsigned kDiskBytes = kCylinders * kCylinderBytes;          // 1 474 560
+    static constexpr unsigned kDiskBytes = kCylinders * kCylinderBytes;           // 1 474 560
 };
 
 template <class Io>
 class FloppyDriver {
-public:
+  public:
     using P = FloppyPorts;
     explicit FloppyDriver(Io &io) : io_(io) {}
 
@@ -69,7 +69,8 @@ public:
         for (int spin = 0;; ++spin) {
             const uint8_t msr = in(P::kMsr);
             if ((msr & (P::kRqm | P::kDio)) == P::kRqm) break;
-            if (spin == 1000) return fail("MSR " + hex(msr) + " never ready for command byte " + hex(byte));
+            if (spin == 1000)
+                return fail("MSR " + hex(msr) + " never ready for command byte " + hex(byte));
         }
         out(P::kFifo, byte);
     }
@@ -107,8 +108,10 @@ public:
     }
     // Issues SEEK (or RECALIBRATE when cyl < 0) and returns after its interrupt is acknowledged.
     void seek(int cyl) {
-        if (cyl < 0) send({0x07, 0x00});
-        else send({0x0F, 0x00, uint8_t(cyl)});
+        if (cyl < 0)
+            send({0x07, 0x00});
+        else
+            send({0x0F, 0x00, uint8_t(cyl)});
         if (!wait_irq()) return;
         const auto st = sense_interrupt();
         if ((st[0] & 0xF8) != 0x20 || (cyl >= 0 && st[1] != cyl))
@@ -134,8 +137,9 @@ public:
         if (!wait_irq()) return {};
         auto res = results(7);
         if (res.size() == 7 && (res[0] & 0xC0) != 0)
-            fail("READ C=" + std::to_string(c) + " H=" + std::to_string(h) + " R=" + std::to_string(r) +
-                 ": ST0 " + hex(res[0]) + " ST1 " + hex(res[1]) + " ST2 " + hex(res[2]));
+            fail("READ C=" + std::to_string(c) + " H=" + std::to_string(h) +
+                 " R=" + std::to_string(r) + ": ST0 " + hex(res[0]) + " ST1 " + hex(res[1]) +
+                 " ST2 " + hex(res[2]));
         return res;
     }
     // READ ID on head h: {the 7 result bytes}.
@@ -156,7 +160,9 @@ public:
     void read_disk(uint32_t addr, std::span<uint8_t> disk) {
         for (unsigned c = 0; c < Geometry144::kCylinders && ok(); ++c) {
             seek(int(c));
-            read_cylinder(c, addr, disk.subspan(c * Geometry144::kCylinderBytes, Geometry144::kCylinderBytes));
+            read_cylinder(
+                c, addr,
+                disk.subspan(c * Geometry144::kCylinderBytes, Geometry144::kCylinderBytes));
         }
     }
 
@@ -169,7 +175,7 @@ public:
         return b;
     }
 
-private:
+  private:
     Io &io_;
     std::string error_;
     uint64_t accesses_ = 0;

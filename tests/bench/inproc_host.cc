@@ -33,7 +33,9 @@ InProcHost::InProcHost(const std::vector<std::string> &args) {
             dispatcher_.run_after_reply();
         },
         [this](const std::string &desc) {
-            reply_ += qmp::to_qmp_text(qmp::Dispatcher::error_reply({"GenericError", desc}, nullptr)) + "\r\n";
+            reply_ +=
+                qmp::to_qmp_text(qmp::Dispatcher::error_reply({"GenericError", desc}, nullptr)) +
+                "\r\n";
         });
     const qmp::Json r = qmp(qmp::Json{{"execute", "qmp_capabilities"}});
     if (!r.contains("return")) error_ = "qmp_capabilities: " + r.dump();

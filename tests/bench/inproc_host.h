@@ -23,7 +23,7 @@
 namespace fdplug::bench {
 
 class InProcHost {
-public:
+  public:
     // args: a fdplug-host command line without argv[0] (e.g. -machine pc -accel qtest ...).
     // On failure ok() is false and error() says why.
     explicit InProcHost(const std::vector<std::string> &args);
@@ -57,7 +57,7 @@ public:
     // QMP writer), as a Monitor does for a chardev.
     std::string qmp_text(std::string_view request);
 
-private:
+  private:
     std::string error_;
     GMainLoop *loop_ = nullptr;
     std::unique_ptr<PluginLoader> plugins_;

@@ -40,16 +40,18 @@ namespace {
 }
 
 class QtestIo {
-public:
+  public:
     QtestIo(const std::string &binary, std::vector<std::string> args) {
         const char *tmp = std::getenv("TMPDIR");
-        path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/fdplug-bench-qtest-" + std::to_string(getpid()) + ".sock";
+        path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/fdplug-bench-qtest-" +
+                std::to_string(getpid()) + ".sock";
         unlink(path_.c_str());
         const int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-        if (lfd < 0 || bind(lfd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || listen(lfd, 1) < 0)
+        if (lfd < 0 || bind(lfd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 ||
+            listen(lfd, 1) < 0)
             die("cannot listen on " + path_ + ": " + std::strerror(errno));
         args.insert(args.end(), {"-qtest", "unix:" + path_, "-qtest-log", "none"});
         pid_ = fork();
@@ -66,7 +68,8 @@ public:
             pollfd p{lfd, POLLIN, 0};
             if (poll(&p, 1, 100) > 0) fd_ = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
             int status;
-            if (fd_ < 0 && waitpid(pid_, &status, WNOHANG) == pid_) die(binary + " exited before connecting");
+            if (fd_ < 0 && waitpid(pid_, &status, WNOHANG) == pid_)
+                die(binary + " exited before connecting");
         }
         close(lfd);
         unlink(path_.c_str());
@@ -120,12 +123,14 @@ public:
     bool step_next() { return false; }
     void memread(uint64_t addr, std::span<uint8_t> out) {
         const std::string r = request("read " + hex(addr) + " " + hex(out.size()));
-        if (!r.starts_with("OK 0x") || r.size() != 5 + 2 * out.size()) die("read: unexpected reply of " + std::to_string(r.size()) + " bytes");
+        if (!r.starts_with("OK 0x") || r.size() != 5 + 2 * out.size())
+            die("read: unexpected reply of " + std::to_string(r.size()) + " bytes");
         const char *p = r.data() + 5;
-        for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(nibble(p[2 * i]) << 4 | nibble(p[2 * i + 1]));
+        for (size_t i = 0; i < out.size(); ++i)
+            out[i] = uint8_t(nibble(p[2 * i]) << 4 | nibble(p[2 * i + 1]));
     }
 
-private:
+  private:
     static int nibble(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
     static std::string hex(uint64_t v) {
         char b[24];
@@ -167,15 +172,22 @@ int run(int argc, char **argv) {
     std::string json_path, label;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; ++i) {
-        if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-        else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
-        else if (!std::strcmp(argv[i], "--label") && i + 1 < argc) label = argv[++i];
-        else die("unknown option " + std::string(argv[i]));
+        if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
+            runs = std::max(1, std::atoi(argv[++i]));
+        else if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
+            json_path = argv[++i];
+        else if (!std::strcmp(argv[i], "--label") && i + 1 < argc)
+            label = argv[++i];
+        else
+            die("unknown option " + std::string(argv[i]));
     }
-    if (argc - i < 2) die("usage: bench_qtest_diskread [--runs N] [--json FILE] [--label NAME] IMAGE BINARY [ARGS...]");
+    if (argc - i < 2)
+        die("usage: bench_qtest_diskread [--runs N] [--json FILE] [--label NAME] IMAGE BINARY "
+            "[ARGS...]");
     std::ifstream in(argv[i], std::ios::binary);
     const std::vector<uint8_t> image((std::istreambuf_iterator<char>(in)), {});
-    if (image.size() != Geometry144::kDiskBytes) die(std::string(argv[i]) + " is not a 1.44 MB image");
+    if (image.size() != Geometry144::kDiskBytes)
+        die(std::string(argv[i]) + " is not a 1.44 MB image");
     const std::string binary = argv[i + 1];
     if (label.empty()) label = binary.substr(binary.rfind('/') + 1);
     QtestIo io(binary, std::vector<std::string>(argv + i + 2, argv + argc));
@@ -200,13 +212,16 @@ int run(int argc, char **argv) {
     std::vector<double> sorted = times;
     std::sort(sorted.begin(), sorted.end());
     const double median = sorted[sorted.size() / 2];
-    std::printf("%s: whole-disk DMA read over qtest: median %.1f ms, min %.1f ms over %d runs (%llu qtest round trips per read, %.2f us each)\n",
-                label.c_str(), median, sorted.front(), runs, static_cast<unsigned long long>(trips),
-                median * 1000.0 / double(trips));
+    std::printf(
+        "%s: whole-disk DMA read over qtest: median %.1f ms, min %.1f ms over %d runs (%llu qtest "
+        "round trips per read, %.2f us each)\n",
+        label.c_str(), median, sorted.front(), runs, static_cast<unsigned long long>(trips),
+        median * 1000.0 / double(trips));
     if (!json_path.empty()) {
         std::ofstream out(json_path);
-        out << "{\"label\": \"" << label << "\", \"median_ms\": " << median << ", \"min_ms\": " << sorted.front()
-            << ", \"runs\": " << runs << ", \"round_trips\": " << trips << "}\n";
+        out << "{\"label\": \"" << label << "\", \"median_ms\": " << median
+            << ", \"min_ms\": " << sorted.front() << ", \"runs\": " << runs
+            << ", \"round_trips\": " << trips << "}\n";
     }
     return 0;
 }
@@ -214,4 +229,6 @@ int run(int argc, char **argv) {
 }  // namespace
 }  // namespace fdplug::bench
 
-int main(int argc, char **argv) { return fdplug::bench::run(argc, argv); }
+int main(int argc, char **argv) {
+    return fdplug::bench::run(argc, argv);
+}

@@ -32,26 +32,29 @@ namespace {
     std::fprintf(stderr, "fdc_guest_fuzz: invariant broken: %s (%ld, %ld)\n", what, a, b);
     std::abort();
 }
-#define CHECK(cond, ...) \
-    do {                 \
+#define CHECK(cond, ...)                         \
+    do {                                         \
         if (!(cond)) fail(#cond, ##__VA_ARGS__); \
     } while (0)
 
 // A medium whose sectors live in a map: reads of a never-written sector give a pattern derived
 // from its position (cheap to make per input, unlike a zeroed 2.88 MB buffer).
 class SparseImage final : public DiskImage {
-public:
+  public:
     explicit SparseImage(const Geometry &g) : geometry_(g) {}
     const Geometry &geometry() const override { return geometry_; }
     bool read_only() const override { return false; }
-    MediaStatus read_sector(unsigned c, unsigned h, unsigned r, std::span<uint8_t, kSectorSize> out) override {
+    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
+                            std::span<uint8_t, kSectorSize> out) override {
         auto lba = geometry_.lba(c, h, r);
         if (!lba) return MediaStatus::OutOfRange;
         auto it = sectors_.find(*lba);
-        for (size_t i = 0; i < kSectorSize; ++i) out[i] = it != sectors_.end() ? it->second[i] : uint8_t(*lba * 7 + i);
+        for (size_t i = 0; i < kSectorSize; ++i)
+            out[i] = it != sectors_.end() ? it->second[i] : uint8_t(*lba * 7 + i);
         return MediaStatus::Ok;
     }
-    MediaStatus write_sector(unsigned c, unsigned h, unsigned r, std::span<const uint8_t, kSectorSize> in) override {
+    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
+                             std::span<const uint8_t, kSectorSize> in) override {
         auto lba = geometry_.lba(c, h, r);
         if (!lba) return MediaStatus::OutOfRange;
         std::copy(in.begin(), in.end(), sectors_[*lba].begin());
@@ -60,7 +63,7 @@ public:
     bool flush(std::string *) override { return true; }
     const std::string &source() const override { return source_; }
 
-private:
+  private:
     Geometry geometry_;
     std::map<uint32_t, std::array<uint8_t, kSectorSize>> sectors_;
     std::string source_;
@@ -70,15 +73,18 @@ private:
 // moment, as a host-side change (QMP, a vanished file) would. A protected medium must never be
 // changed: the wrapper refuses the write itself and counts attempts that reached it.
 class ToggleImage final : public DiskImage {
-public:
-    ToggleImage(std::unique_ptr<DiskImage> inner, bool read_only) : inner_(std::move(inner)), read_only_(read_only) {}
+  public:
+    ToggleImage(std::unique_ptr<DiskImage> inner, bool read_only)
+        : inner_(std::move(inner)), read_only_(read_only) {}
     const Geometry &geometry() const override { return inner_->geometry(); }
     bool read_only() const override { return read_only_ || inner_->read_only(); }
-    MediaStatus read_sector(unsigned c, unsigned h, unsigned r, std::span<uint8_t, kSectorSize> out) override {
+    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
+                            std::span<uint8_t, kSectorSize> out) override {
         if (failing_) return MediaStatus::IoError;
         return inner_->read_sector(c, h, r, out);
     }
-    MediaStatus write_sector(unsigned c, unsigned h, unsigned r, std::span<const uint8_t, kSectorSize> in) override {
+    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
+                             std::span<const uint8_t, kSectorSize> in) override {
         if (read_only()) return MediaStatus::ReadOnly;
         if (failing_) return MediaStatus::IoError;
         return inner_->write_sector(c, h, r, in);
@@ -86,10 +92,10 @@ public:
     bool flush(std::string *error) override { return inner_->flush(error); }
     const std::string &source() const override { return inner_->source(); }
 
-private:
+  private:
     std::unique_ptr<DiskImage> inner_;
 
-public:
+  public:
     bool read_only_;
     bool failing_ = false;
 };
@@ -100,32 +106,45 @@ public:
 std::unique_ptr<ToggleImage> make_media(unsigned kind) {
     auto geometry = [](const char *name) { return format_by_name(name)->geometry; };
     switch (kind & 7) {
-    case 1: return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("1.44M")), false);
-    case 2: return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("1.44M")), true);
-    case 3: return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("2.88M")), false);
-    case 4: return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("720K")), false);
-    case 5: {
-        std::vector<uint8_t> bytes(9 * 512 + 100);
-        for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 13);
-        return std::make_unique<ToggleImage>(std::make_unique<MemoryImage>(geometry("1.44M"), std::move(bytes)), false);
-    }
-    case 6: {
-        auto m = std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("1.44M")), false);
-        m->failing_ = true;
-        return m;
-    }
-    case 7: return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("160K")), false);
-    default: return nullptr;
+        case 1:
+            return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("1.44M")),
+                                                 false);
+        case 2:
+            return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("1.44M")),
+                                                 true);
+        case 3:
+            return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("2.88M")),
+                                                 false);
+        case 4:
+            return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("720K")),
+                                                 false);
+        case 5: {
+            std::vector<uint8_t> bytes(9 * 512 + 100);
+            for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 13);
+            return std::make_unique<ToggleImage>(
+                std::make_unique<MemoryImage>(geometry("1.44M"), std::move(bytes)), false);
+        }
+        case 6: {
+            auto m = std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("1.44M")),
+                                                   false);
+            m->failing_ = true;
+            return m;
+        }
+        case 7:
+            return std::make_unique<ToggleImage>(std::make_unique<SparseImage>(geometry("160K")),
+                                                 false);
+        default:
+            return nullptr;
     }
 }
 
 class Input {
-public:
+  public:
     explicit Input(std::span<const uint8_t> data) : data_(data) {}
     bool empty() const { return pos_ >= data_.size(); }
     uint8_t byte() { return pos_ < data_.size() ? data_[pos_++] : 0; }
 
-private:
+  private:
     std::span<const uint8_t> data_;
     size_t pos_ = 0;
 };
@@ -133,7 +152,7 @@ private:
 // The machine around the controller: clock, one timer, INT/DRQ pins, and an 8237 channel in
 // single mode serving DRQ from a buffer the guest "programmed".
 class Host final : public FdcHost, public FdcObserver {
-public:
+  public:
     int64_t now = 0;
     int64_t deadline = kNever;
     bool irq = false, drq = false;
@@ -159,7 +178,8 @@ public:
         CHECK(bytes.size() <= kMaxResultBytes, long(bytes.size()));
         if (last_opcode >= 0) {
             const CommandInfo &info = decode_command(uint8_t(last_opcode));
-            CHECK(bytes.size() <= std::max<size_t>(info.out_bytes, 1), long(bytes.size()), last_opcode);
+            CHECK(bytes.size() <= std::max<size_t>(info.out_bytes, 1), long(bytes.size()),
+                  last_opcode);
         }
         result_len = bytes.size();
         result_reads = 0;
@@ -174,7 +194,8 @@ public:
         fdc->on_timer();
         // A timer re-armed at the same instant over and over is a livelock.
         if (deadline <= now && t == now) {
-            if (++same_instant_ > 100000) fail("timer re-armed at the same instant 100000 times", long(now));
+            if (++same_instant_ > 100000)
+                fail("timer re-armed at the same instant 100000 times", long(now));
         } else {
             same_instant_ = 0;
         }
@@ -205,14 +226,15 @@ public:
             size_t len = dma_count - dma_pos;
             if (chunk && chunk < len) len = chunk;
             const bool tc = dma_pos + len == dma_count;
-            const size_t n = fdc->dma_transfer(dma_cycle, std::span<uint8_t>(memory.data() + dma_pos, len), tc);
+            const size_t n =
+                fdc->dma_transfer(dma_cycle, std::span<uint8_t>(memory.data() + dma_pos, len), tc);
             CHECK(n <= len, long(n), long(len));
             if (n == 0) break;
             dma_pos += n;
         }
     }
 
-private:
+  private:
     unsigned same_instant_ = 0;
 };
 
@@ -248,23 +270,43 @@ int64_t liveness_bound_ns() {
 }
 
 enum Op : uint8_t {
-    kOut, kIn, kFifoWrite, kFifoRead, kCommand, kDrainResult, kDmaProgram, kDmaMask, kDmaService,
-    kAdvance, kFireTimer, kRunUntilIrq, kInsert, kEject, kToggleReadOnly, kToggleFailing,
-    kHardwareReset, kDsrThenFifo, kPioData, kOpCount
+    kOut,
+    kIn,
+    kFifoWrite,
+    kFifoRead,
+    kCommand,
+    kDrainResult,
+    kDmaProgram,
+    kDmaMask,
+    kDmaService,
+    kAdvance,
+    kFireTimer,
+    kRunUntilIrq,
+    kInsert,
+    kEject,
+    kToggleReadOnly,
+    kToggleFailing,
+    kHardwareReset,
+    kDsrThenFifo,
+    kPioData,
+    kOpCount
 };
 
 class Harness {
-public:
+  public:
     explicit Harness(std::span<const uint8_t> data) : in_(data) {
         const uint8_t cfg = in_.byte();
         const FdcMode modes[] = {FdcMode::At, FdcMode::Ps2, FdcMode::Model30, FdcMode::At};
         fdc_ = std::make_unique<Fdc82077>(
-            host_, FdcConfig{modes[(cfg >> 1) & 3], (cfg & 1) ? TimingPolicy::Fast : TimingPolicy::Accurate});
+            host_, FdcConfig{modes[(cfg >> 1) & 3],
+                             (cfg & 1) ? TimingPolicy::Fast : TimingPolicy::Accurate});
         host_.fdc = fdc_.get();
         fdc_->set_observer(&host_);
         const uint8_t types = in_.byte();
-        const DriveType kinds[] = {DriveType::k144, DriveType::k288, DriveType::k720, DriveType::None};
-        for (unsigned u = 0; u < Fdc82077::kUnits; ++u) fdc_->drive(u).connect(kinds[(types >> (2 * u)) & 3]);
+        const DriveType kinds[] = {DriveType::k144, DriveType::k288, DriveType::k720,
+                                   DriveType::None};
+        for (unsigned u = 0; u < Fdc82077::kUnits; ++u)
+            fdc_->drive(u).connect(kinds[(types >> (2 * u)) & 3]);
         const uint8_t media = in_.byte();
         insert(0, media & 7);
         insert(1, (media >> 3) & 7);
@@ -279,7 +321,7 @@ public:
         check_reset_gives_working_controller();
     }
 
-private:
+  private:
     void insert(unsigned unit, unsigned kind) {
         auto m = make_media(kind);
         if (!m) return;
@@ -297,98 +339,119 @@ private:
         const uint8_t v = fdc_->read(kFifo);
         if (in_result) {
             ++host_.result_reads;
-            CHECK(host_.result_reads <= host_.result_len, long(host_.result_reads), long(host_.result_len));
+            CHECK(host_.result_reads <= host_.result_len, long(host_.result_reads),
+                  long(host_.result_len));
         }
         return v;
     }
 
     void step(unsigned op) {
         switch (op) {
-        case kOut: {
-            const uint8_t off = in_.byte();
-            fdc_->write(off & 7, in_.byte());
-            break;
-        }
-        case kIn: {
-            const unsigned off = in_.byte() & 7;
-            if (off == kFifo) fifo_read();
-            else {
-                const uint8_t v = fdc_->read(off);
-                if (off == 6) CHECK(v == 0xFF, long(v));
-                if (off == kMsr) CHECK(v == fdc_->msr(), long(v), long(fdc_->msr()));
+            case kOut: {
+                const uint8_t off = in_.byte();
+                fdc_->write(off & 7, in_.byte());
+                break;
             }
-            break;
-        }
-        case kFifoWrite: fdc_->write(kFifo, in_.byte()); break;
-        case kFifoRead: fifo_read(); break;
-        case kCommand: {
-            const unsigned n = 1 + in_.byte() % kMaxCommandBytes;
-            for (unsigned i = 0; i < n; ++i) fdc_->write(kFifo, in_.byte());
-            break;
-        }
-        case kDrainResult:
-            for (int i = 0; i < 16 && (fdc_->msr() & 0xD0) == 0xD0; ++i) fifo_read();
-            break;
-        case kDmaProgram: {
-            const DmaCycle cycles[] = {DmaCycle::ToMemory, DmaCycle::FromMemory, DmaCycle::Verify};
-            const DmaCycle cycle = cycles[in_.byte() % 3];
-            const size_t count = (size_t(in_.byte()) | size_t(in_.byte()) << 8) + 1;  // 1..65536
-            host_.program_dma(cycle, count, in_.byte());
-            break;
-        }
-        case kDmaMask: host_.dma_masked = !host_.dma_masked; break;
-        case kDmaService: host_.service_dma(in_.byte()); break;
-        case kAdvance: {
-            const uint8_t e = in_.byte();
-            host_.advance(int64_t((e & 7) + 1) << (e >> 3));
-            break;
-        }
-        case kFireTimer: host_.fire_next(kNever - 1); break;
-        case kRunUntilIrq: {
-            const int64_t end = host_.now + 2'000 * kNsPerMs;
-            for (int i = 0; i < 20000 && !host_.irq; ++i) {
-                host_.service_dma(0);
-                if (!host_.fire_next(end)) break;
-            }
-            break;
-        }
-        case kInsert: {
-            const uint8_t b = in_.byte();
-            insert(b & 3, b >> 2);
-            break;
-        }
-        case kEject: eject(in_.byte() & 3); break;
-        case kToggleReadOnly:
-            if (ToggleImage *m = images_[in_.byte() & 3]) m->read_only_ = !m->read_only_;
-            break;
-        case kToggleFailing:
-            if (ToggleImage *m = images_[in_.byte() & 3]) m->failing_ = !m->failing_;
-            break;
-        case kHardwareReset: fdc_->hardware_reset(); break;
-        case kDsrThenFifo: {  // the fuzzers' word-write pattern on 0x3F4/0x3F5
-            const uint8_t dsr = in_.byte();
-            fdc_->write(kDsr, dsr);
-            fdc_->write(kFifo, in_.byte());
-            break;
-        }
-        case kPioData: {  // move data bytes by PIO while the controller asks for them
-            const unsigned n = 1 + unsigned(in_.byte()) * 4;
-            const uint8_t fill = in_.byte();
-            for (unsigned i = 0, idle = 0; i < n && idle < 64;) {
-                const uint8_t msr = fdc_->msr();
-                if ((msr & 0xA0) != 0xA0) {  // RQM and NDM: a PIO data byte is wanted
-                    if ((msr & 0x20) == 0 || !host_.fire_next(kNever - 1)) break;
-                    ++idle;
-                    continue;
+            case kIn: {
+                const unsigned off = in_.byte() & 7;
+                if (off == kFifo)
+                    fifo_read();
+                else {
+                    const uint8_t v = fdc_->read(off);
+                    if (off == 6) CHECK(v == 0xFF, long(v));
+                    if (off == kMsr) CHECK(v == fdc_->msr(), long(v), long(fdc_->msr()));
                 }
-                if (msr & 0x40) fifo_read();
-                else fdc_->write(kFifo, uint8_t(fill + i));
-                ++i;
-                idle = 0;
+                break;
             }
-            break;
-        }
-        default: break;
+            case kFifoWrite:
+                fdc_->write(kFifo, in_.byte());
+                break;
+            case kFifoRead:
+                fifo_read();
+                break;
+            case kCommand: {
+                const unsigned n = 1 + in_.byte() % kMaxCommandBytes;
+                for (unsigned i = 0; i < n; ++i) fdc_->write(kFifo, in_.byte());
+                break;
+            }
+            case kDrainResult:
+                for (int i = 0; i < 16 && (fdc_->msr() & 0xD0) == 0xD0; ++i) fifo_read();
+                break;
+            case kDmaProgram: {
+                const DmaCycle cycles[] = {DmaCycle::ToMemory, DmaCycle::FromMemory,
+                                           DmaCycle::Verify};
+                const DmaCycle cycle = cycles[in_.byte() % 3];
+                const size_t count =
+                    (size_t(in_.byte()) | size_t(in_.byte()) << 8) + 1;  // 1..65536
+                host_.program_dma(cycle, count, in_.byte());
+                break;
+            }
+            case kDmaMask:
+                host_.dma_masked = !host_.dma_masked;
+                break;
+            case kDmaService:
+                host_.service_dma(in_.byte());
+                break;
+            case kAdvance: {
+                const uint8_t e = in_.byte();
+                host_.advance(int64_t((e & 7) + 1) << (e >> 3));
+                break;
+            }
+            case kFireTimer:
+                host_.fire_next(kNever - 1);
+                break;
+            case kRunUntilIrq: {
+                const int64_t end = host_.now + 2'000 * kNsPerMs;
+                for (int i = 0; i < 20000 && !host_.irq; ++i) {
+                    host_.service_dma(0);
+                    if (!host_.fire_next(end)) break;
+                }
+                break;
+            }
+            case kInsert: {
+                const uint8_t b = in_.byte();
+                insert(b & 3, b >> 2);
+                break;
+            }
+            case kEject:
+                eject(in_.byte() & 3);
+                break;
+            case kToggleReadOnly:
+                if (ToggleImage *m = images_[in_.byte() & 3]) m->read_only_ = !m->read_only_;
+                break;
+            case kToggleFailing:
+                if (ToggleImage *m = images_[in_.byte() & 3]) m->failing_ = !m->failing_;
+                break;
+            case kHardwareReset:
+                fdc_->hardware_reset();
+                break;
+            case kDsrThenFifo: {  // the fuzzers' word-write pattern on 0x3F4/0x3F5
+                const uint8_t dsr = in_.byte();
+                fdc_->write(kDsr, dsr);
+                fdc_->write(kFifo, in_.byte());
+                break;
+            }
+            case kPioData: {  // move data bytes by PIO while the controller asks for them
+                const unsigned n = 1 + unsigned(in_.byte()) * 4;
+                const uint8_t fill = in_.byte();
+                for (unsigned i = 0, idle = 0; i < n && idle < 64;) {
+                    const uint8_t msr = fdc_->msr();
+                    if ((msr & 0xA0) != 0xA0) {  // RQM and NDM: a PIO data byte is wanted
+                        if ((msr & 0x20) == 0 || !host_.fire_next(kNever - 1)) break;
+                        ++idle;
+                        continue;
+                    }
+                    if (msr & 0x40)
+                        fifo_read();
+                    else
+                        fdc_->write(kFifo, uint8_t(fill + i));
+                    ++i;
+                    idle = 0;
+                }
+                break;
+            }
+            default:
+                break;
         }
     }
 
@@ -406,7 +469,8 @@ private:
         CHECK(host_.now >= 0, long(host_.now));
         for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
             const FloppyDrive &d = fdc_->drive(u);
-            if (d.present()) CHECK(d.cylinder() <= max_cylinder(d.type()), long(u), long(d.cylinder()));
+            if (d.present())
+                CHECK(d.cylinder() <= max_cylinder(d.type()), long(u), long(d.cylinder()));
             CHECK(d.has_media() == (images_[u] != nullptr), long(u));
         }
     }
@@ -417,9 +481,9 @@ private:
     // drive's motor and the DMA gate (a spindle that never turns gives no index pulse, a gated
     // DRQ is never served: real hardware waits forever too), serves each DRQ at once (Verify
     // cycles, no TC) and each PIO data request (RQM with NDM), up to kLivenessServes requests
-    // (kLivenessServesAccurate), and lets time pass, firing every timer, for liveness_bound_ns(). After the
-    // bound the command must be over — or, if the guest stopped serving, be waiting for it:
-    // DRQ up, or RQM for PIO data (under accurate timing a host that stops mostly ends the
+    // (kLivenessServesAccurate), and lets time pass, firing every timer, for liveness_bound_ns().
+    // After the bound the command must be over — or, if the guest stopped serving, be waiting for
+    // it: DRQ up, or RQM for PIO data (under accurate timing a host that stops mostly ends the
     // command by overrun; under fast timing the controller waits for the host forever). A
     // command on an absent drive is left out: no index pulse ever comes from an empty bay, so
     // under accurate timing it waits for the guest's reset.
@@ -429,7 +493,8 @@ private:
         if (!maybe_exec && !(msr & 0x0F)) return;  // neither an execution phase nor a seek
         FdcState s = fdc_->state();
         const unsigned unit = s.ctrl.exec.unit & 3;
-        const bool exec = s.ctrl.phase == FdcPhase::Execution && s.ctrl.exec_active && fdc_->drive(unit).present();
+        const bool exec = s.ctrl.phase == FdcPhase::Execution && s.ctrl.exec_active &&
+                          fdc_->drive(unit).present();
         bool seeking = false;
         for (const SeekState &k : s.ctrl.seeks) seeking = seeking || k.active;
         if (!exec && !seeking) return;
@@ -437,9 +502,12 @@ private:
         const int64_t start = host_.now, end = host_.now + liveness_bound_ns();
         std::array<uint8_t, 512> scratch{};
         unsigned serves = 0;
-        const unsigned max_serves = fdc_->config().timing == TimingPolicy::Fast ? kLivenessServes : kLivenessServesAccurate;
+        const unsigned max_serves =
+            fdc_->config().timing == TimingPolicy::Fast ? kLivenessServes : kLivenessServesAccurate;
         for (unsigned events = 0;; ++events) {
-            if (events > 1'000'000) fail("liveness: over 1 000 000 DMA, PIO and timer events in the bound", long(host_.now - start));
+            if (events > 1'000'000)
+                fail("liveness: over 1 000 000 DMA, PIO and timer events in the bound",
+                     long(host_.now - start));
             if (serves < max_serves) {
                 if (host_.drq && fdc_->dma_transfer(DmaCycle::Verify, scratch, false) > 0) {
                     ++serves;
@@ -447,8 +515,10 @@ private:
                 }
                 const uint8_t m = fdc_->msr();
                 if ((m & 0xA0) == 0xA0) {  // RQM + NDM: PIO data
-                    if (m & 0x40) (void)fdc_->read(kFifo);
-                    else fdc_->write(kFifo, uint8_t(events));
+                    if (m & 0x40)
+                        (void)fdc_->read(kFifo);
+                    else
+                        fdc_->write(kFifo, uint8_t(events));
                     ++serves;
                     continue;
                 }
@@ -457,12 +527,17 @@ private:
         }
         host_.now = std::max(host_.now, end);
         s = fdc_->state();
-        const bool waits_for_guest = serves >= max_serves && (fdc_->drq_level() || (fdc_->msr() & 0xA0) == 0xA0);
+        const bool waits_for_guest =
+            serves >= max_serves && (fdc_->drq_level() || (fdc_->msr() & 0xA0) == 0xA0);
         if (exec && s.ctrl.phase == FdcPhase::Execution && !waits_for_guest)
-            fail("liveness: a command is still in its execution phase after the bound (command, step)",
-                 long(s.ctrl.exec.cmd), long(s.ctrl.exec.step));
+            fail(
+                "liveness: a command is still in its execution phase after the bound (command, "
+                "step)",
+                long(s.ctrl.exec.cmd), long(s.ctrl.exec.step));
         for (unsigned u = 0; u < Fdc82077::kUnits; ++u)
-            if (s.ctrl.seeks[u].active) fail("liveness: a seek is still running after the bound (unit, target)", long(u), long(s.ctrl.seeks[u].target));
+            if (s.ctrl.seeks[u].active)
+                fail("liveness: a seek is still running after the bound (unit, target)", long(u),
+                     long(s.ctrl.seeks[u].target));
     }
 
     // Whatever happened, a machine reset gives a working controller.

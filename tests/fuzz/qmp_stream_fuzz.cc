@@ -25,13 +25,13 @@ namespace {
     std::fprintf(stderr, "qmp_stream_fuzz: invariant broken: %s %s\n", what, detail.c_str());
     std::abort();
 }
-#define CHECK(cond, ...) \
-    do {                 \
+#define CHECK(cond, ...)                         \
+    do {                                         \
         if (!(cond)) fail(#cond, ##__VA_ARGS__); \
     } while (0)
 
 class FakeMachine final : public MachineControl {
-public:
+  public:
     bool is_running = true;
     bool medium = true;
     unsigned resets = 0, quits = 0;
@@ -64,7 +64,9 @@ public:
         };
         fd0.change_medium = [self](const std::string &filename, const std::optional<std::string> &,
                                    const std::string &mode) {
-            if (filename.empty()) return Outcome::fail("GenericError", "Could not open '': No such file or directory");
+            if (filename.empty())
+                return Outcome::fail("GenericError",
+                                     "Could not open '': No such file or directory");
             if (mode != "retain" && mode != "read-only" && mode != "read-write")
                 return Outcome::fail("GenericError", "bad mode " + mode);
             self->medium = true;
@@ -82,7 +84,8 @@ struct World {
     FakeMachine machine;
     World() {
         std::string error;
-        if (!register_host_commands(dispatcher, machine, &error)) fail("register_host_commands", error);
+        if (!register_host_commands(dispatcher, machine, &error))
+            fail("register_host_commands", error);
     }
 };
 
@@ -104,8 +107,9 @@ void check_reply(const Json &reply, const Json *request) {
     CHECK(ret != err, reply.dump());
     if (err) {
         const Json &e = reply["error"];
-        CHECK(e.is_object() && e.contains("class") && e["class"].is_string() && e.contains("desc") &&
-              e["desc"].is_string(), reply.dump());
+        CHECK(e.is_object() && e.contains("class") && e["class"].is_string() &&
+                  e.contains("desc") && e["desc"].is_string(),
+              reply.dump());
         CHECK(!e["desc"].get<std::string>().empty(), reply.dump());
     }
     for (auto it = reply.begin(); it != reply.end(); ++it)
@@ -171,8 +175,9 @@ void replay(std::string_view input, JsonStream::Limits limits) {
     World &w = world();
     w.machine = FakeMachine{};
     Session s(w);
-    JsonStream stream(limits, [&s](Json msg) { s.on_message(std::move(msg)); },
-                      [&s](const std::string &desc) { s.on_error(desc); });
+    JsonStream stream(
+        limits, [&s](Json msg) { s.on_message(std::move(msg)); },
+        [&s](const std::string &desc) { s.on_error(desc); });
     stream.feed(input);
 
     // A client resynchronises with a control character; its next command is then answered.
@@ -196,6 +201,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         limits.max_depth = 4;
         limits.max_tokens = 24;
     }
-    fdplug::qmp::fuzz::replay(std::string_view(reinterpret_cast<const char *>(data) + 1, size - 1), limits);
+    fdplug::qmp::fuzz::replay(std::string_view(reinterpret_cast<const char *>(data) + 1, size - 1),
+                              limits);
     return 0;
 }

@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "hw/block/fdc/fdc82077.h"
-#include "hw/block/state/fdc_state_format.h"
-#include "hw/block/media/memory_image.h"
 #include "hw/block/media/media_fingerprint.h"
+#include "hw/block/media/memory_image.h"
+#include "hw/block/state/fdc_state_format.h"
 
 namespace fdplug::floppy::fuzz {
 namespace {
@@ -38,7 +38,8 @@ namespace {
 namespace sf = state_format;
 
 [[noreturn]] void fail(const char *what, const std::string &detail = "") {
-    std::fprintf(stderr, "state_load_fuzz: %s%s%s\n", what, detail.empty() ? "" : ": ", detail.c_str());
+    std::fprintf(stderr, "state_load_fuzz: %s%s%s\n", what, detail.empty() ? "" : ": ",
+                 detail.c_str());
     std::abort();
 }
 
@@ -46,7 +47,7 @@ namespace sf = state_format;
 constexpr Geometry k160{40, 1, 8, DataRate::k250, 300, DriveType::k360, false};
 
 class Host : public FdcHost {
-public:
+  public:
     int64_t now = 1'000'000;
     int64_t deadline = kNever;
     bool irq = false, drq = false;
@@ -68,7 +69,8 @@ const std::vector<uint8_t> &image_bytes(const Geometry &g) {
 
 struct Rig {
     explicit Rig(bool fast) {
-        fdc = std::make_unique<Fdc82077>(host, FdcConfig{FdcMode::At, fast ? TimingPolicy::Fast : TimingPolicy::Accurate});
+        fdc = std::make_unique<Fdc82077>(
+            host, FdcConfig{FdcMode::At, fast ? TimingPolicy::Fast : TimingPolicy::Accurate});
         fdc->drive(0).connect(DriveType::k144);
         fdc->drive(1).connect(DriveType::k144);
         fdc->insert_media(0, std::make_unique<MemoryImage>(k160, image_bytes(k160)));
@@ -80,7 +82,8 @@ struct Rig {
 
     // The clock stops at kMaxClockNs (73 years): beyond it no state loads at all, so
     // validate_state() would refuse every state for the clock's sake, not the core's (a loaded
-    // timer up to kMaxRelativeNs ahead took it there: corpus/state_load/regress-clock-past-load-limit).
+    // timer up to kMaxRelativeNs ahead took it there:
+    // corpus/state_load/regress-clock-past-load-limit).
     void advance(int64_t ns) {
         const int64_t end = std::min(host.now + ns, kMaxClockNs);
         for (int guard = 0; guard < 20000 && host.deadline <= end; ++guard) {
@@ -117,25 +120,39 @@ void run_ops(Rig &r, std::span<const uint8_t> ops) {
     for (size_t i = 0; i + 4 <= ops.size() && i < 4 * 400; i += 4) {
         const uint8_t op = ops[i], a = ops[i + 1], b = ops[i + 2], c = ops[i + 3];
         switch (op % 7) {
-        case 0: r.fdc->write(a & 7, b); break;
-        case 1: (void)r.fdc->read(a & 7); break;
-        case 2: {  // a DMA cycle while DRQ is up
-            const size_t len = size_t(1 + (b | (c & 3) << 8));
-            const DmaCycle cycle = a % 3 == 0 ? DmaCycle::ToMemory : a % 3 == 1 ? DmaCycle::FromMemory : DmaCycle::Verify;
-            const size_t n = r.fdc->dma_transfer(cycle, std::span<uint8_t>(buf.data(), len), c & 4);
-            if (n > len) fail("dma_transfer moved more than offered");
-            break;
-        }
-        case 3: r.advance(int64_t(a | b << 8) * (c & 1 ? 1000 : 10)); break;
-        case 4: r.advance(int64_t(a | b << 8 | c << 16) * 1000); break;
-        case 5: if (a == 0x5A) r.fdc->hardware_reset(); break;
-        default:
-            if (r.host.deadline != kNever) r.advance(r.host.deadline - r.host.now);
-            break;
+            case 0:
+                r.fdc->write(a & 7, b);
+                break;
+            case 1:
+                (void)r.fdc->read(a & 7);
+                break;
+            case 2: {  // a DMA cycle while DRQ is up
+                const size_t len = size_t(1 + (b | (c & 3) << 8));
+                const DmaCycle cycle = a % 3 == 0   ? DmaCycle::ToMemory
+                                       : a % 3 == 1 ? DmaCycle::FromMemory
+                                                    : DmaCycle::Verify;
+                const size_t n =
+                    r.fdc->dma_transfer(cycle, std::span<uint8_t>(buf.data(), len), c & 4);
+                if (n > len) fail("dma_transfer moved more than offered");
+                break;
+            }
+            case 3:
+                r.advance(int64_t(a | b << 8) * (c & 1 ? 1000 : 10));
+                break;
+            case 4:
+                r.advance(int64_t(a | b << 8 | c << 16) * 1000);
+                break;
+            case 5:
+                if (a == 0x5A) r.fdc->hardware_reset();
+                break;
+            default:
+                if (r.host.deadline != kNever) r.advance(r.host.deadline - r.host.now);
+                break;
         }
         // Whatever the controller does from a loaded state, its state stays one load accepts.
         std::string error;
-        if (!r.fdc->validate_state(r.fdc->state(), &error)) fail("a state the core reached fails validate_state", error);
+        if (!r.fdc->validate_state(r.fdc->state(), &error))
+            fail("a state the core reached fails validate_state", error);
     }
 }
 
@@ -143,12 +160,15 @@ void write_seeds(const char *dir) {
     auto put = [dir](const std::string &name, const std::vector<uint8_t> &blob, uint8_t mode) {
         std::vector<uint8_t> in = {mode, 0, 0};
         std::vector<uint8_t> part = blob;
-        if ((mode & 3) >= 2) part = std::vector<uint8_t>(blob.begin() + sf::kHeaderSize, blob.end() - sf::kTrailerSize);
+        if ((mode & 3) >= 2)
+            part =
+                std::vector<uint8_t>(blob.begin() + sf::kHeaderSize, blob.end() - sf::kTrailerSize);
         in[1] = uint8_t(part.size());
         in[2] = uint8_t(part.size() >> 8);
         in.insert(in.end(), part.begin(), part.end());
         for (uint8_t b : {1, 5, 0, 0, 6, 0, 0, 0, 4, 100, 0, 0, 1, 4, 0, 0}) in.push_back(b);
-        std::ofstream(std::string(dir) + "/" + name, std::ios::binary).write(reinterpret_cast<const char *>(in.data()), std::streamsize(in.size()));
+        std::ofstream(std::string(dir) + "/" + name, std::ios::binary)
+            .write(reinterpret_cast<const char *>(in.data()), std::streamsize(in.size()));
     };
     auto send = [](Rig &r, std::initializer_list<uint8_t> bytes) {
         for (uint8_t b : bytes) r.fdc->write(kFifo, b);
@@ -170,9 +190,11 @@ void write_seeds(const char *dir) {
         r.fdc->read(kFifo);
         r.fdc->read(kFifo);
         send(r, {0x13, 0x00, 0x07, 0x00});
-        r.fdc->write(kCcr, 2);  // 250 kbit/s for the 160K medium
+        r.fdc->write(kCcr, 2);                              // 250 kbit/s for the 160K medium
         send(r, {0x46, 0x00, 15, 0, 3, 2, 4, 0x1B, 0xFF});  // logical cylinder 15 of the 160K
-        for (int i = 0; i < 4000 && !(r.fdc->state().ctrl.exec.step == ExecStep::Transfer && r.fdc->state().ctrl.exec.stream.moved > 40); ++i) {
+        for (int i = 0; i < 4000 && !(r.fdc->state().ctrl.exec.step == ExecStep::Transfer &&
+                                      r.fdc->state().ctrl.exec.stream.moved > 40);
+             ++i) {
             r.advance(50'000);
             std::vector<uint8_t> buf(16);
             if (r.host.drq) r.fdc->dma_transfer(DmaCycle::ToMemory, buf, false);
@@ -204,22 +226,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::vector<uint8_t> blob(data + 3, data + 3 + len);
     const std::span<const uint8_t> ops(data + 3 + len, size - 3 - len);
     switch (mode & 3) {
-    case 0: break;
-    case 1:
-        if (blob.size() >= sf::kHeaderSize + sf::kTrailerSize)
-            put_u32(blob, blob.size() - 4, sf::crc32(std::span<const uint8_t>(blob.data(), blob.size() - 4)));
-        break;
-    default: {
-        std::vector<uint8_t> framed(sf::kHeaderSize);
-        std::memcpy(framed.data(), sf::kMagic, 8);
-        put_u32(framed, 8, sf::kVersion);
-        put_u32(framed, 12, uint32_t(blob.size()));
-        framed.insert(framed.end(), blob.begin(), blob.end());
-        framed.resize(framed.size() + 4);
-        put_u32(framed, framed.size() - 4, sf::crc32(std::span<const uint8_t>(framed.data(), framed.size() - 4)));
-        blob = std::move(framed);
-        break;
-    }
+        case 0:
+            break;
+        case 1:
+            if (blob.size() >= sf::kHeaderSize + sf::kTrailerSize)
+                put_u32(blob, blob.size() - 4,
+                        sf::crc32(std::span<const uint8_t>(blob.data(), blob.size() - 4)));
+            break;
+        default: {
+            std::vector<uint8_t> framed(sf::kHeaderSize);
+            std::memcpy(framed.data(), sf::kMagic, 8);
+            put_u32(framed, 8, sf::kVersion);
+            put_u32(framed, 12, uint32_t(blob.size()));
+            framed.insert(framed.end(), blob.begin(), blob.end());
+            framed.resize(framed.size() + 4);
+            put_u32(framed, framed.size() - 4,
+                    sf::crc32(std::span<const uint8_t>(framed.data(), framed.size() - 4)));
+            blob = std::move(framed);
+            break;
+        }
     }
 
     Rig r(mode & 8);
@@ -251,10 +276,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // Loaded: the state reads back as loaded, re-encodes losslessly, and runs.
     FdcState back;
     if (!r.fdc->save_state(&back, &error)) fail("save_state after load", error);
-    for (unsigned u = 0; u < 4; ++u) back.drives[u].media.source = s.drives[u].media.source;  // informational
+    for (unsigned u = 0; u < 4; ++u)
+        back.drives[u].media.source = s.drives[u].media.source;  // informational
     if (!(back == s)) fail("the loaded state does not read back");
     FdcState again;
-    if (!sf::decode(sf::encode(back), &again, &error) || !(again == back)) fail("re-encoding is lossy", error);
+    if (!sf::decode(sf::encode(back), &again, &error) || !(again == back))
+        fail("re-encoding is lossy", error);
     run_ops(r, ops);
     return 0;
 }

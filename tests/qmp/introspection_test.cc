@@ -30,8 +30,10 @@ TEST(Introspection, CommandsWithoutHandlerAreNeitherListedNorDescribed) {
     Dispatcher d;
     std::string err;
     ASSERT_TRUE(d.add_schema(kSchema, "test.json", &err)) << err;
-    ASSERT_TRUE(d.register_command("qmp_capabilities", [](const Json &) { return Outcome::ok(); }, &err));
-    ASSERT_TRUE(d.register_command("handled", [](const Json &) { return Outcome::ok(); }, &err));
+    ASSERT_TRUE(d.register_command(
+        "qmp_capabilities", [](const Json &) { return Outcome::ok(); }, &err));
+    ASSERT_TRUE(d.register_command(
+        "handled", [](const Json &) { return Outcome::ok(); }, &err));
 
     const auto listed = d.command_names();
     const std::set<std::string> commands(listed.begin(), listed.end());
@@ -45,10 +47,12 @@ TEST(Introspection, CommandsWithoutHandlerAreNeitherListedNorDescribed) {
         for (const Json &m : e["members"]) EXPECT_NE(m["name"], "x") << e.dump();
     }
     bool negotiated = true;
-    EXPECT_EQ(d.handle(Json::parse(R"({"execute": "orphan", "arguments": {"x": 1}})"), negotiated)["error"]["class"],
+    EXPECT_EQ(d.handle(Json::parse(R"({"execute": "orphan", "arguments": {"x": 1}})"),
+                       negotiated)["error"]["class"],
               "CommandNotFound");
     // The schema's own view still has everything (validation, documentation).
-    EXPECT_EQ(schema_commands(d.schema().introspect()), (std::set<std::string>{"qmp_capabilities", "handled", "orphan"}));
+    EXPECT_EQ(schema_commands(d.schema().introspect()),
+              (std::set<std::string>{"qmp_capabilities", "handled", "orphan"}));
 }
 
 TEST(Introspection, AfterReplyWorkRunsOnlyWhenTheMonitorSaysSo) {
@@ -56,9 +60,11 @@ TEST(Introspection, AfterReplyWorkRunsOnlyWhenTheMonitorSaysSo) {
     std::string err;
     ASSERT_TRUE(d.add_schema(kSchema, "test.json", &err)) << err;
     int ran = 0;
-    ASSERT_TRUE(d.register_command("handled", [&ran](const Json &) { return Outcome::ok().then([&ran] { ++ran; }); }, &err));
+    ASSERT_TRUE(d.register_command(
+        "handled", [&ran](const Json &) { return Outcome::ok().then([&ran] { ++ran; }); }, &err));
     bool negotiated = true;
-    const Json reply = d.handle(Json::parse(R"({"execute": "handled", "arguments": {"y": "a"}})"), negotiated);
+    const Json reply =
+        d.handle(Json::parse(R"({"execute": "handled", "arguments": {"y": "a"}})"), negotiated);
     EXPECT_TRUE(reply.contains("return"));
     EXPECT_EQ(ran, 0) << "not before the reply is sent";
     d.run_after_reply();

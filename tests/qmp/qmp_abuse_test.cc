@@ -43,7 +43,9 @@ constexpr bool kSanitized = false;
 constexpr double kLatencyBound = kSanitized ? 2.0 : 1.0;
 constexpr long kRssGrowthLimitKiB = 64 * 1024;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 std::string socket_path(const std::string &tag) {
     return "/tmp/fdplug-abuse-" + std::to_string(getpid()) + "-" + tag + ".sock";
@@ -93,12 +95,13 @@ std::string str_at(const json &m, const char *pointer) {
 }
 
 bool ascii_only(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // A non-blocking client on a -qmp server socket.
 class Conn {
-public:
+  public:
     static constexpr int kWaitMs = 15000;
 
     explicit Conn(const std::string &path) {
@@ -194,12 +197,13 @@ public:
     }
     json command(const std::string &text) { return send_all(text) ? reply() : json(); }
     bool negotiate() {
-        return message().contains("QMP") && command("{'execute': 'qmp_capabilities'}").contains("return");
+        return message().contains("QMP") &&
+               command("{'execute': 'qmp_capabilities'}").contains("return");
     }
     bool eof() const { return eof_; }
     size_t buffered() const { return buf_.size() - pos_; }
 
-private:
+  private:
     void set_nonblocking() {
         const int one = 1;
         ioctl(fd_, FIONBIO, &one);
@@ -212,7 +216,7 @@ private:
 
 // The well-behaved client: query-status with a fresh id every few ms, on its own monitor.
 class GoodClient {
-public:
+  public:
     void start(const std::string &path) {
         thread_ = std::thread([this, path] { run(path); });
     }
@@ -229,7 +233,7 @@ public:
     std::string error;
     bool done() const { return done_; }
 
-private:
+  private:
     void run(const std::string &path) {
         serve(path);
         done_ = true;
@@ -262,7 +266,7 @@ private:
 // A host with a well-behaved client on monitor "good" and `monitors` more for abuse; the
 // host's RSS is sampled throughout. TearDown checks the client, the RSS and a final answer.
 class Abuse : public ::testing::Test {
-protected:
+  protected:
     void start(int monitors) {
         const char *asan = std::getenv("ASAN_OPTIONS");
         if (kSanitized && !(asan && std::strstr(asan, "quarantine_size_mb"))) {
@@ -309,16 +313,21 @@ protected:
         if (!qts_ || !qts_->ok()) return;
         EXPECT_EQ(good_.error, "");
         EXPECT_GE(after, before + 3) << "the good client is still served after the abuse";
-        EXPECT_EQ(good_.late, 0) << "replies slower than " << kLatencyBound << " s; max " << good_.max_latency;
-        EXPECT_LT(rss_max_ - rss_base_, kRssGrowthLimitKiB) << "host RSS grew from " << rss_base_ << " KiB to " << rss_max_ << " KiB";
+        EXPECT_EQ(good_.late, 0) << "replies slower than " << kLatencyBound << " s; max "
+                                 << good_.max_latency;
+        EXPECT_LT(rss_max_ - rss_base_, kRssGrowthLimitKiB)
+            << "host RSS grew from " << rss_base_ << " KiB to " << rss_max_ << " KiB";
         EXPECT_EQ(kill(pid_, 0), 0) << "the host is alive";
         EXPECT_TRUE(qts_->qmp_receive().contains("QMP"));
         EXPECT_TRUE(qts_->qmp("{'execute': 'qmp_capabilities'}").contains("return"));
-        EXPECT_TRUE(qts_->qmp("{'execute': 'query-status'}").contains("return")) << "the host still answers";
+        EXPECT_TRUE(qts_->qmp("{'execute': 'query-status'}").contains("return"))
+            << "the host still answers";
         EXPECT_EQ(qts_->request("endianness"), "OK little") << "and so does qtest";
-        std::printf("[figures] %s: good client %d replies, max latency %.1f ms; host RSS %ld -> max %ld KiB; fds %d\n",
-                    ::testing::UnitTest::GetInstance()->current_test_info()->name(), good_.replies.load(),
-                    good_.max_latency * 1000, rss_base_, rss_max_.load(), fds_base_);
+        std::printf(
+            "[figures] %s: good client %d replies, max latency %.1f ms; host RSS %ld -> max %ld "
+            "KiB; fds %d\n",
+            ::testing::UnitTest::GetInstance()->current_test_info()->name(), good_.replies.load(),
+            good_.max_latency * 1000, rss_base_, rss_max_.load(), fds_base_);
         EXPECT_EQ(qts_->quit(), 0);
     }
 
@@ -346,7 +355,9 @@ protected:
     std::thread sampler_;
 };
 
-std::string query_name(const std::string &id) { return "{'execute': 'query-name', 'id': '" + id + "'}"; }
+std::string query_name(const std::string &id) {
+    return "{'execute': 'query-name', 'id': '" + id + "'}";
+}
 
 // Each error names the problem, the reply is plain ASCII (no byte of the input is quoted back),
 // and the stream recovers as docs/qmp.md says: after a lexical error the rest of the line is
@@ -361,25 +372,42 @@ TEST_F(Abuse, OversizedDeepAndInvalidUtf8InputIsNamedAndRecovered) {
     };
     const std::string open_id = "{'execute': 'query-name', 'id': '";
     const std::vector<Case> cases = {
-        {"8 MiB string", open_id + std::string(8u << 20, 'a') + "'}", "JSON token size limit exceeded", true},
+        {"8 MiB string", open_id + std::string(8u << 20, 'a') + "'}",
+         "JSON token size limit exceeded", true},
         {"depth 100", std::string(100, '['), "JSON nesting depth limit exceeded", true},
-        {"depth 1000000", open_id + "', 'x': " + std::string(1000000, '['), "JSON nesting depth limit exceeded", true},
-        {"120001 tokens", "[" + [] { std::string s; for (int i = 0; i < 60000; ++i) s += "1,"; return s; }() + "1]",
+        {"depth 1000000", open_id + "', 'x': " + std::string(1000000, '['),
+         "JSON nesting depth limit exceeded", true},
+        {"120001 tokens",
+         "[" +
+             [] {
+                 std::string s;
+                 for (int i = 0; i < 60000; ++i) s += "1,";
+                 return s;
+             }() +
+             "1]",
          "JSON token count limit exceeded", true},
-        {"C3 28", open_id + "\xC3\x28'}", "JSON parse error, invalid UTF-8 sequence in string", true},
-        {"surrogate ED A0 80", open_id + "\xED\xA0\x80'}", "JSON parse error, invalid UTF-8 sequence in string", true},
-        {"past U+10FFFF", open_id + "\xF4\x90\x80\x80'}", "JSON parse error, invalid UTF-8 sequence in string", true},
-        {"overlong E0 80 AF", open_id + "\xE0\x80\xAF'}", "JSON parse error, invalid UTF-8 sequence in string", true},
-        {"lone continuation", open_id + "\x80'}", "JSON parse error, invalid UTF-8 byte in string", true},
-        {"truncated E2 82", open_id + "\xE2\x82'}", "JSON parse error, invalid UTF-8 sequence in string", true},
+        {"C3 28", open_id + "\xC3\x28'}", "JSON parse error, invalid UTF-8 sequence in string",
+         true},
+        {"surrogate ED A0 80", open_id + "\xED\xA0\x80'}",
+         "JSON parse error, invalid UTF-8 sequence in string", true},
+        {"past U+10FFFF", open_id + "\xF4\x90\x80\x80'}",
+         "JSON parse error, invalid UTF-8 sequence in string", true},
+        {"overlong E0 80 AF", open_id + "\xE0\x80\xAF'}",
+         "JSON parse error, invalid UTF-8 sequence in string", true},
+        {"lone continuation", open_id + "\x80'}", "JSON parse error, invalid UTF-8 byte in string",
+         true},
+        {"truncated E2 82", open_id + "\xE2\x82'}",
+         "JSON parse error, invalid UTF-8 sequence in string", true},
         {"80 outside strings", "\x80", "JSON parse error, invalid character", true},
-        {"FF in a string", open_id + "\xFF", "JSON parse error, invalid UTF-8 byte in string", false},
+        {"FF in a string", open_id + "\xFF", "JSON parse error, invalid UTF-8 byte in string",
+         false},
         {"FE outside strings", "{\xFE", "JSON parse error, invalid character", false},
     };
     for (const Case &k : cases) {
         SCOPED_TRACE(k.name);
         // A message on the same line right after the bad bytes, then one on the next line.
-        ASSERT_TRUE(c.send_all(k.bytes + query_name("same-line") + "\n" + query_name("next-line") + "\n"));
+        ASSERT_TRUE(
+            c.send_all(k.bytes + query_name("same-line") + "\n" + query_name("next-line") + "\n"));
         const json err = c.reply();
         EXPECT_EQ(str_at(err, "/error/class"), "GenericError") << err.dump();
         EXPECT_EQ(str_at(err, "/error/desc"), k.desc);
@@ -401,7 +429,8 @@ TEST_F(Abuse, OversizedDeepAndInvalidUtf8InputIsNamedAndRecovered) {
     int errors = 0;
     for (;;) {
         const json m = c.reply();
-        ASSERT_TRUE(m.is_object()) << "a reply that is not one ASCII JSON line, after " << errors << " errors";
+        ASSERT_TRUE(m.is_object())
+            << "a reply that is not one ASCII JSON line, after " << errors << " errors";
         if (m.contains("id")) {
             EXPECT_EQ(str_at(m, "/id"), "after-noise");
             break;
@@ -413,8 +442,10 @@ TEST_F(Abuse, OversizedDeepAndInvalidUtf8InputIsNamedAndRecovered) {
         ++errors;
     }
     EXPECT_GT(errors, 0);
-    std::printf("[figures] 256 KiB of random bytes: %d replies before the stream recovered\n", errors);
-    EXPECT_TRUE(c.command(query_name("end")).contains("return")) << "the same connection is still served";
+    std::printf("[figures] 256 KiB of random bytes: %d replies before the stream recovered\n",
+                errors);
+    EXPECT_TRUE(c.command(query_name("end")).contains("return"))
+        << "the same connection is still served";
 }
 
 // 1 000 connections, four monitors at once: closed at once, after the greeting, in the middle
@@ -434,25 +465,30 @@ TEST_F(Abuse, ThousandRapidConnectDisconnectsLeakNothing) {
                     return;
                 }
                 switch (i / kMonitors % 5) {
-                case 0:  // hang up at once
-                    break;
-                case 1:
-                    if (!c.message().contains("QMP")) errors[size_t(m)] = "no greeting at cycle " + std::to_string(i);
-                    break;
-                case 2:
-                    c.send_all("{'execute': 'qmp_capabilities'}{'execute': 'query-st");
-                    break;
-                case 3:  // replies due, never read
-                    c.send_all("{'execute': 'qmp_capabilities'}" + std::string("{'execute': 'query-qmp-schema'}") +
-                               query_name("unread"));
-                    break;
-                case 4:
-                    if (!c.negotiate()) errors[size_t(m)] = "no negotiation at cycle " + std::to_string(i);
-                    shutdown(c.fd(), SHUT_WR);
-                    while (c.fill(Conn::kWaitMs)) {
-                    }
-                    if (!c.eof()) errors[size_t(m)] = "no EOF after a half-close at cycle " + std::to_string(i);
-                    break;
+                    case 0:  // hang up at once
+                        break;
+                    case 1:
+                        if (!c.message().contains("QMP"))
+                            errors[size_t(m)] = "no greeting at cycle " + std::to_string(i);
+                        break;
+                    case 2:
+                        c.send_all("{'execute': 'qmp_capabilities'}{'execute': 'query-st");
+                        break;
+                    case 3:  // replies due, never read
+                        c.send_all("{'execute': 'qmp_capabilities'}" +
+                                   std::string("{'execute': 'query-qmp-schema'}") +
+                                   query_name("unread"));
+                        break;
+                    case 4:
+                        if (!c.negotiate())
+                            errors[size_t(m)] = "no negotiation at cycle " + std::to_string(i);
+                        shutdown(c.fd(), SHUT_WR);
+                        while (c.fill(Conn::kWaitMs)) {
+                        }
+                        if (!c.eof())
+                            errors[size_t(m)] =
+                                "no EOF after a half-close at cycle " + std::to_string(i);
+                        break;
                 }
             }
         });
@@ -467,12 +503,13 @@ TEST_F(Abuse, ThousandRapidConnectDisconnectsLeakNothing) {
             ASSERT_TRUE(last.back()->negotiate());
             EXPECT_TRUE(last.back()->command(query_name("last")).contains("return"));
         }
-        EXPECT_EQ(fd_count(pid()), fds_base_ + kMonitors) << "one fd per connected client, nothing else";
+        EXPECT_EQ(fd_count(pid()), fds_base_ + kMonitors)
+            << "one fd per connected client, nothing else";
     }
     const int fds = settled_fd_count();
     EXPECT_EQ(fds, fds_base_) << "host fds before: " << fds_base_ << ", after: " << fds;
-    std::printf("[figures] %d connect/disconnect cycles in %.2f s; host fds %d before, %d after\n", kCycles, took,
-                fds_base_, fds);
+    std::printf("[figures] %d connect/disconnect cycles in %.2f s; host fds %d before, %d after\n",
+                kCycles, took, fds_base_, fds);
 }
 
 // docs/qmp.md: one client per socket at a time, the next is accepted when it leaves; a waiting
@@ -510,14 +547,32 @@ TEST_F(Abuse, FiftyConcurrentClientsOnTenMonitorsGetTheirOwnReplies) {
     auto request = [](int client, int n, std::string *expect) {
         const std::string id = "'c" + std::to_string(client) + "-" + std::to_string(n) + "'";
         switch (n % 10) {
-        case 1: *expect = "return"; return "{'execute': 'query-name', 'id': " + id + "}";
-        case 2: *expect = "return"; return "{'execute': 'query-version', 'id': " + id + "}";
-        case 3: *expect = "CommandNotFound"; return "{'execute': 'no-such-command', 'id': " + id + "}";
-        case 4: *expect = "GenericError"; return "{'execute': 'query-status', 'arguments': {'bogus': 1}, 'id': " + id + "}";
-        case 5: *expect = "DeviceNotFound"; return "{'execute': 'eject', 'arguments': {'id': 'nope'}, 'id': " + id + "}";
-        case 6: *expect = "return"; return std::string(n % 50 == 6 ? "{'execute': 'stop', 'id': " : "{'execute': 'query-commands', 'id': ") + id + "}";
-        case 7: *expect = "return"; return "{'execute': 'cont', 'id': " + id + "}";
-        default: *expect = "return"; return "{'execute': 'query-status', 'id': " + id + "}";
+            case 1:
+                *expect = "return";
+                return "{'execute': 'query-name', 'id': " + id + "}";
+            case 2:
+                *expect = "return";
+                return "{'execute': 'query-version', 'id': " + id + "}";
+            case 3:
+                *expect = "CommandNotFound";
+                return "{'execute': 'no-such-command', 'id': " + id + "}";
+            case 4:
+                *expect = "GenericError";
+                return "{'execute': 'query-status', 'arguments': {'bogus': 1}, 'id': " + id + "}";
+            case 5:
+                *expect = "DeviceNotFound";
+                return "{'execute': 'eject', 'arguments': {'id': 'nope'}, 'id': " + id + "}";
+            case 6:
+                *expect = "return";
+                return std::string(n % 50 == 6 ? "{'execute': 'stop', 'id': "
+                                               : "{'execute': 'query-commands', 'id': ") +
+                       id + "}";
+            case 7:
+                *expect = "return";
+                return "{'execute': 'cont', 'id': " + id + "}";
+            default:
+                *expect = "return";
+                return "{'execute': 'query-status', 'id': " + id + "}";
         }
     };
     std::vector<std::thread> threads;
@@ -530,7 +585,8 @@ TEST_F(Abuse, FiftyConcurrentClientsOnTenMonitorsGetTheirOwnReplies) {
                 return;
             }
             r.greeted = Clock::now();
-            if (!c.command("{'execute': 'qmp_capabilities'}").contains("return")) r.error = "no negotiation";
+            if (!c.command("{'execute': 'qmp_capabilities'}").contains("return"))
+                r.error = "no negotiation";
             for (int n = 0; n < kCommands && r.error.empty(); n += kWindow) {
                 std::string batch, expect[kWindow];
                 for (int k = 0; k < kWindow; ++k) batch += request(i, n + k, &expect[k]);
@@ -539,9 +595,13 @@ TEST_F(Abuse, FiftyConcurrentClientsOnTenMonitorsGetTheirOwnReplies) {
                     json m;
                     while ((m = c.message()).is_object() && m.contains("event")) ++r.events;
                     const std::string id = "c" + std::to_string(i) + "-" + std::to_string(n + k);
-                    const bool shape = expect[k] == "return" ? m.contains("return") : str_at(m, "/error/class") == expect[k];
-                    if (str_at(m, "/id") != id || !shape) r.error = "request " + id + " got " + m.dump();
-                    else ++r.replies;
+                    const bool shape = expect[k] == "return"
+                                           ? m.contains("return")
+                                           : str_at(m, "/error/class") == expect[k];
+                    if (str_at(m, "/id") != id || !shape)
+                        r.error = "request " + id + " got " + m.dump();
+                    else
+                        ++r.replies;
                 }
             }
             r.left = Clock::now();
@@ -560,12 +620,13 @@ TEST_F(Abuse, FiftyConcurrentClientsOnTenMonitorsGetTheirOwnReplies) {
         std::vector<const Result *> on;
         for (int i = m; i < kClients; i += kMonitors) on.push_back(&results[size_t(i)]);
         std::sort(on.begin(), on.end(), [](auto *a, auto *b) { return a->greeted < b->greeted; });
-        for (size_t k = 1; k < on.size(); ++k) EXPECT_GE(on[k]->greeted, on[k - 1]->left) << "monitor " << m;
+        for (size_t k = 1; k < on.size(); ++k)
+            EXPECT_GE(on[k]->greeted, on[k - 1]->left) << "monitor " << m;
     }
     const int fds = settled_fd_count();
     EXPECT_EQ(fds, fds_base_);
-    std::printf("[figures] %d clients on %d monitors: %d replies matched, %d events skipped\n", kClients, kMonitors,
-                replies, events);
+    std::printf("[figures] %d clients on %d monitors: %d replies matched, %d events skipped\n",
+                kClients, kMonitors, replies, events);
 }
 
 // A client that sends a lot and reads nothing: once its unread replies pass the limit the host
@@ -624,8 +685,10 @@ TEST_F(Abuse, ClientThatNeverReadsIsPausedAndLosesNothing) {
         ASSERT_FALSE(c.eof()) << "dropped after " << next << " replies";
     }
     EXPECT_EQ(next, ids.size());
-    std::printf("[figures] never-reading client: %zu of %zu request bytes unread by the host while it stalled\n",
-                unsent, requests.size());
+    std::printf(
+        "[figures] never-reading client: %zu of %zu request bytes unread by the host while it "
+        "stalled\n",
+        unsent, requests.size());
 }
 
 // A client flooding the costliest command (query-qmp-schema: 32 bytes in, ~7.6 KB and ~0.4 ms
@@ -690,8 +753,10 @@ TEST_F(Abuse, StalledClientIsDroppedWhenItsEventsPassTheCap) {
     EXPECT_TRUE(stalled.eof());
     Conn next(path(0));
     EXPECT_TRUE(next.negotiate()) << "the socket takes the next client";
-    std::printf("[figures] stalled client dropped within %d events (%.2f s), %zu bytes left for it in its socket\n",
-                batches * 1000, took, got);
+    std::printf(
+        "[figures] stalled client dropped within %d events (%.2f s), %zu bytes left for it in its "
+        "socket\n",
+        batches * 1000, took, got);
 }
 
 // A client that reads, but slower than the host writes, keeping requests in flight: the host's
@@ -717,13 +782,16 @@ TEST_F(Abuse, SlowReaderKeepsTheHostsMemoryBounded) {
         c.fill(1, 65536);
         ASSERT_FALSE(c.eof()) << "dropped after " << received << " replies";
         while (const auto l = c.buffered_line()) {
-            ASSERT_TRUE(l->find("\"id\": \"w" + std::to_string(received) + "-") != std::string::npos) << l->substr(0, 100);
+            ASSERT_TRUE(l->find("\"id\": \"w" + std::to_string(received) + "-") !=
+                        std::string::npos)
+                << l->substr(0, 100);
             ++received;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     EXPECT_EQ(received, kReplies);
-    std::printf("[figures] slow reader: %d replies of 60 KB in %.2f s\n", received, seconds_since(t0));
+    std::printf("[figures] slow reader: %d replies of 60 KB in %.2f s\n", received,
+                seconds_since(t0));
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // QMP over the real socket of a running fdplug-host: greeting, negotiation, id echo, malformed
 // input recovery, validation, introspection, several monitors, vanishing and stalled clients.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,13 +31,14 @@ std::string socket_path(const char *tag) {
 
 // A raw client on a -qmp server socket.
 class RawClient {
-public:
+  public:
     explicit RawClient(const std::string &path) {
         fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        for (int i = 0; i < 100 && connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0; ++i)
+        for (int i = 0;
+             i < 100 && connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0; ++i)
             usleep(20000);
     }
     ~RawClient() { close(); }
@@ -45,7 +46,9 @@ public:
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
     }
-    void send_text(const std::string &s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size())); }
+    void send_text(const std::string &s) {
+        ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size()));
+    }
     json receive() {
         for (;;) {
             const size_t nl = buf_.find('\n');
@@ -71,7 +74,7 @@ public:
         }
     }
 
-private:
+  private:
     int fd_ = -1;
     std::string buf_;
 };
@@ -105,7 +108,9 @@ TEST(Qmp, IdIsEchoedVerbatimOnSuccessAndError) {
         EXPECT_EQ(ok["id"], json::parse(id));
         json err = qts.qmp(std::string("{\"execute\": \"no-such\", \"id\": ") + id + "}");
         EXPECT_EQ(err["id"], json::parse(id));
-        json bad_args = qts.qmp(std::string("{\"execute\": \"eject\", \"arguments\": {\"id\": 5}, \"id\": ") + id + "}");
+        json bad_args =
+            qts.qmp(std::string("{\"execute\": \"eject\", \"arguments\": {\"id\": 5}, \"id\": ") +
+                    id + "}");
         EXPECT_EQ(bad_args["error"]["desc"], "Invalid parameter type for 'id', expected: string");
         EXPECT_EQ(bad_args["id"], json::parse(id));
     }
@@ -115,14 +120,26 @@ TEST(Qmp, IdIsEchoedVerbatimOnSuccessAndError) {
 // after negotiation.
 TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
     const std::vector<std::string> cases = {
-        "{]\n", "{\xFF", "{\x01", "{'bad \xFF", "{'execute': 'nonexistent', 'id':'\n", "%p\n",
-        "null\n", "{}\n", "{'execute': true}\n", "{'execute': 'no-such-cmd', 'arguments': []}\n",
-        "{'execute': 'no-such-cmd', 'extra': true}\n", "\xC3\x28\n", "\xFF\n", "{'a': 1} junk\n",
+        "{]\n",
+        "{\xFF",
+        "{\x01",
+        "{'bad \xFF",
+        "{'execute': 'nonexistent', 'id':'\n",
+        "%p\n",
+        "null\n",
+        "{}\n",
+        "{'execute': true}\n",
+        "{'execute': 'no-such-cmd', 'arguments': []}\n",
+        "{'execute': 'no-such-cmd', 'extra': true}\n",
+        "\xC3\x28\n",
+        "\xFF\n",
+        "{'a': 1} junk\n",
         "{'execute': 'query-status', 'execute': 'query-name'}\n",
         "{'execute': 'eject', 'arguments': {'id': 'a', 'force': true, 'id': 'b'}}\n",
         // Numbers beyond a double's range once ended the host (an uncaught exception; found by
         // tests/fuzz/qmp_stream_fuzz).
-        "{'execute': 'query-status', 'id': 1e400}\n", "-1e999\n",
+        "{'execute': 'query-status', 'id': 1e400}\n",
+        "-1e999\n",
     };
     for (bool negotiate : {false, true}) {
         QTestState qts("-machine none", without_handshake());
@@ -146,17 +163,21 @@ TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
 TEST(Qmp, RepeatedKeysAreRefusedAsQemuDoes) {
     QTestState qts("-machine none");
     ASSERT_TRUE(qts.ok());
-    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': 1, 'id': 2}"),
-              json::parse(R"({"error": {"class": "GenericError", "desc": "JSON parse error, duplicate key"}})"));
+    EXPECT_EQ(
+        qts.qmp("{'execute': 'query-name', 'id': 1, 'id': 2}"),
+        json::parse(
+            R"({"error": {"class": "GenericError", "desc": "JSON parse error, duplicate key"}})"));
     // The same key in different objects is no repetition.
-    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': {'id': {'id': 3}}}")["id"], json::parse(R"({"id": {"id": 3}})"));
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': {'id': {'id': 3}}}")["id"],
+              json::parse(R"({"id": {"id": 3}})"));
 }
 
 TEST(Qmp, EmptyLinesAndWhitespaceBetweenMessagesAreIgnored) {
     QTestState qts("-machine none");
     ASSERT_TRUE(qts.ok());
     qts.qmp_send_raw("\n\r\n  \t\n");
-    EXPECT_EQ(qts.qmp("\n{'execute': 'query-name', 'id': 'after-blank-lines'}\n\n")["id"], "after-blank-lines")
+    EXPECT_EQ(qts.qmp("\n{'execute': 'query-name', 'id': 'after-blank-lines'}\n\n")["id"],
+              "after-blank-lines")
         << "no error for blank lines: the next message is answered first";
 }
 
@@ -185,12 +206,15 @@ TEST(Qmp, OversizedAndDeepMessagesGetLimitErrors) {
     EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON token count limit exceeded");
     EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
     // Just under every limit is fine: depth 64, 99 999 tokens.
-    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': " + std::string(63, '[') + std::string(63, ']') + "}")["id"].dump(),
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': " + std::string(63, '[') +
+                      std::string(63, ']') + "}")["id"]
+                  .dump(),
               std::string(63, '[') + std::string(63, ']'));
 }
 
 TEST(Qmp, IntrospectionMatchesTheCommandList) {
-    const std::string testdev = std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR") + " -device test-isa-dev";
+    const std::string testdev =
+        std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR") + " -device test-isa-dev";
     for (const std::string &args : {std::string("-machine pc"), "-machine pc " + testdev}) {
         QTestState qts(args);
         ASSERT_TRUE(qts.ok());
@@ -203,9 +227,10 @@ TEST(Qmp, IntrospectionMatchesTheCommandList) {
                 schema_commands.insert(e["name"]);
             }
         EXPECT_EQ(commands, schema_commands) << args;
-        for (const char *c : {"qmp_capabilities", "query-version", "query-commands", "query-qmp-schema",
-                              "query-status", "query-name", "stop", "cont", "system_reset", "quit",
-                              "eject", "blockdev-change-medium", "query-block"})
+        for (const char *c :
+             {"qmp_capabilities", "query-version", "query-commands", "query-qmp-schema",
+              "query-status", "query-name", "stop", "cont", "system_reset", "quit", "eject",
+              "blockdev-change-medium", "query-block"})
             EXPECT_TRUE(commands.count(c)) << c;
         EXPECT_EQ(commands.count("test-ping"), args.find("testdev") != std::string::npos ? 1u : 0u)
             << "plugin commands are listed when (and only when) the plugin is loaded";
@@ -225,7 +250,8 @@ TEST(Qmp, QueryNameFollowsDashName) {
     without.quit();
     QTestState with("-machine none -name guest=fd-vm,debug-threads=on");
     ASSERT_TRUE(with.ok());
-    EXPECT_EQ(with.qmp("{'execute': 'query-name'}"), json::parse(R"({"return": {"name": "fd-vm"}})"));
+    EXPECT_EQ(with.qmp("{'execute': 'query-name'}"),
+              json::parse(R"({"return": {"name": "fd-vm"}})"));
 }
 
 // QEMU 7.2 sends STOP and RESUME from inside the command (before its reply), and only on a real
@@ -238,12 +264,15 @@ TEST(Qmp, RunStateEventsInQemuOrderAndOnlyOnChange) {
         std::vector<std::string> got;
         for (size_t i = 0; i < lines; ++i) {
             const json m = qts.qmp_receive();
-            got.push_back(m.contains("event") ? "event " + m["event"].get<std::string>() : m.contains("return") ? "return" : m.dump());
+            got.push_back(m.contains("event")    ? "event " + m["event"].get<std::string>()
+                          : m.contains("return") ? "return"
+                                                 : m.dump());
         }
         // A round trip: anything the command still had to say would come before this reply.
         const json probe = qts.qmp("{'execute': 'query-name', 'id': 'probe'}");
         EXPECT_EQ(probe["id"], "probe") << "nothing more after " << cmd;
-        for (const json &e : qts.events()) got.push_back("late event " + e["event"].get<std::string>());
+        for (const json &e : qts.events())
+            got.push_back("late event " + e["event"].get<std::string>());
         qts.events().clear();
         return got;
     };
@@ -253,7 +282,8 @@ TEST(Qmp, RunStateEventsInQemuOrderAndOnlyOnChange) {
     EXPECT_EQ(exchange("stop", 2), (V{"event STOP", "return"}));
     EXPECT_EQ(exchange("stop", 1), (V{"return"})) << "already stopped: no STOP";
     EXPECT_EQ(exchange("system_reset", 2), (V{"return", "event RESET"}));
-    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "paused") << "a reset keeps the run state";
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "paused")
+        << "a reset keeps the run state";
     qts.qmp_send_raw("{'execute': 'quit'}");
     EXPECT_TRUE(qts.qmp_receive().contains("return"));
     const json shutdown = qts.qmp_receive();
@@ -282,7 +312,8 @@ TEST(Qmp, EventsReachOnlyNegotiatedClients) {
     EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
     EXPECT_EQ(qts.qmp_event_wait("RESUME")["event"], "RESUME");
     // The late client negotiates now: its first message is its reply, not the events it missed.
-    EXPECT_EQ(late.command("{'execute': 'qmp_capabilities', 'id': 1}"), json::parse(R"({"return": {}, "id": 1})"));
+    EXPECT_EQ(late.command("{'execute': 'qmp_capabilities', 'id': 1}"),
+              json::parse(R"({"return": {}, "id": 1})"));
     late.send_text("{'execute': 'query-name', 'id': 2}");
     EXPECT_EQ(late.receive(), json::parse(R"({"return": {}, "id": 2})"));
     qts.qmp("{'execute': 'stop'}");
@@ -315,15 +346,20 @@ TEST(Qmp, BlockCommandsFollowQemuRules) {
     QTestState qts("-machine none");  // no device registers a drive
     ASSERT_TRUE(qts.ok());
     EXPECT_EQ(qts.qmp("{'execute': 'query-block'}")["return"], json::array());
-    EXPECT_EQ(qts.qmp("{'execute': 'eject'}")["error"]["desc"], "Need exactly one of 'device' and 'id'");
-    EXPECT_EQ(qts.qmp("{'execute': 'eject', 'arguments': {'id': 'a', 'device': 'b'}}")["error"]["desc"],
+    EXPECT_EQ(qts.qmp("{'execute': 'eject'}")["error"]["desc"],
               "Need exactly one of 'device' and 'id'");
+    EXPECT_EQ(
+        qts.qmp("{'execute': 'eject', 'arguments': {'id': 'a', 'device': 'b'}}")["error"]["desc"],
+        "Need exactly one of 'device' and 'id'");
     json r = qts.qmp("{'execute': 'eject', 'arguments': {'id': 'nope'}}");
     EXPECT_EQ(r["error"]["class"], "DeviceNotFound");
     EXPECT_EQ(r["error"]["desc"], "Device 'nope' not found");
-    r = qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'device': 'nope', 'filename': '/x'}}");
+    r = qts.qmp(
+        "{'execute': 'blockdev-change-medium', 'arguments': {'device': 'nope', 'filename': '/x'}}");
     EXPECT_EQ(r["error"]["class"], "DeviceNotFound");
-    r = qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'id': 'x', 'filename': '/x', 'read-only-mode': 'sometimes'}}");
+    r = qts.qmp(
+        "{'execute': 'blockdev-change-medium', 'arguments': {'id': 'x', 'filename': '/x', "
+        "'read-only-mode': 'sometimes'}}");
     EXPECT_EQ(r["error"]["desc"], "Parameter 'read-only-mode' does not accept value 'sometimes'");
 }
 
@@ -363,12 +399,15 @@ TEST(Qmp, TwoMonitorsInterleaveAndBothGetEvents) {
     EXPECT_TRUE(second.command("{'execute': 'qmp_capabilities'}").contains("return"));
     for (int i = 0; i < 20; ++i) {
         EXPECT_EQ(qts.qmp("{'execute': 'query-name', 'id': " + std::to_string(i) + "}")["id"], i);
-        EXPECT_EQ(second.command("{'execute': 'query-name', 'id': " + std::to_string(100 + i) + "}")["id"], 100 + i);
+        EXPECT_EQ(second.command("{'execute': 'query-name', 'id': " + std::to_string(100 + i) +
+                                 "}")["id"],
+                  100 + i);
     }
     second.send_text("{'execute': 'stop'}");
     EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
     json m;
-    do m = second.receive(); while (m.is_object() && !m.contains("event"));
+    do m = second.receive();
+    while (m.is_object() && !m.contains("event"));
     EXPECT_EQ(m["event"], "STOP");
 }
 
@@ -391,7 +430,8 @@ TEST(Qmp, VanishedAndStalledClientsDoNotBlockOthers) {
     std::string flood;
     for (int i = 0; i < 2000; ++i) flood += "{'execute': 'query-qmp-schema'}";
     next.send_text(flood);
-    for (int i = 0; i < 5; ++i) EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    for (int i = 0; i < 5; ++i)
+        EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
     EXPECT_EQ(qts.request("endianness"), "OK little") << "nor the device side (qtest)";
 }
 
@@ -401,7 +441,9 @@ TEST(Qmp, VanishedAndStalledClientsDoNotBlockOthers) {
 namespace fdplug::test {
 namespace {
 
-std::string testdev_args() { return std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR"); }
+std::string testdev_args() {
+    return std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR");
+}
 
 TEST(QmpPlugins, PluginSchemaCommandsAndEventsAreMerged) {
     QTestState qts(testdev_args() + " -machine pc -device test-isa-dev");
@@ -409,7 +451,10 @@ TEST(QmpPlugins, PluginSchemaCommandsAndEventsAreMerged) {
     EXPECT_EQ(qts.qmp("{'execute': 'test-ping', 'arguments': {'value': 42}, 'id': 9}"),
               json::parse(R"({"return": {"value": 42}, "id": 9})"));
     json err = qts.qmp("{'execute': 'test-ping', 'arguments': {'value': -1}}")["error"];
-    EXPECT_EQ(err, json::parse(R"({"class": "TEST_E_NEGATIVE", "desc": "test-ping takes a value of 0 or more", "hresult": "0xA0040652"})"));
+    EXPECT_EQ(
+        err,
+        json::parse(
+            R"({"class": "TEST_E_NEGATIVE", "desc": "test-ping takes a value of 0 or more", "hresult": "0xA0040652"})"));
     EXPECT_EQ(qts.qmp("{'execute': 'test-ping', 'arguments': {'value': 'x'}}")["error"]["desc"],
               "Invalid parameter type for 'value', expected: integer")
         << "plugin arguments are validated against the plugin's schema before its handler runs";
@@ -423,7 +468,9 @@ TEST(QmpPlugins, PluginSchemaCommandsAndEventsAreMerged) {
 }
 
 TEST(QmpPlugins, SystemResetResetsEveryDeviceBeforeItsReply) {
-    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev -device test-isa-dev,iobase=0x310,irq=7,dma=3");
+    QTestState qts(
+        testdev_args() +
+        " -machine pc -device test-isa-dev -device test-isa-dev,iobase=0x310,irq=7,dma=3");
     ASSERT_TRUE(qts.ok());
     qts.irq_intercept_in("ioapic");
     qts.outb(0x300, 1);
@@ -455,20 +502,26 @@ TEST(QmpPlugins, BlockCommandsReachTheDeviceThatOwnsTheDrive) {
     EXPECT_EQ(blocks[0]["qdev"], "td");
     EXPECT_EQ(blocks[0]["device"], "testdrive300");
     EXPECT_FALSE(blocks[0].contains("inserted"));
-    EXPECT_TRUE(qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'id': 'td', 'filename': '/tmp/x.img'}}").contains("return"));
+    EXPECT_TRUE(qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'id': 'td', "
+                        "'filename': '/tmp/x.img'}}")
+                    .contains("return"));
     blocks = test_drives();
     EXPECT_EQ(blocks[0]["inserted"]["file"], "/tmp/x.img");
-    EXPECT_EQ(qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'device': 'testdrive300', 'filename': 'rel.img'}}")["error"]["desc"],
+    EXPECT_EQ(qts.qmp("{'execute': 'blockdev-change-medium', 'arguments': {'device': "
+                      "'testdrive300', 'filename': 'rel.img'}}")["error"]["desc"],
               "test drive wants an absolute path");
-    EXPECT_TRUE(qts.qmp("{'execute': 'eject', 'arguments': {'device': 'testdrive300'}}").contains("return"));
+    EXPECT_TRUE(qts.qmp("{'execute': 'eject', 'arguments': {'device': 'testdrive300'}}")
+                    .contains("return"));
     EXPECT_FALSE(test_drives()[0].contains("inserted"));
 }
 
 TEST(QmpEndpoints, TcpAndListeningChardevMonitors) {
     const int port = 20000 + getpid() % 20000;
     const std::string unix_path = socket_path("chardev-server");
-    QTestState qts("-machine none -qmp tcp:127.0.0.1:" + std::to_string(port) + ",server=on,wait=off"
-                   " -chardev socket,id=mon1,path=" + unix_path + ",server=on,wait=off -mon chardev=mon1,mode=control");
+    QTestState qts("-machine none -qmp tcp:127.0.0.1:" + std::to_string(port) +
+                   ",server=on,wait=off"
+                   " -chardev socket,id=mon1,path=" +
+                   unix_path + ",server=on,wait=off -mon chardev=mon1,mode=control");
     ASSERT_TRUE(qts.ok());
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
@@ -476,7 +529,8 @@ TEST(QmpEndpoints, TcpAndListeningChardevMonitors) {
     addr.sin_port = htons(uint16_t(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-    const std::string req = "{'execute': 'qmp_capabilities'}\n{'execute': 'query-name', 'id': 'tcp'}\n";
+    const std::string req =
+        "{'execute': 'qmp_capabilities'}\n{'execute': 'query-name', 'id': 'tcp'}\n";
     ASSERT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
     std::string got;
     char buf[4096];

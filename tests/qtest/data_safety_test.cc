@@ -10,8 +10,8 @@
 // are exactly a prefix of the guest's write order, and that prefix holds every sector of every
 // command whose result phase the guest had read. Durability against a power cut (the fdatasync)
 // cannot be shown without one and is not tested here.
-#include <gtest/gtest.h>
 #include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,12 +46,13 @@ constexpr uint32_t k144 = kDiskSectors * kSector;
 constexpr uint8_t kWrite = 0x45, kWriteDeleted = 0x49, kFormat = 0x4D, kMt = 0x80;
 constexpr uint32_t kDmaBuffer = 0x30000;  // a 64 KiB page: no transfer crosses a DMA boundary
 
-const std::string kTwoDrives = "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
-                               "-device floppy,id=fd1,unit=1,drive-type=144" + kFast;
+const std::string kTwoDrives =
+    "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
+    "-device floppy,id=fd1,unit=1,drive-type=144" +
+    kFast;
 std::string drive_arg(const std::string &file, const std::string &extra = "") {
     return "-machine pc -drive if=floppy,index=0,format=raw,file=" + file + extra + kFast;
 }
-
 
 // --- sector contents -----------------------------------------------------------------------
 
@@ -67,7 +68,8 @@ Bytes old_sector(uint32_t lba) {
 // and per run, so a sector from elsewhere or from another run never passes for this one.
 Bytes new_sector(uint32_t lba, uint32_t seq, uint32_t run) {
     Bytes s(kSector);
-    for (unsigned i = 0; i < kSector; ++i) s[i] = uint8_t(seq * 29 + i * 11 + run * 3 + (i >> 8) + 0xA5);
+    for (unsigned i = 0; i < kSector; ++i)
+        s[i] = uint8_t(seq * 29 + i * 11 + run * 3 + (i >> 8) + 0xA5);
     std::copy_n("new!", 4, s.begin());
     for (unsigned i = 0; i < 4; ++i) {
         s[4 + i] = uint8_t(lba >> (8 * i));
@@ -78,11 +80,15 @@ Bytes new_sector(uint32_t lba, uint32_t seq, uint32_t run) {
 }
 
 // 1.44 MB: LBA = (C × 2 + H) × 18 + R − 1; track = C × 2 + H.
-uint32_t lba(unsigned c, unsigned h, unsigned r) { return (c * 2 + h) * kSectors + r - 1; }
+uint32_t lba(unsigned c, unsigned h, unsigned r) {
+    return (c * 2 + h) * kSectors + r - 1;
+}
 
 // The order the long write sequence visits the tracks: a permutation (37 is prime to 160) that
 // seeks back and forth, so write order and LBA order differ.
-unsigned track_at(unsigned position) { return position * 37 % kTracks; }
+unsigned track_at(unsigned position) {
+    return position * 37 % kTracks;
+}
 Bytes track_data(unsigned position, uint32_t run) {
     Bytes d;
     const unsigned t = track_at(position);
@@ -96,7 +102,7 @@ Bytes track_data(unsigned position, uint32_t run) {
 // --- files ---------------------------------------------------------------------------------
 
 class Scratch : public ScratchDir {
-public:
+  public:
     // A 1.44 MB image of old sectors.
     std::string image(const std::string &name) const {
         Bytes data;
@@ -105,11 +111,11 @@ public:
             data.insert(data.end(), s.begin(), s.end());
         }
         const std::string p = path(name);
-        std::ofstream(p, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
+        std::ofstream(p, std::ios::binary | std::ios::trunc)
+            .write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
         ::chmod(p.c_str(), 0644);
         return p;
     }
-
 };
 
 Bytes sector_of(const Bytes &file, uint32_t l) {
@@ -136,14 +142,15 @@ FileStamp stamp(const std::string &path) {
     return {checksum(b), b.size(), int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 std::ostream &operator<<(std::ostream &os, const FileStamp &s) {
-    return os << "{sum " << std::hex << s.sum << std::dec << ", " << s.size << " bytes, mtime " << s.mtime_ns << " ns}";
+    return os << "{sum " << std::hex << s.sum << std::dec << ", " << s.size << " bytes, mtime "
+              << s.mtime_ns << " ns}";
 }
 
 // --- the machine -----------------------------------------------------------------------------
 
 // The host and guest of floppy_machine.h, plus the writes and endings these tests need.
 class Machine : public FloppyMachine {
-public:
+  public:
     using FloppyMachine::FloppyMachine;
 
     // QMP quit, then the exit status once the process has ended by itself.
@@ -166,7 +173,8 @@ public:
         return take(7);
     }
     // WRITE DATA / WRITE DELETED (op, with kMt for multi-track) of sectors r..eot over DMA.
-    Bytes write_dma(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot, const Bytes &data) {
+    Bytes write_dma(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot,
+                    const Bytes &data) {
         q.memwrite(kDmaBuffer, data);
         dma(false, kDmaBuffer, uint16_t(data.size()));
         send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
@@ -175,8 +183,8 @@ public:
     // The same in PIO (SPECIFY ND=1 first): feeds `data` byte by byte while the controller asks
     // for bytes (MSR RQM+NDMA+CB, DIO=0), at most `limit` of them. The result bytes, or nothing
     // if `limit` stopped the feed before the result phase.
-    Bytes write_pio(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot, const Bytes &data,
-                    size_t limit = SIZE_MAX) {
+    Bytes write_pio(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot,
+                    const Bytes &data, size_t limit = SIZE_MAX) {
         send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
         return feed_pio(data, limit);
     }
@@ -192,7 +200,7 @@ public:
         return by_dma ? result() : feed_pio(ids);
     }
 
-private:
+  private:
     Bytes feed_pio(const Bytes &data, size_t limit = SIZE_MAX) {
         size_t fed = 0;
         for (;;) {
@@ -200,7 +208,8 @@ private:
             if (!ok()) return {};
             if (m == (kRqm | kDio | kCb)) break;  // result phase
             if (m != (kRqm | kNonDma | kCb) || fed >= data.size()) {
-                ADD_FAILURE() << "PIO write: MSR 0x" << std::hex << unsigned(m) << std::dec << " after " << fed << " bytes";
+                ADD_FAILURE() << "PIO write: MSR 0x" << std::hex << unsigned(m) << std::dec
+                              << " after " << fed << " bytes";
                 return {};
             }
             if (fed == limit) return {};
@@ -213,7 +222,8 @@ private:
 // A data command that ended normally: IC=00 (DMA, TC at the end), or IC=01 with only EN (PIO,
 // which has no TC and so runs into the end of the track: 82077aa.md Δ20).
 ::testing::AssertionResult completed(const Bytes &r, bool pio = false) {
-    if (r.size() == 7 && (r[0] & kIcMask) == 0 && r[1] == 0 && r[2] == 0) return ::testing::AssertionSuccess();
+    if (r.size() == 7 && (r[0] & kIcMask) == 0 && r[1] == 0 && r[2] == 0)
+        return ::testing::AssertionSuccess();
     if (pio && r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && r[1] == kSt1En && r[2] == 0)
         return ::testing::AssertionSuccess();
     ::testing::AssertionResult f = ::testing::AssertionFailure() << "result";
@@ -222,35 +232,41 @@ private:
 }
 // The guest was refused with write protect: IC=01, ST1 NW.
 ::testing::AssertionResult write_protected(const Bytes &r) {
-    if (r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && (r[1] & kSt1Nw)) return ::testing::AssertionSuccess();
+    if (r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && (r[1] & kSt1Nw))
+        return ::testing::AssertionSuccess();
     ::testing::AssertionResult f = ::testing::AssertionFailure() << "not NW: result";
     for (uint8_t b : r) f << " " << std::hex << unsigned(b);
     return f;
 }
 ::testing::AssertionResult ok(const json &reply) {
-    if (reply.contains("return") && reply["return"] == json::object()) return ::testing::AssertionSuccess();
+    if (reply.contains("return") && reply["return"] == json::object())
+        return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << reply.dump();
 }
 // A VM_E_IMAGE_CAPTURE_FAIL whose desc contains `mention`.
 ::testing::AssertionResult capture_fail(const json &reply, const std::string &mention) {
     const json e = reply.value("error", json::object());
-    if (e.value("class", "") == "VM_E_IMAGE_CAPTURE_FAIL" && e.value("hresult", "") == "0xA0040650" &&
+    if (e.value("class", "") == "VM_E_IMAGE_CAPTURE_FAIL" &&
+        e.value("hresult", "") == "0xA0040650" &&
         e.value("desc", "").find(mention) != std::string::npos)
         return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "want VM_E_IMAGE_CAPTURE_FAIL naming '" << mention << "': " << reply.dump();
+    return ::testing::AssertionFailure()
+           << "want VM_E_IMAGE_CAPTURE_FAIL naming '" << mention << "': " << reply.dump();
 }
 
 // Positions [from, to) of the long sequence, each track one DMA WRITE DATA after a SEEK. Stops
 // early when the host is gone. Returns how many tracks' results the guest read (confirmed), and
 // in *started whether it had begun one more.
-unsigned write_tracks(Machine &m, unsigned from, unsigned to, uint32_t run, bool *started = nullptr) {
+unsigned write_tracks(Machine &m, unsigned from, unsigned to, uint32_t run,
+                      bool *started = nullptr) {
     unsigned confirmed = from;
     if (started) *started = false;
     for (unsigned p = from; p < to && m.ok(); ++p) {
         const unsigned t = track_at(p);
         if (started) *started = true;
         m.seek(0, uint8_t(t / 2));
-        const Bytes r = m.write_dma(kWrite, 0, uint8_t(t / 2), uint8_t(t % 2), 1, kSectors, track_data(p, run));
+        const Bytes r =
+            m.write_dma(kWrite, 0, uint8_t(t / 2), uint8_t(t % 2), 1, kSectors, track_data(p, run));
         if (!m.ok()) break;  // the result bytes came from a dead host
         EXPECT_TRUE(completed(r)) << "track " << t;
         confirmed = p + 1;
@@ -262,7 +278,8 @@ unsigned write_tracks(Machine &m, unsigned from, unsigned to, uint32_t run, bool
 // Every sector of `file` is its old content or its new content of `run`, and the new ones are
 // the first *prefix sectors of the write order.
 ::testing::AssertionResult old_or_new(const Bytes &file, uint32_t run, unsigned *prefix) {
-    if (file.size() != k144) return ::testing::AssertionFailure() << "file is " << file.size() << " bytes";
+    if (file.size() != k144)
+        return ::testing::AssertionFailure() << "file is " << file.size() << " bytes";
     std::vector<bool> is_new(kDiskSectors);  // by position in the write order
     for (unsigned p = 0; p < kTracks; ++p)
         for (unsigned r = 1; r <= kSectors; ++r) {
@@ -273,26 +290,31 @@ unsigned write_tracks(Machine &m, unsigned from, unsigned to, uint32_t run, bool
             } else if (s != old_sector(l)) {
                 const Bytes o = old_sector(l), n = new_sector(l, seq, run);
                 unsigned same_old = 0, same_new = 0;
-                for (unsigned i = 0; i < kSector; ++i) same_old += s[i] == o[i], same_new += s[i] == n[i];
-                return ::testing::AssertionFailure() << "sector LBA " << l << " (write #" << seq << ") is torn or garbage: "
-                                                     << same_old << " bytes match old, " << same_new << " new";
+                for (unsigned i = 0; i < kSector; ++i)
+                    same_old += s[i] == o[i], same_new += s[i] == n[i];
+                return ::testing::AssertionFailure() << "sector LBA " << l << " (write #" << seq
+                                                     << ") is torn or garbage: " << same_old
+                                                     << " bytes match old, " << same_new << " new";
             }
         }
     *prefix = unsigned(std::find(is_new.begin(), is_new.end(), false) - is_new.begin());
     const auto stray = std::find(is_new.begin() + *prefix, is_new.end(), true);
     if (stray != is_new.end())
-        return ::testing::AssertionFailure() << "write #" << (stray - is_new.begin()) << " is in the file but #" << *prefix
-                                             << " before it is not: not a prefix of the write order";
+        return ::testing::AssertionFailure()
+               << "write #" << (stray - is_new.begin()) << " is in the file but #" << *prefix
+               << " before it is not: not a prefix of the write order";
     return ::testing::AssertionSuccess();
 }
 
 // The file is byte for byte `want`; else the first sector that differs.
 ::testing::AssertionResult same_image(const Bytes &file, const Bytes &want) {
-    if (file.size() != want.size()) return ::testing::AssertionFailure() << "file is " << file.size() << " bytes";
+    if (file.size() != want.size())
+        return ::testing::AssertionFailure() << "file is " << file.size() << " bytes";
     const auto diff = std::mismatch(file.begin(), file.end(), want.begin());
     if (diff.first == file.end()) return ::testing::AssertionSuccess();
     const size_t at = size_t(diff.first - file.begin());
-    return ::testing::AssertionFailure() << "LBA " << at / kSector << " differs from the guest's write at byte " << at % kSector;
+    return ::testing::AssertionFailure()
+           << "LBA " << at / kSector << " differs from the guest's write at byte " << at % kSector;
 }
 
 // Failures in `results` up to the first one libqtest raised because the host is gone: those
@@ -352,26 +374,34 @@ void writes_reach_the_file(Ending ending, bool by_drive_option) {
     std::copy(pio.begin(), pio.end(), want.begin() + long(lba(79, 1, 15) * kSector));
 
     switch (ending) {
-    case Ending::Release: {
-        const std::string id = by_drive_option ? "floppy0" : "fd0";
-        ASSERT_TRUE(ok(m.release(id)));
-        EXPECT_EQ(m.drive(id)["attachment"], "none");
-        break;
-    }
-    case Ending::QmpQuit:
-        EXPECT_EQ(m.quit_by_qmp(), 0);
-        break;
-    case Ending::Sigterm:
-        EXPECT_EQ(m.q.quit(), 0) << "SIGTERM is a clean exit";
-        break;
+        case Ending::Release: {
+            const std::string id = by_drive_option ? "floppy0" : "fd0";
+            ASSERT_TRUE(ok(m.release(id)));
+            EXPECT_EQ(m.drive(id)["attachment"], "none");
+            break;
+        }
+        case Ending::QmpQuit:
+            EXPECT_EQ(m.quit_by_qmp(), 0);
+            break;
+        case Ending::Sigterm:
+            EXPECT_EQ(m.q.quit(), 0) << "SIGTERM is a clean exit";
+            break;
     }
     EXPECT_TRUE(same_image(read_file(img), want));
 }
 
-TEST(GuestWritesReachTheImage, ByRelease) { writes_reach_the_file(Ending::Release, false); }
-TEST(GuestWritesReachTheImage, ByReleaseOfADriveOptionImage) { writes_reach_the_file(Ending::Release, true); }
-TEST(GuestWritesReachTheImage, ByQmpQuit) { writes_reach_the_file(Ending::QmpQuit, false); }
-TEST(GuestWritesReachTheImage, BySigterm) { writes_reach_the_file(Ending::Sigterm, true); }
+TEST(GuestWritesReachTheImage, ByRelease) {
+    writes_reach_the_file(Ending::Release, false);
+}
+TEST(GuestWritesReachTheImage, ByReleaseOfADriveOptionImage) {
+    writes_reach_the_file(Ending::Release, true);
+}
+TEST(GuestWritesReachTheImage, ByQmpQuit) {
+    writes_reach_the_file(Ending::QmpQuit, false);
+}
+TEST(GuestWritesReachTheImage, BySigterm) {
+    writes_reach_the_file(Ending::Sigterm, true);
+}
 
 // ============================================================================================
 // 2. kill -9 in the middle of a long write sequence: every sector old or new
@@ -406,7 +436,8 @@ TEST(KillDuringWrites, InsideAPioCommandTheSectorInProgressStaysOld) {
         unsigned sectors, bytes;
     };
     for (const Cut cut : {Cut{0, 0}, Cut{0, 1}, Cut{4, 300}, Cut{11, 511}, Cut{17, 0}}) {
-        SCOPED_TRACE("after " + std::to_string(cut.sectors) + " sectors + " + std::to_string(cut.bytes) + " bytes");
+        SCOPED_TRACE("after " + std::to_string(cut.sectors) + " sectors + " +
+                     std::to_string(cut.bytes) + " bytes");
         Scratch s;
         const std::string img = s.image("a.img");
         const uint32_t run = 30 + cut.sectors;
@@ -419,8 +450,9 @@ TEST(KillDuringWrites, InsideAPioCommandTheSectorInProgressStaysOld) {
             m.specify(false);
             const unsigned t = track_at(kDmaTracks);
             m.seek(0, uint8_t(t / 2));
-            const Bytes r = m.write_pio(kWrite, 0, uint8_t(t / 2), uint8_t(t % 2), 1, kSectors, track_data(kDmaTracks, run),
-                                        cut.sectors * kSector + cut.bytes);
+            const Bytes r =
+                m.write_pio(kWrite, 0, uint8_t(t / 2), uint8_t(t % 2), 1, kSectors,
+                            track_data(kDmaTracks, run), cut.sectors * kSector + cut.bytes);
             EXPECT_TRUE(r.empty()) << "still in the execution phase";
             m.q.kill_now();
         }
@@ -452,7 +484,8 @@ TEST(KillDuringWrites, AtRandomTimesEverySectorIsOldOrNew) {
             ASSERT_TRUE(ok(m.attach("fd0", img)));
             m.specify(true);
             const pid_t pid = m.q.pid();
-            const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(whole * fraction);
+            const auto delay =
+                std::chrono::duration_cast<std::chrono::microseconds>(whole * fraction);
             std::atomic<bool> fired{false};
             const auto t0 = std::chrono::steady_clock::now();
             std::thread killer;
@@ -467,7 +500,8 @@ TEST(KillDuringWrites, AtRandomTimesEverySectorIsOldOrNew) {
                 // The host dying under a request is expected here: collect, then report only
                 // what came before it.
                 ::testing::ScopedFakeTestPartResultReporter reporter(
-                    ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+                    ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD,
+                    &failures);
                 confirmed = write_tracks(m, 0, kTracks, run, &started);
             }
             if (it == 0) whole = std::chrono::steady_clock::now() - t0;
@@ -491,8 +525,10 @@ TEST(KillDuringWrites, AtRandomTimesEverySectorIsOldOrNew) {
     }
     // For the record: how many kills hit a command whose result was not read yet, and how many
     // came between two of its sectors.
-    std::printf("[          ] %u kills: %u inside the sequence, %u with a command in flight, %u between its sectors\n",
-                kIterations - 1, mid_sequence, in_flight, inside_command);
+    std::printf(
+        "[          ] %u kills: %u inside the sequence, %u with a command in flight, %u between "
+        "its sectors\n",
+        kIterations - 1, mid_sequence, in_flight, inside_command);
     // Loose on purpose: the kill times are wall-clock fractions of iteration 0's duration.
     EXPECT_GE(mid_sequence, kIterations / 4) << "too few kills landed inside the sequence";
 }
@@ -515,7 +551,8 @@ TEST(ImageLockAcrossProcesses, SecondHostIsRefusedAndTheFirstsWritesAreIntact) {
         Machine second(kTwoDrives);
         ASSERT_TRUE(second.ok());
         EXPECT_TRUE(capture_fail(second.attach("fd0", img), "in use by another process"));
-        EXPECT_TRUE(capture_fail(second.attach("fd1", img, true), "open read-write elsewhere")) << "nor read-only";
+        EXPECT_TRUE(capture_fail(second.attach("fd1", img, true), "open read-write elsewhere"))
+            << "nor read-only";
         EXPECT_EQ(second.drive("fd0")["attachment"], "none");
         EXPECT_EQ(second.drive("fd1")["attachment"], "none");
     }
@@ -524,7 +561,10 @@ TEST(ImageLockAcrossProcesses, SecondHostIsRefusedAndTheFirstsWritesAreIntact) {
         const auto [status, out] = run_host(drive_arg(img, extra), 10);
         EXPECT_EQ(status, 1) << out;
         EXPECT_NE(out.find("floppy image '" + img + "'"), std::string::npos) << out;
-        EXPECT_NE(out.find(extra.empty() ? "in use by another process" : "open read-write elsewhere"), std::string::npos) << out;
+        EXPECT_NE(
+            out.find(extra.empty() ? "in use by another process" : "open read-write elsewhere"),
+            std::string::npos)
+            << out;
     }
 
     // The first host still writes, and its file holds exactly its writes.
@@ -570,7 +610,8 @@ void try_every_write(Machine &m, unsigned unit) {
         m.seek(unit, 5);
         auto write = [&](uint8_t op, uint8_t h, uint8_t r, uint8_t eot) {
             const Bytes d(data.begin(), data.begin() + long((eot - r + 1) * kSector));
-            return dma ? m.write_dma(op, unit, 5, h, r, eot, d) : m.write_pio(op, unit, 5, h, r, eot, d);
+            return dma ? m.write_dma(op, unit, 5, h, r, eot, d)
+                       : m.write_pio(op, unit, 5, h, r, eot, d);
         };
         EXPECT_TRUE(write_protected(write(kWrite, 0, 1, 3))) << "WRITE DATA";
         EXPECT_TRUE(write_protected(write(kWrite | kMt, 0, 17, 18))) << "WRITE DATA MT";

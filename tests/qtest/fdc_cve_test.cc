@@ -28,11 +28,11 @@ constexpr uint8_t kIdle = 0x80, kParams = 0x90, kResult = 0xD0, kPioIn = 0xF0, k
 constexpr uint32_t k144 = 1474560, k720 = 737280;
 constexpr int64_t kMs = 1'000'000;
 
-
 // An image whose every byte depends on its sector and offset, so a misplaced sector shows.
 std::string make_image(const ScratchDir &dir, const std::string &name, uint32_t bytes) {
     std::vector<uint8_t> data(bytes);
-    for (uint32_t i = 0; i < bytes; ++i) data[i] = uint8_t((i / 512) * 29 + (i % 512) * 7 + (i >> 17) + 0x11);
+    for (uint32_t i = 0; i < bytes; ++i)
+        data[i] = uint8_t((i / 512) * 29 + (i % 512) * 7 + (i >> 17) + 0x11);
     const std::string path = dir.path(name);
     std::ofstream(path, std::ios::binary)
         .write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
@@ -52,23 +52,33 @@ struct Spec {
 
 Spec spec(uint8_t op) {
     const uint8_t m1f = op & 0x1F, mbf = op & 0xBF;
-    if (m1f == 0x06 || m1f == 0x0C || m1f == 0x16 || m1f == 0x11 || m1f == 0x19 || m1f == 0x1D || m1f == 0x05 ||
-        (op & 0x3F) == 0x09 || mbf == 0x02)
+    if (m1f == 0x06 || m1f == 0x0C || m1f == 0x16 || m1f == 0x11 || m1f == 0x19 || m1f == 0x1D ||
+        m1f == 0x05 || (op & 0x3F) == 0x09 || mbf == 0x02)
         return {9, 7, true};
     if (mbf == 0x0D) return {6, 7, true};
     if (mbf == 0x0A) return {2, 7, true};
     if (mbf == 0x8F) return {3, 0, false};  // RELATIVE SEEK
     switch (op) {
-    case 0x07: return {2, 0, false};
-    case 0x0F: return {3, 0, false};
-    case 0x08: return {1, 1, false};  // nothing pending in these sweeps: the one byte 0x80
-    case 0x03: return {3, 0, false};
-    case 0x04: return {2, 1, false};
-    case 0x13: return {4, 0, false};
-    case 0x0E: return {1, 10, false};
-    case 0x10: return {1, 1, false};
-    case 0x12: return {2, 0, false};
-    default: break;
+        case 0x07:
+            return {2, 0, false};
+        case 0x0F:
+            return {3, 0, false};
+        case 0x08:
+            return {1, 1, false};  // nothing pending in these sweeps: the one byte 0x80
+        case 0x03:
+            return {3, 0, false};
+        case 0x04:
+            return {2, 1, false};
+        case 0x13:
+            return {4, 0, false};
+        case 0x0E:
+            return {1, 10, false};
+        case 0x10:
+            return {1, 1, false};
+        case 0x12:
+            return {2, 0, false};
+        default:
+            break;
     }
     return {1, 1, false};  // LOCK/UNLOCK, and every invalid opcode (incl. the 82078's 0x8E, 0x4E…)
 }
@@ -77,7 +87,7 @@ Spec spec(uint8_t op) {
 
 // The host and guest of floppy_machine.h, plus the sweeps' reset check and result reads.
 class Guest : public FloppyMachine {
-public:
+  public:
     using FloppyMachine::FloppyMachine;
 
     uint8_t phase() { return msr() & 0xF0; }  // without the drive-busy bits
@@ -106,7 +116,8 @@ public:
         for (uint8_t u = 0; u < 4; ++u) {
             send(0x08);
             const auto r = result();  // ST0, PCN (a software reset keeps the PCNs)
-            EXPECT_TRUE(r.size() == 2 && r[0] == (0xC0 | u)) << ctx << ": polling status " << json(r).dump();
+            EXPECT_TRUE(r.size() == 2 && r[0] == (0xC0 | u))
+                << ctx << ": polling status " << json(r).dump();
         }
         send(0x08);
         EXPECT_EQ(result(), std::vector<uint8_t>{0x80}) << ctx << ": nothing left pending";
@@ -125,7 +136,8 @@ public:
 
     void qmp_ok(const std::string &command, const json &arguments = json::object()) {
         const json r = qmp(command, arguments);
-        EXPECT_TRUE(r.contains("return")) << command << " " << arguments.dump() << " -> " << r.dump();
+        EXPECT_TRUE(r.contains("return"))
+            << command << " " << arguments.dump() << " -> " << r.dump();
     }
     json geometry(const std::string &id) {
         const json d = drive(id);
@@ -170,11 +182,12 @@ bool full_length_handshake(unsigned op) {
 }
 
 class Venom : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         img_ = make_image(dir_, "a.img", k144);
         // Drive 0 holds a medium; units 1–3 are absent.
-        g_ = std::make_unique<Guest>("-machine pc -drive if=floppy,format=raw,file=" + img_ + kFast);
+        g_ =
+            std::make_unique<Guest>("-machine pc -drive if=floppy,format=raw,file=" + img_ + kFast);
         ASSERT_TRUE(g_->ok()) << g_->q.error();
     }
     // The state between opcodes: the guest's reset check, then a hardware reset over QMP so that
@@ -196,8 +209,8 @@ protected:
         return {0x80};                  // invalid, and SIS with nothing pending
     }
     void flood(unsigned op, int bytes, bool dsr) {
-        const std::string ctx =
-            "opcode " + hex(op) + (dsr ? " (DSR interleaved)" : "") + ", " + std::to_string(bytes) + " bytes";
+        const std::string ctx = "opcode " + hex(op) + (dsr ? " (DSR interleaved)" : "") + ", " +
+                                std::to_string(bytes) + " bytes";
         if (dsr)
             g_->q.outw(kDsrPort, uint16_t(op << 8));
         else
@@ -264,8 +277,9 @@ TEST_F(Venom, EveryOpcodeThenAFloodRespectingTheHandshake) {
             m = g_->phase();
             if (in_cmd < cur.in) {
                 if (m != kParams) {
-                    ADD_FAILURE() << ctx << ": command " << hex(written == in_cmd ? op : kFiller) << " ended after "
-                                  << in_cmd << " bytes, table says " << cur.in << " (MSR " << hex(m) << ")";
+                    ADD_FAILURE() << ctx << ": command " << hex(written == in_cmd ? op : kFiller)
+                                  << " ended after " << in_cmd << " bytes, table says " << cur.in
+                                  << " (MSR " << hex(m) << ")";
                     bad = true;
                 }
                 continue;
@@ -275,20 +289,22 @@ TEST_F(Venom, EveryOpcodeThenAFloodRespectingTheHandshake) {
             in_cmd = 0;
             if (cur.out == 0) {
                 if (m != kIdle) {
-                    ADD_FAILURE() << ctx << ": MSR " << hex(m) << " after a command without result, byte " << written;
+                    ADD_FAILURE() << ctx << ": MSR " << hex(m)
+                                  << " after a command without result, byte " << written;
                     bad = true;
                 }
                 continue;
             }
             if (m != kResult) {
-                ADD_FAILURE() << ctx << ": MSR " << hex(m) << " instead of a result, byte " << written;
+                ADD_FAILURE() << ctx << ": MSR " << hex(m) << " instead of a result, byte "
+                              << written;
                 bad = true;
                 continue;
             }
             const size_t n = g_->result().size();
             if (int(n) != cur.out) {
-                ADD_FAILURE() << ctx << ": " << n << " result bytes, table says " << cur.out << " (byte " << written
-                              << ")";
+                ADD_FAILURE() << ctx << ": " << n << " result bytes, table says " << cur.out
+                              << " (byte " << written << ")";
                 bad = true;
             }
             m = g_->phase();
@@ -315,41 +331,62 @@ TEST_F(Venom, EveryOpcodeThenAFloodRespectingTheHandshake) {
 enum class Cut { Dor1, Dor2, Dor3, DorUpstream, Release, Eject };
 const char *cut_name(Cut c) {
     switch (c) {
-    case Cut::Dor1: return "DOR selects absent drive 1";
-    case Cut::Dor2: return "DOR selects absent drive 2";
-    case Cut::Dor3: return "DOR selects absent drive 3";
-    case Cut::DorUpstream: return "DOR 0x05 (upstream)";
-    case Cut::Release: return "floppy-release-image";
-    case Cut::Eject: return "eject";
+        case Cut::Dor1:
+            return "DOR selects absent drive 1";
+        case Cut::Dor2:
+            return "DOR selects absent drive 2";
+        case Cut::Dor3:
+            return "DOR selects absent drive 3";
+        case Cut::DorUpstream:
+            return "DOR 0x05 (upstream)";
+        case Cut::Release:
+            return "floppy-release-image";
+        case Cut::Eject:
+            return "eject";
     }
     return "";
 }
-constexpr Cut kCuts[] = {Cut::Dor1, Cut::Dor2, Cut::Dor3, Cut::DorUpstream, Cut::Release, Cut::Eject};
+constexpr Cut kCuts[] = {Cut::Dor1,        Cut::Dor2,    Cut::Dor3,
+                         Cut::DorUpstream, Cut::Release, Cut::Eject};
 enum class Op { Write, Read, Format };
 const char *op_name(Op o) {
     return o == Op::Write ? "WRITE" : o == Op::Read ? "READ" : "FORMAT";
 }
 
 class MidTransfer : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         img_ = make_image(dir_, "a.img", k144);
         want_ = read_file(img_);
     }
     void cut(Guest &g, Cut c) {
         switch (c) {
-        case Cut::Dor1: g.q.outb(kDorPort, 0x1D); break;
-        case Cut::Dor2: g.q.outb(kDorPort, 0x1E); break;
-        case Cut::Dor3: g.q.outb(kDorPort, 0x1F); break;
-        case Cut::DorUpstream: g.q.outb(kDorPort, 0x05); break;
-        case Cut::Release: g.qmp_ok("floppy-release-image", {{"id", "floppy0"}}); break;
-        case Cut::Eject: g.qmp_ok("eject", {{"device", "floppy0"}}); break;
+            case Cut::Dor1:
+                g.q.outb(kDorPort, 0x1D);
+                break;
+            case Cut::Dor2:
+                g.q.outb(kDorPort, 0x1E);
+                break;
+            case Cut::Dor3:
+                g.q.outb(kDorPort, 0x1F);
+                break;
+            case Cut::DorUpstream:
+                g.q.outb(kDorPort, 0x05);
+                break;
+            case Cut::Release:
+                g.qmp_ok("floppy-release-image", {{"id", "floppy0"}});
+                break;
+            case Cut::Eject:
+                g.qmp_ok("eject", {{"device", "floppy0"}});
+                break;
         }
     }
     void restore(Guest &g, Cut c) {
-        if (c == Cut::Release) g.qmp_ok("floppy-attach-image", {{"id", "floppy0"}, {"filename", img_}});
+        if (c == Cut::Release)
+            g.qmp_ok("floppy-attach-image", {{"id", "floppy0"}, {"filename", img_}});
         if (c == Cut::Eject)
-            g.qmp_ok("blockdev-change-medium", {{"device", "floppy0"}, {"filename", img_}, {"format", "raw"}});
+            g.qmp_ok("blockdev-change-medium",
+                     {{"device", "floppy0"}, {"filename", img_}, {"format", "raw"}});
     }
     std::vector<uint8_t> case_data(int n) {
         std::vector<uint8_t> d(512);
@@ -366,11 +403,14 @@ protected:
         g.memset(0x20000, 512, 0);
         g.dma(true, 0x20000, 512);
         g.send_all({0x46, 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
-        EXPECT_TRUE(g.step_until_irq(accurate ? 2000 * kMs : kMs)) << ctx << ": the follow-up READ ended";
+        EXPECT_TRUE(g.step_until_irq(accurate ? 2000 * kMs : kMs))
+            << ctx << ": the follow-up READ ended";
         const auto r = g.result();
         EXPECT_EQ(r.size(), 7u) << ctx;
-        EXPECT_TRUE(r.size() == 7 && r[0] == 0x00 && r[1] == 0x00) << ctx << ": follow-up READ " << json(r).dump();
-        EXPECT_EQ(g.q.memread(0x20000, 512), slice(want_, 0, 512)) << ctx << ": sector 1 after the case";
+        EXPECT_TRUE(r.size() == 7 && r[0] == 0x00 && r[1] == 0x00)
+            << ctx << ": follow-up READ " << json(r).dump();
+        EXPECT_EQ(g.q.memread(0x20000, 512), slice(want_, 0, 512))
+            << ctx << ": sector 1 after the case";
     }
 
     // ST0–ST2, plus C/H/R/N except for FORMAT, whose C/H/R/N are meaningless (Δ11).
@@ -399,8 +439,10 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
             if (op == Op::Format)
                 g.send_all({0x4D, 0x00, 2, 1, 0x1B, fill});
             else
-                g.send_all({uint8_t(op == Op::Write ? 0x45 : 0x46), 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
-            const size_t total = op == Op::Format ? 4 : 512, before_cut = op == Op::Format ? 2 : 100;
+                g.send_all(
+                    {uint8_t(op == Op::Write ? 0x45 : 0x46), 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
+            const size_t total = op == Op::Format ? 4 : 512,
+                         before_cut = op == Op::Format ? 2 : 100;
             size_t moved = 0;
             std::vector<uint8_t> got;
             auto transfer = [&](size_t upto) {
@@ -426,13 +468,15 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
                 // The medium went: the command ends at once with IC=01 and MA (divergences.md,
                 // "Eject or a medium change during a command"); the sector is not written.
                 EXPECT_EQ(moved, before_cut) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2})) << ctx << ": " << json(r).dump();
+                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2}))
+                    << ctx << ": " << json(r).dump();
             } else {
                 // DOR's select bits do not move a command off its own drive: it completes on drive
                 // 0 — PIO READ/WRITE with EN at EOT (Δ20), FORMAT normally.
                 EXPECT_EQ(moved, total) << ctx;
-                const std::vector<uint8_t> ok = op == Op::Format ? std::vector<uint8_t>{0x00, 0, 0, 0, 0, 1, 2}
-                                                                 : std::vector<uint8_t>{0x40, kSt1En, 0, 1, 0, 1, 2};
+                const std::vector<uint8_t> ok =
+                    op == Op::Format ? std::vector<uint8_t>{0x00, 0, 0, 0, 0, 1, 2}
+                                     : std::vector<uint8_t>{0x40, kSt1En, 0, 1, 0, 1, 2};
                 EXPECT_EQ(status(op, r), status(op, ok)) << ctx << ": " << json(r).dump();
                 if (op == Op::Write) std::copy(data.begin(), data.end(), want_.begin());
                 if (op == Op::Format) std::fill_n(want_.begin(), 512, fill);
@@ -467,7 +511,8 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
             if (op == Op::Format)
                 g.send_all({0x4D, 0x00, 2, 1, 0x1B, fill});
             else
-                g.send_all({uint8_t(op == Op::Write ? 0x45 : 0x46), 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
+                g.send_all(
+                    {uint8_t(op == Op::Write ? 0x45 : 0x46), 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
             unsigned moved = 0;
             for (int i = 0; i < 1000 && !g.irq(); ++i) {
                 moved = g.dma_moved(len);
@@ -489,12 +534,14 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
             if (c == Cut::Release || c == Cut::Eject) {
                 // IC=01 and MA at once; no byte moves after the cut and the sector is not written.
                 EXPECT_EQ(moved, at_cut) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2})) << ctx << ": " << json(r).dump();
+                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2}))
+                    << ctx << ": " << json(r).dump();
             } else if (c == Cut::DorUpstream && op != Op::Format) {
                 // DMA GATE off holds DRQ: the channel stops and the sector overruns (IC=01, OR); a
                 // WRITE still completes its sector, padded with 0x00 (82077aa.md §7).
                 EXPECT_EQ(moved, at_cut) << ctx;
-                EXPECT_EQ(r, (std::vector<uint8_t>{0x40, 0x10, 0, 0, 0, 1, 2})) << ctx << ": " << json(r).dump();
+                EXPECT_EQ(r, (std::vector<uint8_t>{0x40, 0x10, 0, 0, 0, 1, 2}))
+                    << ctx << ": " << json(r).dump();
                 if (op == Op::Write) {
                     std::copy_n(data.begin(), at_cut, want_.begin());
                     std::fill(want_.begin() + at_cut, want_.begin() + 512, 0);
@@ -503,14 +550,16 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
                 // The command completes on its own drive: TC at the end of sector 1, IC=00 and the
                 // next sector's C/H/R (Δ20); a FORMAT whose IDs were all taken ends normally.
                 EXPECT_EQ(moved, len) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x00, 0, 0, 1, 0, 1, 2})) << ctx << ": " << json(r).dump();
+                EXPECT_EQ(status(op, r), status(op, {0x00, 0, 0, 1, 0, 1, 2}))
+                    << ctx << ": " << json(r).dump();
                 if (op == Op::Write) std::copy(data.begin(), data.end(), want_.begin());
                 if (op == Op::Format) std::fill_n(want_.begin(), 512, fill);
             }
             const auto mem = g.q.memread(0x20000, 0x1000);
             if (op == Op::Read) {
                 EXPECT_EQ(slice(mem, 0, moved), slice(want_, 0, moved)) << ctx;
-                EXPECT_EQ(slice(mem, moved, 0x1000 - moved), std::vector<uint8_t>(0x1000 - moved, 0xCC))
+                EXPECT_EQ(slice(mem, moved, 0x1000 - moved),
+                          std::vector<uint8_t>(0x1000 - moved, 0xCC))
                     << ctx << ": past the transfer";
             } else {
                 EXPECT_EQ(slice(mem, len, 0x1000 - len), std::vector<uint8_t>(0x1000 - len, 0xCC))
@@ -572,8 +621,8 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
                         const uint8_t unit = cmd == kWrite ? 1 : 0;
                         const uint8_t op = uint8_t((mt ? 0x80 : 0) | opcodes[cmd]);
                         char ctx[96];
-                        std::snprintf(ctx, sizeof ctx, "%s %s%s EOT %u N %u DTL %u", names[cmd], pio ? "PIO" : "DMA",
-                                      mt ? " MT" : "", eot, nd.n, nd.dtl);
+                        std::snprintf(ctx, sizeof ctx, "%s %s%s EOT %u N %u DTL %u", names[cmd],
+                                      pio ? "PIO" : "DMA", mt ? " MT" : "", eot, nd.n, nd.dtl);
                         g.specify(pio);
                         g.memset(kCanaryFrom, kCanaryLen, 0xCC);
                         if (cmd == kWrite) g.q.memwrite(kBuf, wbuf);
@@ -582,7 +631,8 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
                         // PIO: take or give every byte the controller asks for (bounded).
                         std::vector<uint8_t> got;
                         size_t pio_bytes = 0;
-                        for (uint8_t m = g.phase(); pio && (m == kPioIn || m == kPioOut) && pio_bytes < 40 * 512;
+                        for (uint8_t m = g.phase();
+                             pio && (m == kPioIn || m == kPioOut) && pio_bytes < 40 * 512;
                              m = g.phase()) {
                             if (m == kPioIn)
                                 got.push_back(g.q.inb(kFifoPort));
@@ -608,10 +658,13 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
                             want_moved = cmd == kVerify ? 0 : (18 - kR + 1) * 512;
                         }
                         EXPECT_EQ(r, want) << ctx << ": " << json(r).dump();
-                        EXPECT_EQ(moved, want_moved) << ctx << (pio ? ": PIO bytes" : ": bytes the DMA channel moved");
+                        EXPECT_EQ(moved, want_moved)
+                            << ctx << (pio ? ": PIO bytes" : ": bytes the DMA channel moved");
                         // Memory: a READ fills exactly what it moved; nothing else changes.
                         std::vector<uint8_t> mem_want(kCanaryLen, 0xCC);
-                        if (cmd == kWrite) std::copy(wbuf.begin(), wbuf.end(), mem_want.begin() + (kBuf - kCanaryFrom));
+                        if (cmd == kWrite)
+                            std::copy(wbuf.begin(), wbuf.end(),
+                                      mem_want.begin() + (kBuf - kCanaryFrom));
                         if (cmd == kRead && !pio)
                             std::copy_n(rv_before.begin() + (kR - 1) * 512, moved,
                                         mem_want.begin() + (kBuf - kCanaryFrom));
@@ -621,7 +674,8 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
                             EXPECT_EQ(got, slice(rv_before, (kR - 1) * 512, got.size())) << ctx;
                         }
                         if (cmd == kWrite)
-                            for (size_t k = 0; k < moved; ++k) want_w[(kR - 1) * 512 + k] = write_pattern(k);
+                            for (size_t k = 0; k < moved; ++k)
+                                want_w[(kR - 1) * 512 + k] = write_pattern(k);
                         g.reset_and_check(ctx);
                         if (HasFatalFailure()) return;
                     }
@@ -638,20 +692,22 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
 
 // Drive `unit` still has its geometry: query-floppy-drives unchanged, READ ID finds an ID of
 // the medium, sector SPT reads back from the image, sector SPT + 1 does not exist.
-void expect_geometry(Guest &g, const std::string &id, uint8_t unit, uint8_t spt, const json &geometry,
-                     const std::vector<uint8_t> &image, const std::string &ctx) {
+void expect_geometry(Guest &g, const std::string &id, uint8_t unit, uint8_t spt,
+                     const json &geometry, const std::vector<uint8_t> &image,
+                     const std::string &ctx) {
     EXPECT_EQ(g.geometry(id), geometry) << ctx;
     g.specify(false);
     g.send_all({0x4A, unit});
     EXPECT_TRUE(g.step_until_irq(100 * kMs)) << ctx << ": READ ID ended";  // 20 ms under fast
     auto r = g.result();
-    EXPECT_TRUE(r.size() == 7 && r[0] == unit && r[1] == 0 && r[3] == 0 && r[4] == 0 && r[5] >= 1 && r[5] <= spt &&
-                r[6] == 2)
+    EXPECT_TRUE(r.size() == 7 && r[0] == unit && r[1] == 0 && r[3] == 0 && r[4] == 0 && r[5] >= 1 &&
+                r[5] <= spt && r[6] == 2)
         << ctx << ": READ ID " << json(r).dump();
     g.dma(true, kBuf, 512);
     g.send_all({0x46, unit, 0, 0, spt, 2, spt, 0x1B, 0xFF});
     r = g.result();
-    EXPECT_EQ(r, (std::vector<uint8_t>{unit, 0, 0, 1, 0, 1, 2})) << ctx << ": READ of sector " << int(spt);
+    EXPECT_EQ(r, (std::vector<uint8_t>{unit, 0, 0, 1, 0, 1, 2}))
+        << ctx << ": READ of sector " << int(spt);
     EXPECT_EQ(g.q.memread(kBuf, 512), slice(image, (spt - 1) * 512, 512)) << ctx;
     g.dma(true, kBuf, 512);
     g.send_all({0x46, unit, 0, 0, uint8_t(spt + 1), 2, uint8_t(spt + 1), 0x1B, 0xFF});
@@ -685,7 +741,8 @@ TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
         for (unsigned sc : {0u, m.spt + 1u, 255u})
             for (bool pio : {false, true}) {
                 ++cases;
-                const std::string ctx = m.id + " FORMAT SC " + std::to_string(sc) + (pio ? " PIO" : " DMA");
+                const std::string ctx =
+                    m.id + " FORMAT SC " + std::to_string(sc) + (pio ? " PIO" : " DMA");
                 std::vector<uint8_t> ids;
                 for (unsigned i = 0; i < sc; ++i) ids.insert(ids.end(), {0, 0, uint8_t(i + 1), 2});
                 const uint16_t len = uint16_t(std::max(sc, 1u) * 4);
@@ -695,7 +752,8 @@ TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
                 g.send_all({0x4D, m.unit, 2, uint8_t(sc), 0x54, 0xF6});
                 EXPECT_EQ(g.phase(), kResult) << ctx << ": no ID asked for";
                 const auto r = g.result();
-                EXPECT_TRUE(r.size() == 7 && r[0] == (kIcAbnormal | m.unit) && r[1] == kSt1En && r[2] == 0)
+                EXPECT_TRUE(r.size() == 7 && r[0] == (kIcAbnormal | m.unit) && r[1] == kSt1En &&
+                            r[2] == 0)
                     << ctx << ": " << json(r).dump();
                 if (!pio) {
                     EXPECT_EQ(g.dma_moved(len), 0u) << ctx;

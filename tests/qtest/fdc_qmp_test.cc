@@ -11,8 +11,8 @@
 // (x-fail-flush / x-fail-read make the real fdatasync / pread fail with EIO). Host drives are
 // exercised through a loop device when the tests may create one (root and losetup), else those
 // tests are skipped.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,29 +39,29 @@ using nlohmann::json;
 constexpr uint32_t k144 = 1474560;
 constexpr int64_t kMs = 1'000'000;
 // Two 1.44 MB drives, fd0 (unit 0) and fd1 (unit 1), on the pc machine's controller.
-const std::string kTwoDrives = "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
-                               "-device floppy,id=fd1,unit=1,drive-type=144" + kFast;
-
+const std::string kTwoDrives =
+    "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 "
+    "-device floppy,id=fd1,unit=1,drive-type=144" +
+    kFast;
 
 // --- files --------------------------------------------------------------------------------
 
 class Scratch : public ScratchDir {
-public:
+  public:
     // An image whose every sector starts with its LBA and is filled with a byte derived from it.
     std::string image(const std::string &name, uint32_t bytes = k144) const {
         std::vector<uint8_t> data(bytes);
         for (uint32_t i = 0; i < bytes; ++i) data[i] = sector_byte(i / 512, i % 512);
         const std::string p = path(name);
-        std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char *>(data.data()), std::streamsize(bytes));
+        std::ofstream(p, std::ios::binary)
+            .write(reinterpret_cast<const char *>(data.data()), std::streamsize(bytes));
         ::chmod(p.c_str(), 0644);
         return p;
     }
     static uint8_t sector_byte(uint32_t lba, unsigned offset) {
         return offset < 2 ? uint8_t(lba >> (8 * offset)) : uint8_t(lba * 7 + offset * 13 + 1);
     }
-
 };
-
 
 std::vector<uint8_t> expected_sector(uint32_t lba) {
     std::vector<uint8_t> s(512);
@@ -83,10 +83,11 @@ std::string run(const std::string &command) {
 // A loop device over a file: a real block device for the host-drive commands. Creating one needs
 // root and losetup; `dev` stays empty (and the test is skipped) otherwise.
 class LoopDevice {
-public:
+  public:
     explicit LoopDevice(const std::string &file, bool read_only = false) {
         if (::geteuid() != 0 || ::access("/dev/loop-control", F_OK) != 0) return;
-        const std::string d = run("losetup -f --show " + std::string(read_only ? "-r " : "") + file + " 2>/dev/null");
+        const std::string d =
+            run("losetup -f --show " + std::string(read_only ? "-r " : "") + file + " 2>/dev/null");
         if (d.rfind("/dev/loop", 0) == 0) dev = d;
     }
     ~LoopDevice() {
@@ -102,13 +103,15 @@ public:
 
 // The host and guest of floppy_machine.h, plus what only these tests ask of them.
 class Machine : public FloppyMachine {
-public:
+  public:
     using FloppyMachine::FloppyMachine;
 
     json attach_host(const std::string &id, const std::string &device) {
         return qmp("floppy-attach-host-drive", {{"id", id}, {"device", device}});
     }
-    json release_host(const std::string &id) { return qmp("floppy-release-host-drive", {{"id", id}}); }
+    json release_host(const std::string &id) {
+        return qmp("floppy-release-host-drive", {{"id", id}});
+    }
     // The events of that name since the last call, oldest first.
     std::vector<json> events(const std::string &name) {
         std::vector<json> out;
@@ -123,7 +126,9 @@ public:
         }
         return out;
     }
-    bool no_media_events() { return events("FLOPPY_MEDIA_INSERTED").empty() && events("FLOPPY_MEDIA_EJECTED").empty(); }
+    bool no_media_events() {
+        return events("FLOPPY_MEDIA_INSERTED").empty() && events("FLOPPY_MEDIA_EJECTED").empty();
+    }
 
     // DIR bit 7 of a unit: DOR selects the drive DIR reports (motors left as they are).
     bool disk_changed(unsigned unit = 0) {
@@ -162,12 +167,14 @@ public:
         return take(1)[0];
     }
 
-private:
+  private:
     uint8_t dor_ = 0x0C;
 };
 
 // 1.44 MB: LBA = (C × 2 + H) × 18 + R − 1.
-uint32_t lba(unsigned c, unsigned h, unsigned r) { return (c * 2 + h) * 18 + r - 1; }
+uint32_t lba(unsigned c, unsigned h, unsigned r) {
+    return (c * 2 + h) * 18 + r - 1;
+}
 
 std::vector<uint8_t> guest_bytes(size_t n, uint8_t seed) {
     std::vector<uint8_t> v(n);
@@ -177,18 +184,22 @@ std::vector<uint8_t> guest_bytes(size_t n, uint8_t seed) {
 
 // An error reply of a Virtual PC class: the class, its HRESULT, a desc that names `mention`
 // (the drive), and nothing else changed by the command.
-::testing::AssertionResult vpc_error(const json &reply, const std::string &cls, const std::string &hresult,
-                                     const std::string &mention) {
-    if (!reply.contains("error")) return ::testing::AssertionFailure() << "no error: " << reply.dump();
+::testing::AssertionResult vpc_error(const json &reply, const std::string &cls,
+                                     const std::string &hresult, const std::string &mention) {
+    if (!reply.contains("error"))
+        return ::testing::AssertionFailure() << "no error: " << reply.dump();
     const json &e = reply["error"];
     if (e.value("class", "") != cls || e.value("hresult", "") != hresult)
-        return ::testing::AssertionFailure() << "want " << cls << " " << hresult << ", got " << reply.dump();
+        return ::testing::AssertionFailure()
+               << "want " << cls << " " << hresult << ", got " << reply.dump();
     if (e.value("desc", "").find(mention) == std::string::npos)
-        return ::testing::AssertionFailure() << "desc does not name '" << mention << "': " << reply.dump();
+        return ::testing::AssertionFailure()
+               << "desc does not name '" << mention << "': " << reply.dump();
     return ::testing::AssertionSuccess();
 }
 ::testing::AssertionResult ok(const json &reply) {
-    if (reply.contains("return") && reply["return"] == json::object()) return ::testing::AssertionSuccess();
+    if (reply.contains("return") && reply["return"] == json::object())
+        return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << reply.dump();
 }
 
@@ -204,7 +215,7 @@ const std::string kInvalidArg = "E_INVALIDARG", kInvalidArgHr = "0x80070057";
 
 // Each test: a scratch directory with a.img and b.img (1.44 MB, patterned), and one machine.
 class FloppyQmp : public ::testing::Test {
-protected:
+  protected:
     Scratch s;
     const std::string img = s.image("a.img"), b = s.image("b.img");
 
@@ -213,7 +224,7 @@ protected:
         return *machine_;
     }
 
-private:
+  private:
     std::unique_ptr<Machine> machine_;
 };
 using FloppyAttachImage = FloppyQmp;
@@ -237,21 +248,24 @@ TEST_F(FloppyAttachImage, SucceedsAndTheGuestReadsTheNewDisk) {
     ASSERT_TRUE(ok(m.attach("fd0", img)));
     const auto inserted = m.events("FLOPPY_MEDIA_INSERTED");
     ASSERT_EQ(inserted.size(), 1u);
-    EXPECT_EQ(inserted[0], (json{{"id", "fd0"}, {"path", img}, {"attachment", "image"}, {"read-only", false}}));
+    EXPECT_EQ(inserted[0],
+              (json{{"id", "fd0"}, {"path", img}, {"attachment", "image"}, {"read-only", false}}));
     EXPECT_TRUE(m.disk_changed()) << "DSKCHG is set until the guest steps with the disk in";
     const json d = m.drive("fd0");
     EXPECT_EQ(d["attachment"], "image");
     EXPECT_EQ(d["image-file"], img);
     EXPECT_EQ(d["read-only"], false);
     EXPECT_EQ(d["geometry"]["format"], "1.44M");
-    EXPECT_EQ(m.qmp("query-block")["return"][0]["inserted"]["file"], img) << "query-block sees it too";
+    EXPECT_EQ(m.qmp("query-block")["return"][0]["inserted"]["file"], img)
+        << "query-block sees it too";
     m.seek(0, 2);
     EXPECT_FALSE(m.disk_changed());
     std::vector<uint8_t> data;
     const auto r = m.read(0, 2, 1, 3, 2, &data);
     EXPECT_EQ(r[0] & kIcMask, 0) << "IC=00";
     ASSERT_EQ(data.size(), 1024u);
-    EXPECT_EQ(std::vector<uint8_t>(data.begin(), data.begin() + 512), expected_sector(lba(2, 1, 3)));
+    EXPECT_EQ(std::vector<uint8_t>(data.begin(), data.begin() + 512),
+              expected_sector(lba(2, 1, 3)));
     EXPECT_EQ(std::vector<uint8_t>(data.begin() + 512, data.end()), expected_sector(lba(2, 1, 4)));
 }
 
@@ -279,14 +293,17 @@ TEST_F(FloppyAttachImage, PathFormIsRefusedFirstAsImageCaptureFail) {
     struct Case {
         std::string path, rule;
     };
-    std::vector<Case> cases = {{"", "no image path"}, {"a.img", "not absolute"}, {"./a.img", "not absolute"}};
-    for (char c : std::string("*?<>|\"")) cases.push_back({s.path(std::string("a") + c + ".img"), std::string("'") + c + "'"});
+    std::vector<Case> cases = {
+        {"", "no image path"}, {"a.img", "not absolute"}, {"./a.img", "not absolute"}};
+    for (char c : std::string("*?<>|\""))
+        cases.push_back({s.path(std::string("a") + c + ".img"), std::string("'") + c + "'"});
     cases.push_back({s.path("a\x01.img"), "control character 0x01"});
     cases.push_back({"/" + std::string(259, 'x'), "260 characters"});
     for (const std::string id : {"fd0", "nope"})
         for (const Case &c : cases) {
             const json r = m.attach(id, c.path);
-            EXPECT_TRUE(vpc_error(r, kCaptureFail, kCaptureFailHr, c.rule)) << "path " << json(c.path).dump();
+            EXPECT_TRUE(vpc_error(r, kCaptureFail, kCaptureFailHr, c.rule))
+                << "path " << json(c.path).dump();
             EXPECT_TRUE(vpc_error(r, kCaptureFail, kCaptureFailHr, id));
         }
     // 259 characters pass the form check (and then the file is missing).
@@ -297,12 +314,16 @@ TEST_F(FloppyAttachImage, PathFormIsRefusedFirstAsImageCaptureFail) {
 }
 
 TEST_F(FloppyAttachImage, UnknownOrUnconfiguredDriveIsVmUnknown) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device floppy,id=nodrive,drive-type=none" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device "
+        "floppy,id=nodrive,drive-type=none" +
+        kFast);
     ASSERT_TRUE(m.ok());
     EXPECT_TRUE(vpc_error(m.attach("nope", img), kVmUnknown, kVmUnknownHr, "'nope'"));
     const json r = m.attach("nodrive", img);
     EXPECT_TRUE(vpc_error(r, kVmUnknown, kVmUnknownHr, "'nodrive'"));
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find("drive-type=none"), std::string::npos) << r.dump();
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find("drive-type=none"), std::string::npos)
+        << r.dump();
     EXPECT_TRUE(m.no_media_events());
     // The file was never opened: a writable attach elsewhere works.
     EXPECT_TRUE(ok(m.attach("fd0", img)));
@@ -317,7 +338,8 @@ TEST_F(FloppyAttachImage, DriveHoldingMediaIsDriveInUse) {
     m.seek(0, 1);
     const json r = m.attach("fd0", b);
     EXPECT_TRUE(vpc_error(r, kInUse, kInUseHr, "fd0"));
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find(img), std::string::npos) << "names what is in it: " << r.dump();
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find(img), std::string::npos)
+        << "names what is in it: " << r.dump();
     EXPECT_TRUE(vpc_error(m.attach("fd0", img), kInUse, kInUseHr, "floppy-release-image"));
     EXPECT_EQ(m.drive("fd0")["image-file"], img);
     EXPECT_FALSE(m.disk_changed()) << "the guest saw no change";
@@ -342,7 +364,8 @@ TEST_F(FloppyAttachImage, FilesThatCannotBeCapturedAreImageCaptureFail) {
     for (const auto &[path, why] : cases) {
         const auto t0 = std::chrono::steady_clock::now();
         const json r = m.attach("fd0", path);
-        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << path << " never blocks the monitor";
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2))
+            << path << " never blocks the monitor";
         EXPECT_TRUE(vpc_error(r, kCaptureFail, kCaptureFailHr, why)) << path;
         EXPECT_TRUE(vpc_error(r, kCaptureFail, kCaptureFailHr, "fd0"));
     }
@@ -355,7 +378,8 @@ TEST_F(FloppyAttachImage, UnreadableFileIsImageCaptureFail) {
     Machine &m = start(kTwoDrives, true);
     ASSERT_TRUE(m.ok());
     for (bool ro : {false, true})
-        EXPECT_TRUE(vpc_error(m.attach("fd0", img, ro), kCaptureFail, kCaptureFailHr, "Permission denied"));
+        EXPECT_TRUE(
+            vpc_error(m.attach("fd0", img, ro), kCaptureFail, kCaptureFailHr, "Permission denied"));
     EXPECT_EQ(m.drive("fd0")["attachment"], "none");
 }
 
@@ -368,7 +392,8 @@ TEST_F(FloppyAttachImage, ReadOnlyFileAskedReadWriteIsFileReadOnly) {
     ASSERT_TRUE(m.ok());
     const json r = m.attach("fd0", img);
     EXPECT_TRUE(vpc_error(r, kReadOnly, kReadOnlyHr, "fd0"));
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find("\"read-only\": true"), std::string::npos) << r.dump();
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find("\"read-only\": true"), std::string::npos)
+        << r.dump();
     EXPECT_TRUE(m.no_media_events());
     EXPECT_TRUE(ok(m.attach("fd0", img, true))) << "read-only works";
 }
@@ -388,7 +413,8 @@ TEST_F(FloppyAttachImage, WritableImageIsLockedAgainstTheOtherDrive) {
     ASSERT_TRUE(ok(m.attach("fd0", img, true)));
     EXPECT_TRUE(ok(m.attach("fd1", img, true))) << "read-only images are shared";
     ASSERT_TRUE(ok(m.release("fd1")));
-    EXPECT_TRUE(vpc_error(m.attach("fd1", img), kCaptureFail, kCaptureFailHr, "lock")) << "read-write while fd0 reads it";
+    EXPECT_TRUE(vpc_error(m.attach("fd1", img), kCaptureFail, kCaptureFailHr, "lock"))
+        << "read-write while fd0 reads it";
 }
 
 TEST_F(FloppyAttachImage, LockHeldByAnotherProcessIsImageCaptureFail) {
@@ -409,11 +435,13 @@ TEST_F(FloppyAttachImage, LockHeldByAnotherProcessIsImageCaptureFail) {
 // An I/O error reading a file that passed every check is unexpected: DISP_E_EXCEPTION, and the
 // drive stays empty. (x-fail-read=1 makes the backend's first pread fail with EIO.)
 TEST_F(FloppyAttachImage, ReadFailureIsDispException) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-read=1" + kFast);
+    Machine &m =
+        start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-read=1" + kFast);
     ASSERT_TRUE(m.ok());
     const json r = m.attach("fd0", img);
     EXPECT_TRUE(vpc_error(r, kDispException, kDispExceptionHr, "fd0"));
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find("Input/output error"), std::string::npos) << r.dump();
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find("Input/output error"), std::string::npos)
+        << r.dump();
     EXPECT_EQ(m.drive("fd0")["attachment"], "none");
     EXPECT_TRUE(m.no_media_events());
     // Nothing was left behind (no lock): the next attach works and the guest reads the disk.
@@ -437,7 +465,8 @@ TEST_F(FloppyReleaseImage, ReleasesDropsTheLockAndSetsDiskChange) {
     m.seek(0, 3);
     ASSERT_FALSE(m.disk_changed());
     ASSERT_TRUE(ok(m.release("fd0")));
-    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"), (std::vector<json>{{{"id", "fd0"}, {"path", img}, {"attachment", "image"}}}));
+    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"),
+              (std::vector<json>{{{"id", "fd0"}, {"path", img}, {"attachment", "image"}}}));
     EXPECT_TRUE(m.disk_changed()) << "DIR bit 7";
     m.seek(0, 4);
     EXPECT_TRUE(m.disk_changed()) << "and it stays set: no disk";
@@ -486,13 +515,19 @@ TEST_F(FloppyReleaseImage, TheFileHoldsTheGuestsWrites) {
     const auto after = read_file(img);
     ASSERT_EQ(after.size(), before.size());
     const size_t at = lba(5, 1, 7) * 512u;
-    EXPECT_EQ(std::vector<uint8_t>(after.begin() + long(at), after.begin() + long(at + data.size())), data);
+    EXPECT_EQ(
+        std::vector<uint8_t>(after.begin() + long(at), after.begin() + long(at + data.size())),
+        data);
     EXPECT_TRUE(std::equal(after.begin(), after.begin() + long(at), before.begin()));
-    EXPECT_TRUE(std::equal(after.begin() + long(at + data.size()), after.end(), before.begin() + long(at + data.size())));
+    EXPECT_TRUE(std::equal(after.begin() + long(at + data.size()), after.end(),
+                           before.begin() + long(at + data.size())));
 }
 
 TEST_F(FloppyReleaseImage, UnknownOrUnconfiguredDriveIsVmUnknown) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device floppy,id=nodrive,drive-type=none" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device "
+        "floppy,id=nodrive,drive-type=none" +
+        kFast);
     ASSERT_TRUE(m.ok());
     EXPECT_TRUE(vpc_error(m.release("nope"), kVmUnknown, kVmUnknownHr, "'nope'"));
     EXPECT_TRUE(vpc_error(m.release("nodrive"), kVmUnknown, kVmUnknownHr, "drive-type=none"));
@@ -509,7 +544,8 @@ TEST_F(FloppyReleaseImage, EmptyDriveIsNoMediaCaptured) {
     ASSERT_TRUE(ok(m.release("fd0")));
     m.events("FLOPPY_MEDIA_INSERTED");
     m.events("FLOPPY_MEDIA_EJECTED");
-    EXPECT_TRUE(vpc_error(m.release("fd0"), kNoMedia, kNoMediaHr, "floppy-attach-image")) << "a second release";
+    EXPECT_TRUE(vpc_error(m.release("fd0"), kNoMedia, kNoMediaHr, "floppy-attach-image"))
+        << "a second release";
     EXPECT_TRUE(m.no_media_events());
     EXPECT_TRUE(ok(m.qmp("eject", {{"id", "fd0"}}))) << "where QEMU's eject succeeds";
 }
@@ -533,7 +569,8 @@ TEST_F(FloppyReleaseImage, HostDriveAttachedIsMediaWrongType) {
 // release is DISP_E_EXCEPTION and the drive is left untouched — still attached, no event, no
 // disk change for the guest, which still reads what it wrote. A second release succeeds.
 TEST_F(FloppyReleaseImage, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-flush=1" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-flush=1" + kFast);
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach("fd0", img)));
     m.events("FLOPPY_MEDIA_INSERTED");
@@ -543,8 +580,10 @@ TEST_F(FloppyReleaseImage, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched)
     EXPECT_EQ(m.write(0, 2, 0, 9, data)[0] & kIcMask, 0);
     const json r = m.release("fd0");
     EXPECT_TRUE(vpc_error(r, kDispException, kDispExceptionHr, "fd0"));
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find("Input/output error"), std::string::npos) << r.dump();
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find("stays attached"), std::string::npos) << r.dump();
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find("Input/output error"), std::string::npos)
+        << r.dump();
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find("stays attached"), std::string::npos)
+        << r.dump();
     EXPECT_TRUE(m.no_media_events());
     EXPECT_EQ(m.drive("fd0")["attachment"], "image");
     EXPECT_EQ(m.drive("fd0")["image-file"], img);
@@ -556,7 +595,9 @@ TEST_F(FloppyReleaseImage, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched)
     EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED").size(), 1u);
     EXPECT_TRUE(m.disk_changed());
     const auto after = read_file(img);
-    EXPECT_EQ(std::vector<uint8_t>(after.begin() + lba(2, 0, 9) * 512, after.begin() + lba(2, 0, 10) * 512), data);
+    EXPECT_EQ(std::vector<uint8_t>(after.begin() + lba(2, 0, 9) * 512,
+                                   after.begin() + lba(2, 0, 10) * 512),
+              data);
 }
 
 // ============================================================================================
@@ -569,8 +610,10 @@ TEST_F(FloppyAttachHostDrive, CapturesABlockDeviceAndTheGuestReadsIt) {
     Machine &m = start();
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach_host("fd0", loop.dev)));
-    EXPECT_EQ(m.events("FLOPPY_MEDIA_INSERTED"),
-              (std::vector<json>{{{"id", "fd0"}, {"path", loop.dev}, {"attachment", "host-drive"}, {"read-only", false}}}));
+    EXPECT_EQ(m.events("FLOPPY_MEDIA_INSERTED"), (std::vector<json>{{{"id", "fd0"},
+                                                                     {"path", loop.dev},
+                                                                     {"attachment", "host-drive"},
+                                                                     {"read-only", false}}}));
     const json d = m.drive("fd0");
     EXPECT_EQ(d["attachment"], "host-drive");
     EXPECT_EQ(d["host-device"], loop.dev);
@@ -606,9 +649,12 @@ TEST_F(FloppyAttachHostDrive, BadNamesAndNonDevicesAreInvalidArg) {
     Machine &m = start();
     ASSERT_TRUE(m.ok());
     const std::pair<std::string, std::string> cases[] = {
-        {"", "no host drive name"},         {"fd0", "not absolute"},
-        {"/dev/fd*", "'*'"},                {"/dev/" + std::string(260, 'f'), "260 characters"},
-        {img, "a regular file, not a floppy drive"}, {"/dev/null", "a character device, not a floppy drive"},
+        {"", "no host drive name"},
+        {"fd0", "not absolute"},
+        {"/dev/fd*", "'*'"},
+        {"/dev/" + std::string(260, 'f'), "260 characters"},
+        {img, "a regular file, not a floppy drive"},
+        {"/dev/null", "a character device, not a floppy drive"},
         {s.path("dir"), "a directory"},
     };
     for (const auto &[device, why] : cases) {
@@ -639,16 +685,22 @@ TEST_F(FloppyAttachHostDrive, BusyOrNonFloppyDeviceIsHostFloppyCaptureFail) {
     Machine &m = start();
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach_host("fd0", loop.dev)));
-    EXPECT_TRUE(vpc_error(m.attach_host("fd1", loop.dev), kHostFail, kHostFailHr, "in use")) << "captured by fd0";
-    EXPECT_TRUE(vpc_error(m.attach_host("fd1", disk.dev), kHostFail, kHostFailHr, "10485760 bytes"));
+    EXPECT_TRUE(vpc_error(m.attach_host("fd1", loop.dev), kHostFail, kHostFailHr, "in use"))
+        << "captured by fd0";
+    EXPECT_TRUE(
+        vpc_error(m.attach_host("fd1", disk.dev), kHostFail, kHostFailHr, "10485760 bytes"));
     EXPECT_EQ(m.drive("fd1")["attachment"], "none");
 }
 
 TEST_F(FloppyAttachHostDrive, UnknownOrUnconfiguredDriveIsVmUnknown) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device floppy,id=nodrive,drive-type=none" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device "
+        "floppy,id=nodrive,drive-type=none" +
+        kFast);
     ASSERT_TRUE(m.ok());
     EXPECT_TRUE(vpc_error(m.attach_host("nope", "/dev/fd0"), kVmUnknown, kVmUnknownHr, "'nope'"));
-    EXPECT_TRUE(vpc_error(m.attach_host("nodrive", "/dev/fd0"), kVmUnknown, kVmUnknownHr, "drive-type=none"));
+    EXPECT_TRUE(vpc_error(m.attach_host("nodrive", "/dev/fd0"), kVmUnknown, kVmUnknownHr,
+                          "drive-type=none"));
 }
 
 TEST_F(FloppyAttachHostDrive, DriveHoldingMediaIsDriveInUse) {
@@ -675,12 +727,15 @@ TEST_F(FloppyReleaseHostDrive, ReleasesAndTheDeviceHoldsTheGuestsWrites) {
     const auto data = guest_bytes(1024, 0x39);
     EXPECT_EQ(m.write(1, 3, 0, 4, data)[0] & kIcMask, 0);
     ASSERT_TRUE(ok(m.release_host("fd1")));
-    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"), (std::vector<json>{{{"id", "fd1"}, {"path", loop.dev}, {"attachment", "host-drive"}}}));
+    EXPECT_EQ(
+        m.events("FLOPPY_MEDIA_EJECTED"),
+        (std::vector<json>{{{"id", "fd1"}, {"path", loop.dev}, {"attachment", "host-drive"}}}));
     EXPECT_TRUE(m.disk_changed(1));
     EXPECT_EQ(m.drive("fd1")["attachment"], "none");
     const auto after = read_file(img);  // the loop device's backing file
     const size_t at = lba(3, 0, 4) * 512u;
-    EXPECT_EQ(std::vector<uint8_t>(after.begin() + long(at), after.begin() + long(at + 1024)), data);
+    EXPECT_EQ(std::vector<uint8_t>(after.begin() + long(at), after.begin() + long(at + 1024)),
+              data);
     EXPECT_TRUE(ok(m.attach_host("fd0", loop.dev))) << "the device is free again";
 }
 
@@ -703,7 +758,10 @@ TEST_F(FloppyReleaseHostDrive, EmptyDriveIsNoMediaCaptured) {
 }
 
 TEST_F(FloppyReleaseHostDrive, UnknownOrUnconfiguredDriveIsVmUnknown) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device floppy,id=nodrive,drive-type=none" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144 -device "
+        "floppy,id=nodrive,drive-type=none" +
+        kFast);
     ASSERT_TRUE(m.ok());
     EXPECT_TRUE(vpc_error(m.release_host("nope"), kVmUnknown, kVmUnknownHr, "'nope'"));
     EXPECT_TRUE(vpc_error(m.release_host("nodrive"), kVmUnknown, kVmUnknownHr, "drive-type=none"));
@@ -712,7 +770,8 @@ TEST_F(FloppyReleaseHostDrive, UnknownOrUnconfiguredDriveIsVmUnknown) {
 TEST_F(FloppyReleaseHostDrive, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched) {
     LoopDevice loop(img);
     REQUIRE_LOOP(loop);
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-flush=1" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-flush=1" + kFast);
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach_host("fd0", loop.dev)));
     m.events("FLOPPY_MEDIA_INSERTED");
@@ -730,15 +789,26 @@ TEST_F(FloppyReleaseHostDrive, FailedFlushIsDispExceptionAndLeavesTheDriveUntouc
 // ============================================================================================
 
 TEST_F(QueryFloppyDrives, ListsEveryDriveWithItsState) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 -device floppy,unit=2,drive-type=120 "
-              "-device isa-fdc,id=fdc2,iobase=0x370,irq=5,dma=3 -device floppy,id=far,bus=fdc2,drive-type=288" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,unit=0,drive-type=144 -device "
+        "floppy,unit=2,drive-type=120 "
+        "-device isa-fdc,id=fdc2,iobase=0x370,irq=5,dma=3 -device "
+        "floppy,id=far,bus=fdc2,drive-type=288" +
+        kFast);
     ASSERT_TRUE(m.ok());
     json list = m.drives();
     ASSERT_EQ(list.size(), 3u) << list.dump();
-    EXPECT_EQ(list[0], (json{{"id", "fd0"}, {"path", "/machine/peripheral/fd0"}, {"device", ""},
-                             {"controller", list[0]["controller"]}, {"unit", 0}, {"drive-type", "144"},
-                             {"attachment", "none"}, {"read-only", false}, {"disk-changed", true},
-                             {"motor", false}, {"cylinder", 0}}));
+    EXPECT_EQ(list[0], (json{{"id", "fd0"},
+                             {"path", "/machine/peripheral/fd0"},
+                             {"device", ""},
+                             {"controller", list[0]["controller"]},
+                             {"unit", 0},
+                             {"drive-type", "144"},
+                             {"attachment", "none"},
+                             {"read-only", false},
+                             {"disk-changed", true},
+                             {"motor", false},
+                             {"cylinder", 0}}));
     EXPECT_EQ(list[1]["unit"], 2);
     EXPECT_EQ(list[1]["drive-type"], "120");
     EXPECT_EQ(list[1]["id"], list[1]["path"]) << "a drive without an id is named by its path";
@@ -756,16 +826,24 @@ TEST_F(QueryFloppyDrives, ListsEveryDriveWithItsState) {
     EXPECT_EQ(d["motor"], true);
     EXPECT_EQ(d["cylinder"], 9);
     EXPECT_EQ(d["disk-changed"], false);
-    EXPECT_EQ(d["geometry"], (json{{"cylinders", 80}, {"heads", 2}, {"sectors", 18}, {"sector-size", 512},
-                                   {"size", k144}, {"data-rate", 500}, {"rpm", 300}, {"format", "1.44M"}}));
+    EXPECT_EQ(d["geometry"], (json{{"cylinders", 80},
+                                   {"heads", 2},
+                                   {"sectors", 18},
+                                   {"sector-size", 512},
+                                   {"size", k144},
+                                   {"data-rate", 500},
+                                   {"rpm", 300},
+                                   {"format", "1.44M"}}));
     // The anonymous drive answers to its path.
-    EXPECT_TRUE(vpc_error(m.release(list[1]["id"]), kNoMedia, kNoMediaHr, list[1]["id"].get<std::string>()));
+    EXPECT_TRUE(vpc_error(m.release(list[1]["id"]), kNoMedia, kNoMediaHr,
+                          list[1]["id"].get<std::string>()));
 }
 
 // id: a device id, else a legacy drive name (floppy0, the -drive id), else a QOM path.
 TEST_F(QueryFloppyDrives, LegacyDriveNamesAndPathsNameDrives) {
-    Machine &m = start("-machine pc -drive if=floppy,index=0,file=" + img + ",format=raw -drive if=none,id=drv1,file=" + b +
-              ",format=raw -device floppy,id=fdB,unit=1,drive=drv1" + kFast);
+    Machine &m = start("-machine pc -drive if=floppy,index=0,file=" + img +
+                       ",format=raw -drive if=none,id=drv1,file=" + b +
+                       ",format=raw -device floppy,id=fdB,unit=1,drive=drv1" + kFast);
     ASSERT_TRUE(m.ok());
     const json list = m.drives();
     ASSERT_EQ(list.size(), 2u) << list.dump();
@@ -789,21 +867,26 @@ TEST_F(QueryFloppyDrives, LegacyDriveNamesAndPathsNameDrives) {
 TEST_F(FloppyQemuCommands, EjectAndChangeMediumGoTheSameWay) {
     Machine &m = start();
     ASSERT_TRUE(m.ok());
-    ASSERT_TRUE(ok(m.qmp("blockdev-change-medium", {{"id", "fd0"}, {"filename", img}, {"read-only-mode", "read-write"}})));
+    ASSERT_TRUE(ok(m.qmp("blockdev-change-medium",
+                         {{"id", "fd0"}, {"filename", img}, {"read-only-mode", "read-write"}})));
     EXPECT_EQ(m.events("FLOPPY_MEDIA_INSERTED"),
-              (std::vector<json>{{{"id", "fd0"}, {"path", img}, {"attachment", "image"}, {"read-only", false}}}));
+              (std::vector<json>{
+                  {{"id", "fd0"}, {"path", img}, {"attachment", "image"}, {"read-only", false}}}));
     EXPECT_TRUE(m.events("FLOPPY_MEDIA_EJECTED").empty()) << "nothing was in it";
     EXPECT_EQ(m.drive("fd0")["image-file"], img);
     EXPECT_TRUE(vpc_error(m.attach("fd0", b), kInUse, kInUseHr, img));
-    EXPECT_TRUE(vpc_error(m.attach("fd1", img), kCaptureFail, kCaptureFailHr, "lock")) << "the same lock";
+    EXPECT_TRUE(vpc_error(m.attach("fd1", img), kCaptureFail, kCaptureFailHr, "lock"))
+        << "the same lock";
     m.specify();
     m.seek(0, 1);
     ASSERT_TRUE(ok(m.qmp("blockdev-change-medium", {{"id", "fd0"}, {"filename", b}})));
-    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"), (std::vector<json>{{{"id", "fd0"}, {"path", img}, {"attachment", "image"}}}));
+    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"),
+              (std::vector<json>{{{"id", "fd0"}, {"path", img}, {"attachment", "image"}}}));
     EXPECT_EQ(m.events("FLOPPY_MEDIA_INSERTED").size(), 1u);
     EXPECT_TRUE(m.disk_changed());
     ASSERT_TRUE(ok(m.qmp("eject", {{"id", "fd0"}})));
-    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"), (std::vector<json>{{{"id", "fd0"}, {"path", b}, {"attachment", "image"}}}));
+    EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED"),
+              (std::vector<json>{{{"id", "fd0"}, {"path", b}, {"attachment", "image"}}}));
     EXPECT_TRUE(vpc_error(m.release("fd0"), kNoMedia, kNoMediaHr, "fd0")) << "eject released it";
     EXPECT_TRUE(ok(m.qmp("eject", {{"id", "fd0"}}))) << "QEMU: an empty drive ejects";
     EXPECT_TRUE(m.no_media_events());
@@ -829,7 +912,8 @@ TEST_F(FloppyQemuCommands, EjectReleasesAHostDrive) {
 }
 
 TEST_F(FloppyQemuCommands, EjectAfterAFailedFlushNeedsForce) {
-    Machine &m = start("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-flush=1" + kFast);
+    Machine &m = start(
+        "-machine pc -nodefaults -device floppy,id=fd0,drive-type=144,x-fail-flush=1" + kFast);
     ASSERT_TRUE(m.ok());
     ASSERT_TRUE(ok(m.attach("fd0", img)));
     m.events("FLOPPY_MEDIA_INSERTED");
@@ -860,11 +944,13 @@ TEST_F(FloppyQmpProtocol, MalformedArgumentsAreGenericErrorsWithoutHresult) {
     };
     for (const auto &[command, args] : cases) {
         const json r = m.qmp(command, args);
-        EXPECT_EQ(r["error"]["class"], "GenericError") << command << " " << args.dump() << " -> " << r.dump();
+        EXPECT_EQ(r["error"]["class"], "GenericError")
+            << command << " " << args.dump() << " -> " << r.dump();
         EXPECT_FALSE(r["error"].contains("hresult")) << r.dump();
     }
     EXPECT_EQ(m.drive("fd0")["attachment"], "none");
-    EXPECT_TRUE(ok(m.qmp("floppy-attach-image", {{"id", "fd0"}, {"filename", img}, {"format", "raw"}})));
+    EXPECT_TRUE(
+        ok(m.qmp("floppy-attach-image", {{"id", "fd0"}, {"filename", img}, {"format", "raw"}})));
 }
 
 TEST_F(FloppyQmpProtocol, CommandsAndEventsAreIntrospectable) {

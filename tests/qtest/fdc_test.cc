@@ -49,7 +49,6 @@ constexpr uint32_t k144Bytes = 1474560;
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (timing.md §2)
 
-
 // QEMU fdc-test's machines (MACHINE_ONE_DRIVE, MACHINE_TWO_DRIVES).
 const std::string kOneDrive = "-machine pc -device floppy,id=floppy0";
 const std::string kTwoDrives =
@@ -64,28 +63,31 @@ uint8_t pattern(uint32_t lba, unsigned offset) {
     return uint8_t(lba * 29 + offset * 7 + (offset >> 8) * 3 + 0x11);
 }
 
-std::string make_image(const ScratchDir &dir, const std::string &name, uint32_t bytes, bool patterned = true) {
+std::string make_image(const ScratchDir &dir, const std::string &name, uint32_t bytes,
+                       bool patterned = true) {
     const std::string path = dir.path(name);
     std::vector<uint8_t> data(bytes, 0);
     if (patterned)
         for (uint32_t i = 0; i < bytes; ++i) data[i] = pattern(i / 512, i % 512);
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char *>(data.data()), std::streamsize(data.size()));
     return path;
 }
-
 
 std::vector<uint8_t> sector_of(const std::vector<uint8_t> &image, uint32_t lba) {
     return std::vector<uint8_t>(image.begin() + lba * 512, image.begin() + (lba + 1) * 512);
 }
 
 // 1.44 MB geometry: LBA = (C × 2 + H) × 18 + R − 1.
-uint32_t lba144(unsigned c, unsigned h, unsigned r) { return (c * 2 + h) * 18 + r - 1; }
+uint32_t lba144(unsigned c, unsigned h, unsigned r) {
+    return (c * 2 + h) * 18 + r - 1;
+}
 
 // --- the machine under test and the helpers fdc-test has ----------------------------------
 
 // floppy_machine.h's send / recv are fdc-test's floppy_send / floppy_recv.
 class Fdc : public FloppyMachine {
-public:
+  public:
     using FloppyMachine::FloppyMachine;
 
     uint8_t dir() { return q.inb(kDirPort); }
@@ -145,9 +147,10 @@ public:
     }
     // fdc-test's media_insert / media_eject name the drive by its qdev id; `key` "device"
     // names it by the legacy drive name instead (-drive if=floppy: floppy0).
-    void media_insert(const std::string &file, const std::string &name = "floppy0", const std::string &key = "id") {
-        qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'" + key + "':'" + name + "', 'filename':'" +
-               file + "', 'format':'raw'}}");
+    void media_insert(const std::string &file, const std::string &name = "floppy0",
+                      const std::string &key = "id") {
+        qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'" + key + "':'" + name +
+               "', 'filename':'" + file + "', 'format':'raw'}}");
     }
     void media_eject(const std::string &name = "floppy0", const std::string &key = "id") {
         qmp_ok("{'execute':'eject', 'arguments':{'" + key + "':'" + name + "'}}");
@@ -418,7 +421,8 @@ std::pair<std::vector<uint8_t>, size_t> read_pio(Fdc &f, const std::vector<uint8
         if (m != (kRqm | kDio | kNonDma | kCb)) break;
         const uint8_t v = f.q.inb(kFifoPort);
         const size_t s = bytes / 512;
-        if (s < expected_lbas.size() && v != image[expected_lbas[s] * 512 + bytes % 512]) ++mismatches;
+        if (s < expected_lbas.size() && v != image[expected_lbas[s] * 512 + bytes % 512])
+            ++mismatches;
         ++bytes;
         if (bytes > 40 * 512) break;
     }
@@ -526,8 +530,10 @@ TEST(FdcQemuPort, FuzzRegisters) {
 
 // /fdc/fuzz/cve_2021_20196: the sequence that made QEMU dereference a NULL drive.
 TEST(FdcQemuPort, Cve2021_20196) {
-    Fdc f("-nographic -m 32M -nodefaults "
-          "-drive if=floppy,file=null-co://,file.read-zeroes=on,format=raw,size=1440k" + kFast);
+    Fdc f(
+        "-nographic -m 32M -nodefaults "
+        "-drive if=floppy,file=null-co://,file.read-zeroes=on,format=raw,size=1440k" +
+        kFast);
     ASSERT_TRUE(f.ok());
     f.q.outw(0x3f4, 0x0500);
     f.q.outb(0x3f5, 0x00);
@@ -549,7 +555,8 @@ TEST(FdcQemuPort, Cve2021_20196) {
 TEST(FdcQemuPort, Cve2021_3507) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
-    Fdc f("-nographic -m 32M -nodefaults -drive file=" + img + ",format=raw,if=floppy,snapshot=on" + kFast);
+    Fdc f("-nographic -m 32M -nodefaults -drive file=" + img + ",format=raw,if=floppy,snapshot=on" +
+          kFast);
     ASSERT_TRUE(f.ok());
     f.q.outl(0x9, 0x0a0206);
     f.q.outw(0x3f4, 0x1600);
@@ -562,7 +569,8 @@ TEST(FdcQemuPort, Cve2021_3507) {
     f.q.outw(0x3f4, 0x0000);
     f.q.outw(0x3f4, 0x0000);
     EXPECT_EQ(f.q.request("endianness"), "OK little");
-    EXPECT_EQ(read_file(img), read_file(make_image(d, "b.img", k144Bytes))) << "snapshot=on never writes the file";
+    EXPECT_EQ(read_file(img), read_file(make_image(d, "b.img", k144Bytes)))
+        << "snapshot=on never writes the file";
     EXPECT_EQ(f.q.quit(), 0);
 }
 
@@ -598,9 +606,12 @@ TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
     const auto image = read_file(img);
-    Fdc f("-machine pc -nodefaults -device isa-fdc,id=fdc1,iobase=0x370,irq=5,dma=3 "
-          "-drive if=none,id=d1,format=raw,file=" + img + " -device floppy,bus=fdc1,drive=d1 "
-          "-global isa-fdc.timing=fast");
+    Fdc f(
+        "-machine pc -nodefaults -device isa-fdc,id=fdc1,iobase=0x370,irq=5,dma=3 "
+        "-drive if=none,id=d1,format=raw,file=" +
+        img +
+        " -device floppy,bus=fdc1,drive=d1 "
+        "-global isa-fdc.timing=fast");
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(f.cmos(0x10), 0x00) << "only the machine's own controller fills CMOS";
     EXPECT_EQ(f.q.inb(0x374), 0x80);
@@ -610,8 +621,8 @@ TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
         f.q.outb(0x375, b);
     };
     for (uint8_t b : {kCmdSpecify, uint8_t(0xDF), uint8_t(0x03)}) out(b);
-    for (uint8_t b : {kCmdReadMfm, uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(1), uint8_t(2), uint8_t(1),
-                      uint8_t(0x1B), uint8_t(0xFF)})
+    for (uint8_t b : {kCmdReadMfm, uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(1), uint8_t(2),
+                      uint8_t(1), uint8_t(0x1B), uint8_t(0xFF)})
         out(b);
     std::vector<uint8_t> got;
     while (f.q.inb(0x374) == 0xF0 && got.size() < 1024) got.push_back(f.q.inb(0x375));
@@ -643,7 +654,8 @@ TEST(FdcDma, ReadSeveralSectorsIntoGuestMemory) {
         EXPECT_EQ(std::vector<uint8_t>(mem.begin() + s * 512, mem.begin() + (s + 1) * 512),
                   sector_of(image, lba144(1, 0, 2 + s)))
             << "sector " << 2 + s;
-    EXPECT_EQ(std::vector<uint8_t>(mem.begin() + 1536, mem.end()), std::vector<uint8_t>(16, 0)) << "nothing past the count";
+    EXPECT_EQ(std::vector<uint8_t>(mem.begin() + 1536, mem.end()), std::vector<uint8_t>(16, 0))
+        << "nothing past the count";
     EXPECT_EQ(f.q.inb(0x08) & 0x04, 0x04) << "8237 status: TC on channel 2";
 }
 
@@ -664,7 +676,8 @@ TEST(FdcDma, MultiTrackReadContinuesOnHeadOne) {
     const auto mem = f.q.memread(0x20000, 4 * 512);
     const uint32_t want[] = {lba144(0, 0, 17), lba144(0, 0, 18), lba144(0, 1, 1), lba144(0, 1, 2)};
     for (unsigned s = 0; s < 4; ++s)
-        EXPECT_EQ(std::vector<uint8_t>(mem.begin() + s * 512, mem.begin() + (s + 1) * 512), sector_of(image, want[s]))
+        EXPECT_EQ(std::vector<uint8_t>(mem.begin() + s * 512, mem.begin() + (s + 1) * 512),
+                  sector_of(image, want[s]))
             << "sector " << s;
 }
 
@@ -725,9 +738,12 @@ TEST(FdcDma, WriteReachesTheImageFile) {
     const auto after = read_file(img);
     ASSERT_EQ(after.size(), before.size()) << "the file never grows";
     const uint32_t first = lba144(1, 1, 5);
-    EXPECT_EQ(std::vector<uint8_t>(after.begin() + first * 512, after.begin() + (first + 2) * 512), data);
-    EXPECT_TRUE(std::equal(after.begin(), after.begin() + first * 512, before.begin())) << "nothing before changed";
-    EXPECT_TRUE(std::equal(after.begin() + (first + 2) * 512, after.end(), before.begin() + (first + 2) * 512))
+    EXPECT_EQ(std::vector<uint8_t>(after.begin() + first * 512, after.begin() + (first + 2) * 512),
+              data);
+    EXPECT_TRUE(std::equal(after.begin(), after.begin() + first * 512, before.begin()))
+        << "nothing before changed";
+    EXPECT_TRUE(std::equal(after.begin() + (first + 2) * 512, after.end(),
+                           before.begin() + (first + 2) * 512))
         << "nothing after changed";
 }
 
@@ -945,7 +961,8 @@ TEST(FdcFormat, FormatTrackFillsTheTrack) {
     EXPECT_TRUE(std::all_of(after.begin() + first * 512, after.begin() + (first + 18) * 512,
                             [](uint8_t b) { return b == 0xE5; }));
     EXPECT_TRUE(std::equal(after.begin(), after.begin() + first * 512, before.begin()));
-    EXPECT_TRUE(std::equal(after.begin() + (first + 18) * 512, after.end(), before.begin() + (first + 18) * 512));
+    EXPECT_TRUE(std::equal(after.begin() + (first + 18) * 512, after.end(),
+                           before.begin() + (first + 18) * 512));
 }
 
 // A track the image cannot represent (SC beyond the medium) is refused with EN (§6.4).
@@ -1033,7 +1050,8 @@ TEST(FdcCmos, DriveTypesForSeveralConfigurations) {
         {"-machine pc -device floppy,drive-type=none", 0x00, 0x00},
         {"-machine pc -nodefaults", 0x00, 0x00},
         {"-machine pc -global isa-fdc.fallback=144", 0x40, 0x01},
-        {"-machine pc -nodefaults -device floppy,drive-type=144 -device floppy,drive-type=120", 0x42, 0x41},
+        {"-machine pc -nodefaults -device floppy,drive-type=144 -device floppy,drive-type=120",
+         0x42, 0x41},
         {"-machine pc -nodefaults -device floppy,unit=1,drive-type=720", 0x03, 0x01},
         {"-machine pc -drive if=floppy,index=1,format=raw,file=" + i144, 0x54, 0x41},
     };
@@ -1111,7 +1129,8 @@ TEST(FdcDrives, SnapshotOnKeepsTheFileUntouched) {
     f.dma(true, 0x31000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     f.result7();
-    EXPECT_EQ(f.q.memread(0x31000, 512), std::vector<uint8_t>(512, 0x77)) << "and reads back its write";
+    EXPECT_EQ(f.q.memread(0x31000, 512), std::vector<uint8_t>(512, 0x77))
+        << "and reads back its write";
     f.media_eject("floppy0", "device");
     EXPECT_EQ(read_file(img), before) << "the file is untouched";
 }
@@ -1147,8 +1166,8 @@ TEST(FdcQmp, QueryBlockOfDeviceFloppyAndMediaChanges) {
     EXPECT_EQ(blocks[0]["device"], "") << "QEMU: a floppy without a -drive has no drive name";
     EXPECT_EQ(blocks[0]["qdev"], "floppy0");
     EXPECT_FALSE(blocks[0].contains("inserted"));
-    f.qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'id':'floppy0', 'filename':'" + img +
-             "', 'read-only-mode':'read-only'}}");
+    f.qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'id':'floppy0', 'filename':'" +
+             img + "', 'read-only-mode':'read-only'}}");
     blocks = f.query_block();
     ASSERT_TRUE(blocks[0].contains("inserted"));
     EXPECT_EQ(blocks[0]["inserted"]["file"], img);
@@ -1196,7 +1215,8 @@ TEST(FdcQmp, EjectSetsDiskChange) {
     f.media_insert(img, "floppy0", "device");
     f.seek(2);
     EXPECT_EQ(f.dir() & kDskchg, 0);
-    f.qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'device':'floppy0', 'filename':'" + img + "'}}");
+    f.qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'device':'floppy0', 'filename':'" +
+             img + "'}}");
     EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "a change sets DSKCHG";
 }
 
@@ -1205,12 +1225,17 @@ TEST(FdcQmp, ChangeMediumErrorsNameTheProblem) {
     const std::string i288 = make_image(d, "big.img", 2949120, false);
     Fdc f("-machine pc -nodefaults -device floppy,id=fd0,drive-type=144" + kFast);
     ASSERT_TRUE(f.ok());
-    json r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + d.path("none.img") + "'}}");
+    json r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" +
+                     d.path("none.img") + "'}}");
     EXPECT_EQ(r["error"]["class"], "GenericError") << r.dump();
-    EXPECT_NE(r["error"]["desc"].get<std::string>().find("none.img"), std::string::npos) << r.dump();
-    r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "'}}");
-    EXPECT_EQ(r["error"]["class"], "GenericError") << "a 2.88 MB medium in a 1.44 MB drive: " << r.dump();
-    r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" + i288 + "', 'format':'qcow2'}}");
+    EXPECT_NE(r["error"]["desc"].get<std::string>().find("none.img"), std::string::npos)
+        << r.dump();
+    r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" +
+                i288 + "'}}");
+    EXPECT_EQ(r["error"]["class"], "GenericError")
+        << "a 2.88 MB medium in a 1.44 MB drive: " << r.dump();
+    r = f.q.qmp("{'execute':'blockdev-change-medium', 'arguments':{'id':'fd0', 'filename':'" +
+                i288 + "', 'format':'qcow2'}}");
     EXPECT_NE(r["error"]["desc"].get<std::string>().find("raw"), std::string::npos) << r.dump();
     EXPECT_FALSE(f.query_block()[0].contains("inserted"));
 }
@@ -1227,23 +1252,28 @@ TEST(FdcStartup, BadConfigurationsAreRefusedWithAMessage) {
         std::string args;
         std::vector<std::string> mentions;
     } cases[] = {
-        {"-machine pc -drive if=floppy,format=raw,file=" + d.path("missing.img"), {"missing.img", "if=floppy"}},
-        {"-machine pc -drive if=none,id=d,format=raw,file=" + i288 + " -device floppy,drive=d,drive-type=144",
+        {"-machine pc -drive if=floppy,format=raw,file=" + d.path("missing.img"),
+         {"missing.img", "if=floppy"}},
+        {"-machine pc -drive if=none,id=d,format=raw,file=" + i288 +
+             " -device floppy,drive=d,drive-type=144",
          {"big.img"}},
         {"-machine pc -drive if=floppy,format=qcow2,file=" + i144, {"qcow2", "raw"}},
         {"-machine pc -device floppy,drive=nope", {"drive=nope", "-drive if=none,id=nope"}},
         {"-machine pc -global isa-fdc.iobase=0x3f1", {"iobase", "0x3f0"}},
         {"-machine pc -global isa-fdc.driveA=nope", {"driveA", "nope"}},
         {"-machine pc -device floppy,unit=0 -device floppy,unit=0", {"unit 0", "in use"}},
-        {"-machine pc -nodefaults -device floppy -device floppy -device floppy -device floppy -device floppy",
+        {"-machine pc -nodefaults -device floppy -device floppy -device floppy -device floppy "
+         "-device floppy",
          {"units", "in use"}},
-        {"-machine pc -drive if=none,id=d,format=raw,file=" + i144 + " -device floppy,drive=d -device floppy,drive=d",
+        {"-machine pc -drive if=none,id=d,format=raw,file=" + i144 +
+             " -device floppy,drive=d -device floppy,drive=d",
          {"in use"}},
     };
     for (const Case &c : cases) {
         auto [status, out] = run_host(c.args, 20);
         EXPECT_EQ(status, 1) << c.args << "\n" << out;
-        for (const std::string &m : c.mentions) EXPECT_NE(out.find(m), std::string::npos) << c.args << "\n" << out;
+        for (const std::string &m : c.mentions)
+            EXPECT_NE(out.find(m), std::string::npos) << c.args << "\n" << out;
     }
 }
 
@@ -1324,7 +1354,8 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 10, 2, 18);
     t = f.step_until_irq(t0 + 2 * 1000 * kMs);
     ASSERT_NE(t, -1);
-    EXPECT_NEAR(double(t), double(index0 + 146 * kByte500k + 9 * slot + id_to_irq), double(kByte500k));
+    EXPECT_NEAR(double(t), double(index0 + 146 * kByte500k + 9 * slot + id_to_irq),
+                double(kByte500k));
     f.result7();
     EXPECT_EQ(f.q.memread(0x20000, 512), sector_of(image, 9));
 
@@ -1378,7 +1409,9 @@ struct Track144 {
         while (t < from) t += kRev;
         return t;
     }
-    int64_t irq_for(unsigned r, int64_t search_from) const { return next_id(r, search_from) + kIdToIrq; }
+    int64_t irq_for(unsigned r, int64_t search_from) const {
+        return next_id(r, search_from) + kIdToIrq;
+    }
 };
 
 // HLT is waited only when the head is unloaded, and the head unloads HUT after a command
@@ -1404,14 +1437,17 @@ TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
     };
     int64_t c = f.now();
     int64_t t = read(1);
-    EXPECT_NEAR(double(t), double(track.irq_for(1, c + hlt)), double(kByte500k)) << "unloaded: HLT first";
+    EXPECT_NEAR(double(t), double(track.irq_for(1, c + hlt)), double(kByte500k))
+        << "unloaded: HLT first";
     c = f.now();
     t = read(5);
-    EXPECT_NEAR(double(t), double(track.irq_for(5, c)), double(kByte500k)) << "still loaded: no HLT";
+    EXPECT_NEAR(double(t), double(track.irq_for(5, c)), double(kByte500k))
+        << "still loaded: no HLT";
     f.q.clock_step(hut + 4 * kMs);
     c = f.now();
     t = read(9);
-    EXPECT_NEAR(double(t), double(track.irq_for(9, c + hlt)), double(kByte500k)) << "unloaded after HUT: HLT again";
+    EXPECT_NEAR(double(t), double(track.irq_for(9, c + hlt)), double(kByte500k))
+        << "unloaded after HUT: HLT again";
     EXPECT_NE(track.irq_for(9, c + hlt), track.irq_for(9, c)) << "the case tells the two apart";
 }
 
@@ -1435,7 +1471,8 @@ TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
     ASSERT_NE(t, -1);
     const int64_t first_id = track.next_id(1, c + 2 * kMs);
     EXPECT_NEAR(double(t - first_id), 194.688 * kMs, 0.01 * 194.688 * kMs);
-    EXPECT_NEAR(double(t - first_id), double(17 * Track144::kSlot + Track144::kIdToIrq), double(kByte500k));
+    EXPECT_NEAR(double(t - first_id), double(17 * Track144::kSlot + Track144::kIdToIrq),
+                double(kByte500k));
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x00);
     EXPECT_EQ(r[1], 0x00);
@@ -1466,7 +1503,8 @@ TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
         if (last_t >= 0) {
             EXPECT_EQ(sector, last_r % 18 + 1) << "on-disk order";
             const int64_t want = (sector == 1 ? 906 : 682) * kByte500k;
-            EXPECT_NEAR(double(t - last_t), double(want), double(kByte500k)) << "after sector " << int(last_r);
+            EXPECT_NEAR(double(t - last_t), double(want), double(kByte500k))
+                << "after sector " << int(last_r);
         }
         last_t = t;
         last_r = sector;
@@ -1496,7 +1534,8 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
     for (int j = 0; j < kStrata; ++j)
         for (uint8_t r = 1; r <= 18; ++r) {
             const double u = std::uniform_real_distribution<double>(0, 1)(rng);
-            reads.push_back({r, uint8_t(rng() % 2), int64_t((j + u) * double(Track144::kRev) / kStrata)});
+            reads.push_back(
+                {r, uint8_t(rng() % 2), int64_t((j + u) * double(Track144::kRev) / kStrata)});
         }
     std::shuffle(reads.begin(), reads.end(), rng);
     reads.insert(reads.begin(), Read{1, 0, 0});  // loads the head; not counted
@@ -1518,7 +1557,8 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
     }
     const double mean = total / double(reads.size() - 1);
     EXPECT_NEAR(mean, 109.18 * kMs, 2.0 * kMs);
-    std::printf("mean command-to-INT over %zu reads: %.2f ms (analytic 109.18 ms)\n", reads.size() - 1, mean / kMs);
+    std::printf("mean command-to-INT over %zu reads: %.2f ms (analytic 109.18 ms)\n",
+                reads.size() - 1, mean / kMs);
 }
 
 // A PIO host that stops reading: with the FIFO off, a byte that is not taken within one byte

@@ -3,6 +3,7 @@
 // IRQ 6). Each test file derives what only it needs.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,12 +11,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
@@ -34,7 +33,9 @@ constexpr uint8_t kSt1En = 0x80, kSt1Nd = 0x04, kSt1Nw = 0x02, kSt1Ma = 0x01;
 inline const std::string kFast = " -global isa-fdc.timing=fast";
 
 // The host's first arguments: the directory meson built the floppy plugin in.
-inline std::string floppy_plugin_args() { return "-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " "; }
+inline std::string floppy_plugin_args() {
+    return "-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " ";
+}
 
 inline std::string hex(unsigned v) {
     char b[8];
@@ -42,10 +43,12 @@ inline std::string hex(unsigned v) {
     return b;
 }
 
-// Runs the host with arguments and no sockets, for at most timeout_s; {exit status, combined output}.
+// Runs the host with arguments and no sockets, for at most timeout_s; {exit status, combined
+// output}.
 inline std::pair<int, std::string> run_host(const std::string &args, unsigned timeout_s) {
-    const std::string cmd = "timeout " + std::to_string(timeout_s) + " " + env_or_empty("QTEST_QEMU_BINARY") + " " +
-                            floppy_plugin_args() + args + " 2>&1";
+    const std::string cmd = "timeout " + std::to_string(timeout_s) + " " +
+                            env_or_empty("QTEST_QEMU_BINARY") + " " + floppy_plugin_args() + args +
+                            " 2>&1";
     std::string out;
     FILE *p = ::popen(cmd.c_str(), "r");
     if (!p) return {-1, ""};
@@ -57,12 +60,13 @@ inline std::pair<int, std::string> run_host(const std::string &args, unsigned ti
 }
 
 class FloppyMachine {
-public:
+  public:
     using json = nlohmann::json;
 
     // unprivileged: when the tests run as root, the host runs as `nobody`, so that file
     // permissions apply to it.
-    explicit FloppyMachine(const std::string &args, bool unprivileged = false) : q(start(args, unprivileged)) {
+    explicit FloppyMachine(const std::string &args, bool unprivileged = false)
+        : q(start(args, unprivileged)) {
         if (q.ok()) q.irq_intercept_in("ioapic");
     }
 
@@ -94,7 +98,8 @@ public:
     bool irq() { return q.get_irq(kFloppyIrq); }
     void send(uint8_t byte) {
         const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm) << "MSR " << hex(m) << " before command byte " << hex(byte);
+        EXPECT_EQ(m & (kRqm | kDio), kRqm)
+            << "MSR " << hex(m) << " before command byte " << hex(byte);
         q.outb(kFifoPort, byte);
     }
     void send_all(std::initializer_list<uint8_t> bytes) {
@@ -132,11 +137,13 @@ public:
         if (!masked) q.outb(0x0A, 0x02);
     }
 
-private:
+  private:
     static QTestState start(const std::string &args, bool unprivileged) {
         QTestState::Options options;
-        if (!unprivileged || ::geteuid() != 0) return QTestState(floppy_plugin_args() + args, options);
-        options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " + env_or_empty("QTEST_QEMU_BINARY");
+        if (!unprivileged || ::geteuid() != 0)
+            return QTestState(floppy_plugin_args() + args, options);
+        options.binary = "setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                         env_or_empty("QTEST_QEMU_BINARY");
         // `nobody` must reach the sockets the test creates while it starts the host; the old
         // umask comes back once the QTestState is built.
         struct UmaskZero {

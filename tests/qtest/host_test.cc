@@ -2,7 +2,6 @@
 // driven over the qtest socket. The test plugin (testdev/) exercises the plugin ABI.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,15 +16,20 @@
 namespace fdplug::test {
 namespace {
 
-std::string testdev_args() { return std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR"); }
+std::string testdev_args() {
+    return std::string("-plugin-dir ") + std::getenv("FDPLUG_TESTDEV_DIR");
+}
 
 // libqtest's default: negotiate QMP after the qtest connection is up.
-QTestState::Options with_qmp() { return QTestState::Options{}; }
+QTestState::Options with_qmp() {
+    return QTestState::Options{};
+}
 
 // Runs the host with arguments and no sockets; returns {exit status, combined output}.
 std::pair<int, std::string> run_host(const std::string &args) {
     // A host that should have refused its command line would otherwise run forever.
-    const std::string cmd = "timeout 20 " + std::string(std::getenv("QTEST_QEMU_BINARY")) + " " + args + " 2>&1";
+    const std::string cmd =
+        "timeout 20 " + std::string(std::getenv("QTEST_QEMU_BINARY")) + " " + args + " 2>&1";
     FILE *p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[4096];
@@ -87,9 +91,9 @@ TEST(HostQtest, ReproducesQemuReplyFormats) {
 TEST(HostQtest, MalformedRequestsFailAndTheHostSurvives) {
     QTestState qts("-machine pc", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
-    for (const char *bad : {"outb", "outb 0x10000 1", "inb zz", "read 0 0", "readb", "clock_step x",
-                            "write 0x0 0x4 0xzz11", "set_irq_in ioapic unnamed-gpio-in 99 1",
-                            "outb  0x80 1"}) {
+    for (const char *bad :
+         {"outb", "outb 0x10000 1", "inb zz", "read 0 0", "readb", "clock_step x",
+          "write 0x0 0x4 0xzz11", "set_irq_in ioapic unnamed-gpio-in 99 1", "outb  0x80 1"}) {
         EXPECT_TRUE(qts.request(bad).starts_with("FAIL ")) << bad;
     }
     EXPECT_EQ(qts.request("endianness"), "OK little");
@@ -170,8 +174,9 @@ TEST(HostQtest, PluginTimerFiresAtItsDeadlineOnClockStep) {
 }
 
 TEST(HostQtest, ChildrenPlugIntoAPluginProvidedBus) {
-    QTestState qts(testdev_args() + " -machine pc -device test-isa-dev,id=t -device test-child "
-                                    "-device test-child,bus=t",
+    QTestState qts(testdev_args() +
+                       " -machine pc -device test-isa-dev,id=t -device test-child "
+                       "-device test-child,bus=t",
                    with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
     EXPECT_EQ(qts.inb(0x305), 2);
@@ -185,15 +190,17 @@ TEST(HostQtest, SigtermExitsWithStatusZero) {
 
 // Every option of issue 2's QEMU subset, on one command line, and each one taking effect.
 TEST(HostCommandLine, AcceptsTheQemuSubsetEndToEnd) {
-    QTestState qts(testdev_args() +
-                       " -machine pc,accel=qtest -m 64M -name demo-vm -nodefaults -S -audio none -nographic"
-                       " -trace fdc_reset -run-with exit-with-parent=on -global test-isa-dev.irq=7"
-                       " -drive if=none,id=d0,file=/nonexistent.img,format=raw"
-                       " -blockdev driver=file,node-name=n0,filename=/nonexistent.img"
-                       " -device test-isa-dev,id=t0",
-                   with_qmp());
+    QTestState qts(
+        testdev_args() +
+            " -machine pc,accel=qtest -m 64M -name demo-vm -nodefaults -S -audio none -nographic"
+            " -trace fdc_reset -run-with exit-with-parent=on -global test-isa-dev.irq=7"
+            " -drive if=none,id=d0,file=/nonexistent.img,format=raw"
+            " -blockdev driver=file,node-name=n0,filename=/nonexistent.img"
+            " -device test-isa-dev,id=t0",
+        with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();
-    EXPECT_EQ(qts.qmp("{'execute': 'query-name'}")["return"], nlohmann::json::parse(R"({"name": "demo-vm"})"));
+    EXPECT_EQ(qts.qmp("{'execute': 'query-name'}")["return"],
+              nlohmann::json::parse(R"({"name": "demo-vm"})"));
     EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "prelaunch") << "-S";
     qts.outb(0x70, 0x31);  // CMOS extended memory (KiB above 1 MiB), high byte: (64M - 1M) / 1K
     EXPECT_EQ(qts.inb(0x71), 0xFC) << "-m 64M";
@@ -237,7 +244,8 @@ TEST(HostCommandLine, UnknownGlobalTypeNamesItAndTheKnownOnes) {
 TEST(HostQtest, QtestLogLinesLikeQemu) {
     const std::string log = "/tmp/fdplug-qtest-log-" + std::to_string(getpid()) + ".txt";
     {
-        QTestState qts(testdev_args() + " -machine pc -device test-isa-dev -qtest-log " + log, with_qmp());
+        QTestState qts(testdev_args() + " -machine pc -device test-isa-dev -qtest-log " + log,
+                       with_qmp());
         ASSERT_TRUE(qts.ok()) << qts.error();
         qts.irq_intercept_in("ioapic");
         qts.outb(0x300, 1);
@@ -251,13 +259,18 @@ TEST(HostQtest, QtestLogLinesLikeQemu) {
     for (std::string l; std::getline(text, l);) lines.push_back(l);
     ASSERT_GE(lines.size(), 8u) << text.str();
     std::smatch m;
-    ASSERT_TRUE(std::regex_match(lines[0], m, std::regex(R"(\[I (\d+)\.\d{6}\] OPENED)"))) << lines[0];
-    EXPECT_GT(std::stoll(m[1]), 1'000'000'000) << "seconds of the wall clock, as QEMU's gettimeofday";
-    const char *const expected[] = {"[R +T] endianness", "[S +T] OK little",
-                                    "[R +T] irq_intercept_in ioapic", "[S +T] OK",
-                                    "[R +T] outb 0x300 0x1", "[S +T] IRQ raise 5", "[S +T] OK"};
+    ASSERT_TRUE(std::regex_match(lines[0], m, std::regex(R"(\[I (\d+)\.\d{6}\] OPENED)")))
+        << lines[0];
+    EXPECT_GT(std::stoll(m[1]), 1'000'000'000)
+        << "seconds of the wall clock, as QEMU's gettimeofday";
+    const char *const expected[] = {
+        "[R +T] endianness", "[S +T] OK little",      "[R +T] irq_intercept_in ioapic",
+        "[S +T] OK",         "[R +T] outb 0x300 0x1", "[S +T] IRQ raise 5",
+        "[S +T] OK"};
     for (size_t i = 0; i < std::size(expected); ++i)
-        EXPECT_EQ(std::regex_replace(lines[i + 1], std::regex(R"(\+\d+\.\d{6}\])"), "+T]"), expected[i]) << i;
+        EXPECT_EQ(std::regex_replace(lines[i + 1], std::regex(R"(\+\d+\.\d{6}\])"), "+T]"),
+                  expected[i])
+            << i;
 }
 
 TEST(HostCommandLine, UnknownOptionExitsOneNamingIt) {
@@ -287,7 +300,8 @@ TEST(HostCommandLine, UnknownOrBadPropertyNamesIt) {
 }
 
 TEST(HostCommandLine, OverlappingPortsAreRefused) {
-    auto [status, out] = run_host(testdev_args() + " -machine pc -device test-isa-dev -device test-isa-dev,irq=7,dma=3");
+    auto [status, out] = run_host(
+        testdev_args() + " -machine pc -device test-isa-dev -device test-isa-dev,irq=7,dma=3");
     EXPECT_EQ(status, 1);
     EXPECT_NE(out.find("overlaps"), std::string::npos) << out;
 }
@@ -302,7 +316,8 @@ TEST(HostCommandLine, DeviceHelpListsPluginTypesAndProperties) {
 }
 
 TEST(HostPlugins, MismatchedAbiIsRefusedNamingBothVersions) {
-    auto [status, out] = run_host(std::string("-plugin-dir ") + std::getenv("FDPLUG_BADABI_DIR") + " -device help");
+    auto [status, out] =
+        run_host(std::string("-plugin-dir ") + std::getenv("FDPLUG_BADABI_DIR") + " -device help");
     EXPECT_EQ(status, 0);
     EXPECT_NE(out.find("plugin ABI 2.0 does not fit host ABI 1.0"), std::string::npos) << out;
     EXPECT_EQ(out.find("bad-abi-dev"), std::string::npos) << "a refused plugin provides nothing";

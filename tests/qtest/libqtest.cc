@@ -23,7 +23,8 @@ int listen_unix(const std::string &path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || listen(fd, 1) < 0) {
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 ||
+        listen(fd, 1) < 0) {
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -166,14 +167,30 @@ uint64_t value_of(const std::string &reply) {
 }
 }  // namespace
 
-void QTestState::outb(uint16_t port, uint8_t v) { EXPECT_EQ(request("outb " + hex(port) + " " + hex(v)), "OK"); }
-void QTestState::outw(uint16_t port, uint16_t v) { EXPECT_EQ(request("outw " + hex(port) + " " + hex(v)), "OK"); }
-void QTestState::outl(uint16_t port, uint32_t v) { EXPECT_EQ(request("outl " + hex(port) + " " + hex(v)), "OK"); }
-uint8_t QTestState::inb(uint16_t port) { return uint8_t(value_of(request("inb " + hex(port)))); }
-uint16_t QTestState::inw(uint16_t port) { return uint16_t(value_of(request("inw " + hex(port)))); }
-uint32_t QTestState::inl(uint16_t port) { return uint32_t(value_of(request("inl " + hex(port)))); }
-void QTestState::writeb(uint64_t addr, uint8_t v) { EXPECT_EQ(request("writeb " + hex(addr) + " " + hex(v)), "OK"); }
-uint8_t QTestState::readb(uint64_t addr) { return uint8_t(value_of(request("readb " + hex(addr)))); }
+void QTestState::outb(uint16_t port, uint8_t v) {
+    EXPECT_EQ(request("outb " + hex(port) + " " + hex(v)), "OK");
+}
+void QTestState::outw(uint16_t port, uint16_t v) {
+    EXPECT_EQ(request("outw " + hex(port) + " " + hex(v)), "OK");
+}
+void QTestState::outl(uint16_t port, uint32_t v) {
+    EXPECT_EQ(request("outl " + hex(port) + " " + hex(v)), "OK");
+}
+uint8_t QTestState::inb(uint16_t port) {
+    return uint8_t(value_of(request("inb " + hex(port))));
+}
+uint16_t QTestState::inw(uint16_t port) {
+    return uint16_t(value_of(request("inw " + hex(port))));
+}
+uint32_t QTestState::inl(uint16_t port) {
+    return uint32_t(value_of(request("inl " + hex(port))));
+}
+void QTestState::writeb(uint64_t addr, uint8_t v) {
+    EXPECT_EQ(request("writeb " + hex(addr) + " " + hex(v)), "OK");
+}
+uint8_t QTestState::readb(uint64_t addr) {
+    return uint8_t(value_of(request("readb " + hex(addr))));
+}
 
 void QTestState::memwrite(uint64_t addr, const std::vector<uint8_t> &data) {
     static const char digits[] = "0123456789abcdef";
@@ -200,8 +217,12 @@ std::vector<uint8_t> QTestState::memread(uint64_t addr, size_t size) {
 int64_t QTestState::clock_step(int64_t ns) {
     return int64_t(value_of(request(ns < 0 ? "clock_step" : "clock_step " + std::to_string(ns))));
 }
-int64_t QTestState::clock_set(int64_t ns) { return int64_t(value_of(request("clock_set " + std::to_string(ns)))); }
-void QTestState::irq_intercept_in(const std::string &path) { EXPECT_EQ(request("irq_intercept_in " + path), "OK"); }
+int64_t QTestState::clock_set(int64_t ns) {
+    return int64_t(value_of(request("clock_set " + std::to_string(ns))));
+}
+void QTestState::irq_intercept_in(const std::string &path) {
+    EXPECT_EQ(request("irq_intercept_in " + path), "OK");
+}
 
 bool QTestState::get_irq(unsigned num) {
     inb(0);  // any round trip delivers the async IRQ lines sent before it

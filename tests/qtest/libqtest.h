@@ -7,16 +7,15 @@
 
 #include <cstdint>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace fdplug::test {
 
 class QTestState {
-public:
+  public:
     struct Options {
         bool qmp_handshake = true;  // false: qtest_init_without_qmp_handshake
         std::string binary;         // default: $QTEST_QEMU_BINARY
@@ -54,7 +53,7 @@ public:
     // QMP
     nlohmann::json qmp(const std::string &text);  // sends, returns the reply; events stashed
     void qmp_send_raw(const std::string &bytes);
-    nlohmann::json qmp_receive();                 // next message (reply or event)
+    nlohmann::json qmp_receive();  // next message (reply or event)
     nlohmann::json qmp_event_wait(const std::string &name);
     std::deque<nlohmann::json> &events() { return events_; }
 
@@ -65,7 +64,7 @@ public:
     // Lines of the qtest transcript, each "> request" or "< reply", for tests that compare.
     const std::vector<std::string> &transcript() const { return transcript_; }
 
-private:
+  private:
     std::string read_line(int fd, std::string &buffer);
     void fail(const std::string &what);
 

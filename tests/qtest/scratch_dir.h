@@ -2,6 +2,7 @@
 // whole-file reads and writes, and the variables meson sets for the tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -11,8 +12,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace fdplug::test {
 
@@ -33,7 +32,7 @@ inline void write_file(const std::string &path, const std::vector<uint8_t> &data
 
 // World-readable (0755), so that a host run as `nobody` can open what a test puts there.
 class ScratchDir {
-public:
+  public:
     ScratchDir() {
         std::string tmpl = (std::filesystem::temp_directory_path() / "fdplug-test-XXXXXX").string();
         if (!::mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
@@ -49,7 +48,7 @@ public:
 
     std::string path(const std::string &name) const { return dir_ + "/" + name; }
 
-private:
+  private:
     std::string dir_;
 };
 

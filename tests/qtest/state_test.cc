@@ -32,7 +32,6 @@ using nlohmann::json;
 constexpr int64_t kUs = 1000, kMs = 1'000'000;
 constexpr uint32_t k144Bytes = 1474560, k720Bytes = 737280;
 
-
 std::vector<uint8_t> image_bytes(uint32_t size, uint32_t seed) {
     std::vector<uint8_t> v(size);
     for (uint32_t i = 0; i < size; ++i) v[i] = uint8_t((i / 512) * 29 + (i % 512) * 7 + seed);
@@ -53,7 +52,9 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
     std::mt19937 rng(seed);
     auto pick = [&](unsigned n) { return unsigned(rng() % n); };
     std::vector<std::string> ops;
-    auto out = [&](uint16_t port, unsigned v) { ops.push_back("outb " + hex(port) + " " + hex(v & 0xFF)); };
+    auto out = [&](uint16_t port, unsigned v) {
+        ops.push_back("outb " + hex(port) + " " + hex(v & 0xFF));
+    };
     auto in = [&](uint16_t port) { ops.push_back("inb " + hex(port)); };
     auto step = [&](int64_t ns) { ops.push_back("clock_step " + std::to_string(ns)); };
     auto fifo = [&](std::initializer_list<unsigned> bytes) {
@@ -81,11 +82,21 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
     };
     auto wait = [&]() {
         switch (pick(5)) {
-        case 0: step(1 + pick(40) * kUs); break;
-        case 1: step(50 * kUs + pick(500) * kUs); break;
-        case 2: step(kMs + pick(20) * kMs); break;
-        case 3: step(30 * kMs + pick(300) * kMs); break;
-        default: step(pick(3000) + 1); break;
+            case 0:
+                step(1 + pick(40) * kUs);
+                break;
+            case 1:
+                step(50 * kUs + pick(500) * kUs);
+                break;
+            case 2:
+                step(kMs + pick(20) * kMs);
+                break;
+            case 3:
+                step(30 * kMs + pick(300) * kMs);
+                break;
+            default:
+                step(pick(3000) + 1);
+                break;
         }
     };
     uint8_t cyl = 0;
@@ -138,22 +149,45 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             results(2);
         } else if (r < 41) {
             switch (pick(4)) {
-            case 0: fifo({0x04, pick(8)}); results(1); break;
-            case 1: fifo({0x0E}); results(10); break;
-            case 2: fifo({0x10}); results(1); break;
-            default: fifo({pick(256)}); results(1); break;
+                case 0:
+                    fifo({0x04, pick(8)});
+                    results(1);
+                    break;
+                case 1:
+                    fifo({0x0E});
+                    results(10);
+                    break;
+                case 2:
+                    fifo({0x10});
+                    results(1);
+                    break;
+                default:
+                    fifo({pick(256)});
+                    results(1);
+                    break;
             }
         } else if (r < 85) {  // data commands
             const unsigned k = pick(100);
             unsigned op;
             bool to_memory = true, readid = false;
-            if (k < 50) op = pick(3) ? 0x46 : 0xC6;
-            else if (k < 70) { op = 0x45; to_memory = false; }
-            else if (k < 78) op = 0x56;
-            else if (k < 88) { op = 0x4A; readid = true; }
-            else if (k < 94) op = 0x42;
-            else { op = 0x51; to_memory = false; }
-            const unsigned h = pick(2), sr = pick(12) == 0 ? 1 + pick(22) : 1 + pick(18), nsec = 1 + pick(3);
+            if (k < 50)
+                op = pick(3) ? 0x46 : 0xC6;
+            else if (k < 70) {
+                op = 0x45;
+                to_memory = false;
+            } else if (k < 78)
+                op = 0x56;
+            else if (k < 88) {
+                op = 0x4A;
+                readid = true;
+            } else if (k < 94)
+                op = 0x42;
+            else {
+                op = 0x51;
+                to_memory = false;
+            }
+            const unsigned h = pick(2), sr = pick(12) == 0 ? 1 + pick(22) : 1 + pick(18),
+                           nsec = 1 + pick(3);
             const unsigned c = pick(6) == 0 ? pick(8) : cyl;
             const unsigned len = pick(8) == 0 ? 1 + pick(2000) : nsec * 512;
             if (!to_memory) {
@@ -167,21 +201,27 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
                 ops.push_back("write " + hex(kBuf) + " " + hex(len) + " " + data);
             }
             if (!pio && !readid) dma(to_memory, len);
-            if (readid) fifo({op, h << 2});
-            else fifo({op, (h << 2) | (op == 0x56 ? 0x80u : 0u), c, h, sr, 2, std::min(18u, sr + nsec - 1), 0x1B,
-                       op == 0x56 ? nsec : 0xFF});
+            if (readid)
+                fifo({op, h << 2});
+            else
+                fifo({op, (h << 2) | (op == 0x56 ? 0x80u : 0u), c, h, sr, 2,
+                      std::min(18u, sr + nsec - 1), 0x1B, op == 0x56 ? nsec : 0xFF});
             if (pio && !readid && op != 0x56) {
                 for (unsigned i = 0, n = std::min(520u, nsec * 512); i < n; ++i) {
                     step(pick(6) == 0 ? 1 + pick(50) * kUs : 5 * kUs + pick(12) * kUs);
                     in(kMsrPort);
-                    if (to_memory) in(kFifoPort);
-                    else out(kFifoPort, i * 3 + seed);
+                    if (to_memory)
+                        in(kFifoPort);
+                    else
+                        out(kFifoPort, i * 3 + seed);
                 }
             } else if (accurate) {
                 for (unsigned s = 20 + pick(80); s > 0; --s) {
                     const unsigned q = pick(20);
-                    step(q < 4 ? 1 + pick(30) * kUs : q < 12 ? 30 * kUs + pick(470) * kUs : q < 18 ? 500 * kUs + pick(3500) * kUs
-                                                                                            : 20 * kMs + pick(80) * kMs);
+                    step(q < 4    ? 1 + pick(30) * kUs
+                         : q < 12 ? 30 * kUs + pick(470) * kUs
+                         : q < 18 ? 500 * kUs + pick(3500) * kUs
+                                  : 20 * kMs + pick(80) * kMs);
                     if (pick(3) == 0) in(kMsrPort);
                     if (pick(12) == 0) in(0x08);  // 8237 status: TC and request bits
                 }
@@ -189,7 +229,8 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
                 for (unsigned s = 1 + pick(3); s > 0; --s) wait();
             }
             results(7);
-            if (to_memory && !readid) ops.push_back("read " + hex(kBuf) + " " + hex(std::min(len, 1536u)));
+            if (to_memory && !readid)
+                ops.push_back("read " + hex(kBuf) + " " + hex(std::min(len, 1536u)));
             if (pick(8) == 0) {  // a driver's time-out
                 out(kDsrPort, 0x80);
                 step(kMs);
@@ -199,8 +240,10 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
                 }
             }
         } else if (r < 90) {
-            if (pick(2)) out(uint16_t(0x3F0 + pick(8)), pick(256));
-            else in(uint16_t(0x3F0 + pick(8)));
+            if (pick(2))
+                out(uint16_t(0x3F0 + pick(8)), pick(256));
+            else
+                in(uint16_t(0x3F0 + pick(8)));
         } else {
             wait();
         }
@@ -215,7 +258,9 @@ std::vector<std::string> make_streaming_guest(uint32_t seed, unsigned commands) 
     std::mt19937 rng(seed);
     auto pick = [&](unsigned n) { return unsigned(rng() % n); };
     std::vector<std::string> ops;
-    auto out = [&](uint16_t port, unsigned v) { ops.push_back("outb " + hex(port) + " " + hex(v & 0xFF)); };
+    auto out = [&](uint16_t port, unsigned v) {
+        ops.push_back("outb " + hex(port) + " " + hex(v & 0xFF));
+    };
     auto in = [&](uint16_t port) { ops.push_back("inb " + hex(port)); };
     out(kDorPort, 0x1C);
     for (unsigned b : {0x03u, 0xDFu, 0x02u}) out(kFifoPort, b);
@@ -224,12 +269,22 @@ std::vector<std::string> make_streaming_guest(uint32_t seed, unsigned commands) 
     for (unsigned k = 0; k < commands; ++k) {
         const bool write = pick(3) == 0;
         const unsigned r = 1 + pick(17), h = pick(2), nsec = 1 + pick(2), len = nsec * 512;
-        if (write) ops.push_back("write " + hex(kBuf) + " " + hex(len) + " 0x" + std::string(len * 2, "0123456789abcdef"[k % 16]));
-        for (auto [port, v] : std::initializer_list<std::pair<uint16_t, unsigned>>{
-                 {0x0A, 0x06}, {0x0C, 0}, {0x0B, write ? 0x4Au : 0x46u}, {0x04, kBuf & 0xFF}, {0x04, (kBuf >> 8) & 0xFF},
-                 {0x81, kBuf >> 16}, {0x05, (len - 1) & 0xFF}, {0x05, (len - 1) >> 8}, {0x0A, 0x02}})
+        if (write)
+            ops.push_back("write " + hex(kBuf) + " " + hex(len) + " 0x" +
+                          std::string(len * 2, "0123456789abcdef"[k % 16]));
+        for (auto [port, v] :
+             std::initializer_list<std::pair<uint16_t, unsigned>>{{0x0A, 0x06},
+                                                                  {0x0C, 0},
+                                                                  {0x0B, write ? 0x4Au : 0x46u},
+                                                                  {0x04, kBuf & 0xFF},
+                                                                  {0x04, (kBuf >> 8) & 0xFF},
+                                                                  {0x81, kBuf >> 16},
+                                                                  {0x05, (len - 1) & 0xFF},
+                                                                  {0x05, (len - 1) >> 8},
+                                                                  {0x0A, 0x02}})
             out(port, v);
-        for (unsigned b : {write ? 0x45u : 0x46u, h << 2, 0u, h, r, 2u, std::min(18u, r + nsec - 1), 0x1Bu, 0xFFu})
+        for (unsigned b : {write ? 0x45u : 0x46u, h << 2, 0u, h, r, 2u, std::min(18u, r + nsec - 1),
+                           0x1Bu, 0xFFu})
             out(kFifoPort, b);
         for (unsigned i = 0; i < 1400; ++i) {
             ops.push_back("clock_step " + std::to_string(100 * kUs + pick(200) * kUs + pick(1000)));
@@ -252,7 +307,8 @@ struct HostSetup {
     std::string args() const {
         return floppy_plugin_args() + "-machine pc -m 16M -nodefaults" +
                " -drive if=floppy,index=0,format=raw,file=" + img0 +
-               " -drive if=floppy,index=1,format=raw,readonly=on,file=" + img1 + " -global isa-fdc.timing=" + timing;
+               " -drive if=floppy,index=1,format=raw,readonly=on,file=" + img1 +
+               " -global isa-fdc.timing=" + timing;
     }
 };
 
@@ -281,7 +337,8 @@ std::vector<std::string> rest(const std::vector<std::string> &t, size_t from, in
     bool clock_reply = false;
     for (size_t i = from; i < t.size(); ++i) {
         std::string line = t[i];
-        if (line.starts_with("> ")) clock_reply = line.starts_with("> clock_step") || line.starts_with("> clock_set");
+        if (line.starts_with("> "))
+            clock_reply = line.starts_with("> clock_step") || line.starts_with("> clock_set");
         else if (clock_reply && line.starts_with("< OK ")) {
             line = "< OK +" + std::to_string(std::strtoll(line.c_str() + 5, nullptr, 10) - base);
             clock_reply = false;
@@ -295,7 +352,8 @@ int64_t clock_of(const std::vector<std::string> &t, size_t upto) {
     int64_t now = 0;
     bool clock_reply = false;
     for (size_t i = 0; i < upto && i < t.size(); ++i) {
-        if (t[i].starts_with("> ")) clock_reply = t[i].starts_with("> clock_step") || t[i].starts_with("> clock_set");
+        if (t[i].starts_with("> "))
+            clock_reply = t[i].starts_with("> clock_step") || t[i].starts_with("> clock_set");
         else if (clock_reply && t[i].starts_with("< OK ")) {  // IRQ lines may come between
             now = std::strtoll(t[i].c_str() + 5, nullptr, 10);
             clock_reply = false;
@@ -321,7 +379,8 @@ Tally g_tally[2];
 
 void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops, unsigned cuts) {
     ScratchDir dir;
-    const std::vector<uint8_t> base0 = image_bytes(k144Bytes, seed), base1 = image_bytes(k720Bytes, seed + 1);
+    const std::vector<uint8_t> base0 = image_bytes(k144Bytes, seed),
+                               base1 = image_bytes(k720Bytes, seed + 1);
     HostSetup s{accurate ? "accurate" : "fast", dir.path("a0.img"), dir.path("a1.img")};
     write_file(s.img0, base0);
     write_file(s.img1, base1);
@@ -351,19 +410,20 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
         for (size_t i = 0; i < ops.size(); ++i) {
             if (i > 0) {
                 const uint8_t msr = p.inb(kMsrPort);
-                const char *k = (msr & 0x0F)                  ? "a seek running"
-                                : (msr & 0xD0) == 0xD0        ? "result phase"
-                                : (msr & 0x30) == 0x30        ? "PIO execution"
-                                : (msr & 0x90) == 0x10        ? "DMA execution"
-                                : (msr & 0xD0) == 0x90        ? "command bytes"
-                                                              : "idle";
+                const char *k = (msr & 0x0F)           ? "a seek running"
+                                : (msr & 0xD0) == 0xD0 ? "result phase"
+                                : (msr & 0x30) == 0x30 ? "PIO execution"
+                                : (msr & 0x90) == 0x10 ? "DMA execution"
+                                : (msr & 0xD0) == 0x90 ? "command bytes"
+                                                       : "idle";
                 by_msr[k].push_back(i);
                 // After a clock step (never inside a DMA programming sequence) the 8237's count
                 // can be read without changing anything: clear the flip-flop, read both bytes.
                 if (ops[i - 1].starts_with("clock_step") && (msr & 0xB0) == 0x10) {
                     p.outb(0x0C, 0);
                     const unsigned left = p.inb(0x05) | p.inb(0x05) << 8;
-                    if (left != 0xFFFF && (left + 1) % 512 != 0) by_msr["DMA mid-sector"].push_back(i);
+                    if (left != 0xFFFF && (left + 1) % 512 != 0)
+                        by_msr["DMA mid-sector"].push_back(i);
                 }
             }
             p.request(ops[i]);
@@ -393,7 +453,8 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
             for (size_t i = 0; i < cut; ++i) b1.request(ops[i]);
             qmp_ok(b1, "{'execute':'stop'}");
             qmp_ok(b1, save_cmd(state));
-            // What the cut found (the host quits right after: these looks change nothing that counts).
+            // What the cut found (the host quits right after: these looks change nothing that
+            // counts).
             const uint8_t msr = b1.inb(kMsrPort);
             b1.outb(0x0C, 0);
             const unsigned left = b1.inb(0x05) | b1.inb(0x05) << 8;
@@ -403,9 +464,11 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
             if ((msr & 0x30) == 0x30) ++tally.kinds["PIO execution"];
             if ((msr & 0xB0) == 0x10) {
                 ++tally.kinds["DMA execution"];
-                if (left != 0xFFFF && (left + 1) % 512 != 0) ++tally.kinds["DMA execution, channel mid-sector"];
+                if (left != 0xFFFF && (left + 1) % 512 != 0)
+                    ++tally.kinds["DMA execution, channel mid-sector"];
             }
-            if ((msr & 0x90) == 0x90 && !(msr & 0x40) && (msr & 0x10)) ++tally.kinds["mid command bytes"];
+            if ((msr & 0x90) == 0x90 && !(msr & 0x40) && (msr & 0x10))
+                ++tally.kinds["mid command bytes"];
             if (next > now) ++tally.kinds["timer pending"];
         }
         // B2: a fresh host, stopped, loads and goes on; its clock where A's was, or elsewhere.
@@ -420,17 +483,22 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
         json r = b2.qmp(load_cmd(state));
         ASSERT_TRUE(r.contains("return")) << "seed " << seed << " cut " << cut << ": " << r.dump();
         b2.request("readb 0x0");  // collects the IRQ line the load drove
-        EXPECT_EQ(irq6_of(b2.transcript(), b2.transcript().size()), irq6_of(a_transcript, a_at[cut])) << "IRQ 6 at the cut";
+        EXPECT_EQ(irq6_of(b2.transcript(), b2.transcript().size()),
+                  irq6_of(a_transcript, a_at[cut]))
+            << "IRQ 6 at the cut";
         qmp_ok(b2, "{'execute':'cont'}");
         const size_t from = b2.transcript().size();
         for (size_t i = cut; i < ops.size(); ++i) b2.request(ops[i]);
-        const std::vector<std::string> ra = rest(a_transcript, a_at[cut], a0), rb = rest(b2.transcript(), from, b0);
+        const std::vector<std::string> ra = rest(a_transcript, a_at[cut], a0),
+                                       rb = rest(b2.transcript(), from, b0);
         size_t k = 0;
         while (k < ra.size() && k < rb.size() && ra[k] == rb[k]) ++k;
         ASSERT_TRUE(k == ra.size() && k == rb.size())
-            << "seed " << seed << " (" << s.timing << ") cut at op " << cut << " of " << ops.size() << ": line " << k
-            << " of " << ra.size() << " differs:\n  A: " << (k < ra.size() ? ra[k] : "(end)") << "\n  B: "
-            << (k < rb.size() ? rb[k] : "(end)") << "\n  after: " << (k > 0 ? ra[k - 1] : "");
+            << "seed " << seed << " (" << s.timing << ") cut at op " << cut << " of " << ops.size()
+            << ": line " << k << " of " << ra.size()
+            << " differs:\n  A: " << (k < ra.size() ? ra[k] : "(end)")
+            << "\n  B: " << (k < rb.size() ? rb[k] : "(end)")
+            << "\n  after: " << (k > 0 ? ra[k - 1] : "");
         b2.quit();
         EXPECT_TRUE(read_file(img) == a_img0) << "the image after the run, cut " << cut;
         ++tally.cuts;
@@ -461,7 +529,8 @@ TEST(StateOverTheHost, RandomGuestFast) {
 
 TEST(StateOverTheHost, Summary) {
     for (int m = 0; m < 2; ++m) {
-        std::printf("%s: %u cut points, each over a fresh host\n", m ? "fast" : "accurate", g_tally[m].cuts);
+        std::printf("%s: %u cut points, each over a fresh host\n", m ? "fast" : "accurate",
+                    g_tally[m].cuts);
         for (const auto &[k, v] : g_tally[m].kinds) std::printf("    %-36s %u\n", k.c_str(), v);
     }
 }
@@ -469,7 +538,7 @@ TEST(StateOverTheHost, Summary) {
 // --- refusals ---------------------------------------------------------------------------------
 
 class Refusals : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         s = HostSetup{"accurate", dir.path("r0.img"), dir.path("r1.img")};
         write_file(s.img0, image_bytes(k144Bytes, 5));
@@ -484,7 +553,8 @@ protected:
     }
     // A stopped host that must refuse `file`, and is unchanged afterwards: what it saves before
     // and after the refusal is the same, byte for byte.
-    void expect_refused(const std::string &file, const std::string &args, const std::string &in_error) {
+    void expect_refused(const std::string &file, const std::string &args,
+                        const std::string &in_error) {
         QTestState q(args + " -S");
         ASSERT_TRUE(q.ok()) << q.error();
         q.clock_step(3 * kMs);
@@ -503,7 +573,8 @@ protected:
 TEST_F(Refusals, WhileRunning) {
     QTestState q(s.args());
     ASSERT_TRUE(q.ok()) << q.error();
-    EXPECT_NE(qmp_error(q, save_cmd(dir.path("x.state"))).find("the machine is running"), std::string::npos);
+    EXPECT_NE(qmp_error(q, save_cmd(dir.path("x.state"))).find("the machine is running"),
+              std::string::npos);
     EXPECT_NE(qmp_error(q, load_cmd(state)).find("the machine is running"), std::string::npos);
     EXPECT_FALSE(std::filesystem::exists(dir.path("x.state")));
 }
@@ -534,11 +605,13 @@ TEST_F(Refusals, AnotherMedium) {
 
 TEST_F(Refusals, AnotherDeviceSetOrConfiguration) {
     HostSetup one = s;
-    const std::string without_b = floppy_plugin_args() +
-                                  "-machine pc -m 16M -nodefaults -drive if=floppy,index=0,format=raw,file=" + s.img0 +
-                                  " -global isa-fdc.timing=accurate";
+    const std::string without_b =
+        floppy_plugin_args() +
+        "-machine pc -m 16M -nodefaults -drive if=floppy,index=0,format=raw,file=" + s.img0 +
+        " -global isa-fdc.timing=accurate";
     expect_refused(state, without_b, "drives[1]");
-    expect_refused(state, s.args() + " -device isa-fdc,iobase=0x370,irq=5,dma=3,id=fdc2", "does not fit this machine");
+    expect_refused(state, s.args() + " -device isa-fdc,iobase=0x370,irq=5,dma=3,id=fdc2",
+                   "does not fit this machine");
     HostSetup fast = s;
     fast.timing = "fast";
     expect_refused(state, fast.args(), "config.timing");

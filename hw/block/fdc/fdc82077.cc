@@ -40,9 +40,9 @@ void Fdc82077::hardware_reset() {
     s_.phase = Phase::Command;
     s_.cmd_len = 0;
     s_.res_len = s_.res_pos = 0;
-    s_.dor = 0x0C;       // firmware state, not the chip's 0x00 (Δ3)
+    s_.dor = 0x0C;  // firmware state, not the chip's 0x00 (Δ3)
     s_.tdr = 0;
-    s_.dsr = 0;          // 500 kbit/s (Δ7)
+    s_.dsr = 0;  // 500 kbit/s (Δ7)
     s_.ccr_noprec = 0;
     s_.srt = s_.hut = s_.hlt = 0;
     s_.nd = false;
@@ -117,12 +117,12 @@ uint8_t Fdc82077::msr() const {
     for (unsigned i = 0; i < s_.status_count; ++i)
         if (s_.status_st0[i] & kSe) busy_bits |= uint8_t(1u << s_.status_queue[i]);
     switch (s_.phase) {
-    case Phase::Command:
-        return uint8_t(kRqm | (s_.cmd_len ? kCb : 0) | busy_bits);
-    case Phase::Result:
-        return uint8_t(kRqm | kDio | kCb | busy_bits);
-    case Phase::Execution:
-        break;
+        case Phase::Command:
+            return uint8_t(kRqm | (s_.cmd_len ? kCb : 0) | busy_bits);
+        case Phase::Result:
+            return uint8_t(kRqm | kDio | kCb | busy_bits);
+        case Phase::Execution:
+            break;
     }
     if (!pio_execution()) return uint8_t(kCb | busy_bits);
     const int64_t now = host_.now_ns();
@@ -135,72 +135,77 @@ uint8_t Fdc82077::read(unsigned offset) {
     offset &= 7;
     const FloppyDrive &sel = drives_[s_.dor & 3];
     switch (offset) {
-    case kSra: {
-        if (config_.mode == FdcMode::At) return 0xFF;
-        const bool idx = sel.index_pulse(host_.now_ns());
-        if (config_.mode == FdcMode::Ps2) {
-            return uint8_t((s_.irq_out ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
-                           (sel.track0() ? 0 : 0x10) | (idx ? 0 : 0x04) |
-                           (sel.write_protected() ? 0 : 0x02));
-        }
-        return uint8_t((s_.irq_out ? 0x80 : 0) | (s_.drq_out ? 0x40 : 0) | (sel.track0() ? 0x10 : 0) |
-                       0x08 | (idx ? 0x04 : 0) | (sel.write_protected() ? 0x02 : 0) | 0x01);
-    }
-    case kSrb: {
-        if (config_.mode == FdcMode::At) return 0xFF;
-        if (config_.mode == FdcMode::Ps2)
-            return uint8_t(0xC0 | ((s_.dor & 1) ? 0x20 : 0) | ((s_.dor & 0x20) ? 0x02 : 0) | ((s_.dor & 0x10) ? 0x01 : 0));
-        const unsigned ds = s_.dor & 3;
-        return uint8_t((drives_[1].present() ? 0 : 0x80) | (ds == 1 ? 0 : 0x40) | (ds == 0 ? 0 : 0x20) |
-                       (ds == 3 ? 0 : 0x02) | (ds == 2 ? 0 : 0x01));
-    }
-    case kDor:
-        return s_.dor;
-    case kTdr:
-        return uint8_t(0xFC | (s_.tdr & 3));  // bits 7–2 are not driven: the ISA bus floats high
-    case kMsr:
-        return msr();
-    case kFifo: {
-        if (in_reset()) break;
-        if (s_.phase == Phase::Result) {
-            const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
-            if (++s_.res_pos >= s_.res_len) {
-                s_.phase = Phase::Command;
-                s_.cmd_len = 0;
-                s_.result_int = false;
+        case kSra: {
+            if (config_.mode == FdcMode::At) return 0xFF;
+            const bool idx = sel.index_pulse(host_.now_ns());
+            if (config_.mode == FdcMode::Ps2) {
+                return uint8_t((s_.irq_out ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
+                               (sel.track0() ? 0 : 0x10) | (idx ? 0 : 0x04) |
+                               (sel.write_protected() ? 0 : 0x02));
             }
-            update_outputs();
-            return v;
+            return uint8_t((s_.irq_out ? 0x80 : 0) | (s_.drq_out ? 0x40 : 0) |
+                           (sel.track0() ? 0x10 : 0) | 0x08 | (idx ? 0x04 : 0) |
+                           (sel.write_protected() ? 0x02 : 0) | 0x01);
         }
-        if (s_.phase == Phase::Execution && pio_execution() && s_.exec.stream.to_host) {
-            const int64_t now = host_.now_ns();
-            if (stream_host_room(now) > 0) {
-                Stream &s = s_.exec.stream;
-                const uint8_t v = s.buf[s.moved % s.buf.size()];
-                ++s.moved;
-                stream_served(now);
-                run(now);
+        case kSrb: {
+            if (config_.mode == FdcMode::At) return 0xFF;
+            if (config_.mode == FdcMode::Ps2)
+                return uint8_t(0xC0 | ((s_.dor & 1) ? 0x20 : 0) | ((s_.dor & 0x20) ? 0x02 : 0) |
+                               ((s_.dor & 0x10) ? 0x01 : 0));
+            const unsigned ds = s_.dor & 3;
+            return uint8_t((drives_[1].present() ? 0 : 0x80) | (ds == 1 ? 0 : 0x40) |
+                           (ds == 0 ? 0 : 0x20) | (ds == 3 ? 0 : 0x02) | (ds == 2 ? 0 : 0x01));
+        }
+        case kDor:
+            return s_.dor;
+        case kTdr:
+            return uint8_t(0xFC |
+                           (s_.tdr & 3));  // bits 7–2 are not driven: the ISA bus floats high
+        case kMsr:
+            return msr();
+        case kFifo: {
+            if (in_reset()) break;
+            if (s_.phase == Phase::Result) {
+                const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
+                if (++s_.res_pos >= s_.res_len) {
+                    s_.phase = Phase::Command;
+                    s_.cmd_len = 0;
+                    s_.result_int = false;
+                }
+                update_outputs();
                 return v;
             }
+            if (s_.phase == Phase::Execution && pio_execution() && s_.exec.stream.to_host) {
+                const int64_t now = host_.now_ns();
+                if (stream_host_room(now) > 0) {
+                    Stream &s = s_.exec.stream;
+                    const uint8_t v = s.buf[s.moved % s.buf.size()];
+                    ++s.moved;
+                    stream_served(now);
+                    run(now);
+                    return v;
+                }
+            }
+            break;
         }
-        break;
-    }
-    case kDir: {
-        const bool dskchg = sel.disk_changed() || !sel.has_media();
-        switch (config_.mode) {
-        case FdcMode::At:
-            return dskchg ? 0x80 : 0x00;
-        case FdcMode::Ps2: {
-            const bool high = rate() == DataRate::k500 || rate() == DataRate::k1000;
-            return uint8_t((dskchg ? 0x80 : 0) | 0x78 | ((s_.dsr & 3) << 1) | (high ? 0 : 1));
+        case kDir: {
+            const bool dskchg = sel.disk_changed() || !sel.has_media();
+            switch (config_.mode) {
+                case FdcMode::At:
+                    return dskchg ? 0x80 : 0x00;
+                case FdcMode::Ps2: {
+                    const bool high = rate() == DataRate::k500 || rate() == DataRate::k1000;
+                    return uint8_t((dskchg ? 0x80 : 0) | 0x78 | ((s_.dsr & 3) << 1) |
+                                   (high ? 0 : 1));
+                }
+                case FdcMode::Model30:
+                    return uint8_t((dskchg ? 0 : 0x80) | (s_.dor & 0x08) | (s_.ccr_noprec << 2) |
+                                   (s_.dsr & 3));
+            }
+            return 0xFF;
         }
-        case FdcMode::Model30:
-            return uint8_t((dskchg ? 0 : 0x80) | (s_.dor & 0x08) | (s_.ccr_noprec << 2) | (s_.dsr & 3));
-        }
-        return 0xFF;
-    }
-    default:
-        return 0xFF;
+        default:
+            return 0xFF;
     }
     observer_->bad_access(offset, false);
     return 0x00;
@@ -210,51 +215,55 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
     offset &= 7;
     const int64_t now = host_.now_ns();
     switch (offset) {
-    case kDor: {
-        const uint8_t old = s_.dor;
-        s_.dor = value;
-        for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_motor(value & (0x10u << u), now);
-        // A search waiting for a spindle that was stopped looks again.
-        if (s_.exec_active && (s_.exec.step == Step::Search || s_.exec.step == Step::WaitIndex) && s_.exec.due == kNever)
-            s_.exec.due = now;
-        if ((old & 0x04) && !(value & 0x04)) enter_reset();
-        if (!(old & 0x04) && (value & 0x04)) leave_reset();
-        break;
-    }
-    case kTdr:
-        s_.tdr = value & 3;
-        return;  // nothing run() or the pins depend on
-    case kDsr:
-        s_.dsr = value & 0x7F;  // bit 7 (software reset) clears itself
-        if (value & 0x80) software_reset();
-        else return;
-        break;
-    case kFifo:
-        if (in_reset()) {
+        case kDor: {
+            const uint8_t old = s_.dor;
+            s_.dor = value;
+            for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_motor(value & (0x10u << u), now);
+            // A search waiting for a spindle that was stopped looks again.
+            if (s_.exec_active &&
+                (s_.exec.step == Step::Search || s_.exec.step == Step::WaitIndex) &&
+                s_.exec.due == kNever)
+                s_.exec.due = now;
+            if ((old & 0x04) && !(value & 0x04)) enter_reset();
+            if (!(old & 0x04) && (value & 0x04)) leave_reset();
+            break;
+        }
+        case kTdr:
+            s_.tdr = value & 3;
+            return;  // nothing run() or the pins depend on
+        case kDsr:
+            s_.dsr = value & 0x7F;  // bit 7 (software reset) clears itself
+            if (value & 0x80)
+                software_reset();
+            else
+                return;
+            break;
+        case kFifo:
+            if (in_reset()) {
+                observer_->bad_access(offset, true);
+                break;
+            }
+            if (s_.phase == Phase::Command) {
+                accept_command_byte(value);
+                break;
+            }
+            if (s_.phase == Phase::Execution && pio_execution() && !s_.exec.stream.to_host &&
+                stream_host_room(now) > 0) {
+                Stream &s = s_.exec.stream;
+                s.buf[s.moved % s.buf.size()] = value;
+                ++s.moved;
+                stream_served(now);
+                break;
+            }
             observer_->bad_access(offset, true);
             break;
-        }
-        if (s_.phase == Phase::Command) {
-            accept_command_byte(value);
+        case kCcr:
+            s_.dsr = uint8_t((s_.dsr & ~3u) | (value & 3));
+            s_.ccr_noprec = (value >> 2) & 1;
+            return;
+        default:
+            observer_->bad_access(offset, true);
             break;
-        }
-        if (s_.phase == Phase::Execution && pio_execution() && !s_.exec.stream.to_host &&
-            stream_host_room(now) > 0) {
-            Stream &s = s_.exec.stream;
-            s.buf[s.moved % s.buf.size()] = value;
-            ++s.moved;
-            stream_served(now);
-            break;
-        }
-        observer_->bad_access(offset, true);
-        break;
-    case kCcr:
-        s_.dsr = uint8_t((s_.dsr & ~3u) | (value & 3));
-        s_.ccr_noprec = (value >> 2) & 1;
-        return;
-    default:
-        observer_->bad_access(offset, true);
-        break;
     }
     run(now);
 }
@@ -266,7 +275,8 @@ void Fdc82077::accept_command_byte(uint8_t value) {
     // The command being collected is the one its first byte names (fdc_commands.h).
     const CommandInfo &info = decode_command(s_.cmd_len == 0 ? value : s_.cmd[0]);
     if (s_.cmd_len == 0) {
-        if (info.command == Command::SenseInterrupt) s_.status_int = false;  // INT drops at the opcode
+        if (info.command == Command::SenseInterrupt)
+            s_.status_int = false;  // INT drops at the opcode
     }
     // The bound comes from the decoded command, never from the guest (VENOM).
     const uint8_t need = std::min<uint8_t>(info.in_bytes, kMaxCommandBytes);
@@ -370,10 +380,16 @@ void Fdc82077::cmd_configure() {
 }
 
 void Fdc82077::cmd_dumpreg() {
-    const uint8_t r[] = {s_.pcn[0], s_.pcn[1], s_.pcn[2], s_.pcn[3],
-                         uint8_t(s_.srt << 4 | s_.hut), uint8_t(s_.hlt << 1 | (s_.nd ? 1 : 0)), s_.last_eot,
+    const uint8_t r[] = {s_.pcn[0],
+                         s_.pcn[1],
+                         s_.pcn[2],
+                         s_.pcn[3],
+                         uint8_t(s_.srt << 4 | s_.hut),
+                         uint8_t(s_.hlt << 1 | (s_.nd ? 1 : 0)),
+                         s_.last_eot,
                          uint8_t((s_.lock ? 0x80 : 0) | (s_.perp_drives << 2) | s_.perp_gap_wgate),
-                         uint8_t((s_.eis ? 0x40 : 0) | (s_.efifo ? 0x20 : 0) | (s_.poll_off ? 0x10 : 0) | s_.fifothr),
+                         uint8_t((s_.eis ? 0x40 : 0) | (s_.efifo ? 0x20 : 0) |
+                                 (s_.poll_off ? 0x10 : 0) | s_.fifothr),
                          s_.pretrk};
     enter_result(r, false);
 }
@@ -426,43 +442,47 @@ void Fdc82077::start_seek(unsigned unit, Command cmd) {
     s.start = now;
     s.step_ns = step_ns(s_.srt, rate());
     switch (cmd) {
-    case Command::Recalibrate: {
-        s.recalibrate = true;
-        s.inward = false;
-        s.target = 0;
-        const unsigned need = d.cylinder();
-        s.steps = uint16_t(std::min(need, kRecalibrateStepLimit));
-        s.fail = need > kRecalibrateStepLimit;
-        if (s.fail) s.target = uint8_t(std::max(0, int(s_.pcn[unit]) - int(kRecalibrateStepLimit)));
-        break;
-    }
-    case Command::Seek: {
-        const uint8_t ncn = s_.cmd[2];
-        s.inward = ncn > s_.pcn[unit];
-        s.steps = uint16_t(s.inward ? ncn - s_.pcn[unit] : s_.pcn[unit] - ncn);
-        s.target = ncn;
-        break;
-    }
-    default: {  // RELATIVE SEEK: DIR is opcode bit 6
-        const uint8_t rcn = s_.cmd[2];
-        s.inward = s_.cmd[0] & 0x40;
-        if (s.inward) {
-            s.steps = rcn;
-            s.target = uint8_t(std::min(255, s_.pcn[unit] + rcn));
-        } else if (rcn > s_.pcn[unit]) {
-            s.steps = rcn;  // the drive stops at track 0; the controller reports EC
+        case Command::Recalibrate: {
+            s.recalibrate = true;
+            s.inward = false;
             s.target = 0;
-            s.fail = true;
-        } else {
-            s.steps = rcn;
-            s.target = uint8_t(s_.pcn[unit] - rcn);
+            const unsigned need = d.cylinder();
+            s.steps = uint16_t(std::min(need, kRecalibrateStepLimit));
+            s.fail = need > kRecalibrateStepLimit;
+            if (s.fail)
+                s.target = uint8_t(std::max(0, int(s_.pcn[unit]) - int(kRecalibrateStepLimit)));
+            break;
         }
-        break;
+        case Command::Seek: {
+            const uint8_t ncn = s_.cmd[2];
+            s.inward = ncn > s_.pcn[unit];
+            s.steps = uint16_t(s.inward ? ncn - s_.pcn[unit] : s_.pcn[unit] - ncn);
+            s.target = ncn;
+            break;
+        }
+        default: {  // RELATIVE SEEK: DIR is opcode bit 6
+            const uint8_t rcn = s_.cmd[2];
+            s.inward = s_.cmd[0] & 0x40;
+            if (s.inward) {
+                s.steps = rcn;
+                s.target = uint8_t(std::min(255, s_.pcn[unit] + rcn));
+            } else if (rcn > s_.pcn[unit]) {
+                s.steps = rcn;  // the drive stops at track 0; the controller reports EC
+                s.target = 0;
+                s.fail = true;
+            } else {
+                s.steps = rcn;
+                s.target = uint8_t(s_.pcn[unit] - rcn);
+            }
+            break;
+        }
     }
-    }
-    if (fast()) s.done = now;
-    else if (s.steps == 0) s.done = now + d.profile().no_motion_seek_ns;
-    else s.done = now + int64_t(s.steps) * s.step_ns;
+    if (fast())
+        s.done = now;
+    else if (s.steps == 0)
+        s.done = now + d.profile().no_motion_seek_ns;
+    else
+        s.done = now + int64_t(s.steps) * s.step_ns;
 }
 
 void Fdc82077::finish_seek(unsigned unit) {
@@ -495,12 +515,12 @@ void Fdc82077::push_interrupt_status(unsigned unit, uint8_t st0) {
 
 bool Fdc82077::exec_is_write() const {
     switch (s_.exec.cmd) {
-    case Command::WriteData:
-    case Command::WriteDeleted:
-    case Command::Format:
-        return true;
-    default:
-        return false;
+        case Command::WriteData:
+        case Command::WriteDeleted:
+        case Command::Format:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -555,7 +575,8 @@ void Fdc82077::start_data_command() {
         exec_fail(kMa);
         return;
     }
-    const bool reads_ids = e.cmd != Command::Format && e.cmd != Command::ReadId && e.cmd != Command::ReadTrack;
+    const bool reads_ids =
+        e.cmd != Command::Format && e.cmd != Command::ReadId && e.cmd != Command::ReadTrack;
     if (reads_ids && e.eot < e.r) {  // EOT below R: nothing to transfer (CVE-2021-3507)
         exec_fail(kMa);
         return;
@@ -578,7 +599,8 @@ void Fdc82077::start_data_command() {
 
 void Fdc82077::exec_fail(uint8_t st1, uint8_t st2) {
     Exec &e = s_.exec;
-    const uint8_t r[] = {st0_for(kIcAbnormal), uint8_t(e.st1 | st1), uint8_t(e.st2 | st2), e.c, e.h, e.r, e.n};
+    const uint8_t r[] = {
+        st0_for(kIcAbnormal), uint8_t(e.st1 | st1), uint8_t(e.st2 | st2), e.c, e.h, e.r, e.n};
     drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(s_.hut, rate())));
     enter_result(r, true);
 }
@@ -615,66 +637,69 @@ void Fdc82077::exec_run(int64_t now) {
     Exec &e = s_.exec;
     FloppyDrive &d = drives_[e.unit];
     switch (e.step) {
-    case Step::WaitDrive:
-        if (s_.seeks[e.unit].active) return;
-        e.step = Step::ImpliedSeek;
-        [[fallthrough]];
-    case Step::ImpliedSeek: {
-        const bool eis = s_.eis || config_.implied_seek == ImpliedSeek::Always;
-        const bool seek = eis && e.cmd != Command::Format && e.cmd != Command::ReadId && e.c != s_.pcn[e.unit];
-        if (seek && !e.seeked) {
-            const unsigned steps = unsigned(std::abs(int(e.c) - int(s_.pcn[e.unit])));
-            const bool inward = e.c > s_.pcn[e.unit];
-            const int64_t per = step_ns(s_.srt, rate());
-            for (unsigned i = 0; i < steps; ++i) d.step(inward, fast() ? now : now + int64_t(i + 1) * per);
-            s_.pcn[e.unit] = e.c;
-            e.seeked = true;
-            if (!fast()) {
-                e.due = now + int64_t(steps) * per;
+        case Step::WaitDrive:
+            if (s_.seeks[e.unit].active) return;
+            e.step = Step::ImpliedSeek;
+            [[fallthrough]];
+        case Step::ImpliedSeek: {
+            const bool eis = s_.eis || config_.implied_seek == ImpliedSeek::Always;
+            const bool seek = eis && e.cmd != Command::Format && e.cmd != Command::ReadId &&
+                              e.c != s_.pcn[e.unit];
+            if (seek && !e.seeked) {
+                const unsigned steps = unsigned(std::abs(int(e.c) - int(s_.pcn[e.unit])));
+                const bool inward = e.c > s_.pcn[e.unit];
+                const int64_t per = step_ns(s_.srt, rate());
+                for (unsigned i = 0; i < steps; ++i)
+                    d.step(inward, fast() ? now : now + int64_t(i + 1) * per);
+                s_.pcn[e.unit] = e.c;
+                e.seeked = true;
+                if (!fast()) {
+                    e.due = now + int64_t(steps) * per;
+                    return;
+                }
+            } else if (now < e.due) {
                 return;
             }
-        } else if (now < e.due) {
-            return;
+            e.step = Step::HeadLoad;
+            e.due = (fast() || d.head_loaded(now)) ? now : now + head_load_ns(s_.hlt, rate());
+            if (e.due > now) return;
+            [[fallthrough]];
         }
-        e.step = Step::HeadLoad;
-        e.due = (fast() || d.head_loaded(now)) ? now : now + head_load_ns(s_.hlt, rate());
-        if (e.due > now) return;
-        [[fallthrough]];
-    }
-    case Step::HeadLoad:
-        if (now < e.due) return;
-        d.load_head_until(kNever);  // loaded for the whole execution phase
-        exec_begin_search(now);
-        return;
-    case Step::Search:
-    case Step::WaitIndex:
-        exec_search(now);
-        return;
-    case Step::Transfer:
-        if (now >= stream_overrun_at()) {
-            observer_->overrun(e.unit);
-            if (e.cmd == Command::WriteData || e.cmd == Command::WriteDeleted) {
-                // An underrun still completes the sector, padded with 0x00 and a valid CRC
-                // (82077aa.md §7); the command ends there.
-                e.st1 |= kOr;
-                e.stream.host_side = false;
+        case Step::HeadLoad:
+            if (now < e.due) return;
+            d.load_head_until(kNever);  // loaded for the whole execution phase
+            exec_begin_search(now);
+            return;
+        case Step::Search:
+        case Step::WaitIndex:
+            exec_search(now);
+            return;
+        case Step::Transfer:
+            if (now >= stream_overrun_at()) {
+                observer_->overrun(e.unit);
+                if (e.cmd == Command::WriteData || e.cmd == Command::WriteDeleted) {
+                    // An underrun still completes the sector, padded with 0x00 and a valid CRC
+                    // (82077aa.md §7); the command ends there.
+                    e.st1 |= kOr;
+                    e.stream.host_side = false;
+                    return;
+                }
+                e.stream = Stream{};
+                exec_fail(kOr);
                 return;
             }
-            e.stream = Stream{};
-            exec_fail(kOr);
+            if (now >= e.sector_end) exec_sector_done(now);
             return;
-        }
-        if (now >= e.sector_end) exec_sector_done(now);
-        return;
-    case Step::Finish:
-        if (now >= e.due) finish_data_command();
-        return;
+        case Step::Finish:
+            if (now >= e.due) finish_data_command();
+            return;
     }
 }
 
 void Fdc82077::exec_begin_search(int64_t now) {
     Exec &e = s_.exec;
-    e.step = (e.cmd == Command::Format || e.cmd == Command::ReadTrack) ? Step::WaitIndex : Step::Search;
+    e.step =
+        (e.cmd == Command::Format || e.cmd == Command::ReadTrack) ? Step::WaitIndex : Step::Search;
     e.search_from = now;
     e.give_up = kNever;
     e.due = now;
@@ -700,22 +725,23 @@ void Fdc82077::exec_search(int64_t now) {
     uint8_t fail_st1 = kMa, fail_st2 = 0;
     if (readable) {
         switch (e.cmd) {
-        case Command::ReadId:
-            target = 1;  // refined below from the rotation
-            break;
-        case Command::Format:
-            target = 0;
-            break;
-        case Command::ReadTrack:
-            // From the index, sectors in physical order; IDs are not compared.
-            target = e.step == Step::WaitIndex ? 0 : (e.r <= g.sectors ? e.r : -1);
-            fail_st1 = kNd;
-            break;
-        default:
-            if (e.c == lc && e.h == e.hds && e.n == 2 && e.r >= 1 && e.r <= g.sectors) target = e.r;
-            fail_st1 = kNd;
-            if (e.c != lc) fail_st2 = kWc;
-            break;
+            case Command::ReadId:
+                target = 1;  // refined below from the rotation
+                break;
+            case Command::Format:
+                target = 0;
+                break;
+            case Command::ReadTrack:
+                // From the index, sectors in physical order; IDs are not compared.
+                target = e.step == Step::WaitIndex ? 0 : (e.r <= g.sectors ? e.r : -1);
+                fail_st1 = kNd;
+                break;
+            default:
+                if (e.c == lc && e.h == e.hds && e.n == 2 && e.r >= 1 && e.r <= g.sectors)
+                    target = e.r;
+                fail_st1 = kNd;
+                if (e.c != lc) fail_st2 = kWc;
+                break;
         }
     }
 
@@ -747,7 +773,8 @@ void Fdc82077::exec_search(int64_t now) {
         return;
     }
     const int64_t rev = revolution_ns(g.rpm);
-    const int64_t from = std::max({e.search_from, origin, d.last_step_ns() + d.profile().settle_ns});
+    const int64_t from =
+        std::max({e.search_from, origin, d.last_step_ns() + d.profile().settle_ns});
     if (e.give_up == kNever) e.give_up = next_pass(origin, rev, 0, from) + rev;
     if (now >= e.give_up) {
         exec_fail(fail_st1, fail_st2);
@@ -811,8 +838,8 @@ void Fdc82077::exec_sector_found(int64_t t_id) {
     s = Stream{};
     s.len = 512;
     s.moved = 0;
-    s.to_host = !exec_is_write() && e.cmd != Command::ScanEqual && e.cmd != Command::ScanLowOrEqual &&
-                e.cmd != Command::ScanHighOrEqual;
+    s.to_host = !exec_is_write() && e.cmd != Command::ScanEqual &&
+                e.cmd != Command::ScanLowOrEqual && e.cmd != Command::ScanHighOrEqual;
     s.host_side = exec_moves_host_data();
     if (fast()) {
         s.t0 = host_.now_ns();
@@ -832,7 +859,8 @@ void Fdc82077::exec_sector_found(int64_t t_id) {
             e.sector_end = t_id + L.ns(L.slot());
         }
     } else if (s.to_host) {
-        const MediaStatus st = m.read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(s.buf.data(), 512));
+        const MediaStatus st =
+            m.read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(s.buf.data(), 512));
         if (st != MediaStatus::Ok) {
             s = Stream{};
             exec_fail(kDe, kDd);
@@ -868,71 +896,74 @@ void Fdc82077::exec_sector_done(int64_t now) {
         return;
     }
     switch (e.cmd) {
-    case Command::WriteData:
-    case Command::WriteDeleted: {
-        if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC: pad
-        const MediaStatus st = m->write_sector(unsigned(lc), e.hds, e.r, std::span<const uint8_t, 512>(s.buf.data(), 512));
-        if (st != MediaStatus::Ok) {
+        case Command::WriteData:
+        case Command::WriteDeleted: {
+            if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC: pad
+            const MediaStatus st = m->write_sector(
+                unsigned(lc), e.hds, e.r, std::span<const uint8_t, 512>(s.buf.data(), 512));
+            if (st != MediaStatus::Ok) {
+                s = Stream{};
+                exec_fail(kNw);  // read-only, or past the end of a short image
+                return;
+            }
+            break;
+        }
+        case Command::Format: {
+            const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
+            const Geometry &g = m->geometry();
+            if (c != lc || h != e.hds || r < 1 || r > g.sectors || n != 2) {  // not representable
+                s = Stream{};
+                exec_fail(kEn);
+                return;
+            }
+            std::array<uint8_t, 512> fill;
+            fill.fill(e.fill);
+            if (m->write_sector(c, h, r, std::span<const uint8_t, 512>(fill.data(), 512)) !=
+                MediaStatus::Ok) {
+                s = Stream{};
+                exec_fail(kNw);
+                return;
+            }
+            e.c = c;
+            e.h = h;
+            e.r = r;
+            e.n = n;
+            ++e.count;
             s = Stream{};
-            exec_fail(kNw);  // read-only, or past the end of a short image
+            if (e.count >= e.limit) {
+                e.step = Step::Finish;
+                e.due = fast() ? now : e.give_up;  // the track ends at the next index
+                if (e.due <= now) finish_data_command();
+                return;
+            }
+            exec_sector_found(
+                fast() ? now : e.search_from + e.layout.ns(e.layout.sector_start(e.count + 1)));
             return;
         }
-        break;
-    }
-    case Command::Format: {
-        const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
-        const Geometry &g = m->geometry();
-        if (c != lc || h != e.hds || r < 1 || r > g.sectors || n != 2) {  // not representable
-            s = Stream{};
-            exec_fail(kEn);
-            return;
+        case Command::ScanEqual:
+        case Command::ScanLowOrEqual:
+        case Command::ScanHighOrEqual: {
+            std::array<uint8_t, 512> disk;
+            m->read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(disk.data(), 512));
+            bool equal = true, ok = true;
+            for (unsigned i = 0; i < s.moved && i < 512; ++i) {
+                const uint8_t host = s.buf[i], dv = disk[i];
+                if (host == 0xFF) continue;  // don't care
+                if (dv != host) equal = false;
+                if (e.cmd == Command::ScanEqual) ok = ok && dv == host;
+                if (e.cmd == Command::ScanLowOrEqual) ok = ok && dv <= host;
+                if (e.cmd == Command::ScanHighOrEqual) ok = ok && dv >= host;
+            }
+            if (ok) {
+                e.st2 = uint8_t((e.st2 & ~kSn) | (equal ? kSh : 0));
+                e.scan_hit = true;
+            } else {
+                e.st2 |= kSn;
+            }
+            break;
         }
-        std::array<uint8_t, 512> fill;
-        fill.fill(e.fill);
-        if (m->write_sector(c, h, r, std::span<const uint8_t, 512>(fill.data(), 512)) != MediaStatus::Ok) {
-            s = Stream{};
-            exec_fail(kNw);
-            return;
-        }
-        e.c = c;
-        e.h = h;
-        e.r = r;
-        e.n = n;
-        ++e.count;
-        s = Stream{};
-        if (e.count >= e.limit) {
-            e.step = Step::Finish;
-            e.due = fast() ? now : e.give_up;  // the track ends at the next index
-            if (e.due <= now) finish_data_command();
-            return;
-        }
-        exec_sector_found(fast() ? now : e.search_from + e.layout.ns(e.layout.sector_start(e.count + 1)));
-        return;
-    }
-    case Command::ScanEqual:
-    case Command::ScanLowOrEqual:
-    case Command::ScanHighOrEqual: {
-        std::array<uint8_t, 512> disk;
-        m->read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(disk.data(), 512));
-        bool equal = true, ok = true;
-        for (unsigned i = 0; i < s.moved && i < 512; ++i) {
-            const uint8_t host = s.buf[i], dv = disk[i];
-            if (host == 0xFF) continue;  // don't care
-            if (dv != host) equal = false;
-            if (e.cmd == Command::ScanEqual) ok = ok && dv == host;
-            if (e.cmd == Command::ScanLowOrEqual) ok = ok && dv <= host;
-            if (e.cmd == Command::ScanHighOrEqual) ok = ok && dv >= host;
-        }
-        if (ok) {
-            e.st2 = uint8_t((e.st2 & ~kSn) | (equal ? kSh : 0));
-            e.scan_hit = true;
-        } else {
-            e.st2 |= kSn;
-        }
-        break;
-    }
-    default:
-        break;
+        default:
+            break;
     }
     if (e.st1 & kOr) {  // the padded sector after an underrun is written: stop
         s = Stream{};
@@ -959,7 +990,9 @@ bool Fdc82077::advance_sector() {
     Exec &e = s_.exec;
     const bool at_eot = e.r >= e.eot && e.cmd != Command::Format;
     const uint8_t step = (e.cmd == Command::ScanEqual || e.cmd == Command::ScanLowOrEqual ||
-                          e.cmd == Command::ScanHighOrEqual) ? std::max<uint8_t>(1, e.dtl & 3) : 1;
+                          e.cmd == Command::ScanHighOrEqual)
+                             ? std::max<uint8_t>(1, e.dtl & 3)
+                             : 1;
     bool continue_on_other_head = false;
     if (!at_eot) {
         e.r = uint8_t(e.r + step);
@@ -997,11 +1030,17 @@ bool Fdc82077::advance_sector() {
 // ---------------------------------------------------------------------------------------------
 // The FIFO between the disk and the host
 
-unsigned Fdc82077::fifo_depth() const { return s_.efifo ? 1 : kFifoDepth; }
+unsigned Fdc82077::fifo_depth() const {
+    return s_.efifo ? 1 : kFifoDepth;
+}
 // A request never asks for what the FIFO cannot give: at least one byte to read (FIFOTHR=15
 // would make the read trigger 16 − 16 = 0) and at least one free place to write.
-unsigned Fdc82077::read_trigger() const { return s_.efifo ? 1 : std::max(1u, kFifoDepth - (s_.fifothr + 1u)); }
-unsigned Fdc82077::write_threshold() const { return s_.efifo ? 0 : std::min(s_.fifothr + 1u, kFifoDepth - 1); }
+unsigned Fdc82077::read_trigger() const {
+    return s_.efifo ? 1 : std::max(1u, kFifoDepth - (s_.fifothr + 1u));
+}
+unsigned Fdc82077::write_threshold() const {
+    return s_.efifo ? 0 : std::min(s_.fifothr + 1u, kFifoDepth - 1);
+}
 
 uint16_t Fdc82077::stream_disk_bytes(int64_t t) const {
     const Stream &s = s_.exec.stream;
@@ -1054,7 +1093,9 @@ int64_t Fdc82077::stream_next_request(int64_t t) const {
     const Stream &s = s_.exec.stream;
     if (!s.host_side || s.ns_num == 0 || stream_request(t)) return kNever;
     if (s.moved >= s.len) return kNever;
-    auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
+    auto at = [&](int64_t byte) {
+        return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
+    };
     // Reads: the FIFO reaches the trigger level, or the sector's last byte arrives.
     // Writes: the level falls to the threshold when byte (moved − threshold − 1) starts.
     const int64_t next = s.to_host ? at(std::min<int64_t>(s.moved + read_trigger(), s.len))
@@ -1066,7 +1107,9 @@ int64_t Fdc82077::stream_overrun_at() const {
     if (!s_.exec_active || s_.exec.step != Step::Transfer || s_.exec.tc) return kNever;
     const Stream &s = s_.exec.stream;
     if (!s.host_side || s.ns_num == 0) return kNever;
-    auto at = [&](int64_t byte) { return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0); };
+    auto at = [&](int64_t byte) {
+        return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
+    };
     // The host's service must land kFifoSetupNs before the byte that finds the FIFO full
     // (overrun) or the byte the disk needs and the host has not given (underrun). With the FIFO
     // off that is the datasheet's window exactly (1 byte − 1.5 µs); with it on the 16 places
@@ -1092,7 +1135,8 @@ size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool termi
         if (cycle == DmaCycle::ToMemory) std::copy_n(s.buf.begin() + s.moved, n, buf.begin());
     } else {
         // A memory-to-device cycle carries guest bytes; any other leaves the bus floating.
-        for (size_t i = 0; i < n; ++i) s.buf[(s.moved + i) % s.buf.size()] = cycle == DmaCycle::FromMemory ? buf[i] : 0xFF;
+        for (size_t i = 0; i < n; ++i)
+            s.buf[(s.moved + i) % s.buf.size()] = cycle == DmaCycle::FromMemory ? buf[i] : 0xFF;
     }
     s.moved = uint16_t(s.moved + n);
     stream_served(now);
@@ -1108,7 +1152,8 @@ size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool termi
 int64_t Fdc82077::exec_deadline() const {
     if (!s_.exec_active || s_.phase != Phase::Execution) return kNever;
     // Waiting for the drive's seek: the seek's end sets `due` (run() checks seeks first).
-    if (s_.exec.step == Step::WaitDrive) return s_.seeks[s_.exec.unit].active ? kNever : s_.exec.due;
+    if (s_.exec.step == Step::WaitDrive)
+        return s_.seeks[s_.exec.unit].active ? kNever : s_.exec.due;
     if (s_.exec.step != Step::Transfer) return s_.exec.due;
     const Stream &s = s_.exec.stream;
     const bool complete = !s.host_side || s_.exec.tc || s.moved >= s.len;
@@ -1126,7 +1171,8 @@ void Fdc82077::run(int64_t now) {
         for (unsigned u = 0; u < kUnits && !fired; ++u) {
             if (s_.seeks[u].active && s_.seeks[u].done <= now) {
                 finish_seek(u);
-                if (s_.exec_active && s_.exec.unit == u && s_.exec.step == Step::WaitDrive) s_.exec.due = now;
+                if (s_.exec_active && s_.exec.unit == u && s_.exec.step == Step::WaitDrive)
+                    s_.exec.due = now;
                 fired = true;
             }
         }
@@ -1155,8 +1201,10 @@ void Fdc82077::update_outputs() {
     bool drq = false;
     if (s_.phase == Phase::Execution && s_.exec_active) {
         const bool req = stream_request(now);
-        if (dma_mode()) drq = req;
-        else irq = irq || req;
+        if (dma_mode())
+            drq = req;
+        else
+            irq = irq || req;
     }
     if (outputs_gated() || in_reset()) {
         irq = false;
@@ -1177,8 +1225,10 @@ void Fdc82077::update_outputs() {
     next = std::min({next, exec_deadline(), stream_next_request(now)});
     if (next != s_.armed) {
         s_.armed = next;
-        if (next == kNever) host_.cancel_timer();
-        else host_.arm_timer(std::max(next, now));
+        if (next == kNever)
+            host_.cancel_timer();
+        else
+            host_.arm_timer(std::max(next, now));
     }
 }
 

@@ -24,10 +24,20 @@
 namespace fdplug::floppy {
 
 // Port offsets from the controller's base.
-enum FdcPort : uint8_t { kSra = 0, kSrb = 1, kDor = 2, kTdr = 3, kMsr = 4, kDsr = 4, kFifo = 5, kDir = 7, kCcr = 7 };
+enum FdcPort : uint8_t {
+    kSra = 0,
+    kSrb = 1,
+    kDor = 2,
+    kTdr = 3,
+    kMsr = 4,
+    kDsr = 4,
+    kFifo = 5,
+    kDir = 7,
+    kCcr = 7
+};
 
 class Fdc82077 {
-public:
+  public:
     static constexpr unsigned kUnits = 4;
     static constexpr unsigned kFifoDepth = 16;
 
@@ -82,7 +92,7 @@ public:
     // The checks of load_state() that need no medium reads (fingerprints are not compared).
     bool validate_state(const FdcState &s, std::string *error) const;
 
-private:
+  private:
     using Phase = FdcPhase;
     using Step = ExecStep;
     using Stream = StreamState;

@@ -13,12 +13,14 @@ namespace {
 int64_t to_relative(int64_t abs, int64_t now, TimeForm form) {
     if (abs == kNever) return kNever;
     if (abs <= kLongAgo) return kLongAgo;
-    const int64_t rel = abs - now;  // abs > -2^62 and now ≥ 0 (virtual clocks start at 0): no overflow
+    const int64_t rel =
+        abs - now;  // abs > -2^62 and now ≥ 0 (virtual clocks start at 0): no overflow
     // An instant further back than a state can carry (only a loaded state's, some 73 years of
     // virtual time later) is as good as long ago; where that sentinel is not allowed it stays at
     // the edge, so that every state() is one load_state() accepts.
     if (rel < -kMaxRelativeNs)
-        return form == TimeForm::InstantOrLongAgo || form == TimeForm::Any ? kLongAgo : -kMaxRelativeNs;
+        return form == TimeForm::InstantOrLongAgo || form == TimeForm::Any ? kLongAgo
+                                                                           : -kMaxRelativeNs;
     return rel;
 }
 
@@ -39,10 +41,17 @@ std::string unit_field(const char *group, unsigned u, const char *name) {
 }
 
 const char *mode_name(FdcMode m) {
-    return m == FdcMode::At ? "at" : m == FdcMode::Ps2 ? "ps2" : m == FdcMode::Model30 ? "model30" : "?";
+    return m == FdcMode::At        ? "at"
+           : m == FdcMode::Ps2     ? "ps2"
+           : m == FdcMode::Model30 ? "model30"
+                                   : "?";
 }
-const char *timing_name(TimingPolicy t) { return t == TimingPolicy::Fast ? "fast" : "accurate"; }
-const char *seek_name(ImpliedSeek s) { return s == ImpliedSeek::Always ? "always" : "configure"; }
+const char *timing_name(TimingPolicy t) {
+    return t == TimingPolicy::Fast ? "fast" : "accurate";
+}
+const char *seek_name(ImpliedSeek s) {
+    return s == ImpliedSeek::Always ? "always" : "configure";
+}
 
 // One pulse of SEEK lasts step_ns(SRT, rate) for some SRT and rate; nothing else is a step time.
 bool is_step_time(int64_t ns) {
@@ -52,11 +61,13 @@ bool is_step_time(int64_t ns) {
     return false;
 }
 
-bool is_data_command(Command c) { return static_cast<unsigned>(c) <= static_cast<unsigned>(Command::ReadId); }
+bool is_data_command(Command c) {
+    return static_cast<unsigned>(c) <= static_cast<unsigned>(Command::ReadId);
+}
 
 // Collects the first failure; every check names its field.
 class Checker {
-public:
+  public:
     explicit Checker(std::string *error) : error_(error) {}
     bool ok() const { return ok_; }
     // `cond` must hold for field `name`; `what` says what was wrong.
@@ -67,11 +78,12 @@ public:
         return false;
     }
     bool range(int64_t v, int64_t lo, int64_t hi, const std::string &name) {
-        return expect(v >= lo && v <= hi, name,
-                      std::to_string(v) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+        return expect(
+            v >= lo && v <= hi, name,
+            std::to_string(v) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
     }
 
-private:
+  private:
     std::string *error_;
     bool ok_ = true;
 };
@@ -97,7 +109,8 @@ FdcState Fdc82077::state() const {
         }
     }
     const int64_t now = host_.now_ns();
-    for_each_instant(st, [now](const char *, int, int64_t &t, TimeForm form) { t = to_relative(t, now, form); });
+    for_each_instant(
+        st, [now](const char *, int, int64_t &t, TimeForm form) { t = to_relative(t, now, form); });
     return st;
 }
 
@@ -120,16 +133,19 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     Checker ck(error);
     const int64_t now = host_.now_ns();
     ck.expect(now >= 0 && now <= kMaxClockNs, "(host clock)",
-              "the virtual clock reads " + std::to_string(now) + " ns, beyond what a state can be loaded at");
+              "the virtual clock reads " + std::to_string(now) +
+                  " ns, beyond what a state can be loaded at");
 
     // Configuration: the device must be configured as the one that was saved.
     const FdcConfig &c = st.config;
     ck.expect(c.mode == config_.mode, "config.mode",
-              std::string("the state was saved with mode=") + mode_name(c.mode) + ", this controller has mode=" +
-                  mode_name(config_.mode) + "; configure the device as it was");
+              std::string("the state was saved with mode=") + mode_name(c.mode) +
+                  ", this controller has mode=" + mode_name(config_.mode) +
+                  "; configure the device as it was");
     ck.expect(c.timing == config_.timing, "config.timing",
               std::string("the state was saved with timing=") + timing_name(c.timing) +
-                  ", this controller has timing=" + timing_name(config_.timing) + "; configure the device as it was");
+                  ", this controller has timing=" + timing_name(config_.timing) +
+                  "; configure the device as it was");
     ck.expect(c.implied_seek == config_.implied_seek, "config.implied_seek",
               std::string("the state was saved with implied-seek=") + seek_name(c.implied_seek) +
                   ", this controller has implied-seek=" + seek_name(config_.implied_seek) +
@@ -140,39 +156,47 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
         const DriveState &d = st.drives[u];
         const FloppyDrive &live = drives_[u];
         ck.expect(d.type == live.type(), unit_field("drives", u, "type"),
-                  std::string("the state has a drive of type ") + drive_type_name(d.type) + " at unit " +
-                      std::to_string(u) + ", this controller has " + drive_type_name(live.type()) +
-                      "; connect the same drives");
+                  std::string("the state has a drive of type ") + drive_type_name(d.type) +
+                      " at unit " + std::to_string(u) + ", this controller has " +
+                      drive_type_name(live.type()) + "; connect the same drives");
         ck.expect(d.profile == live.profile(), unit_field("drives", u, "profile"),
-                  "the drive's mechanical profile (settle, spin-up, index pulse) differs from this drive's");
+                  "the drive's mechanical profile (settle, spin-up, index pulse) differs from this "
+                  "drive's");
         const DriveMechanics &m = d.mech;
         if (d.type != DriveType::None)
             ck.range(m.cylinder, 0, max_cylinder(d.type), unit_field("drives", u, "mech.cylinder"));
         const MediaIdentity &id = d.media;
         const DiskImage *media = live.media();
         ck.expect(id.present == (media != nullptr), unit_field("drives", u, "media.present"),
-                  id.present ? "the state has a medium ('" + id.source + "') in drive " + std::to_string(u) +
-                                   ", this drive is empty; insert the same image"
-                             : "the state has drive " + std::to_string(u) + " empty, this drive holds '" +
-                                   (media ? media->source() : std::string()) + "'; eject it first");
+                  id.present
+                      ? "the state has a medium ('" + id.source + "') in drive " +
+                            std::to_string(u) + ", this drive is empty; insert the same image"
+                      : "the state has drive " + std::to_string(u) + " empty, this drive holds '" +
+                            (media ? media->source() : std::string()) + "'; eject it first");
         if (!id.present) {
             // An empty drive has the empty identity: anything else would load, then save as
             // something else (found by state_load_fuzz: a fingerprint on an empty drive).
             const MediaIdentity none{};
-            const std::string empty = "drive " + std::to_string(u) + " is empty in the state, yet its medium has ";
-            ck.expect(id.geometry == none.geometry, unit_field("drives", u, "media.geometry"), empty + "a geometry");
+            const std::string empty =
+                "drive " + std::to_string(u) + " is empty in the state, yet its medium has ";
+            ck.expect(id.geometry == none.geometry, unit_field("drives", u, "media.geometry"),
+                      empty + "a geometry");
             ck.expect(id.size == 0, unit_field("drives", u, "media.size"), empty + "a size");
-            ck.expect(!id.read_only, unit_field("drives", u, "media.read_only"), empty + "write protection");
-            ck.expect(id.fingerprint == 0, unit_field("drives", u, "media.fingerprint"), empty + "a fingerprint");
+            ck.expect(!id.read_only, unit_field("drives", u, "media.read_only"),
+                      empty + "write protection");
+            ck.expect(id.fingerprint == 0, unit_field("drives", u, "media.fingerprint"),
+                      empty + "a fingerprint");
         }
         if (id.present && media) {
             ck.expect(id.geometry == media->geometry(), unit_field("drives", u, "media.geometry"),
                       "the medium in drive " + std::to_string(u) + " ('" + media->source() +
                           "') has another geometry than the saved one ('" + id.source + "')");
-            ck.expect(id.size == media->geometry().size_bytes(), unit_field("drives", u, "media.size"),
-                      std::to_string(id.size) + " bytes saved, the medium in drive " + std::to_string(u) + " has " +
-                          std::to_string(media->geometry().size_bytes()));
-            ck.expect(id.read_only == media->read_only(), unit_field("drives", u, "media.read_only"),
+            ck.expect(
+                id.size == media->geometry().size_bytes(), unit_field("drives", u, "media.size"),
+                std::to_string(id.size) + " bytes saved, the medium in drive " + std::to_string(u) +
+                    " has " + std::to_string(media->geometry().size_bytes()));
+            ck.expect(id.read_only == media->read_only(),
+                      unit_field("drives", u, "media.read_only"),
                       std::string("the medium was ") + (id.read_only ? "read-only" : "read-write") +
                           " when saved, the one in drive " + std::to_string(u) + " is " +
                           (media->read_only() ? "read-only" : "read-write"));
@@ -210,18 +234,20 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     ck.range(static_cast<int>(s.phase), 0, 2, "ctrl.phase");
     ck.range(s.cmd_len, 0, kMaxCommandBytes, "ctrl.cmd_len");
     ck.range(s.res_len, 0, kMaxResultBytes, "ctrl.res_len");
-    ck.expect(s.res_pos <= s.res_len, "ctrl.res_pos",
-              std::to_string(s.res_pos) + " is past the result length " + std::to_string(s.res_len));
+    ck.expect(
+        s.res_pos <= s.res_len, "ctrl.res_pos",
+        std::to_string(s.res_pos) + " is past the result length " + std::to_string(s.res_len));
     if (s.phase == FdcPhase::Command && s.cmd_len > 0) {
         const CommandInfo &info = decode_command(s.cmd[0]);
         ck.expect(s.cmd_len < info.in_bytes, "ctrl.cmd_len",
-                  std::to_string(s.cmd_len) + " bytes of " + info.name + " collected, which takes " +
-                      std::to_string(info.in_bytes) + ": it would have started");
+                  std::to_string(s.cmd_len) + " bytes of " + info.name +
+                      " collected, which takes " + std::to_string(info.in_bytes) +
+                      ": it would have started");
     }
     if (s.phase == FdcPhase::Result)
         ck.expect(s.res_len >= 1 && s.res_pos < s.res_len, "ctrl.res_pos",
-                  "result phase with byte " + std::to_string(s.res_pos) + " of " + std::to_string(s.res_len) +
-                      " next: nothing left to read");
+                  "result phase with byte " + std::to_string(s.res_pos) + " of " +
+                      std::to_string(s.res_len) + " next: nothing left to read");
     ck.expect(s.exec_active == (s.phase == FdcPhase::Execution), "ctrl.exec_active",
               "a data command runs exactly in the execution phase");
 
@@ -230,17 +256,21 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     for (unsigned i = 0; i < kUnits; ++i) {
         ck.range(s.status_queue[i], 0, kUnits - 1, "ctrl.status_queue[" + std::to_string(i) + "]");
         for (unsigned j = 0; j < i && i < s.status_count; ++j)
-            ck.expect(s.status_queue[j] != s.status_queue[i], "ctrl.status_queue[" + std::to_string(i) + "]",
-                      "unit " + std::to_string(s.status_queue[i]) + " is queued twice (one status per drive)");
+            ck.expect(s.status_queue[j] != s.status_queue[i],
+                      "ctrl.status_queue[" + std::to_string(i) + "]",
+                      "unit " + std::to_string(s.status_queue[i]) +
+                          " is queued twice (one status per drive)");
     }
 
     // Seeks.
     for (unsigned u = 0; u < kUnits; ++u) {
         const SeekState &k = s.seeks[u];
-        ck.expect(k.active == (k.done != kNever), unit_field("ctrl.seeks", u, "done"),
-                  k.active ? "a running seek has no deadline" : "a finished seek still has a deadline");
+        ck.expect(
+            k.active == (k.done != kNever), unit_field("ctrl.seeks", u, "done"),
+            k.active ? "a running seek has no deadline" : "a finished seek still has a deadline");
         ck.range(k.steps, 0, 255, unit_field("ctrl.seeks", u, "steps"));
-        ck.expect(is_step_time(k.step_ns) || (!k.active && k.step_ns == 0), unit_field("ctrl.seeks", u, "step_ns"),
+        ck.expect(is_step_time(k.step_ns) || (!k.active && k.step_ns == 0),
+                  unit_field("ctrl.seeks", u, "step_ns"),
                   std::to_string(k.step_ns) + " ns is no step time of any SRT and data rate");
     }
 
@@ -254,8 +284,9 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     ck.range(e.limit, 0, 255, "ctrl.exec.limit");
     // Sectors are counted only against a limit (FORMAT's SC, VERIFY's EC), and a command stops
     // when it reaches it; a count past it would run on.
-    ck.expect(e.count <= e.limit, "ctrl.exec.count",
-              std::to_string(e.count) + " sectors counted against a limit of " + std::to_string(e.limit));
+    ck.expect(
+        e.count <= e.limit, "ctrl.exec.count",
+        std::to_string(e.count) + " sectors counted against a limit of " + std::to_string(e.limit));
     const TrackLayout &L = e.layout;
     ck.range(L.gap2, 0, 255, "ctrl.exec.layout.gap2");
     ck.range(L.gap3, 0, 255, "ctrl.exec.layout.gap3");
@@ -264,30 +295,35 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     ck.range(L.ns_den, 1, int64_t(1) << 40, "ctrl.exec.layout.ns_den");
     const StreamState &sm = e.stream;
     ck.range(sm.len, 0, StreamState::kBufferSize, "ctrl.exec.stream.len");
-    ck.expect(sm.moved <= sm.len, "ctrl.exec.stream.moved",
-              std::to_string(sm.moved) + " bytes moved of a " + std::to_string(sm.len) + "-byte stream");
-    ck.expect((sm.ns_num == 0 && sm.ns_den == 1) || (sm.ns_num == L.ns_num && sm.ns_den == L.ns_den),
-              "ctrl.exec.stream.ns_num", "the stream's byte time is neither none (fast) nor its track's");
+    ck.expect(
+        sm.moved <= sm.len, "ctrl.exec.stream.moved",
+        std::to_string(sm.moved) + " bytes moved of a " + std::to_string(sm.len) + "-byte stream");
+    ck.expect(
+        (sm.ns_num == 0 && sm.ns_den == 1) || (sm.ns_num == L.ns_num && sm.ns_den == L.ns_den),
+        "ctrl.exec.stream.ns_num", "the stream's byte time is neither none (fast) nor its track's");
     if (!ck.ok()) return false;
 
     if (s.exec_active) {
         const DriveState &d = st.drives[e.unit];
-        ck.expect(is_data_command(e.cmd), "ctrl.exec.cmd", "the execution phase runs a command without one");
-        ck.expect(d.media.present, "ctrl.exec.unit",
-                  "a data command runs on drive " + std::to_string(e.unit) + ", which has no medium");
+        ck.expect(is_data_command(e.cmd), "ctrl.exec.cmd",
+                  "the execution phase runs a command without one");
+        ck.expect(
+            d.media.present, "ctrl.exec.unit",
+            "a data command runs on drive " + std::to_string(e.unit) + ", which has no medium");
         const bool searched = e.step == ExecStep::Search || e.step == ExecStep::WaitIndex ||
                               e.step == ExecStep::Transfer || e.step == ExecStep::Finish;
         if (ck.ok() && searched) {
             const Geometry &g = d.media.geometry;
-            ck.expect(L == track_layout(g, e.cmd == Command::Format ? e.gpl : 0), "ctrl.exec.layout",
-                      "not the layout of the track the command searches");
+            ck.expect(L == track_layout(g, e.cmd == Command::Format ? e.gpl : 0),
+                      "ctrl.exec.layout", "not the layout of the track the command searches");
             if (e.step == ExecStep::Transfer) {
                 ck.expect(sm.len == (e.cmd == Command::Format ? 4 : 512), "ctrl.exec.stream.len",
                           std::to_string(sm.len) + " bytes: not a sector (512) nor an ID (4)");
                 ck.range(e.hds, 0, g.heads - 1, "ctrl.exec.hds");
                 if (e.cmd == Command::Format) {
                     ck.range(e.limit, 1, g.sectors, "ctrl.exec.limit");
-                    ck.expect(e.count < e.limit, "ctrl.exec.count", "FORMAT transfers past its sector count");
+                    ck.expect(e.count < e.limit, "ctrl.exec.count",
+                              "FORMAT transfers past its sector count");
                 } else {
                     ck.range(e.r, 1, g.sectors, "ctrl.exec.r");
                 }
@@ -301,11 +337,14 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     const bool in_reset = !(s.dor & 0x04);
     const bool gated = c.mode != FdcMode::Ps2 && !(s.dor & 0x08);
     if (in_reset) {
-        ck.expect(s.phase == FdcPhase::Command && s.cmd_len == 0, "ctrl.phase", "a command in progress during reset");
+        ck.expect(s.phase == FdcPhase::Command && s.cmd_len == 0, "ctrl.phase",
+                  "a command in progress during reset");
         for (unsigned u = 0; u < kUnits; ++u)
-            ck.expect(!s.seeks[u].active, unit_field("ctrl.seeks", u, "active"), "a seek runs during reset");
+            ck.expect(!s.seeks[u].active, unit_field("ctrl.seeks", u, "active"),
+                      "a seek runs during reset");
     }
-    ck.expect(!s.irq_out || (!in_reset && !gated), "ctrl.irq_out", "INT driven while reset or gated off by DOR");
+    ck.expect(!s.irq_out || (!in_reset && !gated), "ctrl.irq_out",
+              "INT driven while reset or gated off by DOR");
     ck.expect(!s.drq_out || (!in_reset && !gated && s.exec_active && !s.nd), "ctrl.drq_out",
               "DRQ driven without a DMA data command");
     return ck.ok();
@@ -323,15 +362,18 @@ bool Fdc82077::load_state(const FdcState &in, std::string *error) {
         uint64_t fp = 0;
         std::string why;
         if (!media_fingerprint(*m, &fp, &why)) {
-            if (error) *error = "field " + unit_field("drives", u, "media.fingerprint") + ": " + why;
+            if (error)
+                *error = "field " + unit_field("drives", u, "media.fingerprint") + ": " + why;
             return false;
         }
         if (fp != in.drives[u].media.fingerprint) {
             if (error)
-                *error = "field " + unit_field("drives", u, "media.fingerprint") + ": the medium in drive " +
-                         std::to_string(u) + " ('" + m->source() + "', fingerprint " + hex64(fp) +
-                         ") is not the one saved ('" + in.drives[u].media.source + "', fingerprint " +
-                         hex64(in.drives[u].media.fingerprint) + "); insert the image as it was when saved";
+                *error = "field " + unit_field("drives", u, "media.fingerprint") +
+                         ": the medium in drive " + std::to_string(u) + " ('" + m->source() +
+                         "', fingerprint " + hex64(fp) + ") is not the one saved ('" +
+                         in.drives[u].media.source + "', fingerprint " +
+                         hex64(in.drives[u].media.fingerprint) +
+                         "); insert the image as it was when saved";
             return false;
         }
     }
@@ -339,15 +381,18 @@ bool Fdc82077::load_state(const FdcState &in, std::string *error) {
     // Everything checked: apply.
     FdcState st = in;
     const int64_t now = host_.now_ns();
-    for_each_instant(st, [now](const char *, int, int64_t &t, TimeForm) { t = to_absolute(t, now); });
+    for_each_instant(st,
+                     [now](const char *, int, int64_t &t, TimeForm) { t = to_absolute(t, now); });
     s_ = st.ctrl;
     for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_mechanics(st.drives[u].mech);
     // The pins and the timer exactly as they were: the host sees the saved levels and the saved
     // deadline, and no recomputation can add an event the uninterrupted run did not have.
     host_.set_irq(s_.irq_out);
     host_.set_drq(s_.drq_out);
-    if (s_.armed == kNever) host_.cancel_timer();
-    else host_.arm_timer(s_.armed);
+    if (s_.armed == kNever)
+        host_.cancel_timer();
+    else
+        host_.arm_timer(s_.armed);
     return true;
 }
 

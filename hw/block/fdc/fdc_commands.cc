@@ -56,6 +56,8 @@ const CommandInfo &decode_command(uint8_t opcode) {
     return i < kTable.size() ? kTable[i] : kInvalid;
 }
 
-std::span<const CommandInfo> command_table() { return kTable; }
+std::span<const CommandInfo> command_table() {
+    return kTable;
+}
 
 }  // namespace fdplug::floppy

@@ -9,10 +9,29 @@
 namespace fdplug::floppy {
 
 enum class Command : uint8_t {
-    ReadData, ReadDeleted, WriteData, WriteDeleted, ReadTrack, Verify,
-    ScanEqual, ScanLowOrEqual, ScanHighOrEqual, Format, ReadId,
-    Recalibrate, Seek, RelativeSeek, SenseInterrupt, Specify, SenseDrive,
-    Configure, Dumpreg, Version, Lock, Perpendicular, Invalid,
+    ReadData,
+    ReadDeleted,
+    WriteData,
+    WriteDeleted,
+    ReadTrack,
+    Verify,
+    ScanEqual,
+    ScanLowOrEqual,
+    ScanHighOrEqual,
+    Format,
+    ReadId,
+    Recalibrate,
+    Seek,
+    RelativeSeek,
+    SenseInterrupt,
+    Specify,
+    SenseDrive,
+    Configure,
+    Dumpreg,
+    Version,
+    Lock,
+    Perpendicular,
+    Invalid,
 };
 
 inline constexpr size_t kCommandCount = static_cast<size_t>(Command::Invalid) + 1;
@@ -20,9 +39,9 @@ inline constexpr size_t kCommandCount = static_cast<size_t>(Command::Invalid) + 
 struct CommandInfo {
     Command command;
     const char *name;
-    uint8_t code, mask;       // recognised when (opcode & mask) == code
-    uint8_t in_bytes;         // including the opcode
-    uint8_t out_bytes;        // result bytes (0: none, e.g. SEEK)
+    uint8_t code, mask;  // recognised when (opcode & mask) == code
+    uint8_t in_bytes;    // including the opcode
+    uint8_t out_bytes;   // result bytes (0: none, e.g. SEEK)
 };
 
 // The entry for an opcode; an unknown opcode gives the Invalid entry (1 in, 1 out).

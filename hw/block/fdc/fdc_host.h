@@ -8,7 +8,7 @@
 namespace fdplug::floppy {
 
 class FdcHost {
-public:
+  public:
     virtual ~FdcHost() = default;
     virtual int64_t now_ns() const = 0;
     virtual void set_irq(bool level) = 0;

@@ -8,7 +8,7 @@
 namespace fdplug::floppy {
 
 class FdcObserver {
-public:
+  public:
     virtual ~FdcObserver() = default;
     virtual void command_started(uint8_t /*opcode*/, const char * /*name*/) {}
     virtual void result_phase(std::span<const uint8_t> /*bytes*/) {}

@@ -47,17 +47,25 @@ inline constexpr int64_t kLongAgo = INT64_MIN / 2;
 
 enum class FdcPhase : uint8_t { Command, Execution, Result };
 // Where a data command is in its execution.
-enum class ExecStep : uint8_t { WaitDrive, ImpliedSeek, HeadLoad, Search, Transfer, WaitIndex, Finish };
+enum class ExecStep : uint8_t {
+    WaitDrive,
+    ImpliedSeek,
+    HeadLoad,
+    Search,
+    Transfer,
+    WaitIndex,
+    Finish
+};
 
 // One sector's data between the disk and the host, paced by the byte clock of the track
 // (zero under the fast policy). Reads fill it from the disk, writes drain it to the disk.
 struct StreamState {
     static constexpr uint16_t kBufferSize = 512;
     bool to_host = true;
-    bool host_side = true;     // false: no data phase with the host (VERIFY)
-    uint16_t len = 0;          // ≤ kBufferSize (FORMAT: 4, the sector's ID)
-    uint16_t moved = 0;        // bytes the host has taken (read) or given (write), ≤ len
-    int64_t t0 = 0;            // instant: first data byte on the disk
+    bool host_side = true;           // false: no data phase with the host (VERIFY)
+    uint16_t len = 0;                // ≤ kBufferSize (FORMAT: 4, the sector's ID)
+    uint16_t moved = 0;              // bytes the host has taken (read) or given (write), ≤ len
+    int64_t t0 = 0;                  // instant: first data byte on the disk
     int64_t ns_num = 0, ns_den = 1;  // byte time; 0/1 under the fast policy
     // The host is serving a request: it holds until the FIFO is empty (reads) or full
     // (writes), although the level has left the trigger point (82077aa.md §7).
@@ -71,12 +79,12 @@ struct SeekState {
     bool active = false;
     bool recalibrate = false;
     bool inward = false;
-    uint8_t target = 0;        // PCN when done
-    uint16_t steps = 0;        // pulses to issue
-    bool fail = false;         // EC at the end (recalibrate limit, relative seek past 0)
-    int64_t start = 0;         // instant: the command's last byte
-    int64_t step_ns = 0;       // duration of one pulse (SRT at the rate of the start)
-    int64_t done = kNever;     // deadline
+    uint8_t target = 0;     // PCN when done
+    uint16_t steps = 0;     // pulses to issue
+    bool fail = false;      // EC at the end (recalibrate limit, relative seek past 0)
+    int64_t start = 0;      // instant: the command's last byte
+    int64_t step_ns = 0;    // duration of one pulse (SRT at the rate of the start)
+    int64_t done = kNever;  // deadline
     friend bool operator==(const SeekState &, const SeekState &) = default;
 };
 
@@ -88,17 +96,17 @@ struct ExecState {
     uint8_t c = 0, h = 0, r = 0, n = 0, eot = 0, gpl = 0, dtl = 0;
     bool mt = false, mfm = false, sk = false;
     uint8_t st0 = 0, st1 = 0, st2 = 0;
-    bool seeked = false;       // an implied seek ran (SE in ST0)
+    bool seeked = false;  // an implied seek ran (SE in ST0)
     bool tc = false;
-    uint16_t count = 0;        // sectors done (VERIFY EC, FORMAT)
-    uint16_t limit = 0;        // VERIFY EC sector count / FORMAT SC
-    int64_t due = kNever;      // deadline of the current step
-    int64_t search_from = 0;   // instant: when the current search began
-    int64_t give_up = kNever;  // deadline: the second index pulse
+    uint16_t count = 0;           // sectors done (VERIFY EC, FORMAT)
+    uint16_t limit = 0;           // VERIFY EC sector count / FORMAT SC
+    int64_t due = kNever;         // deadline of the current step
+    int64_t search_from = 0;      // instant: when the current search began
+    int64_t give_up = kNever;     // deadline: the second index pulse
     int64_t sector_end = kNever;  // deadline: the current sector's data CRC has passed
     bool scan_hit = false, scan_fail = false;
-    uint8_t fill = 0;          // FORMAT fill byte
-    TrackLayout layout{};      // of the track being searched (default until the search)
+    uint8_t fill = 0;      // FORMAT fill byte
+    TrackLayout layout{};  // of the track being searched (default until the search)
     StreamState stream{};
     friend bool operator==(const ExecState &, const ExecState &) = default;
 };
@@ -125,8 +133,8 @@ struct ControllerState {
     uint8_t res_len = 0, res_pos = 0;
 
     // Interrupt sources
-    bool result_int = false;   // data command result phase: until the last result byte
-    bool status_int = false;   // seek end / polling: until SENSE INTERRUPT
+    bool result_int = false;  // data command result phase: until the last result byte
+    bool status_int = false;  // seek end / polling: until SENSE INTERRUPT
     std::array<uint8_t, kUnits> status_queue{};  // units with a pending SIS status, in order
     std::array<uint8_t, kUnits> status_st0{};
     uint8_t status_count = 0;
@@ -139,17 +147,17 @@ struct ControllerState {
     // The pins and the host timer as last driven (not recomputed on load: restored as they
     // were, so that the host sees no edge the uninterrupted run would not have had).
     bool irq_out = false, drq_out = false;
-    int64_t armed = kNever;    // deadline the host timer holds
+    int64_t armed = kNever;  // deadline the host timer holds
     friend bool operator==(const ControllerState &, const ControllerState &) = default;
 };
 
 // One drive's moving parts and latches.
 struct DriveMechanics {
-    bool changed = true;            // disk-change latch
-    uint8_t cylinder = 0;           // head position (physical track)
+    bool changed = true;   // disk-change latch
+    uint8_t cylinder = 0;  // head position (physical track)
     bool motor_on = false;
-    int64_t motor_on_since = 0;     // instant the motor line last went on
-    int64_t last_step = kLongAgo;   // instant of the last step pulse (or kLongAgo)
+    int64_t motor_on_since = 0;         // instant the motor line last went on
+    int64_t last_step = kLongAgo;       // instant of the last step pulse (or kLongAgo)
     int64_t head_unload_at = kLongAgo;  // head loaded until then (kNever: during a command)
     // For the fast policy: which sector READ ID reported last, so that consecutive READ IDs
     // count up like a turning disk.
@@ -162,11 +170,11 @@ struct DriveMechanics {
 // (docs/state.md says why content and not size + mtime).
 struct MediaIdentity {
     bool present = false;
-    std::string source;             // informational: the path it was opened from
+    std::string source;  // informational: the path it was opened from
     Geometry geometry{};
     bool read_only = false;
-    uint64_t size = 0;              // bytes the guest sees (geometry size)
-    uint64_t fingerprint = 0;       // 0 until Fdc82077::save_state() computes it
+    uint64_t size = 0;         // bytes the guest sees (geometry size)
+    uint64_t fingerprint = 0;  // 0 until Fdc82077::save_state() computes it
     friend bool operator==(const MediaIdentity &, const MediaIdentity &) = default;
 };
 
@@ -180,7 +188,7 @@ struct DriveState {
 };
 
 struct FdcState {
-    FdcConfig config{};             // recorded: a load refuses another configuration
+    FdcConfig config{};  // recorded: a load refuses another configuration
     ControllerState ctrl{};
     std::array<DriveState, ControllerState::kUnits> drives{};
     friend bool operator==(const FdcState &, const FdcState &) = default;
@@ -200,8 +208,9 @@ inline constexpr int64_t kMaxRelativeNs = int64_t(1) << 61;
 inline constexpr int64_t kMaxClockNs = int64_t(1) << 61;
 
 // Calls f(name, index, value, form) for every instant of the state; `index` is the seek or
-// drive number that replaces the "[]" in the name, or -1. The one list of which fields are instants; state() and load_state() convert
-// through it, and the wire format's table agrees with it (a unit test checks).
+// drive number that replaces the "[]" in the name, or -1. The one list of which fields are
+// instants; state() and load_state() convert through it, and the wire format's table agrees with it
+// (a unit test checks).
 template <typename State, typename F>
 void for_each_instant(State &s, F &&f) {
     f("ctrl.poll_due", -1, s.ctrl.poll_due, TimeForm::Deadline);

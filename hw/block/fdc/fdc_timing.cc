@@ -14,9 +14,13 @@ int64_t scaled(int64_t ns_at_500k, DataRate rate) {
 }
 }  // namespace
 
-uint32_t data_rate_bps(DataRate rate) { return kRateBps[static_cast<unsigned>(rate) & 3]; }
+uint32_t data_rate_bps(DataRate rate) {
+    return kRateBps[static_cast<unsigned>(rate) & 3];
+}
 
-int64_t step_ns(uint8_t srt, DataRate rate) { return scaled(int64_t(16 - (srt & 15)) * kNsPerMs, rate); }
+int64_t step_ns(uint8_t srt, DataRate rate) {
+    return scaled(int64_t(16 - (srt & 15)) * kNsPerMs, rate);
+}
 
 int64_t head_load_ns(uint8_t hlt, DataRate rate) {
     const int64_t units = (hlt & 0x7F) ? (hlt & 0x7F) : 128;
@@ -28,7 +32,9 @@ int64_t head_unload_ns(uint8_t hut, DataRate rate) {
     return scaled(units * 16 * kNsPerMs, rate);
 }
 
-int64_t revolution_ns(uint16_t rpm) { return 60'000'000'000LL / (rpm ? rpm : 300); }
+int64_t revolution_ns(uint16_t rpm) {
+    return 60'000'000'000LL / (rpm ? rpm : 300);
+}
 
 TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
     TrackLayout t;
@@ -38,13 +44,18 @@ TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
     // Standard format gaps (timing.md §3), by rate and spindle speed.
     uint32_t gap3 = format_gap3;
     if (!gap3) {
-        if (g.rate == DataRate::k1000) gap3 = 0x53;
-        else if (g.rate == DataRate::k500) gap3 = g.rpm == 360 ? 0x54 : 0x6C;
-        else gap3 = 0x50;
+        if (g.rate == DataRate::k1000)
+            gap3 = 0x53;
+        else if (g.rate == DataRate::k500)
+            gap3 = g.rpm == 360 ? 0x54 : 0x6C;
+        else
+            gap3 = 0x50;
     }
     const int64_t rev = revolution_ns(g.rpm);
     const int64_t raw_bytes = int64_t(bps) * rev / 8'000'000'000LL;
-    auto used = [&](uint32_t gap) { return int64_t(TrackLayout::kPreamble) + int64_t(g.sectors) * (t.slot() - t.gap3 + gap); };
+    auto used = [&](uint32_t gap) {
+        return int64_t(TrackLayout::kPreamble) + int64_t(g.sectors) * (t.slot() - t.gap3 + gap);
+    };
     // Shrink gap 3 until the track fits; if even 0 does not fit, squeeze the byte clock.
     while (gap3 > 0 && used(gap3) > raw_bytes) --gap3;
     t.gap3 = gap3;

@@ -17,9 +17,9 @@ inline constexpr int64_t kNever = INT64_MAX;
 
 // Mechanical constants of a drive (timing.md §6, §9): defaults a profile may change.
 struct DriveProfile {
-    int64_t settle_ns = 15 * kNsPerMs;        // IDs unreadable this long after the last step
-    int64_t spin_up_ns = 300 * kNsPerMs;      // motor on → index pulses and IDs
-    int64_t no_motion_seek_ns = 10'000;       // SEEK/RECALIBRATE that issues no step
+    int64_t settle_ns = 15 * kNsPerMs;    // IDs unreadable this long after the last step
+    int64_t spin_up_ns = 300 * kNsPerMs;  // motor on → index pulses and IDs
+    int64_t no_motion_seek_ns = 10'000;   // SEEK/RECALIBRATE that issues no step
     int64_t index_pulse_ns = 2 * kNsPerMs;
     friend bool operator==(const DriveProfile &, const DriveProfile &) = default;
 };
@@ -48,7 +48,7 @@ struct TrackLayout {
     uint32_t gap2 = 22;
     uint32_t gap3 = 0;
     uint32_t sectors = 0;
-    int64_t ns_num = 0, ns_den = 1;             // ns per byte = ns_num / ns_den
+    int64_t ns_num = 0, ns_den = 1;  // ns per byte = ns_num / ns_den
 
     uint32_t slot() const { return kIdField + gap2 + 16 + 512 + 2 + gap3; }
     // Byte offset, from the index, where sector k (1-based, physical order) begins (its sync).

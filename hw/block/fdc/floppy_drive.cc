@@ -7,11 +7,14 @@ namespace fdplug::floppy {
 void FloppyDrive::connect(DriveType type, DriveProfile profile) {
     type_ = type;
     profile_ = profile;
-    if (form_factor(type) == FormFactor::Inch525 && profile_.spin_up_ns == DriveProfile{}.spin_up_ns)
+    if (form_factor(type) == FormFactor::Inch525 &&
+        profile_.spin_up_ns == DriveProfile{}.spin_up_ns)
         profile_.spin_up_ns = 500 * kNsPerMs;  // 5.25" spindles are heavier (timing.md §6)
 }
 
-void FloppyDrive::power_on() { m_ = DriveMechanics{}; }
+void FloppyDrive::power_on() {
+    m_ = DriveMechanics{};
+}
 
 void FloppyDrive::insert(std::unique_ptr<DiskImage> media) {
     media_ = std::move(media);

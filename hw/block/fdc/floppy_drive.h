@@ -15,7 +15,7 @@
 namespace fdplug::floppy {
 
 class FloppyDrive {
-public:
+  public:
     FloppyDrive() = default;
 
     // Cable: a drive of this type is (or, with DriveType::None, is not) connected.
@@ -77,7 +77,7 @@ public:
     // latch set, motor off.
     void power_on();
 
-private:
+  private:
     DriveType type_ = DriveType::None;
     DriveProfile profile_{};
     std::unique_ptr<DiskImage> media_;

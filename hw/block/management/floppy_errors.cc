@@ -8,16 +8,21 @@ namespace fdplug::floppy {
 namespace {
 
 // Virtual PC builds its codes as 0xA0040000 | code (severity, the customer bit, FACILITY_ITF).
-constexpr uint32_t vpc(uint32_t code) { return 0xA0040000u | code; }
+constexpr uint32_t vpc(uint32_t code) {
+    return 0xA0040000u | code;
+}
 
 constexpr VpcErrorInfo kErrors[] = {
     {VpcError::VmUnknown, "VM_E_VM_UNKNOWN", vpc(0x207), "the drive is unknown or not configured"},
-    {VpcError::ImageCaptureFail, "VM_E_IMAGE_CAPTURE_FAIL", vpc(0x650), "the image file could not be captured"},
-    {VpcError::HostFloppyCaptureFail, "VM_E_HOST_FLOPPY_CAPTURE_FAIL", vpc(0x651), "the host floppy drive could not be captured"},
+    {VpcError::ImageCaptureFail, "VM_E_IMAGE_CAPTURE_FAIL", vpc(0x650),
+     "the image file could not be captured"},
+    {VpcError::HostFloppyCaptureFail, "VM_E_HOST_FLOPPY_CAPTURE_FAIL", vpc(0x651),
+     "the host floppy drive could not be captured"},
     {VpcError::NoMediaCaptured, "VM_E_NO_MEDIA_CAPTURED", vpc(0x652), "no media is attached"},
     {VpcError::FileReadOnly, "VM_E_FILE_READ_ONLY", vpc(0x67A), "the file is read-only"},
     {VpcError::DriveInUse, "VM_E_DRIVE_IN_USE", vpc(0x727), "the drive already holds media"},
-    {VpcError::MediaWrongType, "VM_E_MEDIA_WRONG_TYPE", vpc(0x728), "the attached media is not of the kind the command releases"},
+    {VpcError::MediaWrongType, "VM_E_MEDIA_WRONG_TYPE", vpc(0x728),
+     "the attached media is not of the kind the command releases"},
     {VpcError::DispException, "DISP_E_EXCEPTION", 0x80020009u, "an unexpected failure"},
     {VpcError::InvalidArg, "E_INVALIDARG", 0x80070057u, "an invalid argument"},
 };
@@ -31,9 +36,13 @@ static_assert(in_enum_order(), "kErrors lists every VpcError once, in enum order
 
 }  // namespace
 
-std::span<const VpcErrorInfo> vpc_errors() { return kErrors; }
+std::span<const VpcErrorInfo> vpc_errors() {
+    return kErrors;
+}
 
-const VpcErrorInfo &vpc_error(VpcError error) { return kErrors[size_t(error)]; }
+const VpcErrorInfo &vpc_error(VpcError error) {
+    return kErrors[size_t(error)];
+}
 
 std::optional<VpcError> vpc_error_by_symbol(std::string_view symbol) {
     for (const VpcErrorInfo &e : kErrors)

@@ -41,8 +41,8 @@ std::optional<std::string> path_form_problem(const std::string &path, const std:
                                              const std::string &example) {
     if (path.empty()) return "no " + what + " was given; give an absolute path such as " + example;
     if (path.front() != '/')
-        return what + " '" + path + "' is not absolute; give the full path, starting with '/' (e.g. " +
-               example + ")";
+        return what + " '" + path +
+               "' is not absolute; give the full path, starting with '/' (e.g. " + example + ")";
     for (char c : path)
         if (kForbidden.find(c) != std::string_view::npos || uint8_t(c) < 0x20 || c == 0x7F)
             return what + " '" + path + "' contains the " + printable(c) +
@@ -53,7 +53,9 @@ std::optional<std::string> path_form_problem(const std::string &path, const std:
     return std::nullopt;
 }
 
-std::string drive_text(const std::string &id) { return "floppy drive '" + id + "'"; }
+std::string drive_text(const std::string &id) {
+    return "floppy drive '" + id + "'";
+}
 
 std::string holding(const MediaSlot &slot) {
     return (slot.attachment() == Attachment::HostDrive ? "the host drive '" : "the image '") +
@@ -89,7 +91,9 @@ CommandResult CommandResult::generic(std::string desc) {
     return r;
 }
 
-std::span<const char *const> FloppyManager::command_names() { return kCommands; }
+std::span<const char *const> FloppyManager::command_names() {
+    return kCommands;
+}
 
 void FloppyManager::add(MediaSlot &slot) {
     if (std::find(slots_.begin(), slots_.end(), &slot) == slots_.end()) slots_.push_back(&slot);
@@ -124,10 +128,10 @@ MediaSlot *FloppyManager::lookup(const std::string &id, CommandResult *failure) 
         *failure = CommandResult::fail(
             VpcError::VmUnknown,
             drive_text(id) + " is not configured: unit " + std::to_string(slot->unit()) + " of '" +
-                slot->identity().controller +
-                "' has drive-type=none, so no drive is connected; " +
+                slot->identity().controller + "' has drive-type=none, so no drive is connected; " +
                 (configure_hint_.empty()
-                     ? std::string("give the floppy device a drive-type (144, 288, 120, 720, 360 or auto)")
+                     ? std::string(
+                           "give the floppy device a drive-type (144, 288, 120, 720, 360 or auto)")
                      : configure_hint_));
         return nullptr;
     }
@@ -164,15 +168,17 @@ CommandResult FloppyManager::attach_image(const std::string &id, const std::stri
                                            drive_text(id) + ": " + medium.error +
                                                " (floppy-attach-image with \"read-only\": true)");
             case ImageOpenError::Locked:
-                return CommandResult::fail(VpcError::ImageCaptureFail,
-                                           drive_text(id) + ": the image's lock cannot be taken: " +
-                                               medium.error);
+                return CommandResult::fail(
+                    VpcError::ImageCaptureFail,
+                    drive_text(id) + ": the image's lock cannot be taken: " + medium.error);
             case ImageOpenError::IoError:
-                return CommandResult::fail(VpcError::DispException,
-                                           drive_text(id) + ": unexpected failure capturing the image: " +
-                                               medium.error + "; the drive stays empty");
+                return CommandResult::fail(
+                    VpcError::DispException,
+                    drive_text(id) + ": unexpected failure capturing the image: " + medium.error +
+                        "; the drive stays empty");
             default:
-                return CommandResult::fail(VpcError::ImageCaptureFail, drive_text(id) + ": " + medium.error);
+                return CommandResult::fail(VpcError::ImageCaptureFail,
+                                           drive_text(id) + ": " + medium.error);
         }
     }
     slot->insert(std::move(medium));
@@ -190,10 +196,12 @@ CommandResult FloppyManager::attach_host_drive(const std::string &id, const std:
         switch (medium.host_error) {
             case HostDriveError::BadName:
             case HostDriveError::NotBlockDevice:
-                return CommandResult::fail(VpcError::InvalidArg, drive_text(id) + ": " + medium.error);
+                return CommandResult::fail(VpcError::InvalidArg,
+                                           drive_text(id) + ": " + medium.error);
             case HostDriveError::IoError:
                 return CommandResult::fail(VpcError::DispException,
-                                           drive_text(id) + ": unexpected failure capturing the host drive: " +
+                                           drive_text(id) +
+                                               ": unexpected failure capturing the host drive: " +
                                                medium.error + "; the drive stays empty");
             default:
                 return CommandResult::fail(VpcError::HostFloppyCaptureFail,
@@ -213,8 +221,8 @@ CommandResult FloppyManager::release(const std::string &id, Attachment kind) {
     if (slot->attachment() == other)
         return CommandResult::fail(VpcError::MediaWrongType,
                                    drive_text(id) + " holds " + holding(*slot) + ", not " +
-                                       (image ? "an image" : "a host drive") + "; release it with " +
-                                       release_command(other));
+                                       (image ? "an image" : "a host drive") +
+                                       "; release it with " + release_command(other));
     if (slot->attachment() == Attachment::None)
         return CommandResult::fail(
             VpcError::NoMediaCaptured,
@@ -224,11 +232,12 @@ CommandResult FloppyManager::release(const std::string &id, Attachment kind) {
     const std::string what = holding(*slot);
     std::string why;
     if (!slot->release(false, &why))
-        return CommandResult::fail(
-            VpcError::DispException,
-            drive_text(id) + ": releasing " + what + " failed: " + why + "; it stays attached, "
-            "unchanged: fix the cause and release it again (or eject with force=true to drop the "
-            "unsaved writes)");
+        return CommandResult::fail(VpcError::DispException,
+                                   drive_text(id) + ": releasing " + what + " failed: " + why +
+                                       "; it stays attached, "
+                                       "unchanged: fix the cause and release it again (or eject "
+                                       "with force=true to drop the "
+                                       "unsaved writes)");
     return CommandResult::ok();
 }
 
@@ -254,14 +263,15 @@ CommandResult FloppyManager::execute(std::string_view command, const nlohmann::j
             return attach_image(str("id"), str("filename"), args.value("read-only", false));
         }
         if (command == "floppy-release-image") return release_image(str("id"));
-        if (command == "floppy-attach-host-drive") return attach_host_drive(str("id"), str("device"));
+        if (command == "floppy-attach-host-drive")
+            return attach_host_drive(str("id"), str("device"));
         if (command == "floppy-release-host-drive") return release_host_drive(str("id"));
         if (command == "query-floppy-drives") return query_drives();
         return CommandResult::generic("the floppy plugin has no command " + std::string(command));
     } catch (const std::bad_alloc &) {
-        return CommandResult::fail(VpcError::DispException,
-                                   "out of memory running " + std::string(command) +
-                                       "; the drives are unchanged");
+        return CommandResult::fail(
+            VpcError::DispException,
+            "out of memory running " + std::string(command) + "; the drives are unchanged");
     } catch (const std::exception &e) {
         return CommandResult::fail(VpcError::DispException,
                                    std::string(command) + " failed unexpectedly: " + e.what());

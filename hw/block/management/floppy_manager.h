@@ -7,13 +7,12 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "hw/block/management/floppy_errors.h"
 #include "hw/block/management/media_slot.h"
@@ -25,7 +24,7 @@ namespace fdplug::floppy {
 struct CommandResult {
     nlohmann::ordered_json ret = nlohmann::ordered_json::object();
     struct Error {
-        std::string cls;      // "VM_E_NO_MEDIA_CAPTURED", or QEMU's "GenericError"
+        std::string cls;  // "VM_E_NO_MEDIA_CAPTURED", or QEMU's "GenericError"
         std::string desc;
         std::string hresult;  // "0xA0040652"; "" for QEMU's classes
     };
@@ -37,8 +36,9 @@ struct CommandResult {
 };
 
 class FloppyManager final : public MediaObserver {
-public:
-    using EventSink = std::function<void(const std::string &event, const nlohmann::ordered_json &data)>;
+  public:
+    using EventSink =
+        std::function<void(const std::string &event, const nlohmann::ordered_json &data)>;
     using LogSink = std::function<void(const std::string &text)>;
 
     // The command names of qapi/floppy.json, in schema order.
@@ -72,7 +72,7 @@ public:
     void media_ejected(const MediaSlot &slot, Attachment was, const std::string &path) override;
     void media_warning(const MediaSlot &slot, const std::string &text) override;
 
-private:
+  private:
     // Steps shared by the commands, in Virtual PC's order: the drive exists and is configured;
     // it holds what a release expects.
     MediaSlot *lookup(const std::string &id, CommandResult *failure) const;

@@ -61,8 +61,9 @@ bool MediaSlot::release(bool drop_unsaved, std::string *why, bool notify) {
             return false;
         }
         if (observer_)
-            observer_->media_warning(*this, "floppy drive '" + name() +
-                                                "': released without its unsaved writes: " + failure);
+            observer_->media_warning(
+                *this,
+                "floppy drive '" + name() + "': released without its unsaved writes: " + failure);
     }
     const Attachment was = std::exchange(attachment_, Attachment::None);
     const std::string path = std::exchange(source_, std::string());

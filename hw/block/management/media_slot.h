@@ -9,10 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "hw/block/fdc/fdc82077.h"
 #include "hw/block/media/media_faults.h"
@@ -32,7 +31,7 @@ class MediaSlot;
 
 // Told after each change, once the drive shows it.
 class MediaObserver {
-public:
+  public:
     virtual ~MediaObserver() = default;
     virtual void media_inserted(const MediaSlot &slot) = 0;
     virtual void media_ejected(const MediaSlot &slot, Attachment was, const std::string &path) = 0;
@@ -41,7 +40,7 @@ public:
 };
 
 class MediaSlot {
-public:
+  public:
     // The drive of `unit` must already be connected (FloppyDrive::connect). `drive_read_only`
     // is what blockdev-change-medium's read-only-mode=retain keeps before any change.
     MediaSlot(Fdc82077 &core, unsigned unit, SlotIdentity identity, MediaFaultsPtr faults,
@@ -88,7 +87,7 @@ public:
     // query-floppy-drives' FloppyDriveInfo (qapi/floppy.json).
     nlohmann::ordered_json info() const;
 
-private:
+  private:
     Fdc82077 &core_;
     unsigned unit_;
     SlotIdentity identity_;

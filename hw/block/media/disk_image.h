@@ -13,13 +13,13 @@ namespace fdplug::floppy {
 
 enum class MediaStatus : uint8_t {
     Ok,
-    OutOfRange,   // C/H/R outside the geometry: the sector does not exist on this medium
-    ReadOnly,     // write to a read-only medium
-    IoError,      // the backing store failed; the command must end abnormally
+    OutOfRange,  // C/H/R outside the geometry: the sector does not exist on this medium
+    ReadOnly,    // write to a read-only medium
+    IoError,     // the backing store failed; the command must end abnormally
 };
 
 class DiskImage {
-public:
+  public:
     static constexpr size_t kSectorSize = 512;
     virtual ~DiskImage() = default;
 

@@ -33,7 +33,8 @@ MediaStatus FdImage::read_sector(unsigned c, unsigned h, unsigned r,
                                  std::span<uint8_t, kSectorSize> out) {
     auto lba = geometry().lba(c, h, r);
     if (!lba) return MediaStatus::OutOfRange;
-    ssize_t got = read_with_faults(faults_, fd_, out.data(), out.size(), uint64_t(*lba) * kSectorSize);
+    ssize_t got =
+        read_with_faults(faults_, fd_, out.data(), out.size(), uint64_t(*lba) * kSectorSize);
     if (got < 0) {
         const int err = errno;
         std::fill(out.begin(), out.end(), uint8_t{0});  // never hand back a stale buffer

@@ -16,7 +16,7 @@
 namespace fdplug::floppy {
 
 class FdImage : public DiskImage {
-public:
+  public:
     ~FdImage() override;  // closes the descriptor (which also ends any lock or claim on it)
 
     const Geometry &geometry() const override { return choice_.geometry; }
@@ -34,7 +34,7 @@ public:
     // What the last IoError from read_sector/write_sector was ("" if none yet).
     const std::string &last_error() const { return last_error_; }
 
-protected:
+  protected:
     // `noun` names the kind of store in messages ("floppy image", "host drive").
     FdImage(const char *noun, int fd, std::string path, bool read_only, FormatChoice choice,
             MediaFaultsPtr faults);
@@ -43,7 +43,7 @@ protected:
     MediaStatus fail(const char *what, int err);
     int fd() const { return fd_; }
 
-private:
+  private:
     const char *noun_;
     int fd_;
     std::string path_;

@@ -20,11 +20,11 @@ enum class FormFactor : uint8_t { Inch525, Inch35 };
 struct Geometry {
     uint8_t cylinders = 0;
     uint8_t heads = 0;
-    uint8_t sectors = 0;          // sectors per track, 512 bytes each (N=2)
+    uint8_t sectors = 0;  // sectors per track, 512 bytes each (N=2)
     DataRate rate = DataRate::k500;
     uint16_t rpm = 300;
     DriveType native_drive = DriveType::k144;  // the drive type this format belongs to
-    bool perpendicular = false;   // 2.88 MB media
+    bool perpendicular = false;                // 2.88 MB media
 
     constexpr uint32_t total_sectors() const { return uint32_t(cylinders) * heads * sectors; }
     constexpr uint64_t size_bytes() const { return uint64_t(total_sectors()) * 512; }

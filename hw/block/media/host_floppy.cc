@@ -54,9 +54,9 @@ HostFloppyOpenResult open_failure(const std::string &device, int err) {
             return failure(HostDriveError::NotFound, "host drive " + quoted(device) +
                                                          " does not exist; check the device name");
         default:
-            return failure(HostDriveError::Unreadable,
-                           "cannot open host drive " + quoted(device) + ": " + errno_text(err) +
-                               "; check the device's permissions");
+            return failure(HostDriveError::Unreadable, "cannot open host drive " + quoted(device) +
+                                                           ": " + errno_text(err) +
+                                                           "; check the device's permissions");
     }
 }
 
@@ -94,9 +94,9 @@ HostFloppyOpenResult HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
         return failure(HostDriveError::BadName,
                        "no host drive was given; pass the device node, e.g. /dev/fd0");
     if (device.find('\0') != std::string::npos || device.front() != '/')
-        return failure(HostDriveError::BadName,
-                       "host drive " + quoted(device) +
-                           " is not an absolute device path; give e.g. /dev/fd0");
+        return failure(
+            HostDriveError::BadName,
+            "host drive " + quoted(device) + " is not an absolute device path; give e.g. /dev/fd0");
 
     struct stat st;
     if (::stat(device.c_str(), &st) != 0) return open_failure(device, errno);
@@ -117,9 +117,8 @@ HostFloppyOpenResult HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
 
     uint64_t size = 0;
     if (!size_of_device(fd.fd, &size))
-        return failure(HostDriveError::IoError,
-                       "cannot find the size of host drive " + quoted(device) + ": " +
-                           errno_text(errno));
+        return failure(HostDriveError::IoError, "cannot find the size of host drive " +
+                                                    quoted(device) + ": " + errno_text(errno));
     if (size == 0)
         return failure(HostDriveError::NoMedium,
                        "host drive " + quoted(device) + " has no disk (size 0); insert a disk");
@@ -134,13 +133,13 @@ HostFloppyOpenResult HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
     auto choice =
         choose_format(size, o.drive, std::span<const uint8_t>(boot.data(), size_t(got)), &why);
     if (!choice)
-        return failure(HostDriveError::UnknownSize, "host drive " + quoted(device) + " (" +
-                                                        std::to_string(size) +
-                                                        " bytes) holds no usable floppy disk: " +
-                                                        why);
+        return failure(HostDriveError::UnknownSize,
+                       "host drive " + quoted(device) + " (" + std::to_string(size) +
+                           " bytes) holds no usable floppy disk: " + why);
 
     HostFloppyOpenResult r;
-    r.image.reset(new HostFloppy(fd.release(), device, read_only, size, *choice, std::move(faults)));
+    r.image.reset(
+        new HostFloppy(fd.release(), device, read_only, size, *choice, std::move(faults)));
     return r;
 }
 

@@ -29,7 +29,7 @@ enum class HostDriveError : uint8_t {
 struct HostFloppyOpenResult;
 
 class HostFloppy final : public FdImage {
-public:
+  public:
     struct Options {
         std::string device;                 // absolute path of the device node
         DriveType drive = DriveType::Auto;  // the emulated drive it goes in
@@ -42,7 +42,7 @@ public:
 
     uint64_t device_size() const { return size_; }
 
-private:
+  private:
     HostFloppy(int fd, std::string device, bool read_only, uint64_t size, FormatChoice choice,
                MediaFaultsPtr faults);
     std::optional<uint64_t> store_end() override { return size_; }

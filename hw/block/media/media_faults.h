@@ -22,7 +22,7 @@ struct MediaFaults {
     bool take_flush() { return take(fail_flushes); }
     bool take_read() { return take(fail_reads); }
 
-private:
+  private:
     static bool take(uint32_t &left) {
         if (left == 0) return false;
         --left;

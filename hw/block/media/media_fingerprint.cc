@@ -12,12 +12,14 @@ bool media_fingerprint(DiskImage &media, uint64_t *out, std::string *error) {
     for (unsigned c = 0; c < g.cylinders; ++c)
         for (unsigned hd = 0; hd < g.heads; ++hd)
             for (unsigned r = 1; r <= g.sectors; ++r) {
-                const MediaStatus st = media.read_sector(c, hd, r, std::span<uint8_t, DiskImage::kSectorSize>(sector));
+                const MediaStatus st =
+                    media.read_sector(c, hd, r, std::span<uint8_t, DiskImage::kSectorSize>(sector));
                 if (st != MediaStatus::Ok) {
                     if (error)
-                        *error = "cannot read sector C=" + std::to_string(c) + " H=" + std::to_string(hd) +
-                                 " R=" + std::to_string(r) + " of " +
-                                 (media.source().empty() ? std::string("the medium") : "'" + media.source() + "'") +
+                        *error = "cannot read sector C=" + std::to_string(c) +
+                                 " H=" + std::to_string(hd) + " R=" + std::to_string(r) + " of " +
+                                 (media.source().empty() ? std::string("the medium")
+                                                         : "'" + media.source() + "'") +
                                  " to fingerprint it";
                     return false;
                 }

@@ -10,7 +10,7 @@
 namespace fdplug::floppy {
 
 class MemoryImage final : public DiskImage {
-public:
+  public:
     // Zero-filled medium of the given geometry; `bytes` may be shorter (tail reads as zeros,
     // writes there fail with IoError like a short file).
     explicit MemoryImage(const Geometry &geometry, bool read_only = false);
@@ -28,7 +28,7 @@ public:
     std::vector<uint8_t> &bytes() { return bytes_; }
     const std::vector<uint8_t> &bytes() const { return bytes_; }
 
-private:
+  private:
     Geometry geometry_;
     std::vector<uint8_t> bytes_;
     bool read_only_;

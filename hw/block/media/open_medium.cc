@@ -60,7 +60,8 @@ bool copy_into_memory(OpenedMedium &out, RawImage &file) {
         for (unsigned h = 0; h < g.heads; ++h)
             for (unsigned r = 1; r <= g.sectors; ++r) {
                 const uint32_t lba = *g.lba(c, h, r);
-                std::span<uint8_t, DiskImage::kSectorSize> sector(bytes.data() + size_t(lba) * 512, 512);
+                std::span<uint8_t, DiskImage::kSectorSize> sector(bytes.data() + size_t(lba) * 512,
+                                                                  512);
                 if (file.read_sector(c, h, r, sector) != MediaStatus::Ok) {
                     out.error = file.last_error();
                     out.image_error = ImageOpenError::IoError;
@@ -79,9 +80,12 @@ bool copy_into_memory(OpenedMedium &out, RawImage &file) {
 
 const char *attachment_name(Attachment attachment) {
     switch (attachment) {
-        case Attachment::Image: return "image";
-        case Attachment::HostDrive: return "host-drive";
-        case Attachment::None: break;
+        case Attachment::Image:
+            return "image";
+        case Attachment::HostDrive:
+            return "host-drive";
+        case Attachment::None:
+            break;
     }
     return "none";
 }
@@ -127,7 +131,8 @@ OpenedMedium open_medium(const MediumRequest &request) {
 OpenedMedium open_host_drive(const std::string &device, DriveType drive, MediaFaultsPtr faults) {
     OpenedMedium out;
     out.kind = Attachment::HostDrive;
-    HostFloppyOpenResult opened = HostFloppy::open({.device = device, .drive = drive}, std::move(faults));
+    HostFloppyOpenResult opened =
+        HostFloppy::open({.device = device, .drive = drive}, std::move(faults));
     if (!opened.image) {
         out.error = opened.message;
         out.host_error = opened.error;

@@ -22,20 +22,20 @@ enum class Attachment : uint8_t { None = 0, Image = 1, HostDrive = 2 };
 const char *attachment_name(Attachment attachment);
 
 struct MediumRequest {
-    std::string file;          // "" = no medium; relative paths are taken from the working dir
-    std::string format;        // "" or "raw"
+    std::string file;    // "" = no medium; relative paths are taken from the working dir
+    std::string format;  // "" or "raw"
     bool read_only = false;
-    bool snapshot = false;     // writes go to a private copy in memory
-    std::string size;          // null-co:// only: "1440k", "1474560", …
+    bool snapshot = false;              // writes go to a private copy in memory
+    std::string size;                   // null-co:// only: "1440k", "1474560", …
     DriveType drive = DriveType::Auto;  // the drive it goes into (Auto: the medium decides)
-    MediaFaultsPtr faults;     // test-only fault injection, handed to the backend
+    MediaFaultsPtr faults;              // test-only fault injection, handed to the backend
 };
 
 struct OpenedMedium {
-    std::unique_ptr<DiskImage> image;    // set on success
+    std::unique_ptr<DiskImage> image;  // set on success
     Attachment kind = Attachment::Image;
-    DriveType wants = DriveType::Auto;   // the drive type an `auto` drive becomes
-    std::string file;                    // the absolute image path or the device node
+    DriveType wants = DriveType::Auto;  // the drive type an `auto` drive becomes
+    std::string file;                   // the absolute image path or the device node
     bool read_only = false;
     uint64_t virtual_size = 0;
     // On failure: what went wrong (names the file or device, the problem and the fix) and its

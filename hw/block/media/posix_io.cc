@@ -9,9 +9,13 @@
 
 namespace fdplug::floppy::posix {
 
-std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+std::string errno_text(int err) {
+    return std::error_code(err, std::generic_category()).message();
+}
 
-std::string quoted(const std::string &path) { return "'" + path + "'"; }
+std::string quoted(const std::string &path) {
+    return "'" + path + "'";
+}
 
 FdGuard::~FdGuard() {
     if (fd >= 0) ::close(fd);

@@ -30,7 +30,7 @@ const char *image_open_error_name(ImageOpenError error);
 struct ImageOpenResult;
 
 class RawImage final : public FdImage {
-public:
+  public:
     struct Options {
         std::string path;  // must be absolute
         bool read_only = false;
@@ -45,7 +45,7 @@ public:
     // false when the file system does not support OFD locks (the image is then used unlocked).
     bool locked() const { return locked_; }
 
-private:
+  private:
     RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice,
              MediaFaultsPtr faults);
     // Not past its size at open, nor past a size it was cut to since.

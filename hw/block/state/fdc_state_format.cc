@@ -19,89 +19,123 @@ struct Table;
 struct Field {
     const char *name;
     Kind kind;
-    uint32_t since;            // format version that introduced the field
-    int64_t min, max;          // value range; Bytes: per byte; String: length
-    TimeForm form;             // Instant
+    uint32_t since;                           // format version that introduced the field
+    int64_t min, max;                         // value range; Bytes: per byte; String: length
+    TimeForm form;                            // Instant
     void *(*at)(void *object, size_t index);  // the field (element `index` of an array field)
-    size_t count;              // elements (Bytes: bytes; Struct: records); 1 for a scalar
-    const Table *sub;          // Struct
+    size_t count;      // elements (Bytes: bytes; Struct: records); 1 for a scalar
+    const Table *sub;  // Struct
 };
 
 struct Table {
     std::span<const Field> fields;
 };
 
-template <typename T> struct MemberOf;
-template <typename C, typename V> struct MemberOf<V C::*> {
+template <typename T>
+struct MemberOf;
+template <typename C, typename V>
+struct MemberOf<V C::*> {
     using Class = C;
     using Value = V;
 };
 
-template <typename T> struct ArrayOf : std::false_type {};
-template <typename E, size_t N> struct ArrayOf<std::array<E, N>> : std::true_type {
+template <typename T>
+struct ArrayOf : std::false_type {};
+template <typename E, size_t N>
+struct ArrayOf<std::array<E, N>> : std::true_type {
     using Element = E;
     static constexpr size_t size = N;
 };
 
-template <auto M> using ClassOf = typename MemberOf<decltype(M)>::Class;
-template <auto M> using ValueOf = typename MemberOf<decltype(M)>::Value;
+template <auto M>
+using ClassOf = typename MemberOf<decltype(M)>::Class;
+template <auto M>
+using ValueOf = typename MemberOf<decltype(M)>::Value;
 
-template <auto M> void *scalar_at(void *o, size_t) { return &(static_cast<ClassOf<M> *>(o)->*M); }
-template <auto M> void *element_at(void *o, size_t i) { return &(static_cast<ClassOf<M> *>(o)->*M)[i]; }
+template <auto M>
+void *scalar_at(void *o, size_t) {
+    return &(static_cast<ClassOf<M> *>(o)->*M);
+}
+template <auto M>
+void *element_at(void *o, size_t i) {
+    return &(static_cast<ClassOf<M> *>(o)->*M)[i];
+}
 
-template <typename V> constexpr Kind kind_of() {
-    if constexpr (std::is_same_v<V, bool>) return Kind::Bool;
-    else if constexpr (std::is_enum_v<V>) return Kind::Enum;
-    else if constexpr (std::is_same_v<V, uint8_t>) return Kind::U8;
-    else if constexpr (std::is_same_v<V, uint16_t>) return Kind::U16;
-    else if constexpr (std::is_same_v<V, uint32_t>) return Kind::U32;
-    else if constexpr (std::is_same_v<V, uint64_t>) return Kind::U64;
-    else if constexpr (std::is_same_v<V, int64_t>) return Kind::I64;
-    else static_assert(sizeof(V) == 0, "no wire kind for this member type");
+template <typename V>
+constexpr Kind kind_of() {
+    if constexpr (std::is_same_v<V, bool>)
+        return Kind::Bool;
+    else if constexpr (std::is_enum_v<V>)
+        return Kind::Enum;
+    else if constexpr (std::is_same_v<V, uint8_t>)
+        return Kind::U8;
+    else if constexpr (std::is_same_v<V, uint16_t>)
+        return Kind::U16;
+    else if constexpr (std::is_same_v<V, uint32_t>)
+        return Kind::U32;
+    else if constexpr (std::is_same_v<V, uint64_t>)
+        return Kind::U64;
+    else if constexpr (std::is_same_v<V, int64_t>)
+        return Kind::I64;
+    else
+        static_assert(sizeof(V) == 0, "no wire kind for this member type");
 }
 
 // Every enum of the state is one byte on the wire.
-template <typename V> constexpr void check_enum() {
+template <typename V>
+constexpr void check_enum() {
     if constexpr (std::is_enum_v<V>) static_assert(sizeof(V) == 1, "enums are encoded as one byte");
 }
 
 // A number, flag or enum, valid in [min, max].
-template <auto M> constexpr Field num(const char *name, int64_t min, int64_t max, uint32_t since = 1) {
+template <auto M>
+constexpr Field num(const char *name, int64_t min, int64_t max, uint32_t since = 1) {
     check_enum<ValueOf<M>>();
-    return {name, kind_of<ValueOf<M>>(), since, min, max, TimeForm::Instant, &scalar_at<M>, 1, nullptr};
+    return {name,   kind_of<ValueOf<M>>(), since, min, max, TimeForm::Instant, &scalar_at<M>, 1,
+            nullptr};
 }
-template <auto M> constexpr Field flag(const char *name, uint32_t since = 1) {
+template <auto M>
+constexpr Field flag(const char *name, uint32_t since = 1) {
     static_assert(std::is_same_v<ValueOf<M>, bool>);
     return {name, Kind::Bool, since, 0, 1, TimeForm::Instant, &scalar_at<M>, 1, nullptr};
 }
 // An instant, relative to the save, of the given form.
-template <auto M> constexpr Field instant(const char *name, TimeForm form, uint32_t since = 1) {
+template <auto M>
+constexpr Field instant(const char *name, TimeForm form, uint32_t since = 1) {
     static_assert(std::is_same_v<ValueOf<M>, int64_t>);
-    return {name, Kind::Instant, since, -kMaxRelativeNs, kMaxRelativeNs, form, &scalar_at<M>, 1, nullptr};
+    return {name, Kind::Instant, since, -kMaxRelativeNs, kMaxRelativeNs,
+            form, &scalar_at<M>, 1,     nullptr};
 }
 // A std::array<uint8_t, N>, each byte in [min, max].
-template <auto M> constexpr Field bytes(const char *name, int64_t min = 0, int64_t max = 255, uint32_t since = 1) {
+template <auto M>
+constexpr Field bytes(const char *name, int64_t min = 0, int64_t max = 255, uint32_t since = 1) {
     using A = ArrayOf<ValueOf<M>>;
     static_assert(A::value && std::is_same_v<typename A::Element, uint8_t>);
-    return {name, Kind::Bytes, since, min, max, TimeForm::Instant, &element_at<M>, A::size, nullptr};
+    return {name,           Kind::Bytes, since,  min, max, TimeForm::Instant,
+            &element_at<M>, A::size,     nullptr};
 }
-template <auto M> constexpr Field text(const char *name, int64_t max_len, uint32_t since = 1) {
+template <auto M>
+constexpr Field text(const char *name, int64_t max_len, uint32_t since = 1) {
     static_assert(std::is_same_v<ValueOf<M>, std::string>);
     return {name, Kind::String, since, 0, max_len, TimeForm::Instant, &scalar_at<M>, 1, nullptr};
 }
 // A nested struct, or a std::array of them.
-template <auto M> constexpr Field record(const char *name, const Table &t, uint32_t since = 1) {
+template <auto M>
+constexpr Field record(const char *name, const Table &t, uint32_t since = 1) {
     return {name, Kind::Struct, since, 0, 0, TimeForm::Instant, &scalar_at<M>, 1, &t};
 }
-template <auto M> constexpr Field records(const char *name, const Table &t, uint32_t since = 1) {
+template <auto M>
+constexpr Field records(const char *name, const Table &t, uint32_t since = 1) {
     static_assert(ArrayOf<ValueOf<M>>::value);
-    return {name, Kind::Struct, since, 0, 0, TimeForm::Instant, &element_at<M>, ArrayOf<ValueOf<M>>::size, &t};
+    return {name, Kind::Struct,      since,          0,
+            0,    TimeForm::Instant, &element_at<M>, ArrayOf<ValueOf<M>>::size,
+            &t};
 }
 
 constexpr int64_t kAnyU8 = 255, kAnyU16 = 65535;
 constexpr int64_t kMaxByteTime = int64_t(1) << 40;  // ns_num / ns_den bounds
 constexpr int64_t kMaxProfileNs = 10'000'000'000;   // 10 s
-constexpr int64_t kMaxStepNs = 40'000'000;           // 16 ms × 2 (250 kbit/s) < 40 ms
+constexpr int64_t kMaxStepNs = 40'000'000;          // 16 ms × 2 (250 kbit/s) < 40 ms
 constexpr int64_t kMaxSourceLength = 4096;
 constexpr int64_t kMaxMediaSize = int64_t(1) << 32;
 
@@ -283,28 +317,45 @@ constexpr Table kState{kStateFields};
 
 size_t scalar_width(Kind k) {
     switch (k) {
-    case Kind::Bool: case Kind::U8: case Kind::Enum: return 1;
-    case Kind::U16: return 2;
-    case Kind::U32: return 4;
-    case Kind::U64: case Kind::I64: case Kind::Instant: return 8;
-    default: return 0;
+        case Kind::Bool:
+        case Kind::U8:
+        case Kind::Enum:
+            return 1;
+        case Kind::U16:
+            return 2;
+        case Kind::U32:
+            return 4;
+        case Kind::U64:
+        case Kind::I64:
+        case Kind::Instant:
+            return 8;
+        default:
+            return 0;
     }
 }
 
 // Reads the field's value as a uint64 (its storage width decides).
 uint64_t load_raw(const void *p, size_t width) {
     uint64_t v = 0;
-    if (width == 1) v = *static_cast<const uint8_t *>(p);
-    else if (width == 2) v = *static_cast<const uint16_t *>(p);
-    else if (width == 4) v = *static_cast<const uint32_t *>(p);
-    else std::memcpy(&v, p, 8);
+    if (width == 1)
+        v = *static_cast<const uint8_t *>(p);
+    else if (width == 2)
+        v = *static_cast<const uint16_t *>(p);
+    else if (width == 4)
+        v = *static_cast<const uint32_t *>(p);
+    else
+        std::memcpy(&v, p, 8);
     return v;
 }
 void store_raw(void *p, size_t width, uint64_t v) {
-    if (width == 1) *static_cast<uint8_t *>(p) = uint8_t(v);
-    else if (width == 2) *static_cast<uint16_t *>(p) = uint16_t(v);
-    else if (width == 4) *static_cast<uint32_t *>(p) = uint32_t(v);
-    else std::memcpy(p, &v, 8);
+    if (width == 1)
+        *static_cast<uint8_t *>(p) = uint8_t(v);
+    else if (width == 2)
+        *static_cast<uint16_t *>(p) = uint16_t(v);
+    else if (width == 4)
+        *static_cast<uint32_t *>(p) = uint32_t(v);
+    else
+        std::memcpy(p, &v, 8);
 }
 
 bool in_range(const Field &f, uint64_t raw) {
@@ -318,37 +369,38 @@ bool in_range(const Field &f, uint64_t raw) {
 }
 
 class Writer : public ByteWriter {
-public:
+  public:
     void table(const Table &t, const void *obj) {
         for (const Field &f : t.fields) {
             if (f.since > kVersion) continue;
             void *o = const_cast<void *>(obj);  // at() does not modify
             switch (f.kind) {
-            case Kind::Struct:
-                for (size_t i = 0; i < f.count; ++i) table(*f.sub, f.at(o, i));
-                break;
-            case Kind::Bytes:
-                for (size_t i = 0; i < f.count; ++i) bytes(f.at(o, i), 1);
-                break;
-            case Kind::String: {
-                const std::string &s = *static_cast<std::string *>(f.at(o, 0));
-                const size_t n = std::min<size_t>(s.size(), size_t(f.max));  // longer: cut (informational)
-                u(n, 2);
-                bytes(s.data(), n);
-                break;
-            }
-            default: {
-                const size_t w = scalar_width(f.kind);
-                u(load_raw(f.at(o, 0), w), w);
-                break;
-            }
+                case Kind::Struct:
+                    for (size_t i = 0; i < f.count; ++i) table(*f.sub, f.at(o, i));
+                    break;
+                case Kind::Bytes:
+                    for (size_t i = 0; i < f.count; ++i) bytes(f.at(o, i), 1);
+                    break;
+                case Kind::String: {
+                    const std::string &s = *static_cast<std::string *>(f.at(o, 0));
+                    const size_t n =
+                        std::min<size_t>(s.size(), size_t(f.max));  // longer: cut (informational)
+                    u(n, 2);
+                    bytes(s.data(), n);
+                    break;
+                }
+                default: {
+                    const size_t w = scalar_width(f.kind);
+                    u(load_raw(f.at(o, 0), w), w);
+                    break;
+                }
             }
         }
     }
 };
 
 class Reader {
-public:
+  public:
     Reader(std::span<const uint8_t> in, uint32_t version, std::string *error)
         : in_(in), version_(version), error_(error) {}
 
@@ -357,47 +409,51 @@ public:
             if (f.since > version_) continue;  // not in this version: keeps its default
             const std::string path = prefix + f.name;
             switch (f.kind) {
-            case Kind::Struct:
-                for (size_t i = 0; i < f.count; ++i) {
-                    const std::string p = f.count > 1 ? path + "[" + std::to_string(i) + "]." : path + ".";
-                    if (!table(*f.sub, f.at(obj, i), p)) return false;
+                case Kind::Struct:
+                    for (size_t i = 0; i < f.count; ++i) {
+                        const std::string p =
+                            f.count > 1 ? path + "[" + std::to_string(i) + "]." : path + ".";
+                        if (!table(*f.sub, f.at(obj, i), p)) return false;
+                    }
+                    break;
+                case Kind::Bytes:
+                    if (!need(f.count, path)) return false;
+                    for (size_t i = 0; i < f.count; ++i) {
+                        const uint8_t b = in_[pos_++];
+                        if (b < f.min || b > f.max)
+                            return fail(path + "[" + std::to_string(i) + "]",
+                                        std::to_string(b) + " is outside " + std::to_string(f.min) +
+                                            ".." + std::to_string(f.max));
+                        *static_cast<uint8_t *>(f.at(obj, i)) = b;
+                    }
+                    break;
+                case Kind::String: {
+                    if (!need(2, path)) return false;
+                    const size_t n = size_t(get(2));
+                    if (int64_t(n) > f.max)
+                        return fail(path, "length " + std::to_string(n) + " is more than " +
+                                              std::to_string(f.max));
+                    if (!need(n, path)) return false;
+                    static_cast<std::string *>(f.at(obj, 0))
+                        ->assign(reinterpret_cast<const char *>(in_.data() + pos_), n);
+                    pos_ += n;
+                    break;
                 }
-                break;
-            case Kind::Bytes:
-                if (!need(f.count, path)) return false;
-                for (size_t i = 0; i < f.count; ++i) {
-                    const uint8_t b = in_[pos_++];
-                    if (b < f.min || b > f.max)
-                        return fail(path + "[" + std::to_string(i) + "]",
-                                    std::to_string(b) + " is outside " + std::to_string(f.min) + ".." + std::to_string(f.max));
-                    *static_cast<uint8_t *>(f.at(obj, i)) = b;
+                default: {
+                    const size_t w = scalar_width(f.kind);
+                    if (!need(w, path)) return false;
+                    const uint64_t raw = get(w);
+                    if (!in_range(f, raw)) return fail(path, describe_bad(f, raw));
+                    store_raw(f.at(obj, 0), w, raw);
+                    break;
                 }
-                break;
-            case Kind::String: {
-                if (!need(2, path)) return false;
-                const size_t n = size_t(get(2));
-                if (int64_t(n) > f.max)
-                    return fail(path, "length " + std::to_string(n) + " is more than " + std::to_string(f.max));
-                if (!need(n, path)) return false;
-                static_cast<std::string *>(f.at(obj, 0))->assign(reinterpret_cast<const char *>(in_.data() + pos_), n);
-                pos_ += n;
-                break;
-            }
-            default: {
-                const size_t w = scalar_width(f.kind);
-                if (!need(w, path)) return false;
-                const uint64_t raw = get(w);
-                if (!in_range(f, raw)) return fail(path, describe_bad(f, raw));
-                store_raw(f.at(obj, 0), w, raw);
-                break;
-            }
             }
         }
         return true;
     }
     size_t left() const { return in_.size() - pos_; }
 
-private:
+  private:
     uint64_t get(size_t width) {
         uint64_t v = 0;
         for (size_t i = 0; i < width; ++i) v |= uint64_t(in_[pos_ + i]) << (8 * i);
@@ -415,9 +471,12 @@ private:
     static std::string describe_bad(const Field &f, uint64_t raw) {
         if (f.kind == Kind::Instant)
             return std::to_string(int64_t(raw)) + " is not a valid relative " +
-                   (f.form == TimeForm::Deadline ? "deadline" : f.form == TimeForm::Instant ? "instant" : "instant or sentinel");
+                   (f.form == TimeForm::Deadline  ? "deadline"
+                    : f.form == TimeForm::Instant ? "instant"
+                                                  : "instant or sentinel");
         if (f.kind == Kind::Bool) return std::to_string(raw) + " is not a boolean (0 or 1)";
-        const std::string v = f.kind == Kind::I64 ? std::to_string(int64_t(raw)) : std::to_string(raw);
+        const std::string v =
+            f.kind == Kind::I64 ? std::to_string(int64_t(raw)) : std::to_string(raw);
         return v + " is outside " + std::to_string(f.min) + ".." + std::to_string(f.max);
     }
 
@@ -428,7 +487,8 @@ private:
 };
 
 uint32_t get_u32(std::span<const uint8_t> b, size_t at) {
-    return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
+    return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 |
+           uint32_t(b[at + 3]) << 24;
 }
 
 std::string hex32(uint32_t v) {
@@ -442,17 +502,28 @@ std::string hex32(uint32_t v) {
 
 const char *kind_name(Kind k) {
     switch (k) {
-    case Kind::Bool: return "bool";
-    case Kind::U8: return "u8";
-    case Kind::U16: return "u16";
-    case Kind::U32: return "u32";
-    case Kind::U64: return "u64";
-    case Kind::I64: return "i64";
-    case Kind::Instant: return "instant";
-    case Kind::Enum: return "enum";
-    case Kind::Bytes: return "bytes";
-    case Kind::String: return "string";
-    case Kind::Struct: return "struct";
+        case Kind::Bool:
+            return "bool";
+        case Kind::U8:
+            return "u8";
+        case Kind::U16:
+            return "u16";
+        case Kind::U32:
+            return "u32";
+        case Kind::U64:
+            return "u64";
+        case Kind::I64:
+            return "i64";
+        case Kind::Instant:
+            return "instant";
+        case Kind::Enum:
+            return "enum";
+        case Kind::Bytes:
+            return "bytes";
+        case Kind::String:
+            return "string";
+        case Kind::Struct:
+            return "struct";
     }
     return "?";
 }
@@ -462,13 +533,16 @@ void describe_table(const Table &t, const std::string &prefix, std::vector<Field
         const std::string path = prefix + f.name;
         if (f.kind == Kind::Struct) {
             for (size_t i = 0; i < f.count; ++i)
-                describe_table(*f.sub, f.count > 1 ? path + "[" + std::to_string(i) + "]." : path + ".", out);
+                describe_table(
+                    *f.sub, f.count > 1 ? path + "[" + std::to_string(i) + "]." : path + ".", out);
             continue;
         }
         FieldDescription d;
         d.path = path;
         d.kind = kind_name(f.kind);
-        d.width = f.kind == Kind::Bytes ? f.count : f.kind == Kind::String ? 2 + size_t(f.max) : scalar_width(f.kind);
+        d.width = f.kind == Kind::Bytes    ? f.count
+                  : f.kind == Kind::String ? 2 + size_t(f.max)
+                                           : scalar_width(f.kind);
         d.since = f.since;
         d.min = f.min;
         d.max = f.max;
@@ -482,39 +556,44 @@ void markdown_rows(const Table &t, const std::string &prefix, std::string &out) 
     for (const Field &f : t.fields) {
         const std::string path = prefix + f.name;
         if (f.kind == Kind::Struct) {
-            markdown_rows(*f.sub, f.count > 1 ? path + "[" + std::to_string(f.count) + "]." : path + ".", out);
+            markdown_rows(*f.sub,
+                          f.count > 1 ? path + "[" + std::to_string(f.count) + "]." : path + ".",
+                          out);
             continue;
         }
         std::string kind = kind_name(f.kind), range;
         size_t width = scalar_width(f.kind);
         switch (f.kind) {
-        case Kind::Bytes:
-            kind += "[" + std::to_string(f.count) + "]";
-            width = f.count;
-            range = f.min == 0 && f.max == 255 ? "any" : "each " + std::to_string(f.min) + "–" + std::to_string(f.max);
-            break;
-        case Kind::String:
-            width = 0;
-            range = "length ≤ " + std::to_string(f.max);
-            break;
-        case Kind::Bool:
-            range = "0, 1";
-            break;
-        case Kind::Instant:
-            range = f.form == TimeForm::Instant    ? "finite"
-                    : f.form == TimeForm::Deadline ? "finite or never"
-                    : f.form == TimeForm::InstantOrLongAgo ? "finite or long-ago"
-                                                           : "finite, never or long-ago";
-            break;
-        case Kind::U64:
-            range = f.max < 0 ? "any" : "0–" + std::to_string(f.max);
-            break;
-        default:
-            range = std::to_string(f.min) + "–" + std::to_string(f.max);
-            break;
+            case Kind::Bytes:
+                kind += "[" + std::to_string(f.count) + "]";
+                width = f.count;
+                range = f.min == 0 && f.max == 255
+                            ? "any"
+                            : "each " + std::to_string(f.min) + "–" + std::to_string(f.max);
+                break;
+            case Kind::String:
+                width = 0;
+                range = "length ≤ " + std::to_string(f.max);
+                break;
+            case Kind::Bool:
+                range = "0, 1";
+                break;
+            case Kind::Instant:
+                range = f.form == TimeForm::Instant            ? "finite"
+                        : f.form == TimeForm::Deadline         ? "finite or never"
+                        : f.form == TimeForm::InstantOrLongAgo ? "finite or long-ago"
+                                                               : "finite, never or long-ago";
+                break;
+            case Kind::U64:
+                range = f.max < 0 ? "any" : "0–" + std::to_string(f.max);
+                break;
+            default:
+                range = std::to_string(f.min) + "–" + std::to_string(f.max);
+                break;
         }
-        out += "| `" + path + "` | " + kind + " | " + (width ? std::to_string(width) : std::string("2 + n")) + " | " +
-               range + " | " + std::to_string(f.since) + " |\n";
+        out += "| `" + path + "` | " + kind + " | " +
+               (width ? std::to_string(width) : std::string("2 + n")) + " | " + range + " | " +
+               std::to_string(f.since) + " |\n";
     }
 }
 
@@ -538,30 +617,34 @@ bool decode(std::span<const uint8_t> blob, FdcState *out, std::string *error) {
         return false;
     };
     if (blob.size() < kHeaderSize + kTrailerSize)
-        return fail("the fdc82077 state is " + std::to_string(blob.size()) + " bytes, shorter than its " +
-                    std::to_string(kHeaderSize + kTrailerSize) + "-byte header and checksum");
+        return fail("the fdc82077 state is " + std::to_string(blob.size()) +
+                    " bytes, shorter than its " + std::to_string(kHeaderSize + kTrailerSize) +
+                    "-byte header and checksum");
     if (std::memcmp(blob.data(), kMagic, sizeof kMagic) != 0)
         return fail("not an fdc82077 state (its first 8 bytes are not \"FDC82077\")");
     const uint32_t version = get_u32(blob, 8);
     if (version < kMinVersion || version > kVersion)
-        return fail("fdc82077 state version " + std::to_string(version) + " is not one this build reads (" +
-                    std::to_string(kMinVersion) + ".." + std::to_string(kVersion) + ")" +
+        return fail("fdc82077 state version " + std::to_string(version) +
+                    " is not one this build reads (" + std::to_string(kMinVersion) + ".." +
+                    std::to_string(kVersion) + ")" +
                     (version > kVersion ? ": it was saved by a newer fdplug" : ""));
     const uint32_t payload = get_u32(blob, 12);
     if (uint64_t(payload) + kHeaderSize + kTrailerSize != blob.size())
-        return fail("the fdc82077 state header announces " + std::to_string(payload) + " payload bytes, the state holds " +
-                    std::to_string(blob.size() - kHeaderSize - kTrailerSize) + ": truncated or padded");
+        return fail("the fdc82077 state header announces " + std::to_string(payload) +
+                    " payload bytes, the state holds " +
+                    std::to_string(blob.size() - kHeaderSize - kTrailerSize) +
+                    ": truncated or padded");
     const uint32_t stored = get_u32(blob, blob.size() - kTrailerSize);
     const uint32_t computed = crc32(blob.first(blob.size() - kTrailerSize));
     if (stored != computed)
-        return fail("the fdc82077 state's checksum is " + hex32(stored) + ", its bytes give " + hex32(computed) +
-                    ": the state is corrupt");
+        return fail("the fdc82077 state's checksum is " + hex32(stored) + ", its bytes give " +
+                    hex32(computed) + ": the state is corrupt");
     FdcState st;  // fields absent from older versions keep these defaults
     Reader r(blob.subspan(kHeaderSize, payload), version, error);
     if (!r.table(kState, &st, "")) return false;
     if (r.left() != 0)
-        return fail("the fdc82077 state has " + std::to_string(r.left()) + " bytes after its last field (version " +
-                    std::to_string(version) + ")");
+        return fail("the fdc82077 state has " + std::to_string(r.left()) +
+                    " bytes after its last field (version " + std::to_string(version) + ")");
     *out = std::move(st);
     return true;
 }

@@ -44,10 +44,11 @@ using fdplug::crc32;
 // One encoded field, arrays expanded ("ctrl.seeks[2].done"), for docs and tests.
 struct FieldDescription {
     std::string path;
-    std::string kind;     // "bool", "u8", "u16", "u32", "u64", "i64", "instant", "enum", "bytes", "string"
-    size_t width = 0;     // encoded bytes (strings: the maximum, with the u16 length)
+    std::string
+        kind;  // "bool", "u8", "u16", "u32", "u64", "i64", "instant", "enum", "bytes", "string"
+    size_t width = 0;  // encoded bytes (strings: the maximum, with the u16 length)
     uint32_t since = 1;
-    int64_t min = 0, max = 0;  // value range (bytes: per byte; string: length)
+    int64_t min = 0, max = 0;           // value range (bytes: per byte; string: length)
     TimeForm form = TimeForm::Instant;  // instants only
 };
 std::vector<FieldDescription> describe();

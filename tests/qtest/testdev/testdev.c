@@ -17,8 +17,8 @@
  */
 #define FDPLUG_BUILDING_PLUGIN
 #include <fdplug/plugin.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const FdplugHost *host;
@@ -32,7 +32,7 @@ typedef struct TestDev {
     int irq_level;
     unsigned want, moved, sum, timer_fires, children;
     int consuming, tc, done;
-    char medium[256];  /* "" = empty drive slot */
+    char medium[256]; /* "" = empty drive slot */
     char qdev[64], drive[64];
 } TestDev;
 
@@ -46,8 +46,10 @@ static size_t dma_handler(void *opaque, FdplugDmaDir dir, uint8_t *buf, size_t l
     size_t n = t->want - t->moved;
     if (n > len) n = len;
     for (size_t i = 0; i < n; ++i) {
-        if (t->consuming) t->sum += buf[i];
-        else if (dir == FDPLUG_DMA_DEV_TO_MEM) buf[i] = (uint8_t)((t->moved + i) * 3 + 1);
+        if (t->consuming)
+            t->sum += buf[i];
+        else if (dir == FDPLUG_DMA_DEV_TO_MEM)
+            buf[i] = (uint8_t)((t->moved + i) * 3 + 1);
     }
     t->moved += (unsigned)n;
     if (tc && n == len) t->tc = 1;
@@ -94,12 +96,15 @@ static char *slot_query(void *opaque) {
     TestDev *t = opaque;
     char *out = malloc(700);
     if (t->medium[0])
-        snprintf(out, 700, "{\"device\": \"%s\", \"qdev\": \"%s\", \"removable\": true, "
+        snprintf(out, 700,
+                 "{\"device\": \"%s\", \"qdev\": \"%s\", \"removable\": true, "
                  "\"locked\": false, \"type\": \"unknown\", \"inserted\": {\"file\": \"%s\"}}",
                  t->drive, t->qdev, t->medium);
     else
-        snprintf(out, 700, "{\"device\": \"%s\", \"qdev\": \"%s\", \"removable\": true, "
-                 "\"locked\": false, \"type\": \"unknown\"}", t->drive, t->qdev);
+        snprintf(out, 700,
+                 "{\"device\": \"%s\", \"qdev\": \"%s\", \"removable\": true, "
+                 "\"locked\": false, \"type\": \"unknown\"}",
+                 t->drive, t->qdev);
     return out;
 }
 
@@ -133,13 +138,20 @@ static uint32_t port_read(void *opaque, uint16_t off, unsigned size) {
     TestDev *t = opaque;
     (void)size;
     switch (off) {
-    case 0: return (uint32_t)t->irq_level;
-    case 1: return t->moved & 0xFF;
-    case 2: return (uint32_t)(t->tc | t->done << 1);
-    case 3: return t->timer_fires & 0xFF;
-    case 4: return t->sum & 0xFF;
-    case 5: return t->children;
-    default: return 0;
+        case 0:
+            return (uint32_t)t->irq_level;
+        case 1:
+            return t->moved & 0xFF;
+        case 2:
+            return (uint32_t)(t->tc | t->done << 1);
+        case 3:
+            return t->timer_fires & 0xFF;
+        case 4:
+            return t->sum & 0xFF;
+        case 5:
+            return t->children;
+        default:
+            return 0;
     }
 }
 
@@ -147,22 +159,22 @@ static void port_write(void *opaque, uint16_t off, uint32_t value, unsigned size
     TestDev *t = opaque;
     (void)size;
     switch (off) {
-    case 0:
-        set_irq(t, value != 0);
-        break;
-    case 1:
-    case 2:
-        t->want = value & 0xFF;
-        t->moved = t->sum = 0;
-        t->tc = t->done = 0;
-        t->consuming = off == 2;
-        host->dma_request(t->dma, t->want != 0);
-        break;
-    case 3:
-        host->timer_mod(t->timer, host->clock_ns() + (int64_t)value * 1000000);
-        break;
-    default:
-        break;
+        case 0:
+            set_irq(t, value != 0);
+            break;
+        case 1:
+        case 2:
+            t->want = value & 0xFF;
+            t->moved = t->sum = 0;
+            t->tc = t->done = 0;
+            t->consuming = off == 2;
+            host->dma_request(t->dma, t->want != 0);
+            break;
+        case 3:
+            host->timer_mod(t->timer, host->clock_ns() + (int64_t)value * 1000000);
+            break;
+        default:
+            break;
     }
 }
 
@@ -185,7 +197,8 @@ static bool test_realize(void *self, char **errp) {
     t->dma = host->dma_claim(t->dev, (unsigned)host->prop_int(t->dev, "dma"), dma_handler, t, errp);
     if (!t->dma) return false;
     t->timer = host->timer_new(t->dev, timer_cb, t);
-    snprintf(t->qdev, sizeof t->qdev, "%s", host->device_id(t->dev)[0] ? host->device_id(t->dev) : host->device_path(t->dev));
+    snprintf(t->qdev, sizeof t->qdev, "%s",
+             host->device_id(t->dev)[0] ? host->device_id(t->dev) : host->device_path(t->dev));
     snprintf(t->drive, sizeof t->drive, "testdrive%x", (unsigned)base);
     host->block_register(t->dev, t->qdev, t->drive, &slot_ops, t);
     return true;
@@ -205,7 +218,9 @@ static void test_reset(void *self, FdplugResetKind kind) {
     set_irq(t, 0);
 }
 
-static void test_free(void *self) { free(self); }
+static void test_free(void *self) {
+    free(self);
+}
 
 typedef struct TestChild {
     FdplugDevice *dev;
@@ -229,22 +244,45 @@ static bool child_realize(void *self, char **errp) {
 }
 
 static const FdplugPropertyInfo test_props[] = {
-    {.name = "iobase", .type = FDPLUG_PROP_INT, .default_value = "0x300", .min = 0, .max = 0xFFF8,
+    {.name = "iobase",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "0x300",
+     .min = 0,
+     .max = 0xFFF8,
      .description = "base I/O port"},
-    {.name = "irq", .type = FDPLUG_PROP_INT, .default_value = "5", .min = 0, .max = 15,
+    {.name = "irq",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "5",
+     .min = 0,
+     .max = 15,
      .description = "ISA IRQ"},
-    {.name = "dma", .type = FDPLUG_PROP_INT, .default_value = "1", .min = 0, .max = 7,
+    {.name = "dma",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "1",
+     .min = 0,
+     .max = 7,
      .description = "ISA DMA channel"},
 };
 
 static const FdplugDeviceTypeInfo types[] = {
-    {.name = "test-isa-dev", .description = "ABI exerciser for fdplug-host tests", .bus_type = "isa",
-     .provides_bus = "test-bus", .user_creatable = true, .props = test_props,
-     .n_props = sizeof test_props / sizeof test_props[0], .instance_new = test_new,
-     .realize = test_realize, .unrealize = test_unrealize, .reset = test_reset,
+    {.name = "test-isa-dev",
+     .description = "ABI exerciser for fdplug-host tests",
+     .bus_type = "isa",
+     .provides_bus = "test-bus",
+     .user_creatable = true,
+     .props = test_props,
+     .n_props = sizeof test_props / sizeof test_props[0],
+     .instance_new = test_new,
+     .realize = test_realize,
+     .unrealize = test_unrealize,
+     .reset = test_reset,
      .instance_free = test_free},
-    {.name = "test-child", .description = "plugs into test-isa-dev's bus", .bus_type = "test-bus",
-     .user_creatable = true, .instance_new = child_new, .realize = child_realize,
+    {.name = "test-child",
+     .description = "plugs into test-isa-dev's bus",
+     .bus_type = "test-bus",
+     .user_creatable = true,
+     .instance_new = child_new,
+     .realize = child_realize,
      .instance_free = free},
 };
 

@@ -12,7 +12,7 @@
 namespace fdplug::floppy::test {
 
 class FakeFdcHost : public FdcHost {
-public:
+  public:
     int64_t now = 0;
     bool irq = false, drq = false;
     std::vector<std::pair<int64_t, bool>> irq_edges;
@@ -66,7 +66,8 @@ public:
             size_t len = dma_count - dma_pos;
             if (dma_chunk) len = std::min(len, dma_chunk);
             const bool tc = dma_pos + len == dma_count;
-            const size_t n = fdc->dma_transfer(dma_cycle, std::span<uint8_t>(memory.data() + dma_pos, len), tc);
+            const size_t n =
+                fdc->dma_transfer(dma_cycle, std::span<uint8_t>(memory.data() + dma_pos, len), tc);
             if (n == 0) {
                 dma_stuck_ = true;  // DRQ without data: wait for the controller to change
                 break;
@@ -112,7 +113,8 @@ public:
         bool dma_stuck = false;
     };
     Channel channel() const {
-        return {memory, dma_pos, dma_count, dma_masked, dma_cycle, dma_delay_ns, dma_chunk, drq_since_ - now, dma_stuck_};
+        return {memory,       dma_pos,   dma_count,        dma_masked, dma_cycle,
+                dma_delay_ns, dma_chunk, drq_since_ - now, dma_stuck_};
     }
     void restore_channel(const Channel &c) {
         memory = c.memory;
@@ -126,7 +128,7 @@ public:
         dma_stuck_ = c.dma_stuck;
     }
 
-private:
+  private:
     int64_t drq_since_ = 0;
     bool dma_stuck_ = false;
 

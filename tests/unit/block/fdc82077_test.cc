@@ -23,10 +23,11 @@ std::vector<uint8_t> patterned(const Geometry &g) {
 }
 
 class Fdc : public ::testing::Test, protected FdcGuestPorts {
-protected:
+  protected:
     MemoryImage *image = nullptr;
 
-    void make(TimingPolicy timing, const Geometry &g = k144, bool read_only = false, bool media = true) {
+    void make(TimingPolicy timing, const Geometry &g = k144, bool read_only = false,
+              bool media = true) {
         fdc = std::make_unique<Fdc82077>(host, FdcConfig{FdcMode::At, timing});
         host.fdc = fdc.get();
         fdc->drive(0).connect(DriveType::k144);
@@ -68,7 +69,7 @@ TEST_F(Fdc, VersionLockInvalidAndDumpreg) {
         EXPECT_EQ(result(), (std::vector<uint8_t>{0x80})) << "opcode " << int(op);
         EXPECT_FALSE(host.irq) << "invalid opcodes raise no INT";
     }
-    send({0x03, 0xDF, 0x02});  // SPECIFY
+    send({0x03, 0xDF, 0x02});        // SPECIFY
     send({0x13, 0x00, 0x57, 0x05});  // CONFIGURE: EIS, FIFO on, poll off, thr 7, pretrk 5
     send({0x12, 0x80 | 0x14});       // PERPENDICULAR OW, D1 D3
     send({0x0E});
@@ -141,7 +142,7 @@ TEST_F(Fdc, DataCommandToASeekingDriveStartsWhenTheSeekEnds) {
     make(TimingPolicy::Accurate);
     send({0x03, 0xDF, 0x02});  // 3 ms per step
     motor_on_and_spin();
-    send({0x0F, 0x00, 4});     // 12 ms seek
+    send({0x0F, 0x00, 4});  // 12 ms seek
     host.program_dma(DmaCycle::ToMemory, 512);
     send({0x46, 0x00, 4, 0, 1, 2, 18, 0x1B, 0xFF});
     host.advance(kNsPerMs * 1000);
@@ -207,7 +208,7 @@ TEST_F(Fdc, PioReadEndsAtEotWithEndOfCylinder) {
     send({0x03, 0xDF, 0x03});  // ND=1: PIO
     send({0x46, 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
     std::vector<uint8_t> data;
-    while ((in(kMsr) & 0xF0) == 0xF0) data.push_back(in(kFifo));
+    while ((in(kMsr)&0xF0) == 0xF0) data.push_back(in(kFifo));
     ASSERT_EQ(data.size(), 512u);
     EXPECT_TRUE(std::equal(data.begin(), data.end(), image->bytes().begin()));
     EXPECT_TRUE(host.irq);
@@ -274,7 +275,8 @@ TEST_F(Fdc, ImpliedSeekWhenEnabled) {
 }
 
 TEST_F(Fdc, ImpliedSeekAlwaysSeeksWithoutConfigure) {
-    fdc = std::make_unique<Fdc82077>(host, FdcConfig{FdcMode::At, TimingPolicy::Fast, ImpliedSeek::Always});
+    fdc = std::make_unique<Fdc82077>(
+        host, FdcConfig{FdcMode::At, TimingPolicy::Fast, ImpliedSeek::Always});
     host.fdc = fdc.get();
     fdc->drive(0).connect(DriveType::k144);
     auto m = std::make_unique<MemoryImage>(k144, patterned(k144));
@@ -284,7 +286,8 @@ TEST_F(Fdc, ImpliedSeekAlwaysSeeksWithoutConfigure) {
     send({0x46, 0x00, 7, 0, 1, 2, 18, 0x1B, 0xFF});
     EXPECT_EQ(result(), (std::vector<uint8_t>{0x20, 0x00, 0x00, 7, 0, 2, 2}));
     EXPECT_EQ(fdc->pcn(0), 7);
-    EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 7 * 36 * 512));
+    EXPECT_TRUE(
+        std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 7 * 36 * 512));
 }
 
 TEST_F(Fdc, FormatFillsTheTrack) {
@@ -337,7 +340,8 @@ TEST_F(Fdc, AccurateSectorReadIrqComesAtTheEndOfItsDataField) {
     const int64_t t = host.run_until_irq(kNsPerMs * 1000);
     EXPECT_EQ(t, id + L.ns(574));
     EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 0, 0, 6, 2}));
-    EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 4 * 512));
+    EXPECT_TRUE(
+        std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 4 * 512));
 }
 
 TEST_F(Fdc, AccurateEighteenSectorsTakeSeventeenSlotsAndOneSector) {
@@ -397,7 +401,7 @@ TEST_F(Fdc, AccurateReadLeftAtTheSectorEndForHoursStillGivesItsLastByte) {
     send({0x46, 0x00, 0, 0, 1, 2, 1, 0x1B, 0xFF});
     unsigned got = 0;
     for (int guard = 0; guard < 1'000'000 && got < 511; ++guard) {
-        if ((in(kMsr) & 0xE0) == 0xE0) {  // RQM, DIO, NDM: a data byte
+        if ((in(kMsr)&0xE0) == 0xE0) {  // RQM, DIO, NDM: a data byte
             (void)in(kFifo);
             ++got;
         } else {
@@ -406,7 +410,7 @@ TEST_F(Fdc, AccurateReadLeftAtTheSectorEndForHoursStillGivesItsLastByte) {
     }
     ASSERT_EQ(got, 511u);
     host.advance(int64_t(100) * 3600 * 1000 * kNsPerMs);  // 100 hours
-    EXPECT_EQ(in(kMsr) & 0xF0, 0xF0) << "the last byte still waits";
+    EXPECT_EQ(in(kMsr)&0xF0, 0xF0) << "the last byte still waits";
     (void)in(kFifo);
     EXPECT_GT(host.run_until_irq(kNsPerMs * 1000), 0);
     EXPECT_EQ(result()[0] & 0xC0, 0x40) << "no TC: EN at EOT";

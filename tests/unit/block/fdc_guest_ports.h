@@ -15,7 +15,7 @@
 namespace fdplug::floppy::test {
 
 class FdcGuestPorts {
-protected:
+  protected:
     FakeFdcHost host;
     std::unique_ptr<Fdc82077> fdc;
 
@@ -26,14 +26,14 @@ protected:
     uint8_t in(unsigned port) { return fdc->read(port); }
     void send(std::initializer_list<uint8_t> bytes) {
         for (uint8_t b : bytes) {
-            ASSERT_EQ(in(kMsr) & 0xC0, 0x80) << "controller not ready for byte " << int(b);
+            ASSERT_EQ(in(kMsr)&0xC0, 0x80) << "controller not ready for byte " << int(b);
             out(kFifo, b);
         }
     }
     // The result phase: RQM + DIO + CB without NDM (with NDM the bytes would be PIO data).
     std::vector<uint8_t> result() {
         std::vector<uint8_t> r;
-        while ((in(kMsr) & 0xF0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
+        while ((in(kMsr)&0xF0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
         return r;
     }
     std::vector<uint8_t> sis() {

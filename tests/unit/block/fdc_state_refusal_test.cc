@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "hw/block/fdc/fdc82077.h"
-#include "hw/block/state/fdc_state_format.h"
 #include "hw/block/media/memory_image.h"
+#include "hw/block/state/fdc_state_format.h"
 #include "tests/unit/block/fake_fdc_host.h"
 
 namespace fdplug::floppy::test {
@@ -56,7 +56,7 @@ std::vector<uint8_t> mid_transfer_blob(FdcState *state = nullptr) {
     r.send({0x03, 0xDF, 0x02});
     r.send({0x13, 0x00, 0x07, 0x00});  // FIFO on, threshold 8
     r.host.advance(500 * kMs);
-    r.send({0x0F, 0x01, 40});           // drive 1 seeks 40 cylinders
+    r.send({0x0F, 0x01, 40});  // drive 1 seeks 40 cylinders
     r.host.dma_chunk = 1;
     r.host.program_dma(DmaCycle::ToMemory, 1024);
     r.send({0x46, 0x00, 0, 0, 3, 2, 4, 0x1B, 0xFF});
@@ -86,11 +86,11 @@ void fix_crc(std::vector<uint8_t> &b) {
 
 // The device under attack: a rig with state of its own (a seek running, INT high, a timer set).
 class Target {
-public:
+  public:
     Target(FdcConfig config = {}, bool media = true) : rig(config, media, 77 * kMs) {
         rig.fdc->write(kDor, 0x1C);
         rig.send({0x03, 0xAF, 0x04});
-        rig.send({0x0F, 0x00, 5});  // a seek, done in 5 steps
+        rig.send({0x0F, 0x00, 5});    // a seek, done in 5 steps
         rig.host.advance(200 * kMs);  // done: INT high, status queued
         rig.send({0x0F, 0x00, 60});   // another, running
         before_ = rig.fdc->state();
@@ -100,26 +100,30 @@ public:
         edges_ = rig.host.irq_edges.size() + rig.host.drq_edges.size();
     }
     // Decode + load, as the plugin does; true when refused with the device untouched.
-    ::testing::AssertionResult refused(std::span<const uint8_t> blob, const std::string &expect_in_error = "") {
+    ::testing::AssertionResult refused(std::span<const uint8_t> blob,
+                                       const std::string &expect_in_error = "") {
         FdcState s;
         std::string error;
         bool loaded = sf::decode(blob, &s, &error) && rig.fdc->load_state(s, &error);
         if (loaded) return ::testing::AssertionFailure() << "accepted";
         return untouched(error, expect_in_error);
     }
-    ::testing::AssertionResult refused_state(const FdcState &s, const std::string &expect_in_error = "") {
+    ::testing::AssertionResult refused_state(const FdcState &s,
+                                             const std::string &expect_in_error = "") {
         std::string error;
         if (rig.fdc->load_state(s, &error)) return ::testing::AssertionFailure() << "accepted";
         return untouched(error, expect_in_error);
     }
     Rig rig;
 
-private:
+  private:
     ::testing::AssertionResult untouched(const std::string &error, const std::string &expect) {
         if (error.empty()) return ::testing::AssertionFailure() << "refused without a message";
         if (!expect.empty() && error.find(expect) == std::string::npos)
-            return ::testing::AssertionFailure() << "error '" << error << "' does not mention '" << expect << "'";
-        if (!(rig.fdc->state() == before_)) return ::testing::AssertionFailure() << "state changed; error was: " << error;
+            return ::testing::AssertionFailure()
+                   << "error '" << error << "' does not mention '" << expect << "'";
+        if (!(rig.fdc->state() == before_))
+            return ::testing::AssertionFailure() << "state changed; error was: " << error;
         if (rig.host.irq != irq_ || rig.host.drq != drq_ || rig.host.deadline != deadline_ ||
             rig.host.irq_edges.size() + rig.host.drq_edges.size() != edges_)
             return ::testing::AssertionFailure() << "pins or timer touched; error was: " << error;
@@ -145,7 +149,8 @@ TEST(FdcStateRefusal, TruncatedAtEveryLength) {
     const std::vector<uint8_t> blob = mid_transfer_blob();
     Target t;
     for (size_t n = 0; n < blob.size(); ++n)
-        ASSERT_TRUE(t.refused(std::span<const uint8_t>(blob.data(), n))) << "truncated to " << n << " of " << blob.size();
+        ASSERT_TRUE(t.refused(std::span<const uint8_t>(blob.data(), n)))
+            << "truncated to " << n << " of " << blob.size();
 }
 
 TEST(FdcStateRefusal, EveryBitFlipped) {
@@ -209,8 +214,10 @@ TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
         };
         const uint64_t type_max = w >= 8 ? ~uint64_t(0) : (uint64_t(1) << (8 * w)) - 1;
         if (f.kind == "instant") {
-            if (f.form == TimeForm::Instant || f.form == TimeForm::InstantOrLongAgo) with(uint64_t(kNever), off, 8);
-            if (f.form == TimeForm::Instant || f.form == TimeForm::Deadline) with(uint64_t(kLongAgo), off, 8);
+            if (f.form == TimeForm::Instant || f.form == TimeForm::InstantOrLongAgo)
+                with(uint64_t(kNever), off, 8);
+            if (f.form == TimeForm::Instant || f.form == TimeForm::Deadline)
+                with(uint64_t(kLongAgo), off, 8);
             with(uint64_t(kMaxRelativeNs) + 1, off, 8);
             with(uint64_t(-kMaxRelativeNs - 1), off, 8);
         } else if (f.kind == "bytes") {
@@ -247,48 +254,70 @@ TEST(FdcStateRefusal, BrokenInvariantsWithAValidChecksum) {
         void (*mutate)(FdcState &);
     };
     const Case cases[] = {
-        {"ctrl.exec.stream.moved", [](FdcState &s) { s.ctrl.exec.stream.len = 4; s.ctrl.exec.stream.moved = 200; }},
-        {"ctrl.exec.stream.len", [](FdcState &s) { s.ctrl.exec.stream.len = 100; s.ctrl.exec.stream.moved = 50; }},
-        {"ctrl.exec.stream.ns_num", [](FdcState &s) { s.ctrl.exec.stream.ns_num = 1; s.ctrl.exec.stream.ns_den = 3; }},
+        {"ctrl.exec.stream.moved",
+         [](FdcState &s) {
+             s.ctrl.exec.stream.len = 4;
+             s.ctrl.exec.stream.moved = 200;
+         }},
+        {"ctrl.exec.stream.len",
+         [](FdcState &s) {
+             s.ctrl.exec.stream.len = 100;
+             s.ctrl.exec.stream.moved = 50;
+         }},
+        {"ctrl.exec.stream.ns_num",
+         [](FdcState &s) {
+             s.ctrl.exec.stream.ns_num = 1;
+             s.ctrl.exec.stream.ns_den = 3;
+         }},
         {"ctrl.exec.layout", [](FdcState &s) { s.ctrl.exec.layout.gap3 = 3; }},
         {"ctrl.exec.r", [](FdcState &s) { s.ctrl.exec.r = 19; }},
         {"ctrl.exec.r", [](FdcState &s) { s.ctrl.exec.r = 0; }},
         {"ctrl.exec.unit", [](FdcState &s) { s.ctrl.exec.unit = 2; }},
         {"ctrl.exec.cmd", [](FdcState &s) { s.ctrl.exec.cmd = Command::Specify; }},
-        {"ctrl.exec_active", [](FdcState &s) { s.ctrl.phase = FdcPhase::Result; s.ctrl.res_len = 7; }},
-        {"ctrl.res_pos", [](FdcState &s) {
+        {"ctrl.exec_active",
+         [](FdcState &s) {
+             s.ctrl.phase = FdcPhase::Result;
+             s.ctrl.res_len = 7;
+         }},
+        {"ctrl.res_pos",
+         [](FdcState &s) {
              s.ctrl.exec_active = false;
              s.ctrl.drq_out = false;
              s.ctrl.phase = FdcPhase::Result;
              s.ctrl.res_len = 7;
              s.ctrl.res_pos = 7;
          }},
-        {"ctrl.cmd_len", [](FdcState &s) {
+        {"ctrl.cmd_len",
+         [](FdcState &s) {
              s.ctrl.exec_active = false;
              s.ctrl.drq_out = false;
              s.ctrl.phase = FdcPhase::Command;
              s.ctrl.cmd[0] = 0x03;  // SPECIFY takes 3 bytes
              s.ctrl.cmd_len = 3;
          }},
-        {"ctrl.status_queue[1]", [](FdcState &s) {
+        {"ctrl.status_queue[1]",
+         [](FdcState &s) {
              s.ctrl.status_count = 2;
              s.ctrl.status_queue[0] = s.ctrl.status_queue[1] = 1;
          }},
         {"ctrl.seeks[1].step_ns", [](FdcState &s) { s.ctrl.seeks[1].step_ns = 12345; }},
         {"ctrl.seeks[1].done", [](FdcState &s) { s.ctrl.seeks[1].done = kNever; }},
         {"ctrl.seeks[2].done", [](FdcState &s) { s.ctrl.seeks[2].done = 5 * kMs; }},
-        {"ctrl.drq_out", [](FdcState &s) {
+        {"ctrl.drq_out",
+         [](FdcState &s) {
              s.ctrl.nd = true;  // PIO: no DRQ
              s.ctrl.drq_out = true;
          }},
-        {"ctrl.irq_out", [](FdcState &s) {
+        {"ctrl.irq_out",
+         [](FdcState &s) {
              s.ctrl.irq_out = true;
              s.ctrl.dor = 0x14;  // gated off (DMA/INT enable clear)
              s.ctrl.drq_out = false;
          }},
         {"ctrl.phase", [](FdcState &s) { s.ctrl.dor = 0x18; }},  // held in reset, mid-command
         {"drives[0].mech.cylinder", [](FdcState &s) { s.drives[0].mech.cylinder = 84; }},
-        {"ctrl.exec.layout", [](FdcState &s) {
+        {"ctrl.exec.layout",
+         [](FdcState &s) {
              s.ctrl.exec.step = ExecStep::HeadLoad;  // before any search the layout is the default
          }},
     };
@@ -351,7 +380,8 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
     }
     EXPECT_TRUE(Target(FdcConfig{FdcMode::At, TimingPolicy::Fast}).refused(blob, "config.timing"));
     EXPECT_TRUE(Target(FdcConfig{FdcMode::Ps2}).refused(blob, "config.mode"));
-    EXPECT_TRUE(Target(FdcConfig{FdcMode::At, TimingPolicy::Accurate, ImpliedSeek::Always}).refused(blob, "config.implied_seek"));
+    EXPECT_TRUE(Target(FdcConfig{FdcMode::At, TimingPolicy::Accurate, ImpliedSeek::Always})
+                    .refused(blob, "config.implied_seek"));
 }
 
 // An empty drive's medium identity is the empty one: a state that gives it a geometry, size,
@@ -366,7 +396,8 @@ TEST(FdcStateRefusal, AnEmptyDriveHasNoMediumIdentity) {
         void (*apply)(MediaIdentity &);
     };
     const Case cases[] = {
-        {"drives[1].media.fingerprint", [](MediaIdentity &m) { m.fingerprint = 0x3c9b6ab92b250000; }},
+        {"drives[1].media.fingerprint",
+         [](MediaIdentity &m) { m.fingerprint = 0x3c9b6ab92b250000; }},
         {"drives[1].media.geometry", [](MediaIdentity &m) { m.geometry = k144; }},
         {"drives[1].media.size", [](MediaIdentity &m) { m.size = 512; }},
         {"drives[1].media.read_only", [](MediaIdentity &m) { m.read_only = true; }},
@@ -428,7 +459,8 @@ TEST(FdcStateFormat, InstantFieldsAgreeWithTheCore) {
     FdcState s;
     for_each_instant(s, [&core](const char *name, int index, int64_t &, TimeForm) {
         std::string n = name;
-        if (const size_t at = n.find("[]"); at != std::string::npos) n.insert(at + 1, std::to_string(index));
+        if (const size_t at = n.find("[]"); at != std::string::npos)
+            n.insert(at + 1, std::to_string(index));
         core.insert(n);
     });
     for (const sf::FieldDescription &f : sf::describe())
@@ -444,7 +476,9 @@ TEST(FdcStateFormat, EncodingIsStableAndLittleEndian) {
     EXPECT_EQ(std::string(b.begin(), b.begin() + 8), "FDC82077");
     EXPECT_EQ(b[8], sf::kVersion);
     EXPECT_EQ(b[12] | b[13] << 8 | b[14] << 16 | b[15] << 24, int(b.size() - 20));
-    EXPECT_EQ(sf::crc32(std::span<const uint8_t>(reinterpret_cast<const uint8_t *>("123456789"), 9)), 0xCBF43926u)
+    EXPECT_EQ(
+        sf::crc32(std::span<const uint8_t>(reinterpret_cast<const uint8_t *>("123456789"), 9)),
+        0xCBF43926u)
         << "CRC-32/IEEE check value";
     FdcState back;
     std::string error;
@@ -462,7 +496,8 @@ TEST(FdcStateFormat, DocumentationHasTheFieldTable) {
     ss << in.rdbuf();
     const std::string table = sf::markdown_table();
     EXPECT_NE(ss.str().find(table), std::string::npos)
-        << "docs/state.md §3 is not the table the code declares; paste this:\n" << table;
+        << "docs/state.md §3 is not the table the code declares; paste this:\n"
+        << table;
 }
 
 }  // namespace

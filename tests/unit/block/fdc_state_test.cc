@@ -16,9 +16,9 @@
 #include <sstream>
 
 #include "hw/block/fdc/fdc82077.h"
-#include "hw/block/state/fdc_state_format.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/memory_image.h"
+#include "hw/block/state/fdc_state_format.h"
 #include "tests/unit/block/fake_fdc_host.h"
 
 namespace fdplug::floppy::test {
@@ -39,21 +39,25 @@ std::vector<uint8_t> patterned(const Geometry &g, uint32_t seed) {
 // --- what the host saw ---------------------------------------------------------------------
 
 struct Event {
-    char kind;        // 'r' port read, 'I' INT edge, 'D' DRQ edge
-    int64_t t;        // virtual time (absolute while recording)
-    uint32_t a, b;    // port, value / level
+    char kind;      // 'r' port read, 'I' INT edge, 'D' DRQ edge
+    int64_t t;      // virtual time (absolute while recording)
+    uint32_t a, b;  // port, value / level
     friend bool operator==(const Event &, const Event &) = default;
 };
 
 std::string show(const Event &e, int64_t base) {
     char buf[96];
-    if (e.kind == 'r') std::snprintf(buf, sizeof buf, "t=%lld read +%u = 0x%02x", (long long)(e.t - base), e.a, e.b);
-    else std::snprintf(buf, sizeof buf, "t=%lld %s %s", (long long)(e.t - base), e.kind == 'I' ? "INT" : "DRQ", e.b ? "high" : "low");
+    if (e.kind == 'r')
+        std::snprintf(buf, sizeof buf, "t=%lld read +%u = 0x%02x", (long long)(e.t - base), e.a,
+                      e.b);
+    else
+        std::snprintf(buf, sizeof buf, "t=%lld %s %s", (long long)(e.t - base),
+                      e.kind == 'I' ? "INT" : "DRQ", e.b ? "high" : "low");
     return buf;
 }
 
 class TracingHost : public FakeFdcHost {
-public:
+  public:
     std::vector<Event> *trace = nullptr;
     void set_irq(bool level) override {
         FakeFdcHost::set_irq(level);
@@ -88,53 +92,57 @@ struct Machine {
     std::unique_ptr<Fdc82077> fdc;
     std::vector<Event> trace;
 
-    MemoryImage *image(unsigned unit) { return dynamic_cast<MemoryImage *>(fdc->drive(unit).media()); }
+    MemoryImage *image(unsigned unit) {
+        return dynamic_cast<MemoryImage *>(fdc->drive(unit).media());
+    }
 
     void run(const Op &op) {
         switch (op.kind) {
-        case Op::Out:
-            fdc->write(op.port, op.value);
-            host.service_dma();
-            break;
-        case Op::In:
-            trace.push_back({'r', host.now, op.port, fdc->read(op.port)});
-            host.service_dma();
-            break;
-        case Op::Advance:
-            host.advance(op.ns);
-            break;
-        case Op::Approach:  // 100 µs steps until a sector streams (or the command ends), at most op.ns
-            for (int64_t end = host.now + op.ns; host.now < end;) {
-                const ControllerState &c = fdc->state().ctrl;
-                if (!c.exec_active || c.exec.step == ExecStep::Transfer) break;
-                host.advance(100 * kUs);
+            case Op::Out:
+                fdc->write(op.port, op.value);
+                host.service_dma();
+                break;
+            case Op::In:
+                trace.push_back({'r', host.now, op.port, fdc->read(op.port)});
+                host.service_dma();
+                break;
+            case Op::Advance:
+                host.advance(op.ns);
+                break;
+            case Op::Approach:  // 100 µs steps until a sector streams (or the command ends), at
+                                // most op.ns
+                for (int64_t end = host.now + op.ns; host.now < end;) {
+                    const ControllerState &c = fdc->state().ctrl;
+                    if (!c.exec_active || c.exec.step == ExecStep::Transfer) break;
+                    host.advance(100 * kUs);
+                }
+                break;
+            case Op::Dma: {
+                std::vector<uint8_t> bytes(op.count);
+                for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 31 + op.seed);
+                host.program_dma(op.cycle, op.count, bytes);
+                host.service_dma();
+                break;
             }
-            break;
-        case Op::Dma: {
-            std::vector<uint8_t> bytes(op.count);
-            for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 31 + op.seed);
-            host.program_dma(op.cycle, op.count, bytes);
-            host.service_dma();
-            break;
-        }
-        case Op::Mask:
-            host.dma_masked = op.value;
-            host.service_dma();
-            break;
-        case Op::DmaTiming:
-            host.dma_delay_ns = op.ns;
-            host.dma_chunk = op.chunk;
-            break;
-        case Op::Eject:
-            fdc->eject_media(op.value);
-            host.service_dma();
-            break;
-        case Op::Insert: {
-            const Geometry &g = op.seed & 1 ? k720 : k144;
-            fdc->insert_media(op.value, std::make_unique<MemoryImage>(g, patterned(g, op.seed), op.seed & 2));
-            host.service_dma();
-            break;
-        }
+            case Op::Mask:
+                host.dma_masked = op.value;
+                host.service_dma();
+                break;
+            case Op::DmaTiming:
+                host.dma_delay_ns = op.ns;
+                host.dma_chunk = op.chunk;
+                break;
+            case Op::Eject:
+                fdc->eject_media(op.value);
+                host.service_dma();
+                break;
+            case Op::Insert: {
+                const Geometry &g = op.seed & 1 ? k720 : k144;
+                fdc->insert_media(
+                    op.value, std::make_unique<MemoryImage>(g, patterned(g, op.seed), op.seed & 2));
+                host.service_dma();
+                break;
+            }
         }
     }
 };
@@ -164,16 +172,26 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
     };
     auto wait = [&]() {
         switch (pick(5)) {
-        case 0: adv(1 + pick(40) * kUs / 2); break;        // inside a byte or two
-        case 1: adv(50 * kUs + pick(500) * kUs); break;    // a few dozen bytes
-        case 2: adv(1 * kMs + pick(20) * kMs); break;      // steps, sectors
-        case 3: adv(30 * kMs + pick(300) * kMs); break;    // revolutions, spin-up
-        default: adv(pick(3) * 1000 + 1); break;
+            case 0:
+                adv(1 + pick(40) * kUs / 2);
+                break;  // inside a byte or two
+            case 1:
+                adv(50 * kUs + pick(500) * kUs);
+                break;  // a few dozen bytes
+            case 2:
+                adv(1 * kMs + pick(20) * kMs);
+                break;  // steps, sectors
+            case 3:
+                adv(30 * kMs + pick(300) * kMs);
+                break;  // revolutions, spin-up
+            default:
+                adv(pick(3) * 1000 + 1);
+                break;
         }
     };
     bool pio = false;
-    uint8_t motors = 0x1;        // as this guest last wrote DOR
-    uint8_t cyl[2] = {0, 0};     // where this guest believes the heads are
+    uint8_t motors = 0x1;     // as this guest last wrote DOR
+    uint8_t cyl[2] = {0, 0};  // where this guest believes the heads are
     out(kDor, 0x1C);
     fifo({0x03, 0xDF, 0x02});
     adv(accurate ? 400 * kMs : kMs);
@@ -185,7 +203,8 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
             const uint8_t hlt = uint8_t(pick(5) ? 1 + pick(10) : 1 + pick(127));
             fifo({0x03, uint8_t(pick(256)), uint8_t(hlt << 1 | (pio ? 1 : 0))});
         } else if (r < 13) {  // CONFIGURE
-            fifo({0x13, 0x00, uint8_t(pick(2) << 6 | pick(2) << 5 | (pick(4) == 0) << 4 | pick(16)), uint8_t(pick(4))});
+            fifo({0x13, 0x00, uint8_t(pick(2) << 6 | pick(2) << 5 | (pick(4) == 0) << 4 | pick(16)),
+                  uint8_t(pick(4))});
         } else if (r < 19) {  // motors, drive select, sometimes a reset
             if (pick(6) == 0) {
                 out(kDor, 0x08);
@@ -217,7 +236,8 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
                 const bool inward = pick(2);
                 const uint8_t n = uint8_t(pick(20));
                 fifo({uint8_t(inward ? 0xCF : 0x8F), unit, n});
-                cyl[unit] = uint8_t(inward ? std::min(79, cyl[unit] + n) : std::max(0, cyl[unit] - n));
+                cyl[unit] =
+                    uint8_t(inward ? std::min(79, cyl[unit] + n) : std::max(0, cyl[unit] - n));
             } else {
                 cyl[unit] = uint8_t(pick(6) == 0 ? pick(pick(8) ? 80 : 90) : pick(8));
                 fifo({0x0F, uint8_t(unit | pick(2) << 2), cyl[unit]});
@@ -236,35 +256,80 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
             results(2);
         } else if (r < 45) {  // register commands
             switch (pick(6)) {
-            case 0: fifo({0x04, uint8_t(pick(8))}); results(1); break;
-            case 1: fifo({0x10}); results(1); break;
-            case 2: fifo({0x0E}); results(10); break;
-            case 3: fifo({uint8_t(pick(2) ? 0x94 : 0x14)}); results(1); break;
-            case 4: fifo({0x12, uint8_t(pick(256))}); break;
-            default: fifo({uint8_t(pick(256))}); results(1 + pick(2)); break;
+                case 0:
+                    fifo({0x04, uint8_t(pick(8))});
+                    results(1);
+                    break;
+                case 1:
+                    fifo({0x10});
+                    results(1);
+                    break;
+                case 2:
+                    fifo({0x0E});
+                    results(10);
+                    break;
+                case 3:
+                    fifo({uint8_t(pick(2) ? 0x94 : 0x14)});
+                    results(1);
+                    break;
+                case 4:
+                    fifo({0x12, uint8_t(pick(256))});
+                    break;
+                default:
+                    fifo({uint8_t(pick(256))});
+                    results(1 + pick(2));
+                    break;
             }
         } else if (r < 82) {  // a data command
             const unsigned k = pick(100);
             uint8_t op;
             bool to_memory = true, id_only = false, format = false;
-            if (k < 45) op = uint8_t(0x46 | (pick(3) == 0 ? 0x80 : 0));       // READ (MT)
-            else if (k < 63) { op = 0x45; to_memory = false; }                 // WRITE
-            else if (k < 70) { op = 0x56; }                                    // VERIFY (EC)
-            else if (k < 78) { op = 0x4A; id_only = true; }                    // READ ID
-            else if (k < 83) { op = 0x42; }                                    // READ TRACK
-            else if (k < 87) { op = 0x4D; to_memory = false; format = true; }  // FORMAT
-            else if (k < 92) { op = uint8_t(0x51 | pick(3) << 3); to_memory = false; }  // SCAN
-            else if (k < 96) { op = 0x4C; }                                    // READ DELETED
-            else { op = 0x49; to_memory = false; }                             // WRITE DELETED
+            if (k < 45)
+                op = uint8_t(0x46 | (pick(3) == 0 ? 0x80 : 0));  // READ (MT)
+            else if (k < 63) {
+                op = 0x45;
+                to_memory = false;
+            }  // WRITE
+            else if (k < 70) {
+                op = 0x56;
+            }  // VERIFY (EC)
+            else if (k < 78) {
+                op = 0x4A;
+                id_only = true;
+            }  // READ ID
+            else if (k < 83) {
+                op = 0x42;
+            }  // READ TRACK
+            else if (k < 87) {
+                op = 0x4D;
+                to_memory = false;
+                format = true;
+            }  // FORMAT
+            else if (k < 92) {
+                op = uint8_t(0x51 | pick(3) << 3);
+                to_memory = false;
+            }  // SCAN
+            else if (k < 96) {
+                op = 0x4C;
+            }  // READ DELETED
+            else {
+                op = 0x49;
+                to_memory = false;
+            }  // WRITE DELETED
             const uint8_t c = uint8_t(pick(5) == 0 ? pick(10) : cyl[unit]), h = uint8_t(pick(2));
             const uint8_t sr = uint8_t(pick(10) == 0 ? pick(25) : 1 + pick(18));
             const unsigned nsec = 1 + pick(3);
             const uint8_t eot = uint8_t(std::min<unsigned>(18, sr + nsec - 1));
             if (!pio) {
-                ops.push_back({Op::DmaTiming, 0, 0, int64_t(pick(3) == 0 ? pick(60) * kUs : 0), DmaCycle::ToMemory, 0,
-                               size_t(pick(4) == 0 ? 0 : pick(2) ? 1 : 16)});
+                ops.push_back({Op::DmaTiming, 0, 0, int64_t(pick(3) == 0 ? pick(60) * kUs : 0),
+                               DmaCycle::ToMemory, 0,
+                               size_t(pick(4) == 0 ? 0
+                                      : pick(2)    ? 1
+                                                   : 16)});
                 const size_t count = format ? 4 * 18 : pick(6) == 0 ? 1 + pick(1500) : nsec * 512;
-                ops.push_back({Op::Dma, 0, 0, 0, to_memory ? DmaCycle::ToMemory : DmaCycle::FromMemory, count, 0, pick(256)});
+                ops.push_back({Op::Dma, 0, 0, 0,
+                               to_memory ? DmaCycle::ToMemory : DmaCycle::FromMemory, count, 0,
+                               pick(256)});
                 if (pick(12) == 0) ops.push_back({Op::Mask, 0, 1});
             }
             if (!(motors & (1u << unit)) && pick(5)) {  // a driver starts the motor first
@@ -273,17 +338,25 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
                 adv(accurate ? 500 * kMs : kMs);
             }
             const uint8_t uh = uint8_t(unit | h << 2);
-            if (id_only) fifo({op, uh});
-            else if (format) fifo({op, uh, 2, uint8_t(pick(5) ? 18 : pick(20)), 0x54, uint8_t(pick(256))});
-            else fifo({op, uint8_t(uh | (op == 0x56 ? 0x80 : 0)), c, h, sr, uint8_t(pick(10) ? 2 : pick(4)), eot, 0x1B,
-                       uint8_t(op == 0x56 ? nsec : pick(4) ? 0xFF : pick(256))});
+            if (id_only)
+                fifo({op, uh});
+            else if (format)
+                fifo({op, uh, 2, uint8_t(pick(5) ? 18 : pick(20)), 0x54, uint8_t(pick(256))});
+            else
+                fifo({op, uint8_t(uh | (op == 0x56 ? 0x80 : 0)), c, h, sr,
+                      uint8_t(pick(10) ? 2 : pick(4)), eot, 0x1B,
+                      uint8_t(op == 0x56 ? nsec
+                              : pick(4)  ? 0xFF
+                                         : pick(256))});
             if (pio) {
                 const unsigned bytes = std::min(600u, unsigned(nsec * 512));
                 for (unsigned i = 0; i < bytes; ++i) {
                     adv(pick(8) == 0 ? 1 + pick(60) * kUs : 6 * kUs + pick(14) * kUs);
                     in(kMsr);
-                    if (to_memory) in(kFifo);
-                    else out(kFifo, uint8_t(i * 7 + seed));
+                    if (to_memory)
+                        in(kFifo);
+                    else
+                        out(kFifo, uint8_t(i * 7 + seed));
                 }
             } else if (accurate) {
                 // Through a revolution or two in steps mostly shorter than a sector, so cuts land
@@ -312,11 +385,16 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
                 }
             }
         } else if (r < 84) {  // media changes
-            if (pick(2)) ops.push_back({Op::Eject, 0, uint8_t(pick(3) == 0)});
-            else ops.push_back({Op::Insert, 0, uint8_t(pick(3) == 0), 0, DmaCycle::ToMemory, 0, 0, pick(4)});
+            if (pick(2))
+                ops.push_back({Op::Eject, 0, uint8_t(pick(3) == 0)});
+            else
+                ops.push_back(
+                    {Op::Insert, 0, uint8_t(pick(3) == 0), 0, DmaCycle::ToMemory, 0, 0, pick(4)});
         } else if (r < 90) {  // nonsense
-            if (pick(2)) out(uint8_t(pick(8)), uint8_t(pick(256)));
-            else in(uint8_t(pick(8)));
+            if (pick(2))
+                out(uint8_t(pick(8)), uint8_t(pick(256)));
+            else
+                in(uint8_t(pick(8)));
         } else {
             wait();
         }
@@ -357,7 +435,8 @@ FdcState live_part(FdcState s) {
     ExecState &e = c.exec;
     if (!c.exec_active) e.due = e.search_from = e.give_up = e.sector_end = 0;
     if (!c.exec_active || e.step != ExecStep::Transfer) e.stream.t0 = 0;
-    if (e.step == ExecStep::WaitDrive || e.step == ExecStep::ImpliedSeek || e.step == ExecStep::HeadLoad)
+    if (e.step == ExecStep::WaitDrive || e.step == ExecStep::ImpliedSeek ||
+        e.step == ExecStep::HeadLoad)
         e.search_from = 0;  // before the first search
     for (DriveState &d : s.drives)
         if (!d.mech.motor_on) d.mech.motor_on_since = 0;
@@ -375,17 +454,23 @@ std::vector<Op> make_streaming_scenario(uint32_t seed, unsigned commands) {
     auto in = [&](uint8_t port) { ops.push_back({Op::In, port}); };
     out(kDor, 0x1C);
     for (uint8_t b : {uint8_t(0x03), uint8_t(0xDF), uint8_t(0x02)}) out(kFifo, b);
-    for (uint8_t b : {uint8_t(0x13), uint8_t(0), uint8_t(pick(2) << 5 | pick(16)), uint8_t(0)}) out(kFifo, b);
+    for (uint8_t b : {uint8_t(0x13), uint8_t(0), uint8_t(pick(2) << 5 | pick(16)), uint8_t(0)})
+        out(kFifo, b);
     ops.push_back({Op::Advance, 0, 0, 500 * kMs});
     for (unsigned k = 0; k < commands; ++k) {
         const bool write = pick(3) == 0;
         const unsigned nsec = 1 + pick(2);
         const uint8_t r = uint8_t(1 + pick(17)), h = uint8_t(pick(2));
-        ops.push_back({Op::DmaTiming, 0, 0, int64_t(pick(3) ? 2 * kUs + pick(20) * kUs : 0), DmaCycle::ToMemory, 0,
-                       size_t(pick(3) == 0 ? 0 : pick(2) ? 1 : 4)});
-        ops.push_back({Op::Dma, 0, 0, 0, write ? DmaCycle::FromMemory : DmaCycle::ToMemory, nsec * 512, 0, pick(256)});
-        for (uint8_t b : {uint8_t(write ? 0x45 : 0x46), uint8_t(h << 2), uint8_t(0), h, r, uint8_t(2),
-                          uint8_t(std::min(18u, r + nsec - 1)), uint8_t(0x1B), uint8_t(0xFF)})
+        ops.push_back({Op::DmaTiming, 0, 0, int64_t(pick(3) ? 2 * kUs + pick(20) * kUs : 0),
+                       DmaCycle::ToMemory, 0,
+                       size_t(pick(3) == 0 ? 0
+                              : pick(2)    ? 1
+                                           : 4)});
+        ops.push_back({Op::Dma, 0, 0, 0, write ? DmaCycle::FromMemory : DmaCycle::ToMemory,
+                       nsec * 512, 0, pick(256)});
+        for (uint8_t b :
+             {uint8_t(write ? 0x45 : 0x46), uint8_t(h << 2), uint8_t(0), h, r, uint8_t(2),
+              uint8_t(std::min(18u, r + nsec - 1)), uint8_t(0x1B), uint8_t(0xFF)})
             out(kFifo, b);
         for (unsigned sec = 0; sec < nsec; ++sec) {
             ops.push_back({Op::Approach, 0, 0, 700 * kMs});
@@ -427,13 +512,20 @@ std::vector<const char *> classify(const FdcState &s, const FakeFdcHost &host) {
             }
         if (c.exec_active) {
             const StreamState &st = c.exec.stream;
-            if (c.exec.step == ExecStep::Transfer && st.moved > 0 && st.moved < st.len) hit("mid-sector (part moved)");
-            else if (c.exec.step == ExecStep::Transfer) hit("sector transfer (none/all moved)");
-            else if (c.exec.step == ExecStep::Search || c.exec.step == ExecStep::WaitIndex) hit("searching an ID / index");
-            else if (c.exec.step == ExecStep::WaitDrive) hit("execution, waiting for a seek");
-            else if (c.exec.step == ExecStep::ImpliedSeek) hit("execution, implied seek");
-            else if (c.exec.step == ExecStep::HeadLoad) hit("execution, head load");
-            else hit("execution, finishing");
+            if (c.exec.step == ExecStep::Transfer && st.moved > 0 && st.moved < st.len)
+                hit("mid-sector (part moved)");
+            else if (c.exec.step == ExecStep::Transfer)
+                hit("sector transfer (none/all moved)");
+            else if (c.exec.step == ExecStep::Search || c.exec.step == ExecStep::WaitIndex)
+                hit("searching an ID / index");
+            else if (c.exec.step == ExecStep::WaitDrive)
+                hit("execution, waiting for a seek");
+            else if (c.exec.step == ExecStep::ImpliedSeek)
+                hit("execution, implied seek");
+            else if (c.exec.step == ExecStep::HeadLoad)
+                hit("execution, head load");
+            else
+                hit("execution, finishing");
             if (c.drq_out && host.dma_due() > host.now) hit("DRQ high, DMA service pending");
             if (c.nd) hit("PIO execution");
         }
@@ -461,15 +553,18 @@ struct Totals {
 
 // Runs the scenario uninterrupted (A); then once more, and at each cut saves the state, builds a
 // fresh machine on another clock, loads it (B) and runs the rest; A's and B's rests must match.
-void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, unsigned cuts, unsigned per_kind) {
+void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, unsigned cuts,
+               unsigned per_kind) {
     const FdcConfig config{FdcMode::At, timing};
-    if (std::getenv("FDPLUG_STATE_VERBOSE")) std::fprintf(stderr, "seed %u: %zu operations\n", seed, ops.size());
+    if (std::getenv("FDPLUG_STATE_VERBOSE"))
+        std::fprintf(stderr, "seed %u: %zu operations\n", seed, ops.size());
 
     Machine a(config, 0);
     prepare(a);
     std::vector<size_t> trace_at(ops.size() + 1);
     std::vector<int64_t> time_at(ops.size() + 1);
-    std::map<std::string, std::vector<size_t>> by_kind;  // cut points by what the controller does there
+    std::map<std::string, std::vector<size_t>>
+        by_kind;  // cut points by what the controller does there
     for (size_t i = 0; i < ops.size(); ++i) {
         trace_at[i] = a.trace.size();
         time_at[i] = a.host.now;
@@ -497,7 +592,8 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
     Totals &totals = g_totals[timing == TimingPolicy::Fast];
     for (size_t cut : at) {
         while (done < cut) saver.run(ops[done++]);
-        ASSERT_EQ(saver.trace.size(), trace_at[cut]) << "saving changed the run (seed " << seed << ")";
+        ASSERT_EQ(saver.trace.size(), trace_at[cut])
+            << "saving changed the run (seed " << seed << ")";
         FdcState saved;
         std::string error;
         ASSERT_TRUE(saver.fdc->save_state(&saved, &error)) << error;
@@ -508,14 +604,18 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
         totals.kinds.add(saved, saver.host);
 
         // A fresh machine, its clock elsewhere (ahead, behind, or where A's was).
-        const int64_t clock = cut % 3 == 0 ? time_at[cut] : cut % 3 == 1 ? 12'345 : time_at[cut] + 987'654'321'987;
+        const int64_t clock = cut % 3 == 0   ? time_at[cut]
+                              : cut % 3 == 1 ? 12'345
+                                             : time_at[cut] + 987'654'321'987;
         Machine b(config, clock);
         for (unsigned u = 0; u < 2; ++u)
             if (MemoryImage *m = saver.image(u))
-                b.fdc->insert_media(u, std::make_unique<MemoryImage>(m->geometry(), m->bytes(), m->read_only()));
+                b.fdc->insert_media(
+                    u, std::make_unique<MemoryImage>(m->geometry(), m->bytes(), m->read_only()));
         FdcState loaded;
         ASSERT_TRUE(sf::decode(blob, &loaded, &error)) << error;
-        ASSERT_TRUE(b.fdc->load_state(loaded, &error)) << "seed " << seed << " cut " << cut << ": " << error;
+        ASSERT_TRUE(b.fdc->load_state(loaded, &error))
+            << "seed " << seed << " cut " << cut << ": " << error;
         b.host.restore_channel(saver.host.channel());
         EXPECT_EQ(b.host.irq, saver.host.irq);
         EXPECT_EQ(b.host.drq, saver.host.drq);
@@ -525,7 +625,8 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
         ASSERT_TRUE(b.fdc->save_state(&again, &error)) << error;
         ASSERT_TRUE(again == saved) << "a loaded state saves differently:" << diff(again, saved);
         b.host.trace = &b.trace;
-        if (std::getenv("FDPLUG_STATE_VERBOSE")) std::fprintf(stderr, "cut %zu clock %lld\n", cut, (long long)clock);
+        if (std::getenv("FDPLUG_STATE_VERBOSE"))
+            std::fprintf(stderr, "cut %zu clock %lld\n", cut, (long long)clock);
         for (size_t i = cut; i < ops.size(); ++i) b.run(ops[i]);
 
         // Compare the rests, times relative to the cut.
@@ -540,8 +641,8 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
             ++mismatch;
         }
         ASSERT_TRUE(mismatch == n && b.trace.size() == n)
-            << "seed " << seed << " (" << (timing == TimingPolicy::Fast ? "fast" : "accurate") << ") cut at op " << cut
-            << ": event " << mismatch << " of " << n << " differs: A "
+            << "seed " << seed << " (" << (timing == TimingPolicy::Fast ? "fast" : "accurate")
+            << ") cut at op " << cut << ": event " << mismatch << " of " << n << " differs: A "
             << (mismatch < n ? show(a.trace[trace_at[cut] + mismatch], a0) : "(end)") << ", B "
             << (mismatch < b.trace.size() ? show(b.trace[mismatch], b0) : "(end)");
         EXPECT_EQ(a.host.now - a0, b.host.now - b0);
@@ -565,8 +666,10 @@ uint32_t seeds() {
     return env && std::atoi(env) > 0 ? uint32_t(std::atoi(env)) : 8;
 }
 
-void check_scenario(uint32_t seed, TimingPolicy timing, size_t blocks, unsigned cuts, unsigned per_kind = 6) {
-    check_ops(seed, timing, make_scenario(seed, timing == TimingPolicy::Accurate, blocks), cuts, per_kind);
+void check_scenario(uint32_t seed, TimingPolicy timing, size_t blocks, unsigned cuts,
+                    unsigned per_kind = 6) {
+    check_ops(seed, timing, make_scenario(seed, timing == TimingPolicy::Accurate, blocks), cuts,
+              per_kind);
 }
 
 TEST(FdcStateExact, RandomScenariosAccurate) {
@@ -600,7 +703,8 @@ TEST(FdcStateExact, EveryOperationOfOneScenario) {
 TEST(FdcStateExact, Summary) {
     for (int f = 0; f < 2; ++f) {
         std::printf("%s: %u cut points\n", f ? "fast" : "accurate", g_totals[f].cuts);
-        for (const auto &[k, n] : g_totals[f].kinds.counts) std::printf("    %-36s %u\n", k.c_str(), n);
+        for (const auto &[k, n] : g_totals[f].kinds.counts)
+            std::printf("    %-36s %u\n", k.c_str(), n);
     }
 }
 

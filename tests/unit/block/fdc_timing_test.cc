@@ -26,28 +26,54 @@ struct Layout {
     const char *name;
     Geometry g;
     DriveType drive;
-    double byte_ns;       // ns per byte on the track (§2; squeezed for XDF-size tracks)
-    unsigned slot;        // bytes per sector slot: 62 (81 perpendicular) + 512 + gap 3
-    unsigned id_to_irq;   // ID start to the end of the data CRC: 574 B, 593 B with gap 2 = 41
-    int64_t rev;          // ns per revolution
+    double byte_ns;      // ns per byte on the track (§2; squeezed for XDF-size tracks)
+    unsigned slot;       // bytes per sector slot: 62 (81 perpendicular) + 512 + gap 3
+    unsigned id_to_irq;  // ID start to the end of the data CRC: 574 B, 593 B with gap 2 = 41
+    int64_t rev;         // ns per revolution
     unsigned data_from_id = 60;  // ID start to the first data byte (22 + gap 2 + 12 + 4)
 };
 
-constexpr unsigned kPreamble = 146;   // gap 4a, sync, IAM, gap 1
-constexpr unsigned kMarkBytes = 12;   // an ID is caught if the search listens before its mark
+constexpr unsigned kPreamble = 146;  // gap 4a, sync, IAM, gap 1
+constexpr unsigned kMarkBytes = 12;  // an ID is caught if the search listens before its mark
 
-const Layout k144{"1.44M", {80, 2, 18, DataRate::k500, 300, DriveType::k144, false}, DriveType::k144,
-                  16'000, 682, 574, 200 * kMs};
-const Layout k720{"720K", {80, 2, 9, DataRate::k250, 300, DriveType::k720, false}, DriveType::k144,
-                  32'000, 654, 574, 200 * kMs};
-const Layout k12M{"1.2M", {80, 2, 15, DataRate::k500, 360, DriveType::k120, false}, DriveType::k120,
-                  16'000, 658, 574, 166'666'666};
-const Layout k288{"2.88M", {80, 2, 36, DataRate::k1000, 300, DriveType::k288, true}, DriveType::k288,
-                  8'000, 676, 593, 200 * kMs, 79};
+const Layout k144{"1.44M",
+                  {80, 2, 18, DataRate::k500, 300, DriveType::k144, false},
+                  DriveType::k144,
+                  16'000,
+                  682,
+                  574,
+                  200 * kMs};
+const Layout k720{"720K",
+                  {80, 2, 9, DataRate::k250, 300, DriveType::k720, false},
+                  DriveType::k144,
+                  32'000,
+                  654,
+                  574,
+                  200 * kMs};
+const Layout k12M{"1.2M",
+                  {80, 2, 15, DataRate::k500, 360, DriveType::k120, false},
+                  DriveType::k120,
+                  16'000,
+                  658,
+                  574,
+                  166'666'666};
+const Layout k288{"2.88M",
+                  {80, 2, 36, DataRate::k1000, 300, DriveType::k288, true},
+                  DriveType::k288,
+                  8'000,
+                  676,
+                  593,
+                  200 * kMs,
+                  79};
 // XDF-size: 23 × 574 B + 146 B = 13 348 B cannot fit 12 500 B, so the track is squeezed into one
 // revolution with gap 3 = 0 (geometry.md §1): byte time = 200 ms / 13 348.
-const Layout kXdf{"1.84M-XDF", {80, 2, 23, DataRate::k500, 300, DriveType::k144, false}, DriveType::k144,
-                  200e6 / 13348.0, 574, 574, 200 * kMs};
+const Layout kXdf{"1.84M-XDF",
+                  {80, 2, 23, DataRate::k500, 300, DriveType::k144, false},
+                  DriveType::k144,
+                  200e6 / 13348.0,
+                  574,
+                  574,
+                  200 * kMs};
 
 std::vector<uint8_t> patterned(const Geometry &g) {
     std::vector<uint8_t> v(g.size_bytes());
@@ -55,10 +81,12 @@ std::vector<uint8_t> patterned(const Geometry &g) {
     return v;
 }
 
-double ms(int64_t ns) { return double(ns) / 1e6; }
+double ms(int64_t ns) {
+    return double(ns) / 1e6;
+}
 
 class Timing : public ::testing::Test, protected FdcGuestPorts {
-protected:
+  protected:
     std::array<MemoryImage *, 2> image{};
     Layout lay = k144;
 
@@ -82,8 +110,8 @@ protected:
     }
     void specify(uint8_t srt_hut, uint8_t hlt_nd) { send({0x03, srt_hut, hlt_nd}); }
     void read(unsigned unit, unsigned c, unsigned h, unsigned r, unsigned eot, bool mt = false) {
-        send({uint8_t(mt ? 0xC6 : 0x46), uint8_t(unit | h << 2), uint8_t(c), uint8_t(h), uint8_t(r), 2,
-              uint8_t(eot), 0x1B, 0xFF});
+        send({uint8_t(mt ? 0xC6 : 0x46), uint8_t(unit | h << 2), uint8_t(c), uint8_t(h), uint8_t(r),
+              2, uint8_t(eot), 0x1B, 0xFF});
     }
 
     int64_t origin(unsigned unit = 0) const { return fdc->drive(unit).at_speed_ns(); }
@@ -104,7 +132,8 @@ protected:
     // The first ID of any sector a search starting at `from` catches: {time, sector}.
     std::pair<double, unsigned> next_any_id(int64_t from, unsigned unit = 0) const {
         std::pair<double, unsigned> best{1e300, 0};
-        for (unsigned k = 1; k <= lay.g.sectors; ++k) best = std::min(best, {next_id(k, from, unit), k});
+        for (unsigned k = 1; k <= lay.g.sectors; ++k)
+            best = std::min(best, {next_id(k, from, unit), k});
         return best;
     }
     // The first index pulse at or after t.
@@ -126,7 +155,7 @@ protected:
 // §7 step 2: the rotational wait is uniform over a revolution.
 
 class RandomReads : public Timing {
-protected:
+  protected:
     struct MeanFigures {
         double wait_ms, irq_ms;
     };
@@ -215,7 +244,8 @@ TEST_P(TimingPerLayout, IrqExactlyAfterTheLastDataCrcByte) {
         host.advance(3 * kMs);
         host.program_dma(DmaCycle::ToMemory, 512);
         const int64_t t0 = host.now;
-        const double id = next_id(r, t0 + (r == 1 ? int64_t(2 * kMs * k()) : 0));  // first read: HLT=1
+        const double id =
+            next_id(r, t0 + (r == 1 ? int64_t(2 * kMs * k()) : 0));  // first read: HLT=1
         read(0, 0, 0, r, r);
         const int64_t irq = run_irq();
         std::printf("%s: R=%u ID->IRQ %.4f ms\n", lay.name, r, (double(irq) - id) / 1e6);
@@ -252,8 +282,9 @@ TEST_P(TimingPerLayout, ReadIdSequenceOverTwoRevolutionsComesInDiskOrderOneSlotA
         // and each READ ID ends 22 bytes after the ID started
         EXPECT_NEAR(double((at[i] - origin()) % lay.rev), id_offset(r[i]) + bytes(22), tol());
     }
-    std::printf("%s: READ ID spacing %.4f ms (slot), %.4f ms across the index, worst error %.1f ns\n",
-                lay.name, slot / 1e6, across_index / 1e6, worst);
+    std::printf(
+        "%s: READ ID spacing %.4f ms (slot), %.4f ms across the index, worst error %.1f ns\n",
+        lay.name, slot / 1e6, across_index / 1e6, worst);
 }
 
 TEST_P(TimingPerLayout, WholeTrackFromSectorOneIsSlotsPlusOneSector) {
@@ -267,9 +298,12 @@ TEST_P(TimingPerLayout, WholeTrackFromSectorOneIsSlotsPlusOneSector) {
     const int64_t irq = run_irq();
     const double want = bytes((spt - 1) * lay.slot + lay.id_to_irq);
     const int64_t index = next_index(int64_t(id) - lay.rev / 2);
-    std::printf("%s: %u sectors from sector 1: %.4f ms from the first ID, %.4f ms (%.2f %% of a revolution) "
-                "from the index\n", lay.name, spt, (double(irq) - id) / 1e6, ms(irq - index),
-                100.0 * double(irq - index) / double(lay.rev));
+    std::printf(
+        "%s: %u sectors from sector 1: %.4f ms from the first ID, %.4f ms (%.2f %% of a "
+        "revolution) "
+        "from the index\n",
+        lay.name, spt, (double(irq) - id) / 1e6, ms(irq - index),
+        100.0 * double(irq - index) / double(lay.rev));
     EXPECT_NEAR(double(irq) - id, want, want * 0.01);
     EXPECT_NEAR(double(irq) - id, want, tol());
     // From the index add the preamble; gap 4b and the last gap 3 stay unread (1.44M: 197.0 ms,
@@ -279,7 +313,8 @@ TEST_P(TimingPerLayout, WholeTrackFromSectorOneIsSlotsPlusOneSector) {
     EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 1)));
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, TimingPerLayout, ::testing::Values(&k144, &k720, &k12M, &k288, &kXdf),
+INSTANTIATE_TEST_SUITE_P(Layouts, TimingPerLayout,
+                         ::testing::Values(&k144, &k720, &k12M, &k288, &kXdf),
                          [](const auto &info) {
                              std::string n = info.param->name;
                              for (char &c : n)
@@ -287,13 +322,12 @@ INSTANTIATE_TEST_SUITE_P(Layouts, TimingPerLayout, ::testing::Values(&k144, &k72
                              return n;
                          });
 
-
 // ---------------------------------------------------------------------------------------------
 // §8 and 82077aa.md §7: FIFO request points and service windows. The parameter is FIFOTHR, or
 // -1 for the reset default (CONFIGURE EFIFO=1: FIFO disabled, one request per byte).
 
 class Fifo : public Timing, public ::testing::WithParamInterface<int> {
-protected:
+  protected:
     int thr() const { return GetParam(); }
     bool enabled() const { return thr() >= 0; }
     unsigned threshold() const { return enabled() ? unsigned(thr()) + 1 : 1; }
@@ -334,8 +368,9 @@ protected:
     // A PIO host: moves a byte whenever MSR shows RQM for its direction, and otherwise lets the
     // clock run to the controller's next deadline. Before byte `pause_at` it waits `pause` ns.
     // Returns when the result phase starts; `times` gets when each byte moved.
-    std::vector<uint8_t> pio_transfer(bool reading, const uint8_t *source = nullptr, size_t pause_at = SIZE_MAX,
-                                      int64_t pause = 0, std::vector<int64_t> *times = nullptr) {
+    std::vector<uint8_t> pio_transfer(bool reading, const uint8_t *source = nullptr,
+                                      size_t pause_at = SIZE_MAX, int64_t pause = 0,
+                                      std::vector<int64_t> *times = nullptr) {
         std::vector<uint8_t> data;
         for (int guard = 0; guard < 100000; ++guard) {
             const uint8_t msr = in(kMsr);
@@ -374,18 +409,21 @@ TEST_P(Fifo, DrqRisesAtTheReadTriggerPointsAndIrqAtTheCrc) {
         const int64_t irq = run_irq();
         EXPECT_NEAR(double(irq), t0 - bytes(lay.data_from_id) + bytes(lay.id_to_irq), 1.0);
         std::vector<double> want;
-        for (unsigned n = read_trigger(); n < 512; n += read_trigger()) want.push_back(t0 + bytes(n));
+        for (unsigned n = read_trigger(); n < 512; n += read_trigger())
+            want.push_back(t0 + bytes(n));
         want.push_back(t0 + bytes(512));  // the sector's last byte is in
         const auto got = rises(host.drq_edges);
-        ASSERT_EQ(got.size(), want.size()) << "threshold " << threshold() << ", DMA chunk " << chunk;
+        ASSERT_EQ(got.size(), want.size())
+            << "threshold " << threshold() << ", DMA chunk " << chunk;
         double worst = 0;
         for (size_t i = 0; i < got.size(); ++i) {
             worst = std::max(worst, std::abs(double(got[i]) - want[i]));
             EXPECT_NEAR(double(got[i]), want[i], lay.byte_ns) << "request " << i;
         }
         if (chunk == 0)
-            std::printf("FIFO %s, threshold %u: %zu read requests, every %u bytes, worst error %.0f ns\n",
-                        enabled() ? "on" : "off", threshold(), got.size(), read_trigger(), worst);
+            std::printf(
+                "FIFO %s, threshold %u: %zu read requests, every %u bytes, worst error %.0f ns\n",
+                enabled() ? "on" : "off", threshold(), got.size(), read_trigger(), worst);
         EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 1, 0, 1, 2})) << "TC at EOT";
         EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 5)));
         host.advance(1 * kMs);
@@ -410,14 +448,16 @@ TEST_P(Fifo, DrqOnWritesFillsTheFifoAndReturnsAtTheThreshold) {
         // needs room.
         const unsigned depth = enabled() ? 16 : 1, thr = enabled() ? std::min(threshold(), 15u) : 0;
         std::vector<double> want{t0 - bytes(lay.data_from_id)};
-        for (unsigned given = depth; given < 512; given += depth - thr) want.push_back(t0 + bytes(given - thr - 1));
+        for (unsigned given = depth; given < 512; given += depth - thr)
+            want.push_back(t0 + bytes(given - thr - 1));
         const auto got = rises(host.drq_edges);
-        ASSERT_EQ(got.size(), want.size()) << "threshold " << threshold() << ", DMA chunk " << chunk;
+        ASSERT_EQ(got.size(), want.size())
+            << "threshold " << threshold() << ", DMA chunk " << chunk;
         for (size_t i = 0; i < got.size(); ++i)
             EXPECT_NEAR(double(got[i]), want[i], lay.byte_ns) << "request " << i;
         if (chunk == 0)
-            std::printf("FIFO %s, threshold %u: %zu write requests\n", enabled() ? "on" : "off", threshold(),
-                        got.size());
+            std::printf("FIFO %s, threshold %u: %zu write requests\n", enabled() ? "on" : "off",
+                        threshold(), got.size());
         EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 1, 0, 1, 2})) << "TC at EOT";
         EXPECT_TRUE(std::equal(data.begin(), data.end(), sector(0, 0, 0, 7)));
         std::reverse(data.begin(), data.end());
@@ -429,7 +469,8 @@ TEST_P(Fifo, DmaLatencyWithinTheServiceWindowIsFineOneByteLaterOverruns) {
     setup(false);
     // With the FIFO on, the core lets the 16th byte in and overruns on the 17th: one byte
     // more than the datasheet formula guarantees (see stream_overrun_at in fdc82077.cc).
-    const int64_t late = enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
+    const int64_t late =
+        enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
     for (int64_t delay : {service_window(), late}) {
         host.dma_delay_ns = delay;
         host.program_dma(DmaCycle::ToMemory, 512);
@@ -438,7 +479,8 @@ TEST_P(Fifo, DmaLatencyWithinTheServiceWindowIsFineOneByteLaterOverruns) {
         const auto r = result();
         ASSERT_EQ(r.size(), 7u);
         if (delay == service_window()) {
-            EXPECT_EQ(r[1], 0x00) << "DMA answering " << delay << " ns after DRQ is within the window";
+            EXPECT_EQ(r[1], 0x00) << "DMA answering " << delay
+                                  << " ns after DRQ is within the window";
             EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 9)));
         } else {
             EXPECT_EQ(r[0], 0x40);
@@ -457,14 +499,17 @@ TEST_P(Fifo, PioReadGetsTheSectorWhenTheHostFollowsRqmAndOverrunsWhenItPauses) {
     ASSERT_EQ(data.size(), 512u);
     EXPECT_TRUE(std::equal(data.begin(), data.end(), sector(0, 0, 0, 3)));
     EXPECT_TRUE(host.irq);
-    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2})) << "PIO ends by EOT: EN";
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2}))
+        << "PIO ends by EOT: EN";
     // RQM comes when the trigger level is reached, and stays until the FIFO is empty.
     for (size_t i = 0; i < times.size(); ++i) {
-        const unsigned burst_end = std::min<unsigned>(unsigned(i / read_trigger() + 1) * read_trigger(), 512);
+        const unsigned burst_end =
+            std::min<unsigned>(unsigned(i / read_trigger() + 1) * read_trigger(), 512);
         EXPECT_NEAR(double(times[i]), t0 + bytes(burst_end), lay.byte_ns) << "byte " << i;
     }
     // Pausing for the service window is fine; one byte time more overruns.
-    const int64_t late = enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
+    const int64_t late =
+        enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
     for (int64_t pause : {service_window(), late}) {
         host.advance(1 * kMs);
         read(0, 0, 0, 4, 4);
@@ -493,7 +538,8 @@ TEST_P(Fifo, PioWriteKeepsUpOrUnderrunsAndThenPadsTheSector) {
     EXPECT_NEAR(double(host.now), id + bytes(lay.id_to_irq), 1.0) << "INT after the data CRC";
     EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2}));
     EXPECT_TRUE(std::equal(src.begin(), src.end(), sector(0, 0, 0, 11)));
-    const int64_t late = enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
+    const int64_t late =
+        enabled() ? int64_t((threshold() + 1) * lay.byte_ns) : int64_t(lay.byte_ns);
     for (int64_t pause : {service_window(), late}) {
         host.advance(1 * kMs);
         std::reverse(src.begin(), src.end());
@@ -519,10 +565,11 @@ TEST_P(Fifo, PioWriteKeepsUpOrUnderrunsAndThenPadsTheSector) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Thresholds, Fifo, ::testing::Values(-1, 0, 3, 7, 11, 15), [](const auto &info) {
-    return info.param < 0 ? std::string("Disabled") : "Thr" + std::to_string(info.param + 1);
-});
-
+INSTANTIATE_TEST_SUITE_P(Thresholds, Fifo, ::testing::Values(-1, 0, 3, 7, 11, 15),
+                         [](const auto &info) {
+                             return info.param < 0 ? std::string("Disabled")
+                                                   : "Thr" + std::to_string(info.param + 1);
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // §5: SPECIFY delays. Step pulses are (16 − SRT) ms × k, k = 500 kbit/s ÷ rate.
@@ -555,7 +602,7 @@ TEST_F(Timing, StepPulsesAreSixteenMinusSrtTimesKAtAllFourRates) {
 }
 
 class HeadLoad : public Timing, public ::testing::WithParamInterface<const Layout *> {
-protected:
+  protected:
     // A READ DATA on `unit`; checks its INT against the layout with or without the HLT wait.
     int64_t expect_read(unsigned unit, unsigned r, bool hlt, int64_t hlt_ns) {
         host.program_dma(DmaCycle::ToMemory, 512);
@@ -573,7 +620,8 @@ protected:
         EXPECT_EQ(fdc->drive(unit).head_loaded(host.now), !hlt);
         send({0x4A, uint8_t(unit)});
         const int64_t t = run_irq();
-        EXPECT_NEAR(double(t), id + bytes(22), tol()) << "unit " << unit << (hlt ? " with" : " without") << " HLT";
+        EXPECT_NEAR(double(t), id + bytes(22), tol())
+            << "unit " << unit << (hlt ? " with" : " without") << " HLT";
         const auto r = result();
         EXPECT_EQ(r[0], unit);
         EXPECT_EQ(r[5], k);
@@ -586,12 +634,12 @@ TEST_P(HeadLoad, HeadLoadTimeOnlyWhenTheHeadIsUnloaded) {
     specify(0xD1, 0x40);  // HUT=1, HLT=0x20: 16 ms and 64 ms × k
     const int64_t hut = int64_t(16 * kMs * k()), hlt = int64_t(64 * kMs * k());
     spin();
-    int64_t t = expect_read(0, 3, true, hlt);   // power-on: unloaded
-    t = expect_read(0, 4, false, hlt);          // back to back: still loaded
+    int64_t t = expect_read(0, 3, true, hlt);  // power-on: unloaded
+    t = expect_read(0, 4, false, hlt);         // back to back: still loaded
     host.advance_to(t + hut - 1 * kUs);
-    t = expect_read(0, 7, false, hlt);          // within HUT of the last command
+    t = expect_read(0, 7, false, hlt);  // within HUT of the last command
     host.advance_to(t + hut);
-    expect_read(0, 2, true, hlt);               // HUT expired: unloaded again
+    expect_read(0, 2, true, hlt);  // HUT expired: unloaded again
     std::printf("%s: HLT %.1f ms, HUT %.1f ms\n", lay.name, ms(hlt), ms(hut));
 }
 
@@ -605,7 +653,7 @@ TEST_P(HeadLoad, HeadUnloadTimesRunPerDrive) {
     expect_read_id(0, false, hlt);                    // nor does drive 1's command unload drive 0
     host.advance(50 * kMs);
     expect_read_id(0, false, hlt);
-    host.advance_to(e1 + hut);                         // drive 1's HUT is over, drive 0's is not
+    host.advance_to(e1 + hut);  // drive 1's HUT is over, drive 0's is not
     expect_read_id(0, false, hlt);
     expect_read_id(1, true, hlt);
 }
@@ -625,7 +673,8 @@ TEST_F(Timing, FullCylinderWithMultiTrackIsOneRevolutionPlusATrack) {
     const double id = next_id(1, host.now + 2 * kMs);
     read(0, 0, 0, 1, 18, true);
     const int64_t t = run_irq();
-    std::printf("1.44M: MT cylinder (36 sectors) %.4f ms from the first ID\n", (double(t) - id) / 1e6);
+    std::printf("1.44M: MT cylinder (36 sectors) %.4f ms from the first ID\n",
+                (double(t) - id) / 1e6);
     EXPECT_NEAR(double(t) - id, 394.7e6, 394.7e6 * 0.01);
     EXPECT_NEAR(double(t) - id, double(lay.rev) + bytes(17 * 682 + 574), 1.0);
     EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, 1, 0, 1, 2}));
@@ -655,12 +704,12 @@ TEST_P(NotFound, SectorNotFoundEndsAtTheSecondIndexPulse) {
         EXPECT_LE(t - t0, 2 * lay.rev);
         lo = std::min(lo, t - t0);
         hi = std::max(hi, t - t0);
-        EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, uint8_t(wrong_rate ? 0x01 : 0x04), 0x00, 0, 0,
-                                                  uint8_t(lay.g.sectors + 1), 2}));
+        EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, uint8_t(wrong_rate ? 0x01 : 0x04), 0x00, 0,
+                                                  0, uint8_t(lay.g.sectors + 1), 2}));
         if (wrong_rate) out(kCcr, uint8_t(lay.g.rate));
     }
-    std::printf("%s: sector not found after %.3f .. %.3f ms (revolution %.3f ms)\n", lay.name, ms(lo), ms(hi),
-                ms(lay.rev));
+    std::printf("%s: sector not found after %.3f .. %.3f ms (revolution %.3f ms)\n", lay.name,
+                ms(lo), ms(hi), ms(lay.rev));
 }
 
 INSTANTIATE_TEST_SUITE_P(Spindles, NotFound, ::testing::Values(&k144, &k12M), [](const auto &info) {
@@ -690,15 +739,18 @@ TEST_F(Timing, ConsecutiveSingleSectorReadsLoseARevolutionUnlessTheHostIsQuick) 
         }
         const bool quick = gap_bytes < 120;
         for (size_t i = 1; i < irq.size(); ++i)
-            EXPECT_NEAR(double(irq[i] - irq[i - 1]), (quick ? 0 : double(lay.rev)) + bytes(682), 1.0)
+            EXPECT_NEAR(double(irq[i] - irq[i - 1]), (quick ? 0 : double(lay.rev)) + bytes(682),
+                        1.0)
                 << "sector " << i + 1 << ", next command " << gap_bytes << " B after INT";
-        std::printf("1.44M: 18 single-sector READs, next command %.3f ms after INT: %.4f ms from the first ID\n",
-                    bytes(gap_bytes) / 1e6, (double(irq.back() - irq.front()) + bytes(574)) / 1e6);
+        std::printf(
+            "1.44M: 18 single-sector READs, next command %.3f ms after INT: %.4f ms from the first "
+            "ID\n",
+            bytes(gap_bytes) / 1e6, (double(irq.back() - irq.front()) + bytes(574)) / 1e6);
     }
 }
 
 class WholeDisk : public Timing, public ::testing::WithParamInterface<const Layout *> {
-protected:
+  protected:
     // Reads the disk one cylinder (both heads, MT) per command, with SEEK between; returns the
     // time from the first command to the last INT.
     int64_t read_disk() {
@@ -714,8 +766,10 @@ protected:
             host.program_dma(DmaCycle::ToMemory, 2 * spt * 512);
             read(0, c, 0, 1, spt, true);
             run_irq();
-            EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, uint8_t(c + 1), 0, 1, 2})) << "cylinder " << c;
-            EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, c, 0, 1))) << "cylinder " << c;
+            EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, uint8_t(c + 1), 0, 1, 2}))
+                << "cylinder " << c;
+            EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, c, 0, 1)))
+                << "cylinder " << c;
             if (HasFailure()) break;
         }
         last_first_id = first_id;
@@ -737,9 +791,10 @@ TEST_P(WholeDisk, OneCylinderPerCommandWithSeekAndSettleCostsThreeRevolutionsEac
     const int64_t total = read_disk();
     // Each cylinder's sector 1 passes during the step + settle, so a cylinder costs 3
     // revolutions; the last one ends after its track's data.
-    const double want = last_first_id - double(start) + 79 * 3.0 * double(lay.rev) + double(lay.rev) +
-                        bytes((lay.g.sectors - 1) * lay.slot + lay.id_to_irq);
-    std::cout << lay.name << " whole disk, one cylinder per command with SEEK + settle: " << ms(total) / 1000
+    const double want = last_first_id - double(start) + 79 * 3.0 * double(lay.rev) +
+                        double(lay.rev) + bytes((lay.g.sectors - 1) * lay.slot + lay.id_to_irq);
+    std::cout << lay.name
+              << " whole disk, one cylinder per command with SEEK + settle: " << ms(total) / 1000
               << " s virtual (timing.md: 48.0 s; lower bound 32.0 s)\n";
     EXPECT_NEAR(double(total), want, 1.0 * double(kUs));
     EXPECT_NEAR(ms(total) / 1000, 48.0, 0.25);
@@ -778,8 +833,9 @@ TEST_F(Timing, WholeDiskWithoutSettleApproachesTheLowerBound) {
         ASSERT_EQ(result()[0], 0x04);
     }
     const double from_first_index = double(last) - (first_id - bytes(kPreamble));
-    std::cout << "1.44M whole disk, no settle, SRT=F: " << ms(last - start) / 1000 << " s from the first command, "
-              << from_first_index / 1e9 << " s from the first index (bound: 160 revolutions = 32.0 s)\n";
+    std::cout << "1.44M whole disk, no settle, SRT=F: " << ms(last - start) / 1000
+              << " s from the first command, " << from_first_index / 1e9
+              << " s from the first index (bound: 160 revolutions = 32.0 s)\n";
     EXPECT_NEAR(from_first_index, 159 * double(lay.rev) + bytes(kPreamble + 17 * 682 + 574), 1.0);
 }
 
@@ -797,8 +853,11 @@ TEST_F(Timing, XdfSizeTrackIsSqueezedIntoExactlyOneRevolution) {
     // Preamble + 23 slots of 574 B (gap 3 = 0) fill the revolution, so head 0's last CRC ends
     // at the index and head 1's one revolution later.
     EXPECT_NEAR(double(t), double(index + 2 * lay.rev), 2.0);
-    std::printf("XDF-size 23 SPT: byte %.3f ns, slot %.4f ms, MT 46 sectors end %.6f ms after the index that "
-                "started them\n", lay.byte_ns, bytes(574) / 1e6, ms(t - index));
+    std::printf(
+        "XDF-size 23 SPT: byte %.3f ns, slot %.4f ms, MT 46 sectors end %.6f ms after the index "
+        "that "
+        "started them\n",
+        lay.byte_ns, bytes(574) / 1e6, ms(t - index));
     EXPECT_EQ(result(), (std::vector<uint8_t>{0x04, 0x00, 0x00, 1, 0, 1, 2}));
     EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 1)));
     // No gap after the last sector: a READ ID at once finds sector 1 past the preamble.
@@ -812,7 +871,7 @@ TEST_F(Timing, XdfSizeTrackIsSqueezedIntoExactlyOneRevolution) {
 
 TEST_F(Timing, SraShowsTheIndexPulseOnlyWhileTheDiskTurns) {
     make(k144, TimingPolicy::Accurate, 1, {}, FdcMode::Ps2);
-    auto index = [&] { return !(in(kSra) & 0x04); };  // PS/2: nINDEX
+    auto index = [&] { return !(in(kSra)&0x04); };  // PS/2: nINDEX
     EXPECT_FALSE(index()) << "motor off: no pulses";
     out(kDor, 0x1C);
     host.advance(100 * kMs);
@@ -878,13 +937,13 @@ TEST_F(Timing, FastPolicyTakesNoVirtualTimeExceptReadId) {
     specify(0xDF, 0x03);  // PIO
     read(0, 0, 0, 2, 2);
     std::vector<uint8_t> pio;
-    while ((in(kMsr) & 0xF0) == 0xF0) pio.push_back(in(kFifo));
+    while ((in(kMsr)&0xF0) == 0xF0) pio.push_back(in(kFifo));
     EXPECT_EQ(pio.size(), 512u);
     immediate("PIO READ");
     EXPECT_EQ(result()[1], 0x80);
     send({0x45, 0x00, 0, 0, 9, 2, 9, 0x1B, 0xFF});
     unsigned given = 0;
-    while ((in(kMsr) & 0xF0) == 0xB0 && given < 600) out(kFifo, uint8_t(given++));
+    while ((in(kMsr)&0xF0) == 0xB0 && given < 600) out(kFifo, uint8_t(given++));
     EXPECT_EQ(given, 512u);
     immediate("PIO WRITE");
     EXPECT_EQ(result()[1], 0x80);

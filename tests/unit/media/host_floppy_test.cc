@@ -2,6 +2,8 @@
 // the refusals that need no device (bad names, missing nodes, things that are not block devices —
 // a FIFO among them, which must not block), and, where a loop device can be made (root and
 // losetup), a real block device read, written, flushed and claimed exclusively.
+#include "hw/block/media/host_floppy.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +15,6 @@
 #include <memory>
 #include <string>
 
-#include "hw/block/media/host_floppy.h"
 #include "hw/block/media/raw_image.h"
 #include "temp_dir.h"
 
@@ -59,7 +60,7 @@ TEST(HostFloppyOpen, AnythingButABlockDeviceIsRefusedWithoutBlocking) {
 
 // A loop device over an image: a real block device. Needs root and losetup.
 class LoopDevice {
-public:
+  public:
     explicit LoopDevice(const std::string &file) {
         if (::geteuid() != 0 || ::access("/dev/loop-control", F_OK) != 0) return;
         if (FILE *p = ::popen(("losetup -f --show " + file + " 2>/dev/null").c_str(), "r")) {

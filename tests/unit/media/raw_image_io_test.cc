@@ -22,7 +22,7 @@ uint64_t lba_offset(unsigned c, unsigned h, unsigned r) {
 }
 
 class RawImageIo : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     std::string path = dir.file("disk.img");
     std::unique_ptr<RawImage> open(bool read_only = false) {

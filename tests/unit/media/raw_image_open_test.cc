@@ -34,7 +34,7 @@ void expect_error(const ImageOpenResult &r, ImageOpenError want, const std::stri
 }
 
 class RawImageOpen : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     std::string image(const std::string &name, uint64_t size = k144Bytes) {
         std::string p = dir.file(name);

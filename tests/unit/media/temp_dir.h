@@ -16,7 +16,7 @@
 namespace fdplug::floppy::test {
 
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string tmpl =
             (std::filesystem::temp_directory_path() / "fdplug-media-XXXXXX").string();
@@ -33,7 +33,7 @@ public:
     const std::string &path() const { return path_; }
     std::string file(const std::string &name) const { return path_ + "/" + name; }
 
-private:
+  private:
     std::string path_;
 };
 

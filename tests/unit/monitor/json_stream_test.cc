@@ -12,8 +12,9 @@ struct Collector {
     JsonStream stream{[this](Json j) { events.push_back("M:" + to_qmp_text(j)); },
                       [this](const std::string &e) { events.push_back("E:" + e); }};
     JsonStream limited(JsonStream::Limits l) {
-        return JsonStream(l, [this](Json j) { events.push_back("M:" + to_qmp_text(j)); },
-                          [this](const std::string &e) { events.push_back("E:" + e); });
+        return JsonStream(
+            l, [this](Json j) { events.push_back("M:" + to_qmp_text(j)); },
+            [this](const std::string &e) { events.push_back("E:" + e); });
     }
 };
 
@@ -21,11 +22,13 @@ TEST(JsonStream, SingleQuotesAreAccepted) {
     Collector c;
     c.stream.feed("{ 'execute': 'qmp_capabilities', 'id': 'it''s' }");
     ASSERT_EQ(c.events.size(), 1u);
-    EXPECT_TRUE(c.events[0].starts_with("E:JSON parse error, ")) << "two adjacent strings: " << c.events[0];
+    EXPECT_TRUE(c.events[0].starts_with("E:JSON parse error, "))
+        << "two adjacent strings: " << c.events[0];
     Collector d;
     d.stream.feed("{'execute': 'x', 'arguments': {'s': 'a \"quoted\" \\' word'}}");
     ASSERT_EQ(d.events.size(), 1u);
-    EXPECT_EQ(d.events[0], "M:{\"execute\": \"x\", \"arguments\": {\"s\": \"a \\\"quoted\\\" ' word\"}}");
+    EXPECT_EQ(d.events[0],
+              "M:{\"execute\": \"x\", \"arguments\": {\"s\": \"a \\\"quoted\\\" ' word\"}}");
 }
 
 TEST(JsonStream, ByteByByteAndManyPerChunk) {
@@ -40,8 +43,15 @@ TEST(JsonStream, ByteByByteAndManyPerChunk) {
 // Every malformed input of qmp-protocol.md §7 gets exactly one error, and the next message works.
 TEST(JsonStream, MalformedInputsRecover) {
     const std::vector<std::string> cases = {
-        "{]", "{\xFF", "{\x01", "{'bad \xFF", "{'execute': 'nonexistent', 'id':'\n", "%p\n",
-        "{\"a\": \"\xC3\x28\"}\n", "\"unterminated\x02", "{'a': 1} trailing-garbage\n",
+        "{]",
+        "{\xFF",
+        "{\x01",
+        "{'bad \xFF",
+        "{'execute': 'nonexistent', 'id':'\n",
+        "%p\n",
+        "{\"a\": \"\xC3\x28\"}\n",
+        "\"unterminated\x02",
+        "{'a': 1} trailing-garbage\n",
     };
     for (const std::string &bad : cases) {
         Collector c;
@@ -89,13 +99,16 @@ TEST(JsonWriter, QemuSpacingAndAsciiOnly) {
     j["return"] = Json::object();
     j["id"] = Json::array({1, "two", nullptr, true});
     EXPECT_EQ(to_qmp_text(j), "{\"return\": {}, \"id\": [1, \"two\", null, true]}");
-    EXPECT_EQ(to_qmp_text(Json("caf\xC3\xA9 \xF0\x9F\x92\xBE\n")), "\"caf\\u00E9 \\uD83D\\uDCBE\\n\"");
+    EXPECT_EQ(to_qmp_text(Json("caf\xC3\xA9 \xF0\x9F\x92\xBE\n")),
+              "\"caf\\u00E9 \\uD83D\\uDCBE\\n\"");
 }
 
 // Found by tests/fuzz/qmp_stream_fuzz: the error for a stray DEL byte quoted it raw, so the
 // reply line was not printable ASCII (QEMU's writer escapes U+007F like the control characters).
 TEST(JsonWriter, EscapesDel) {
-    EXPECT_EQ(to_qmp_text(Json("a\x7F" "b\x01")), "\"a\\u007Fb\\u0001\"");
+    EXPECT_EQ(to_qmp_text(Json("a\x7F"
+                               "b\x01")),
+              "\"a\\u007Fb\\u0001\"");
     Collector c;
     c.stream.feed("\x7F");
     ASSERT_EQ(c.events.size(), 1u);
@@ -106,7 +119,9 @@ TEST(JsonWriter, EscapesDel) {
 // exception nobody caught, which ended the host. Now it is a parse error like any other.
 TEST(JsonStream, NumberOutOfRangeIsAParseError) {
     Collector c;
-    c.stream.feed("{'execute': 'query-status', 'id': 33e333}\n{'n': -1e309}\n{'n': 1e308, 'm': 123456789012345678901234567890}");
+    c.stream.feed(
+        "{'execute': 'query-status', 'id': 33e333}\n{'n': -1e309}\n{'n': 1e308, 'm': "
+        "123456789012345678901234567890}");
     ASSERT_EQ(c.events.size(), 3u);
     EXPECT_EQ(c.events[0], "E:JSON parse error, number out of range");
     EXPECT_EQ(c.events[1], "E:JSON parse error, number out of range");
@@ -131,7 +146,8 @@ TEST(JsonStream, SyncByteAtTheSizeLimitStillResynchronises) {
 // U+10FFFF passed the reader's UTF-8 check and reached the JSON parser, whose error text quoted
 // the raw bytes back in the reply. They are refused as invalid UTF-8, like a bad continuation.
 TEST(JsonStream, IllFormedUtf8IsRefusedBeforeTheParser) {
-    for (const char *bad : {"\xF0\x8F\x92\xBE", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
+    for (const char *bad :
+         {"\xF0\x8F\x92\xBE", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
         Collector c;
         c.stream.feed(std::string("{'s': 'a") + bad + "'}\n{'ok': 1}");
         ASSERT_EQ(c.events.size(), 2u) << bad;

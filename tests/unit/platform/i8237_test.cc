@@ -38,7 +38,7 @@ struct StreamDevice {
 };
 
 class IsaDmaTest : public ::testing::Test {
-protected:
+  protected:
     GuestMemory mem{1 << 24};
     IsaBus bus;
     IsaDma dma{mem};
@@ -80,7 +80,7 @@ TEST_F(IsaDmaTest, FloppyStyleReadIntoMemoryWithTerminalCount) {
     EXPECT_EQ(got, dev.produce);
     EXPECT_TRUE(dma.channel(2).masked) << "TC without autoinit masks the channel";
     const uint8_t status = uint8_t(bus.read(0x08, 1));
-    EXPECT_EQ(status & 0x04, 0x04);                 // TC of channel 2
+    EXPECT_EQ(status & 0x04, 0x04);  // TC of channel 2
     EXPECT_EQ(bus.read(0x08, 1) & 0x04, 0u) << "status TC bits clear on read";
 }
 

@@ -8,7 +8,7 @@ namespace fdplug {
 namespace {
 
 class PicTest : public ::testing::Test {
-protected:
+  protected:
     IsaBus bus;
     PicPair pic;
     std::vector<bool> intr_changes;

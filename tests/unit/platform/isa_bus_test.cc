@@ -14,7 +14,9 @@ struct Recorder {
         h.native_sizes = native;
         h.split_sizes = split;
         h.read = [](uint16_t off, unsigned size) -> uint32_t { return 0x10u + off + size * 0x100; };
-        h.write = [this](uint16_t off, uint32_t v, unsigned size) { writes.emplace_back(off, v, size); };
+        h.write = [this](uint16_t off, uint32_t v, unsigned size) {
+            writes.emplace_back(off, v, size);
+        };
         return h;
     }
 };

@@ -11,7 +11,7 @@ namespace {
 constexpr int64_t kNow = 1795477507LL * 1'000'000'000;
 
 class RtcTest : public ::testing::Test {
-protected:
+  protected:
     int64_t now = kNow;
     IsaBus bus;
     CmosRtc rtc{[this] { return now; }};

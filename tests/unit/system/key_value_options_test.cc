@@ -63,13 +63,19 @@ TEST(ValueParsers, BoolsSizesInts) {
 
 TEST(CommandLine, LibqtestCommandLineParses) {
     std::string err;
-    auto c = parse_command_line(
-        {"-qtest", "unix:/tmp/qtest-1.sock", "-qtest-log", "/dev/null", "-chardev",
-         "socket,path=/tmp/qtest-1.qmp,id=char0", "-mon", "chardev=char0,mode=control", "-display",
-         "none", "-nographic", "-m", "32M", "-nodefaults", "-drive",
-         "file=/tmp/x.img,format=raw,if=floppy,snapshot=on", "-machine", "pc", "-device",
-         "floppy,id=floppy0", "-global", "isa-fdc.driveA=d0", "-accel", "qtest"},
-        &err);
+    auto c = parse_command_line({"-qtest",     "unix:/tmp/qtest-1.sock",
+                                 "-qtest-log", "/dev/null",
+                                 "-chardev",   "socket,path=/tmp/qtest-1.qmp,id=char0",
+                                 "-mon",       "chardev=char0,mode=control",
+                                 "-display",   "none",
+                                 "-nographic", "-m",
+                                 "32M",        "-nodefaults",
+                                 "-drive",     "file=/tmp/x.img,format=raw,if=floppy,snapshot=on",
+                                 "-machine",   "pc",
+                                 "-device",    "floppy,id=floppy0",
+                                 "-global",    "isa-fdc.driveA=d0",
+                                 "-accel",     "qtest"},
+                                &err);
     ASSERT_TRUE(c) << err;
     EXPECT_TRUE(c->qtest_accel);
     EXPECT_TRUE(c->nodefaults);
@@ -89,7 +95,9 @@ TEST(CommandLine, LibqtestCommandLineParses) {
 }
 
 TEST(CommandLine, OldStyleAccelAndQmpShorthand) {
-    auto c = parse_command_line({"-machine", "pc,accel=qtest", "-qmp", "tcp:127.0.0.1:4444,server=on,wait=off", "-m", "64"}, nullptr);
+    auto c = parse_command_line(
+        {"-machine", "pc,accel=qtest", "-qmp", "tcp:127.0.0.1:4444,server=on,wait=off", "-m", "64"},
+        nullptr);
     ASSERT_TRUE(c);
     EXPECT_TRUE(c->qtest_accel);
     ASSERT_EQ(c->qmp.size(), 1u);
