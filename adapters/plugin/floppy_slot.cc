@@ -2,11 +2,13 @@
 // drive of the right type with the medium at power-on, and the host's generic block commands
 // (query-block, eject, blockdev-change-medium), which go to the slot's MediaSlot — the same code
 // the floppy-* commands use (media_slot.h, floppy_manager.h).
+#include "adapters/plugin/floppy_slot.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-#include "adapters/plugin/fdc_isa.h"
+#include "adapters/plugin/isa_fdc.h"
 #include "hw/block/media/open_medium.h"
 
 namespace fdplug::floppy::plugin {
@@ -32,9 +34,7 @@ bool block_result(bool ok, const std::string &error, FdplugError *err) {
     return ok;
 }
 
-}  // namespace
-
-const FdplugBlockOps FloppySlot::kBlockOps = {
+const FdplugBlockOps kBlockOps = {
     .query = [](void *opaque) { return dup_string(media_of(opaque).query_block().dump()); },
     .eject =
         [](void *opaque, bool force, FdplugError *err) {
@@ -52,8 +52,13 @@ const FdplugBlockOps FloppySlot::kBlockOps = {
         },
 };
 
+}  // namespace
+
+FloppySlot::FloppySlot(IsaFdc &fdc, unsigned unit)
+    : fdc_(fdc), plugin_(fdc.plugin()), unit_(unit) {}
+
 FloppySlot::~FloppySlot() {
-    if (media_) floppy_manager().remove(*media_);
+    if (media_) plugin_.manager.remove(*media_);
 }
 
 bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
@@ -65,19 +70,19 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
     bool drive_read_only = false;
     if (slot.drive) {
         char *msg = nullptr;
-        if (!g_host->drive_claim(slot.drive, slot.owner, &msg)) {
+        if (!plugin_.host.drive_claim(slot.drive, slot.owner, &msg)) {
             const std::string text = msg ? msg : "the drive is in use";
             std::free(msg);
             return fail(text);
         }
-        auto opt = [&slot](const char *key) {
-            const char *v = g_host->drive_option(slot.drive, key);
+        auto opt = [this, &slot](const char *key) {
+            const char *v = plugin_.host.drive_option(slot.drive, key);
             return std::string(v ? v : "");
         };
         request.file = opt("file");
         request.format = opt("format");
-        request.read_only = truthy(g_host->drive_option(slot.drive, "readonly"));
-        request.snapshot = truthy(g_host->drive_option(slot.drive, "snapshot"));
+        request.read_only = truthy(plugin_.host.drive_option(slot.drive, "readonly"));
+        request.snapshot = truthy(plugin_.host.drive_option(slot.drive, "snapshot"));
         request.size = opt("size");
         drive_read_only = request.read_only;
         if (request.file.empty() && !request.format.empty() && request.format != "raw")
@@ -102,22 +107,22 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
     media_ = std::make_unique<MediaSlot>(fdc_.core(), unit_, std::move(identity), slot.faults,
                                          drive_read_only);
     if (medium.image) media_->insert(std::move(medium), false);
-    floppy_manager().add(*media_);
-    g_host->block_register(slot.owner, media_->qdev().c_str(), slot.device_name.c_str(), &kBlockOps,
-                           media_.get());
+    plugin_.manager.add(*media_);
+    plugin_.host.block_register(slot.owner, media_->qdev().c_str(), slot.device_name.c_str(),
+                                &kBlockOps, media_.get());
     return true;
 }
 
 void FloppySlot::flush_for_exit() {
     std::string why;
     if (media_ && !media_->flush(&why))
-        g_host->log(fdc_.device(), FDPLUG_LOG_ERROR, "floppy unit %u: %s", unit_, why.c_str());
+        plugin_.host.log(fdc_.device(), FDPLUG_LOG_ERROR, "floppy unit %u: %s", unit_, why.c_str());
 }
 
 void FloppySlot::detach() {
     if (media_) {
         media_->release(true, nullptr, false);
-        floppy_manager().remove(*media_);
+        plugin_.manager.remove(*media_);
         media_.reset();
     }
     fdc_.core().drive(unit_).connect(DriveType::None);

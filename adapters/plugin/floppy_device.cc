@@ -8,7 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "adapters/plugin/fdc_isa.h"
+#include "adapters/plugin/device_types.h"
+#include "adapters/plugin/isa_fdc.h"
 #include "hw/block/media/floppy_formats.h"
 
 namespace fdplug::floppy::plugin {
@@ -16,6 +17,7 @@ namespace fdplug::floppy::plugin {
 namespace {
 
 struct FloppyDevice {
+    FloppyPlugin &plugin;
     FdplugDevice *dev;
     IsaFdc *fdc = nullptr;
     FloppySlot *slot = nullptr;
@@ -23,9 +25,7 @@ struct FloppyDevice {
 
 const char *const kDriveTypes[] = {"auto", "144", "288", "120", "360", "720", "none", nullptr};
 
-}  // namespace
-
-const FdplugPropertyInfo kFloppyProps[kFloppyPropCount] = {
+const FdplugPropertyInfo kFloppyProps[] = {
     {.name = "unit",
      .type = FDPLUG_PROP_INT,
      .default_value = nullptr,
@@ -66,38 +66,39 @@ const FdplugPropertyInfo kFloppyProps[kFloppyPropCount] = {
 };
 
 void *floppy_new(FdplugDevice *dev) {
-    auto *f = new (std::nothrow) FloppyDevice{dev};
-    if (f) ++IsaFdc::floppy_devices;
+    auto *f = new (std::nothrow) FloppyDevice{the_plugin(), dev};
+    if (f) ++f->plugin.floppy_devices;
     return f;
 }
 
 bool floppy_realize(void *self, char **errp) {
     auto *f = static_cast<FloppyDevice *>(self);
+    const FdplugHost &host = f->plugin.host;
     auto fail = [errp](const std::string &text) {
         if (errp) *errp = dup_string(text);
         return false;
     };
-    f->fdc = static_cast<IsaFdc *>(g_host->device_parent(f->dev));
+    f->fdc = static_cast<IsaFdc *>(host.device_parent(f->dev));
     if (!f->fdc)
         return fail("a floppy drive plugs into an isa-fdc's floppy-bus; add -device isa-fdc");
 
     FdplugDrive *drive = nullptr;
-    const char *drive_id = g_host->prop_string(f->dev, "drive");
+    const char *drive_id = host.prop_string(f->dev, "drive");
     if (drive_id && *drive_id) {
-        drive = g_host->drive_by_id(drive_id);
+        drive = host.drive_by_id(drive_id);
         if (!drive)
             return fail(std::string("property drive=") + drive_id + ": no drive with id '" +
                         drive_id + "'; define it with -drive if=none,id=" + drive_id +
                         ",file=IMAGE,format=raw");
     }
-    const char *type_name = g_host->prop_string(f->dev, "drive-type");
+    const char *type_name = host.prop_string(f->dev, "drive-type");
     const auto type = parse_drive_type(type_name ? type_name : "auto");
     if (!type)
         return fail(std::string("property drive-type=") + (type_name ? type_name : "") +
                     " is unknown");
 
     std::optional<unsigned> unit;
-    if (g_host->prop_is_set(f->dev, "unit")) unit = unsigned(g_host->prop_int(f->dev, "unit"));
+    if (host.prop_is_set(f->dev, "unit")) unit = unsigned(host.prop_int(f->dev, "unit"));
     std::string error;
     f->slot = f->fdc->claim_unit(unit, "property unit", &error);
     if (!f->slot) return fail(error);
@@ -106,13 +107,13 @@ bool floppy_realize(void *self, char **errp) {
     request.owner = f->dev;
     request.drive = drive;
     request.type = *type;
-    request.id = g_host->device_id(f->dev);
-    request.path = g_host->device_path(f->dev);
+    request.id = host.device_id(f->dev);
+    request.path = host.device_path(f->dev);
     // QEMU names the drive slot after its -drive; a drive without one has the name "".
-    request.device_name = drive ? g_host->drive_name(drive) : "";
+    request.device_name = drive ? host.drive_name(drive) : "";
     request.who = drive ? std::string("property drive=") + drive_id : std::string("medium");
-    const int64_t fail_flush = g_host->prop_int(f->dev, "x-fail-flush");
-    const int64_t fail_read = g_host->prop_int(f->dev, "x-fail-read");
+    const int64_t fail_flush = host.prop_int(f->dev, "x-fail-flush");
+    const int64_t fail_read = host.prop_int(f->dev, "x-fail-read");
     if (fail_flush || fail_read) {
         request.faults = std::make_shared<MediaFaults>();
         request.faults->fail_flushes = uint32_t(fail_flush);
@@ -134,5 +135,26 @@ void floppy_unrealize(void *self) {
 void floppy_free(void *self) {
     delete static_cast<FloppyDevice *>(self);
 }
+
+}  // namespace
+
+const FdplugDeviceTypeInfo kFloppyType = {
+    .name = "floppy",
+    .description = "floppy drive on an isa-fdc",
+    .bus_type = "floppy-bus",
+    .provides_bus = nullptr,
+    .user_creatable = true,
+    .default_on_machine = nullptr,
+    .props = kFloppyProps,
+    .n_props = sizeof kFloppyProps / sizeof kFloppyProps[0],
+    .instance_new = floppy_new,
+    .realize = floppy_realize,
+    .unrealize = floppy_unrealize,
+    .reset = nullptr,
+    .instance_free = floppy_free,
+    .machine_ready = nullptr,
+    .save_state = nullptr,
+    .load_state = nullptr,
+};
 
 }  // namespace fdplug::floppy::plugin

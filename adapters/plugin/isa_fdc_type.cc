@@ -1,0 +1,170 @@
+// The ABI's view of isa-fdc: its properties, the C callbacks that create, realize, reset and
+// free it, and its device state in the wire format of hw/block/state (docs/state.md).
+#include <new>
+#include <string>
+#include <vector>
+
+#include "adapters/plugin/device_types.h"
+#include "adapters/plugin/isa_fdc.h"
+#include "hw/block/state/fdc_state_format.h"
+
+namespace fdplug::floppy::plugin {
+
+namespace {
+
+const char *const kTimingValues[] = {"accurate", "fast", nullptr};
+const char *const kModeValues[] = {"at", "ps2", "model30", nullptr};
+const char *const kFallbackValues[] = {"288", "144", "120", nullptr};
+const char *const kImpliedSeekValues[] = {"configure", "always", nullptr};
+
+const FdplugPropertyInfo kFdcProps[] = {
+    {.name = "iobase",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "0x3f0",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0xFFF8,
+     .description = "base I/O port (0x3f0 primary, 0x370 secondary)"},
+    {.name = "irq",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "6",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 15,
+     .description = "ISA IRQ line"},
+    {.name = "dma",
+     .type = FDPLUG_PROP_INT,
+     .default_value = "2",
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 3,
+     .description = "ISA DMA channel (8-bit)"},
+    {.name = "driveA",
+     .type = FDPLUG_PROP_STRING,
+     .default_value = nullptr,
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0,
+     .description = "drive id for unit 0 (-drive if=none,id=...)"},
+    {.name = "driveB",
+     .type = FDPLUG_PROP_STRING,
+     .default_value = nullptr,
+     .enum_values = nullptr,
+     .min = 0,
+     .max = 0,
+     .description = "drive id for unit 1 (-drive if=none,id=...)"},
+    {.name = "fallback",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "288",
+     .enum_values = kFallbackValues,
+     .min = 0,
+     .max = 0,
+     .description = "drive type an empty auto drive becomes"},
+    {.name = "timing",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "accurate",
+     .enum_values = kTimingValues,
+     .min = 0,
+     .max = 0,
+     .description = "accurate: real mechanical and data-rate delays; fast: at once, like QEMU"},
+    {.name = "mode",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "at",
+     .enum_values = kModeValues,
+     .min = 0,
+     .max = 0,
+     .description = "register personality: at, ps2 or model30"},
+    {.name = "implied-seek",
+     .type = FDPLUG_PROP_ENUM,
+     .default_value = "configure",
+     .enum_values = kImpliedSeekValues,
+     .min = 0,
+     .max = 0,
+     .description = "configure: seek before data commands only with CONFIGURE EIS (datasheet); "
+                    "always: like Bochs and QEMU"},
+};
+
+void *fdc_new(FdplugDevice *dev) {
+    return new (std::nothrow) IsaFdc(the_plugin(), dev);
+}
+
+bool fdc_realize(void *self, char **errp) {
+    std::string error;
+    if (static_cast<IsaFdc *>(self)->realize(&error)) return true;
+    if (errp) *errp = dup_string(error);
+    return false;
+}
+
+void fdc_unrealize(void *self) {
+    static_cast<IsaFdc *>(self)->unrealize();
+}
+void fdc_reset(void *self, FdplugResetKind kind) {
+    static_cast<IsaFdc *>(self)->reset(kind);
+}
+void fdc_free(void *self) {
+    delete static_cast<IsaFdc *>(self);
+}
+void fdc_machine_ready(void *self) {
+    static_cast<IsaFdc *>(self)->machine_ready();
+}
+
+// Device state (docs/state.md): the core's FdcState in the wire format of fdc_state_format.h.
+// Media are flushed first, so that their files hold the bytes the state's fingerprints name.
+bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
+    IsaFdc &fdc = *static_cast<IsaFdc *>(self);
+    std::string error;
+    for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
+        DiskImage *m = fdc.core().drive(u).media();
+        if (m && !m->flush(&error)) {
+            if (errp)
+                *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " +
+                                   std::to_string(u) + ": " + error);
+            return false;
+        }
+    }
+    FdcState state;
+    if (!fdc.core().save_state(&state, &error)) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + error);
+        return false;
+    }
+    const std::vector<uint8_t> blob = state_format::encode(state);
+    fdc.plugin().host.buffer_append(out, blob.data(), blob.size());
+    return true;
+}
+
+// Everything is checked (the blob, then the state against this controller, its drives and
+// media) before anything changes; on failure the device is as it was.
+bool fdc_load_state(void *self, const uint8_t *data, size_t len, char **errp) {
+    IsaFdc &fdc = *static_cast<IsaFdc *>(self);
+    FdcState state;
+    std::string error;
+    if (!state_format::decode(std::span<const uint8_t>(data, len), &state, &error) ||
+        !fdc.core().load_state(state, &error)) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + error);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+const FdplugDeviceTypeInfo kIsaFdcType = {
+    .name = "isa-fdc",
+    .description = "Intel 82077AA floppy disk controller",
+    .bus_type = "isa",
+    .provides_bus = "floppy-bus",
+    .user_creatable = true,
+    .default_on_machine = "pc",
+    .props = kFdcProps,
+    .n_props = sizeof kFdcProps / sizeof kFdcProps[0],
+    .instance_new = fdc_new,
+    .realize = fdc_realize,
+    .unrealize = fdc_unrealize,
+    .reset = fdc_reset,
+    .instance_free = fdc_free,
+    .machine_ready = fdc_machine_ready,
+    .save_state = fdc_save_state,
+    .load_state = fdc_load_state,
+};
+
+}  // namespace fdplug::floppy::plugin
