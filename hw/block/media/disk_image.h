@@ -11,6 +11,8 @@
 
 namespace fdplug::floppy {
 
+class TrackMedium;
+
 enum class MediaStatus : uint8_t {
     Ok,
     OutOfRange,  // C/H/R outside the geometry: the sector does not exist on this medium
@@ -34,6 +36,9 @@ class DiskImage {
     virtual bool flush(std::string *error) = 0;
     // Where the medium comes from, for QMP replies and messages ("" for anonymous media).
     virtual const std::string &source() const = 0;
+    // The medium's own tracks when it keeps more than uniform 512-byte sectors (an IMD image;
+    // track_medium.h); nullptr for sector images, which UniformTracks presents as tracks.
+    virtual TrackMedium *tracks() { return nullptr; }
 };
 
 }  // namespace fdplug::floppy

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/imd_image.h"
+#include "hw/block/media/imd_open.h"
 #include "hw/block/media/memory_image.h"
 
 namespace fdplug::floppy {
@@ -98,13 +100,17 @@ std::string absolute_path(const std::string &file) {
 }
 
 OpenedMedium open_medium(const MediumRequest &request) {
-    if (!request.format.empty() && request.format != "raw") {
+    if (!request.format.empty() && request.format != "raw" && request.format != "imd") {
         OpenedMedium out;
         out.error = "format=" + request.format +
-                    " is not supported: floppy drives take raw sector images (format=raw)";
+                    " is not supported: floppy drives take raw sector images (format=raw) and "
+                    "ImageDisk files (format=imd)";
         return out;
     }
     if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
+    if (request.format == "imd" ||
+        (request.format.empty() && is_imd_file(absolute_path(request.file))))
+        return open_imd_medium(request);
     OpenedMedium out;
     RawImage::Options options;
     options.path = absolute_path(request.file);

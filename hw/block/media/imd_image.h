@@ -1,0 +1,91 @@
+// ImageDisk (.IMD) files as a medium. The whole file is read into the track model when it is
+// opened (imd_format.h); the guest reads and writes the model, and a flush writes the model
+// back as a new IMD file that replaces the old one in one rename, so a crash leaves the old
+// file or the new one, never a torn one. Unlike a raw image, a guest's writes reach the file
+// only at a flush (release, eject, quit, or the destructor as a last resort).
+//
+// The file is locked as a raw image is (shared for read-only, exclusive for read-write); the
+// replacement file is locked before it takes the name, so the lock never lapses.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hw/block/media/disk_image.h"
+#include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/media_faults.h"
+#include "hw/block/media/memory_tracks.h"
+#include "hw/block/media/raw_image.h"
+
+namespace fdplug::floppy {
+
+struct ImdOpenResult;
+
+class ImdImage final : public DiskImage {
+  public:
+    struct Options {
+        std::string path;  // must be absolute
+        bool read_only = false;
+        bool snapshot = false;  // writes stay in memory and the file is never written
+        DriveType drive = DriveType::Auto;
+    };
+
+    // Opens, locks, reads and checks the file, and picks the geometry its tracks give in the
+    // drive. Never blocks on a FIFO. `faults`: test-only fault injection (media_faults.h).
+    static ImdOpenResult open(const Options &options, MediaFaultsPtr faults = {});
+    ~ImdImage() override;  // saves unsaved writes as a last resort, then closes the file
+
+    // The sector interface: the sector whose ID is C H R 2 (512 bytes) on track (c, h).
+    // OutOfRange when the track has none; IoError when it has no data field or a data CRC
+    // error (last_error() says which).
+    const Geometry &geometry() const override { return choice_.geometry; }
+    bool read_only() const override { return tracks_.read_only(); }
+    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
+                            std::span<uint8_t, kSectorSize> out) override;
+    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
+                             std::span<const uint8_t, kSectorSize> in) override;
+    // Writes the tracks back if anything changed (else syncs the file as it is).
+    bool flush(std::string *error) override;
+    const std::string &source() const override { return path_; }
+    TrackMedium *tracks() override { return &tracks_; }
+
+    const FormatChoice &format() const { return choice_; }
+    const TrackDisk &disk() const { return tracks_.disk(); }
+    // The comment the file came with; a rewritten file keeps it.
+    std::string comment() const;
+    uint64_t file_size() const { return file_size_; }
+    const std::string &last_error() const { return last_error_; }
+
+  private:
+    ImdImage(int fd, std::string path, std::string header, TrackDisk disk, const Options &options,
+             FormatChoice choice, uint64_t size, MediaFaultsPtr faults);
+    // The index of the sector the sector interface calls (c, h, r), or nullopt.
+    std::optional<size_t> sector_index(unsigned c, unsigned h, unsigned r) const;
+    bool save(std::string *error);
+
+    int fd_;
+    std::string path_;
+    std::string header_;
+    bool writes_file_;  // read-write and not a snapshot
+    FormatChoice choice_;
+    MemoryTracks tracks_;
+    uint64_t file_size_;
+    MediaFaultsPtr faults_;
+    std::string last_error_;
+};
+
+// The same shape as ImageOpenResult, with the same error kinds: a corrupt IMD file is
+// UnknownSize (no floppy can be made of it), with the byte offset in the message.
+struct ImdOpenResult {
+    std::unique_ptr<ImdImage> image;  // set on success
+    ImageOpenError error = ImageOpenError::None;
+    std::string message;
+};
+
+// A regular file that starts with the IMD signature. Checked with stat before it is opened
+// (non-blocking), so a FIFO or a device is never read; false for anything that cannot be read.
+bool is_imd_file(const std::string &path);
+
+}  // namespace fdplug::floppy
