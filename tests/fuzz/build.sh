@@ -31,5 +31,6 @@ if [ -f "$builddir/build.ninja" ]; then
 else
     CC=clang CXX=clang++ meson setup "$builddir" "${options[@]}" >/dev/null
 fi
-ninja -C "$builddir" tests/fuzz/fdc_guest_fuzz tests/fuzz/qmp_stream_fuzz tests/fuzz/state_load_fuzz >&2
+ninja -C "$builddir" tests/fuzz/fdc_guest_fuzz tests/fuzz/qmp_stream_fuzz tests/fuzz/state_load_fuzz \
+    tests/fuzz/imd_parse_fuzz >&2
 echo "$builddir"

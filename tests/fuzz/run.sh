@@ -3,7 +3,7 @@
 # libFuzzer's final stats line (executions, exec/s, coverage). New inputs go to a scratch corpus
 # ($FUZZ_WORKDIR, default build-fuzz/work/TARGET), never into the checked-in seeds; a crash is
 # written there as crash-* and the script fails.
-# Usage: tests/fuzz/run.sh fdc_guest_fuzz|qmp_stream_fuzz|state_load_fuzz EXECUTIONS [extra libFuzzer flags]
+# Usage: tests/fuzz/run.sh fdc_guest_fuzz|qmp_stream_fuzz|state_load_fuzz|imd_parse_fuzz EXECUTIONS [extra libFuzzer flags]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,7 +15,9 @@ case "$target" in
     qmp_stream_fuzz) seeds=tests/fuzz/corpus/qmp_stream; max_len=256 ;;
     # A whole state (about 1 200 bytes) and the 400 operations the harness reads after it.
     state_load_fuzz) seeds=tests/fuzz/corpus/state_load; max_len=3072 ;;
-    *) echo "run.sh: unknown target '$target' (fdc_guest_fuzz, qmp_stream_fuzz, state_load_fuzz)" >&2; exit 2 ;;
+    # A few tracks of small sectors: room for every record type, the maps and a comment.
+    imd_parse_fuzz) seeds=tests/fuzz/corpus/imd_parse; max_len=8192 ;;
+    *) echo "run.sh: unknown target '$target' (fdc_guest_fuzz, qmp_stream_fuzz, state_load_fuzz, imd_parse_fuzz)" >&2; exit 2 ;;
 esac
 
 builddir=$(tests/fuzz/build.sh)
