@@ -53,7 +53,8 @@ class ImdImage final : public DiskImage {
 
     const FormatChoice &format() const { return choice_; }
     const TrackDisk &disk() const { return tracks_.disk(); }
-    // The comment the file came with; a rewritten file keeps it.
+    // The header and comment the file came with (imd_format.h); a rewritten file keeps them.
+    const std::string &header() const { return header_; }
     std::string comment() const;
     uint64_t file_size() const { return file_size_; }
     const std::string &last_error() const { return last_error_; }

@@ -1,0 +1,246 @@
+#include "tools/fdplug-img/commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "hw/block/media/imd_format.h"
+#include "hw/block/media/track_convert.h"
+#include "hw/block/media/track_geometry.h"
+#include "tools/fdplug-img/loaded_image.h"
+
+namespace fdplug::img {
+
+using namespace floppy;
+
+namespace {
+
+int failed(const std::string &message) {
+    std::cerr << "fdplug-img: " << message << "\n";
+    return 1;
+}
+
+const char *mark_name(DataMark mark) {
+    switch (mark) {
+        case DataMark::Normal:
+            return "normal";
+        case DataMark::Deleted:
+            return "deleted";
+        case DataMark::None:
+            break;
+    }
+    return "none";
+}
+
+std::string geometry_text(const FormatChoice &c) {
+    const Geometry &g = c.geometry;
+    std::string name = format_name(g);
+    return std::to_string(g.cylinders) + " x " + std::to_string(g.heads) + " x " +
+           std::to_string(g.sectors) + ", " + std::to_string(data_rate_kbps(g.rate)) + " kbit/s, " +
+           std::to_string(g.rpm) + " rpm" + (name.empty() ? "" : " (" + name + ")") +
+           ", drive type " + drive_type_name(c.drive);
+}
+
+// One line per track: encoding, rate, sector count and sizes, the R values, and what is unusual.
+std::string track_line(unsigned c, unsigned h, const Track &t) {
+    std::string line = std::to_string(c) + "." + std::to_string(h) + "  " +
+                       (t.encoding() == Encoding::Fm ? "FM " : "MFM") + " " +
+                       std::to_string(data_rate_kbps(t.rate())) + " kbit/s  " +
+                       std::to_string(t.sector_count()) + " sectors";
+    if (t.sector_count() == 0) return line + " (unformatted)";
+    line += " of " + std::to_string(sector_size(t.info(0).size_code)) + " bytes, R";
+    unsigned deleted = 0, data_errors = 0, no_data = 0, foreign = 0;
+    for (size_t i = 0; i < t.sector_count(); ++i) {
+        const SectorInfo &s = t.info(i);
+        line += (i ? "," : " ") + std::to_string(s.id.r);
+        deleted += s.mark == DataMark::Deleted;
+        no_data += s.mark == DataMark::None;
+        data_errors += s.mark != DataMark::None && !s.data_crc_ok;
+        foreign += s.id.c != c || s.id.h != h;
+    }
+    if (deleted) line += "; " + std::to_string(deleted) + " deleted";
+    if (data_errors) line += "; " + std::to_string(data_errors) + " data CRC errors";
+    if (no_data) line += "; " + std::to_string(no_data) + " without data";
+    if (foreign) line += "; " + std::to_string(foreign) + " IDs of another C/H";
+    return line;
+}
+
+nlohmann::json track_json(unsigned c, unsigned h, const Track &t) {
+    nlohmann::json sectors = nlohmann::json::array();
+    for (size_t i = 0; i < t.sector_count(); ++i) {
+        const SectorInfo &s = t.info(i);
+        sectors.push_back({{"c", s.id.c},
+                           {"h", s.id.h},
+                           {"r", s.id.r},
+                           {"n", s.id.n},
+                           {"bytes", sector_size(s.size_code)},
+                           {"id_crc_ok", s.id_crc_ok},
+                           {"mark", mark_name(s.mark)},
+                           {"data_crc_ok", s.data_crc_ok}});
+    }
+    return {{"cylinder", c},
+            {"head", h},
+            {"encoding", t.encoding() == Encoding::Fm ? "FM" : "MFM"},
+            {"rate_kbps", data_rate_kbps(t.rate())},
+            {"sectors", sectors}};
+}
+
+// "dd/mm/yyyy hh:mm:ss" now, local time: the date an IMD header carries.
+std::string now_text() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%d/%m/%Y %H:%M:%S", &tm);
+    return buf;
+}
+
+// Writes a new file; `exclusive`: fail if it exists.
+int write_file(const std::string &path, const std::vector<uint8_t> &bytes, bool exclusive) {
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC), 0644);
+    if (fd < 0) return failed("cannot create '" + path + "': " + std::strerror(errno));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int err = errno;
+            ::close(fd);
+            return failed("writing '" + path + "' failed: " + std::strerror(err));
+        }
+        done += size_t(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0)
+        return failed("flushing '" + path + "' failed: " + std::strerror(errno));
+    return 0;
+}
+
+std::string base_name(const std::string &path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+int info(const std::string &path, bool json) {
+    std::string error;
+    auto image = load_image(path, "", &error);
+    if (!image) return failed(error);
+    const Geometry &g = image->choice.geometry;
+    const std::vector<std::string> losses = sector_image_losses(image->disk);
+    if (json) {
+        nlohmann::json tracks = nlohmann::json::array();
+        for (unsigned c = 0; c < kMaxTrackCylinders; ++c)
+            for (unsigned h = 0; h < kMaxTrackHeads; ++h)
+                if (const Track *t = image->disk.find(c, h)) tracks.push_back(track_json(c, h, *t));
+        nlohmann::json out = {{"file", image->path},
+                              {"format", image->format},
+                              {"file_bytes", image->file_bytes},
+                              {"geometry",
+                               {{"cylinders", g.cylinders},
+                                {"heads", g.heads},
+                                {"sectors", g.sectors},
+                                {"rate_kbps", data_rate_kbps(g.rate)},
+                                {"rpm", g.rpm},
+                                {"name", format_name(g)},
+                                {"drive_type", drive_type_name(image->choice.drive)}}},
+                              {"uniform", losses.empty()},
+                              {"raw_losses", losses},
+                              {"tracks", tracks}};
+        if (image->format == "imd") out["comment"] = imd_comment(image->header);
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "file: " << image->path << "\n"
+              << "format: " << image->format << ", " << image->file_bytes << " bytes\n";
+    if (image->format == "imd") {
+        std::string comment = imd_comment(image->header);
+        while (!comment.empty() && (comment.back() == '\n' || comment.back() == '\r'))
+            comment.pop_back();
+        std::cout << "comment: " << comment << "\n";
+    }
+    std::cout << "geometry: " << geometry_text(image->choice) << "\n"
+              << "uniform: " << (losses.empty() ? "yes (a raw image holds all of it)" : "no")
+              << "\n";
+    for (const std::string &l : losses) std::cout << "  raw would lose: " << l << "\n";
+    std::cout << "tracks:\n";
+    for (unsigned c = 0; c < kMaxTrackCylinders; ++c)
+        for (unsigned h = 0; h < kMaxTrackHeads; ++h)
+            if (const Track *t = image->disk.find(c, h))
+                std::cout << "  " << track_line(c, h, *t) << "\n";
+    return 0;
+}
+
+int convert(const std::string &in, const std::string &out, const std::string &to, bool lossy) {
+    if (to != "raw" && to != "imd") return failed("-O takes raw or imd, not '" + to + "'");
+    std::string error;
+    auto image = load_image(in, "", &error);
+    if (!image) return failed(error);
+    std::vector<uint8_t> bytes;
+    if (to == "raw") {
+        const std::vector<std::string> losses = sector_image_losses(image->disk);
+        if (!losses.empty() && !lossy) {
+            std::cerr << "fdplug-img: a raw image of '" << in << "' would lose:\n";
+            for (const std::string &l : losses) std::cerr << "  " << l << "\n";
+            std::cerr << "fdplug-img: convert with --lossy to accept that\n";
+            return 1;
+        }
+        bytes = sector_image_of(image->disk, image->choice.geometry);
+    } else {
+        const std::string header =
+            image->format == "imd"
+                ? image->header
+                : imd_header(now_text(), "Converted from " + base_name(in) + " by fdplug-img\r\n");
+        if (!write_imd(header, image->disk, &bytes, &error))
+            return failed("'" + in + "' cannot be written as IMD: " + error);
+    }
+    return write_file(out, bytes, false);
+}
+
+int create(const std::string &path, const std::string &format, const std::string &size) {
+    if (format != "raw" && format != "imd")
+        return failed("-f takes raw or imd, not '" + format + "'");
+    const FloppyFormat *f = format_by_name(size);
+    if (!f) return failed("unknown size '" + size + "'; give a format name such as 1.44M or 720K");
+    const Geometry &g = f->geometry;
+    if (format == "raw") return write_file(path, std::vector<uint8_t>(g.size_bytes()), true);
+    TrackDisk disk;
+    for (unsigned c = 0; c < g.cylinders; ++c) {
+        for (unsigned h = 0; h < g.heads; ++h) {
+            Track t(Encoding::Mfm, g.rate);
+            t.reserve(g.sectors, g.sectors * 512u);
+            for (unsigned r = 1; r <= g.sectors; ++r)
+                t.add_filled({.id = {uint8_t(c), uint8_t(h), uint8_t(r), 2}}, 0);
+            disk.put(c, h, std::move(t));
+        }
+    }
+    std::vector<uint8_t> bytes;
+    std::string error;
+    const std::string header = imd_header(now_text(), "Blank " + size + " disk by fdplug-img\r\n");
+    if (!write_imd(header, disk, &bytes, &error))
+        return failed(size + " media cannot be an IMD file: " + error);
+    return write_file(path, bytes, true);
+}
+
+int check(const std::string &path) {
+    std::string error;
+    auto image = load_image(path, "", &error);
+    if (!image) return failed(error);
+    const std::vector<std::string> losses = sector_image_losses(image->disk);
+    std::cout << image->path << ": ok, " << image->format << ", " << geometry_text(image->choice)
+              << (losses.empty() ? ", uniform"
+                                 : ", not uniform (" + std::to_string(losses.size()) +
+                                       " kinds of sector a raw image cannot hold)")
+              << "\n";
+    return 0;
+}
+
+}  // namespace fdplug::img

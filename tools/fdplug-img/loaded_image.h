@@ -1,0 +1,31 @@
+// A floppy image file of either format (raw or IMD) read whole into tracks, with the geometry
+// fdplug gives it in an `auto` drive: what every fdplug-img command starts from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/track_disk.h"
+
+namespace fdplug::img {
+
+struct LoadedImage {
+    std::string path;    // absolute
+    std::string format;  // "raw" or "imd"
+    uint64_t file_bytes = 0;
+    std::string header;  // IMD only: the signature line and comment, verbatim
+    floppy::TrackDisk disk;
+    floppy::FormatChoice choice{};  // the geometry and the drive type an auto drive becomes
+};
+
+// Opens the file read-only (format "" detects IMD by content, as drives do) and reads it.
+// nullopt + *error (fdplug's message, naming the file) when it cannot be used.
+std::optional<LoadedImage> load_image(const std::string &path, const std::string &format,
+                                      std::string *error);
+
+// "1.44M" when the geometry is a table format (rate aside), else "".
+std::string format_name(const floppy::Geometry &geometry);
+
+}  // namespace fdplug::img
