@@ -3,7 +3,7 @@
 # raw losslessly, refuse a lossy conversion to raw unless --lossy, and usage errors.
 # usage: fdplug_img_test.sh PATH/TO/fdplug-img
 set -euo pipefail
-tool=$1
+tool=$(realpath "$1")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
