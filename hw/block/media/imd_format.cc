@@ -85,8 +85,10 @@ class Reader {
     // The next `n` bytes, or an empty span + error when the file ends first.
     std::span<const uint8_t> take(size_t n, const std::string &what) {
         if (left() < n) {
-            fail(pos_, what + " needs " + std::to_string(n) + " bytes, but the file ends after " +
-                           std::to_string(left()));
+            fail(pos_, what + (n == 1 ? " needs 1 byte, but the file ends there"
+                                      : " needs " + std::to_string(n) +
+                                            " bytes, but the file ends after " +
+                                            std::to_string(left()) + " of them"));
             return {};
         }
         auto out = bytes_.subspan(pos_, n);

@@ -300,7 +300,7 @@ TEST(ImdCorrupt, EveryTruncationIsRefusedWhereTheFileEnds) {
             EXPECT_EQ(error.rfind("at byte " + std::to_string(start) + ": ", 0), 0u) << error;
             EXPECT_NE(error.find("5 header bytes"), std::string::npos) << error;
         } else {
-            EXPECT_NE(error.find("the file ends after"), std::string::npos) << error;
+            EXPECT_NE(error.find("but the file ends"), std::string::npos) << error;
             // The offset named is where the missing piece starts: at or before the cut.
             const size_t named = std::stoul(error.substr(8));
             EXPECT_LE(named, cut) << error;
