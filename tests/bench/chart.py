@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Draws docs/performance.png from the results of tests/bench/run-all:
 left, wall time of fdplug-host relative to QEMU 7.2 (same client, same work) with each target;
-right, the accurate-mode timing error against the analytic figures of docs/hardware/timing.md with the
-±1 % band.
+right, the accurate-mode timing error against the analytic figures of docs/hardware/timing.md
+with the ±1 % band.
 
 usage: tests/bench/chart.py [RESULTS.json] [OUT.png]
   defaults: build/bench-results.json, docs/performance.png
