@@ -5,7 +5,7 @@
 // floppy and boot bytes, and the floppya:/floppyb: media to the core. Every ABI fact it uses is
 // in bochs_abi.h. With FDPLUG_QMP set it also serves fdplug's QMP floppy commands
 // (bochs_qmp.h), polled from a periodic Bochs timer on Bochs' own thread.
-// Reference: shared/reference/bochs-2.7-plugin-abi.md; user guide: docs/bochs.md.
+// Reference: docs/bochs.md#the-bochs-27-plugin-abi; user guide: docs/bochs.md.
 #include <dlfcn.h>
 #include <glib.h>
 #include <unistd.h>

@@ -220,7 +220,7 @@ class Machine : public FloppyMachine {
 };
 
 // A data command that ended normally: IC=00 (DMA, TC at the end), or IC=01 with only EN (PIO,
-// which has no TC and so runs into the end of the track: 82077aa.md Δ20).
+// which has no TC and so runs into the end of the track: docs/divergences.md Δ20).
 ::testing::AssertionResult completed(const Bytes &r, bool pio = false) {
     if (r.size() == 7 && (r[0] & kIcMask) == 0 && r[1] == 0 && r[2] == 0)
         return ::testing::AssertionSuccess();

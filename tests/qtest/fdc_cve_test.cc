@@ -1,4 +1,4 @@
-// Guest-side regression sweeps for the floppy-controller CVEs of shared/reference/anchors.md §2,
+// Guest-side regression sweeps for the floppy-controller CVEs of docs/security.md#fdc-cves,
 // against the real fdplug-host with fdplug-floppy: port I/O, the 8237 and QMP only, as a guest
 // and a management client would. Each test batches its cases in one or two host processes and
 // ends every case with a reset that must give a working controller (MSR 0x80, VERSION 0x90).
@@ -43,7 +43,7 @@ std::vector<uint8_t> slice(const std::vector<uint8_t> &v, size_t from, size_t n)
     return std::vector<uint8_t>(v.begin() + long(from), v.begin() + long(from + n));
 }
 
-// --- the command table of 82077aa.md §5, transcribed independently of the model ------------
+// --- the command table of docs/hardware/82077aa.md §5, transcribed independently of the model ----
 
 struct Spec {
     int in, out;  // bytes including the opcode; result bytes (SIS: 2 with a status pending)
@@ -160,11 +160,11 @@ class Guest : public FloppyMachine {
 //
 // Repetitions. Each qtest request is one round trip (about 9 µs here, 18 µs under ASan) and
 // libqtest has no batched form, so 256 opcodes × 10 000 bytes × 3 variants would take minutes.
-// Without the handshake, the opcodes the CVE and anchors.md name — READ ID (0x0A, 0x4A), the
-// 82078's DRIVE SPECIFICATION (0x8E) and RESTORE (0x4E), plus 0x00 and 0xFF — get the full
-// 10 000 bytes, every other opcode 600 (more than QEMU's 512-byte FIFO plus its longest command,
-// so an unbounded index would have run past such a buffer). With the handshake every byte costs
-// an MSR read too and the bytes after the first command only form more commands, so 0x0A and
+// Without the handshake, the opcodes the CVE and docs/security.md#fdc-cves name — READ ID (0x0A,
+// 0x4A), the 82078's DRIVE SPECIFICATION (0x8E) and RESTORE (0x4E), plus 0x00 and 0xFF — get the
+// full 10 000 bytes, every other opcode 600 (more than QEMU's 512-byte FIFO plus its longest
+// command, so an unbounded index would have run past such a buffer). With the handshake every byte
+// costs an MSR read too and the bytes after the first command only form more commands, so 0x0A and
 // 0x8E get 10 000 bytes and the others 64 (several commands after the first).
 //
 // The filler 0x42 is the VENOM proof of concept's byte. As a drive-select byte it names the
@@ -538,7 +538,7 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
                     << ctx << ": " << json(r).dump();
             } else if (c == Cut::DorUpstream && op != Op::Format) {
                 // DMA GATE off holds DRQ: the channel stops and the sector overruns (IC=01, OR); a
-                // WRITE still completes its sector, padded with 0x00 (82077aa.md §7).
+                // WRITE still completes its sector, padded with 0x00 (docs/hardware/82077aa.md §7).
                 EXPECT_EQ(moved, at_cut) << ctx;
                 EXPECT_EQ(r, (std::vector<uint8_t>{0x40, 0x10, 0, 0, 0, 1, 2}))
                     << ctx << ": " << json(r).dump();
@@ -578,7 +578,8 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
 // READ / WRITE / VERIFY × DMA / PIO × MT × EOT ∈ {0, 1, 2, 255} × N ∈ {0 with DTL 0, 1, 255;
 // 2; 7; 8; 255}, always from C0 H0 R3: 336 cases. READ and VERIFY use drive 0, WRITE drive 1,
 // each with its own image. DMA cases program a 4-sector count at 0x20000, with a canary in the
-// 4 KiB before and the 6 KiB after it. Expected (82077aa.md §6.1, divergences.md Δ18, Δ20, Δ22):
+// 4 KiB before and the 6 KiB after it. Expected (docs/hardware/82077aa.md §6.6, §6.7,
+// docs/divergences.md Δ18, Δ20, Δ22):
 //   - EOT < R: IC=01 + MA at once, C/H/R/N as given, nothing moved (QEMU's answer to the CVE);
 //   - N ≠ 2: no ID of the 512-byte raw sectors matches: IC=01 + ND, nothing moved;
 //   - N = 2, EOT 255: DMA READ/WRITE end by TC after 4 sectors (IC=00, next sector 7); PIO has
@@ -718,8 +719,9 @@ void expect_geometry(Guest &g, const std::string &id, uint8_t unit, uint8_t spt,
 
 // FORMAT with SC ∈ {0, SPT + 1, 255} on 1.44 MB (SPT 18) and 720 KB (SPT 9) media, by DMA and
 // PIO, with a well-formed ID for every sector offered: the track cannot be represented, so
-// IC=01 + EN before any ID is taken (82077aa.md §6.4, divergences.md Δ11); nothing changes.
-// RESTORE (0x4E), which in QEMU sets the sector count among its 16 parameters, is invalid here.
+// IC=01 + EN before any ID is taken (docs/hardware/82077aa.md §6.4, divergences.md Δ11);
+// nothing changes. RESTORE (0x4E), which in QEMU sets the sector count among its 16 parameters,
+// is invalid here.
 TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
     ScratchDir dir;
     const std::string a = make_image(dir, "a.img", k144), b = make_image(dir, "b.img", k720);

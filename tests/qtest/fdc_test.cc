@@ -2,9 +2,9 @@
 // over qtest (ports, the 8237, IRQ 6, the virtual clock) and QMP, the way QEMU's
 // tests/qtest/fdc-test.c drives QEMU. Each test starts its own host.
 //
-// The QEMU fdc-test cases are ported with the adaptations shared/reference/82077aa.md §13 asks
+// The QEMU fdc-test cases are ported with the adaptations docs/hardware/82077aa.md §13.2 asks
 // for (marked "Δn" below): where QEMU 7.2 and the datasheet disagree, these tests expect the
-// datasheet. Timing expectations come from shared/reference/timing.md. Unless a test is about
+// datasheet. Timing expectations come from docs/hardware/timing.md. Unless a test is about
 // timing it runs with timing=fast, as QEMU's does.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -30,7 +30,7 @@ namespace {
 
 using nlohmann::json;
 
-// --- ports, commands, bits (82077aa.md §1–§5) ----------------------------------------------
+// --- ports, commands, bits (docs/hardware/82077aa.md §1–§5) --------------------------------------
 
 // The other ports, MSR/DIR and ST0/ST1 bits are floppy_machine.h's.
 constexpr uint16_t kBase = 0x3F0;
@@ -47,7 +47,7 @@ constexpr uint8_t kSe = 0x20;
 
 constexpr uint32_t k144Bytes = 1474560;
 constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (timing.md §2)
+constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (docs/hardware/timing.md §2)
 
 // QEMU fdc-test's machines (MACHINE_ONE_DRIVE, MACHINE_TWO_DRIVES).
 const std::string kOneDrive = "-machine pc -device floppy,id=floppy0";
@@ -175,7 +175,7 @@ class Fdc : public FloppyMachine {
 // ============================================================================================
 
 // /fdc/cmos: QEMU accepts 0x40 or 0x50; an empty `auto` drive takes the fallback type 288
-// (geometry.md §5), so exactly 0x50.
+// (docs/hardware/media.md §5), so exactly 0x50.
 TEST(FdcQemuPort, Cmos) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok()) << f.q.error();
@@ -355,7 +355,7 @@ TEST(FdcQemuPort, ReadId) {
     EXPECT_EQ(second, first % 18 + 1);
 }
 
-// Under the fast policy READ ID still takes QEMU's 20 ms (timing.md §1).
+// Under the fast policy READ ID still takes QEMU's 20 ms (docs/hardware/timing.md §1).
 TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -575,7 +575,7 @@ TEST(FdcQemuPort, Cve2021_3507) {
 }
 
 // ============================================================================================
-// Datasheet behaviour end to end (82077aa.md), fast policy
+// Datasheet behaviour end to end (docs/hardware/82077aa.md), fast policy
 // ============================================================================================
 
 TEST(FdcPorts, DecodesItsPortsAndLeavesIdeTheirs) {
@@ -1029,7 +1029,7 @@ TEST(FdcReset, DorResetPollsFourDrives) {
 // Drives, media, CMOS, QMP
 // ============================================================================================
 
-// CMOS 0x10 and the equipment byte for several configurations (geometry.md §5).
+// CMOS 0x10 and the equipment byte for several configurations (docs/hardware/media.md §5).
 TEST(FdcCmos, DriveTypesForSeveralConfigurations) {
     ScratchDir d;
     const std::string i144 = make_image(d, "a144.img", k144Bytes, false);
@@ -1278,12 +1278,12 @@ TEST(FdcStartup, BadConfigurationsAreRefusedWithAMessage) {
 }
 
 // ============================================================================================
-// Accurate timing (timing.md), on the virtual clock
+// Accurate timing (docs/hardware/timing.md), on the virtual clock
 // ============================================================================================
 
 const std::string kAccurate = "";  // the default policy
 
-// SEEK of n cylinders: n × (16 − SRT) × k ms (timing.md §5), DRV BUSY meanwhile.
+// SEEK of n cylinders: n × (16 − SRT) × k ms (docs/hardware/timing.md §5), DRV BUSY meanwhile.
 TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1317,8 +1317,8 @@ TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
 
 // One 1.44 MB sector by DMA, motor switched on with the command: no ID before spin-up
 // (300 ms), then sector 1's ID 146 bytes after the index, INT 574 bytes after that ID
-// (timing.md §3, §4, §6, §7). Then sector 10 in the same revolution, and sector 1 again, which
-// has just passed: one lost revolution.
+// (docs/hardware/timing.md §3, §4, §6, §7). Then sector 10 in the same revolution, and sector 1
+// again, which has just passed: one lost revolution.
 TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1369,7 +1369,7 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
 }
 
 // A sector that does not exist: ND at the second index pulse after the search starts, i.e.
-// between one and two revolutions (timing.md §7).
+// between one and two revolutions (docs/hardware/timing.md §7).
 TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1395,9 +1395,9 @@ TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
     EXPECT_EQ(r[5], 30);
 }
 
-// Where a 1.44 MB track's IDs pass under the head (timing.md §3, §4): the index at the end of
-// spin-up and every 200 ms after, sector R's ID 146 + (R − 1) × 682 bytes after the index, INT
-// 574 bytes after the ID of the last sector read.
+// Where a 1.44 MB track's IDs pass under the head (docs/hardware/timing.md §3, §4): the index at
+// the end of spin-up and every 200 ms after, sector R's ID 146 + (R − 1) × 682 bytes after the
+// index, INT 574 bytes after the ID of the last sector read.
 struct Track144 {
     int64_t index0;  // motor on + 300 ms
     static constexpr int64_t kRev = 200 * kMs, kSlot = 682 * kByte500k, kPre = 146 * kByte500k,
@@ -1415,7 +1415,8 @@ struct Track144 {
 };
 
 // HLT is waited only when the head is unloaded, and the head unloads HUT after a command
-// (timing.md §5): three reads whose INT times differ by a revolution if either rule breaks.
+// (docs/hardware/timing.md §5): three reads whose INT times differ by a revolution if either
+// rule breaks.
 TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1452,7 +1453,7 @@ TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
 }
 
 // A whole side in one command: sectors 1..18 take 17 slots + 574 bytes from sector 1's ID,
-// 194.7 ms (timing.md §7).
+// 194.7 ms (docs/hardware/timing.md §7).
 TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1481,7 +1482,8 @@ TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
 }
 
 // Consecutive READ IDs report the IDs in on-disk order, one slot apart (906 bytes across the
-// index gap: 78 bytes of gap 4b and the 146-byte preamble add to the slot's 682) (timing.md §11).
+// index gap: 78 bytes of gap 4b and the 146-byte preamble add to the slot's 682)
+// (docs/hardware/timing.md §11).
 TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1512,9 +1514,9 @@ TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
 }
 
 // About 1000 single-sector reads at random rotational phases: the mean time from command to INT
-// is T_rev/2 + 9.18 ms = 109.2 ms ± 2 ms (timing.md §7, §11). Stratified random sampling keeps
-// the sample mean well inside the tolerance: every sector 1..18 is read at 56 phases, one drawn
-// at random from each 1/56 of a revolution, in random order, on a random head.
+// is T_rev/2 + 9.18 ms = 109.2 ms ± 2 ms (docs/hardware/timing.md §7, §11). Stratified random
+// sampling keeps the sample mean well inside the tolerance: every sector 1..18 is read at 56
+// phases, one drawn at random from each 1/56 of a revolution, in random order, on a random head.
 TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1562,7 +1564,8 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
 }
 
 // A PIO host that stops reading: with the FIFO off, a byte that is not taken within one byte
-// time is overrun, and the command ends IC=01 with ST1 OR (§7, timing.md §8).
+// time is overrun, and the command ends IC=01 with ST1 OR (docs/hardware/82077aa.md §7,
+// docs/hardware/timing.md §8).
 TEST(FdcTiming, PioReadOverrunsWhenTheHostStalls) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);

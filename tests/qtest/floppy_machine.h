@@ -21,7 +21,8 @@
 
 namespace fdplug::test {
 
-// The controller's ports, its IRQ, and the register bits the tests look at (82077aa.md §4, §5).
+// The controller's ports, its IRQ, and the register bits the tests look at
+// (docs/hardware/82077aa.md §1, §2, §4).
 constexpr uint16_t kDorPort = 0x3F2, kMsrPort = 0x3F4, kDsrPort = 0x3F4, kFifoPort = 0x3F5,
                    kDirPort = 0x3F7, kCcrPort = 0x3F7;
 constexpr unsigned kFloppyIrq = 6;
