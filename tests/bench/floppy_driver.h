@@ -18,14 +18,19 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/fdc/fdc_regs.h"
+
 namespace fdplug::bench {
+
+namespace msr = floppy::msr;
+namespace st0 = floppy::st0;
 
 struct FloppyPorts {
     static constexpr uint16_t kBase = 0x3F0;
-    static constexpr uint16_t kDor = kBase + 2, kMsr = kBase + 4, kDsr = kBase + 4,
-                              kFifo = kBase + 5, kDir = kBase + 7, kCcr = kBase + 7;
+    static constexpr uint16_t kDor = kBase + floppy::kDor, kMsr = kBase + floppy::kMsr,
+                              kDsr = kBase + floppy::kDsr, kFifo = kBase + floppy::kFifo,
+                              kDir = kBase + floppy::kDir, kCcr = kBase + floppy::kCcr;
     static constexpr unsigned kIrq = 6;
-    static constexpr uint8_t kRqm = 0x80, kDio = 0x40;
 };
 
 // 1.44 MB: 80 cylinders, 2 heads, 18 sectors of 512 bytes.
@@ -67,10 +72,10 @@ class FloppyDriver {
     // One command byte after the MSR handshake (RQM set, DIO clear).
     void send(uint8_t byte) {
         for (int spin = 0;; ++spin) {
-            const uint8_t msr = in(P::kMsr);
-            if ((msr & (P::kRqm | P::kDio)) == P::kRqm) break;
+            const uint8_t status = in(P::kMsr);
+            if ((status & (msr::kRqm | msr::kDio)) == msr::kRqm) break;
             if (spin == 1000)
-                return fail("MSR " + hex(msr) + " never ready for command byte " + hex(byte));
+                return fail("MSR " + hex(status) + " never ready for command byte " + hex(byte));
         }
         out(P::kFifo, byte);
     }
@@ -81,9 +86,9 @@ class FloppyDriver {
     std::vector<uint8_t> results(unsigned expected) {
         std::vector<uint8_t> r;
         while (r.size() < expected) {
-            const uint8_t msr = in(P::kMsr);
-            if ((msr & (P::kRqm | P::kDio)) != (P::kRqm | P::kDio)) {
-                fail("MSR " + hex(msr) + " after " + std::to_string(r.size()) + " of " +
+            const uint8_t status = in(P::kMsr);
+            if ((status & (msr::kRqm | msr::kDio)) != (msr::kRqm | msr::kDio)) {
+                fail("MSR " + hex(status) + " after " + std::to_string(r.size()) + " of " +
                      std::to_string(expected) + " result bytes");
                 break;
             }
@@ -114,7 +119,7 @@ class FloppyDriver {
             send({0x0F, 0x00, uint8_t(cyl)});
         if (!wait_irq()) return;
         const auto st = sense_interrupt();
-        if ((st[0] & 0xF8) != 0x20 || (cyl >= 0 && st[1] != cyl))
+        if ((st[0] & ~(st0::kHead | st0::kUnit)) != st0::kSe || (cyl >= 0 && st[1] != cyl))
             fail("seek to " + std::to_string(cyl) + ": ST0 " + hex(st[0]) + " PCN " + hex(st[1]));
     }
     // Channel 2 of the 8237 as a BIOS programs it: mask, clear the flip-flop, mode (single,
@@ -136,7 +141,7 @@ class FloppyDriver {
               uint8_t(eot), 0x1B, 0xFF});
         if (!wait_irq()) return {};
         auto res = results(7);
-        if (res.size() == 7 && (res[0] & 0xC0) != 0)
+        if (res.size() == 7 && (res[0] & st0::kIc) != st0::kIcNormal)
             fail("READ C=" + std::to_string(c) + " H=" + std::to_string(h) +
                  " R=" + std::to_string(r) + ": ST0 " + hex(res[0]) + " ST1 " + hex(res[1]) +
                  " ST2 " + hex(res[2]));

@@ -206,8 +206,8 @@ class Machine : public FloppyMachine {
         for (;;) {
             const uint8_t m = msr();
             if (!ok()) return {};
-            if (m == (kRqm | kDio | kCb)) break;  // result phase
-            if (m != (kRqm | kNonDma | kCb) || fed >= data.size()) {
+            if (m == (msr::kRqm | msr::kDio | msr::kCb)) break;  // result phase
+            if (m != (msr::kRqm | msr::kNonDma | msr::kCb) || fed >= data.size()) {
                 ADD_FAILURE() << "PIO write: MSR 0x" << std::hex << unsigned(m) << std::dec
                               << " after " << fed << " bytes";
                 return {};
@@ -222,9 +222,10 @@ class Machine : public FloppyMachine {
 // A data command that ended normally: IC=00 (DMA, TC at the end), or IC=01 with only EN (PIO,
 // which has no TC and so runs into the end of the track: docs/divergences.md Δ20).
 ::testing::AssertionResult completed(const Bytes &r, bool pio = false) {
-    if (r.size() == 7 && (r[0] & kIcMask) == 0 && r[1] == 0 && r[2] == 0)
+    if (r.size() == 7 && (r[0] & st0::kIc) == 0 && r[1] == 0 && r[2] == 0)
         return ::testing::AssertionSuccess();
-    if (pio && r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && r[1] == kSt1En && r[2] == 0)
+    if (pio && r.size() == 7 && (r[0] & st0::kIc) == st0::kIcAbnormal && r[1] == st1::kEn &&
+        r[2] == 0)
         return ::testing::AssertionSuccess();
     ::testing::AssertionResult f = ::testing::AssertionFailure() << "result";
     for (uint8_t b : r) f << " " << std::hex << unsigned(b);
@@ -232,7 +233,7 @@ class Machine : public FloppyMachine {
 }
 // The guest was refused with write protect: IC=01, ST1 NW.
 ::testing::AssertionResult write_protected(const Bytes &r) {
-    if (r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && (r[1] & kSt1Nw))
+    if (r.size() == 7 && (r[0] & st0::kIc) == st0::kIcAbnormal && (r[1] & st1::kNw))
         return ::testing::AssertionSuccess();
     ::testing::AssertionResult f = ::testing::AssertionFailure() << "not NW: result";
     for (uint8_t b : r) f << " " << std::hex << unsigned(b);

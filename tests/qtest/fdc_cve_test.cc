@@ -24,7 +24,10 @@ namespace {
 using nlohmann::json;
 
 // MSR with the drive-busy bits masked: idle, parameters due, result, PIO read, PIO write.
-constexpr uint8_t kIdle = 0x80, kParams = 0x90, kResult = 0xD0, kPioIn = 0xF0, kPioOut = 0xB0;
+constexpr uint8_t kIdle = msr::kRqm, kParams = msr::kRqm | msr::kCb,
+                  kResult = msr::kRqm | msr::kDio | msr::kCb,
+                  kPioIn = msr::kRqm | msr::kDio | msr::kNonDma | msr::kCb,
+                  kPioOut = msr::kRqm | msr::kNonDma | msr::kCb;
 constexpr uint32_t k144 = 1474560, k720 = 737280;
 constexpr int64_t kMs = 1'000'000;
 
@@ -90,7 +93,7 @@ class Guest : public FloppyMachine {
   public:
     using FloppyMachine::FloppyMachine;
 
-    uint8_t phase() { return msr() & 0xF0; }  // without the drive-busy bits
+    uint8_t phase() { return uint8_t(msr() & ~msr::kDriveBusy); }
     // Every byte the result phase offers (at most 16).
     std::vector<uint8_t> result() {
         std::vector<uint8_t> r;
@@ -201,7 +204,7 @@ class Venom : public ::testing::Test {
     static std::vector<uint8_t> expected_after_flood(uint8_t op, int *len) {
         const Spec s = spec(op);
         *len = s.out ? s.out : 7;
-        if (s.data || s.out == 0) return {0x42, kSt1Ma, 0x00};  // ST0 IC=01 drive 2; ST1 MA; ST2
+        if (s.data || s.out == 0) return {0x42, st1::kMa, 0x00};  // ST0 IC=01 drive 2; ST1 MA; ST2
         if (op == 0x10) return {0x90};
         if ((op & 0x7F) == 0x14) return {uint8_t(op & 0x80 ? 0x10 : 0x00)};
         if (op == 0x04) return {0x7A};  // ST3 of absent drive 2: WP, 1, T0, two-sided, DS=2
@@ -468,7 +471,7 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
                 // The medium went: the command ends at once with IC=01 and MA (divergences.md,
                 // "Eject or a medium change during a command"); the sector is not written.
                 EXPECT_EQ(moved, before_cut) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2}))
+                EXPECT_EQ(status(op, r), status(op, {0x40, st1::kMa, 0, 0, 0, 1, 2}))
                     << ctx << ": " << json(r).dump();
             } else {
                 // DOR's select bits do not move a command off its own drive: it completes on drive
@@ -476,7 +479,7 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
                 EXPECT_EQ(moved, total) << ctx;
                 const std::vector<uint8_t> ok =
                     op == Op::Format ? std::vector<uint8_t>{0x00, 0, 0, 0, 0, 1, 2}
-                                     : std::vector<uint8_t>{0x40, kSt1En, 0, 1, 0, 1, 2};
+                                     : std::vector<uint8_t>{0x40, st1::kEn, 0, 1, 0, 1, 2};
                 EXPECT_EQ(status(op, r), status(op, ok)) << ctx << ": " << json(r).dump();
                 if (op == Op::Write) std::copy(data.begin(), data.end(), want_.begin());
                 if (op == Op::Format) std::fill_n(want_.begin(), 512, fill);
@@ -534,7 +537,7 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
             if (c == Cut::Release || c == Cut::Eject) {
                 // IC=01 and MA at once; no byte moves after the cut and the sector is not written.
                 EXPECT_EQ(moved, at_cut) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2}))
+                EXPECT_EQ(status(op, r), status(op, {0x40, st1::kMa, 0, 0, 0, 1, 2}))
                     << ctx << ": " << json(r).dump();
             } else if (c == Cut::DorUpstream && op != Op::Format) {
                 // DMA GATE off holds DRQ: the channel stops and the sector overruns (IC=01, OR); a
@@ -646,16 +649,16 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
 
                         std::vector<uint8_t> want;
                         size_t want_moved = 0;
-                        const uint8_t st0_abn = uint8_t(kIcAbnormal | unit);
+                        const uint8_t st0_abn = uint8_t(st0::kIcAbnormal | unit);
                         if (eot < kR) {
-                            want = {st0_abn, kSt1Ma, 0, 0, 0, kR, nd.n};
+                            want = {st0_abn, st1::kMa, 0, 0, 0, kR, nd.n};
                         } else if (nd.n != 2) {
-                            want = {st0_abn, kSt1Nd, 0, 0, 0, kR, nd.n};
+                            want = {st0_abn, st1::kNd, 0, 0, 0, kR, nd.n};
                         } else if (!pio && cmd != kVerify) {
                             want = {unit, 0, 0, 0, 0, 7, 2};
                             want_moved = kDmaLen;
                         } else {
-                            want = {st0_abn, kSt1Nd, 0, 0, 0, 19, 2};
+                            want = {st0_abn, st1::kNd, 0, 0, 0, 19, 2};
                             want_moved = cmd == kVerify ? 0 : (18 - kR + 1) * 512;
                         }
                         EXPECT_EQ(r, want) << ctx << ": " << json(r).dump();
@@ -713,7 +716,7 @@ void expect_geometry(Guest &g, const std::string &id, uint8_t unit, uint8_t spt,
     g.dma(true, kBuf, 512);
     g.send_all({0x46, unit, 0, 0, uint8_t(spt + 1), 2, uint8_t(spt + 1), 0x1B, 0xFF});
     r = g.result();
-    EXPECT_TRUE(r.size() == 7 && r[0] == (kIcAbnormal | unit) && r[1] == kSt1Nd)
+    EXPECT_TRUE(r.size() == 7 && r[0] == (st0::kIcAbnormal | unit) && r[1] == st1::kNd)
         << ctx << ": sector " << spt + 1 << " " << json(r).dump();
 }
 
@@ -754,8 +757,8 @@ TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
                 g.send_all({0x4D, m.unit, 2, uint8_t(sc), 0x54, 0xF6});
                 EXPECT_EQ(g.phase(), kResult) << ctx << ": no ID asked for";
                 const auto r = g.result();
-                EXPECT_TRUE(r.size() == 7 && r[0] == (kIcAbnormal | m.unit) && r[1] == kSt1En &&
-                            r[2] == 0)
+                EXPECT_TRUE(r.size() == 7 && r[0] == (st0::kIcAbnormal | m.unit) &&
+                            r[1] == st1::kEn && r[2] == 0)
                     << ctx << ": " << json(r).dump();
                 if (!pio) {
                     EXPECT_EQ(g.dma_moved(len), 0u) << ctx;

@@ -32,18 +32,13 @@ using nlohmann::json;
 
 // --- ports, commands, bits (docs/hardware/82077aa.md §1–§5) --------------------------------------
 
-// The other ports, MSR/DIR and ST0/ST1 bits are floppy_machine.h's.
-constexpr uint16_t kBase = 0x3F0;
-constexpr uint16_t kSraPort = kBase + 0, kSrbPort = kBase + 1;
-
+// Ports and register bits are floppy_machine.h's.
 constexpr uint8_t kCmdSenseInt = 0x08, kCmdSpecify = 0x03, kCmdSeek = 0x0F, kCmdVersion = 0x10,
                   kCmdDumpreg = 0x0E, kCmdPerpendicular = 0x12, kCmdSenseDrive = 0x04;
 constexpr uint8_t kCmdReadIdMfm = 0x4A, kCmdReadIdFm = 0x0A;
 constexpr uint8_t kCmdReadMtMfmSk = 0xE6, kCmdReadMfm = 0x46, kCmdReadMtMfm = 0xC6,
                   kCmdWriteMfm = 0x45, kCmdVerify = 0x16, kCmdFormatMfm = 0x4D;
 constexpr uint8_t kCmdRelSeekOut = 0x8F, kCmdRelSeekIn = 0xCF;
-// ST0 / ST1
-constexpr uint8_t kSe = 0x20;
 
 constexpr uint32_t k144Bytes = 1474560;
 constexpr int64_t kMs = 1'000'000;
@@ -100,7 +95,8 @@ class Fdc : public FloppyMachine {
         EXPECT_TRUE(irq()) << "INT stays high until the last result byte";
         r.push_back(recv());
         EXPECT_FALSE(irq()) << "INT drops with the last result byte";
-        EXPECT_EQ(msr() & (kRqm | kDio | kCb), kRqm) << "back in the command phase";
+        EXPECT_EQ(msr() & (msr::kRqm | msr::kDio | msr::kCb), msr::kRqm)
+            << "back in the command phase";
         return r;
     }
 
@@ -186,11 +182,12 @@ TEST(FdcQemuPort, Cmos) {
 TEST(FdcQemuPort, NoMediaOnStart) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "reading DIR does not clear it";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "reading DIR does not clear it";
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "a step without a disk clears nothing";
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange)
+        << "a step without a disk clears nothing";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
 }
 
 // fdc-test's send_read_command on an empty drive: the result comes at once (no clock step),
@@ -203,7 +200,7 @@ void expect_empty_drive_ends_at_once(Fdc &f, uint8_t op) {
     EXPECT_EQ(f.msr(), 0xD0) << "result phase without any clock step";
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Ma) << "no index pulses on an empty drive: missing address mark (Δ22)";
+    EXPECT_EQ(r[1], st1::kMa) << "no index pulses on an empty drive: missing address mark (Δ22)";
 }
 
 TEST(FdcQemuPort, ReadWithoutMedia) {
@@ -223,14 +220,14 @@ TEST(FdcQemuPort, VerifyWithoutMedia) {
 // real step pulse clears it.
 void media_insert_sequence(Fdc &f, const std::string &image) {
     f.media_insert(image);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(0);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "no step pulse, no clear";
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "no step pulse, no clear";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, 0) << "a step with a disk present clears DSKCHG";
-    EXPECT_EQ(f.dir() & kDskchg, 0);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0) << "a step with a disk present clears DSKCHG";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0);
 }
 
 TEST(FdcQemuPort, MediaInsert) {
@@ -249,13 +246,13 @@ TEST(FdcQemuPort, MediaChange) {
     ASSERT_TRUE(f.ok());
     media_insert_sequence(f, img);
     f.media_eject();
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(0);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "empty drive: DSKCHG forever";
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "empty drive: DSKCHG forever";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
 }
 
 // /fdc/sense_interrupt: SIS with nothing pending is invalid (0x80); after a SEEK it reports
@@ -315,11 +312,11 @@ IdResult read_id(Fdc &f, uint8_t op, uint8_t unit_head) {
     f.send(unit_head);
     if (!f.irq()) {
         const uint8_t m = f.msr();
-        EXPECT_EQ(m & kCb, kCb);
-        EXPECT_EQ(m & kRqm, 0);
+        EXPECT_EQ(m & msr::kCb, msr::kCb);
+        EXPECT_EQ(m & msr::kRqm, 0);
     }
     for (int i = 0; i < 50 && !f.irq(); ++i) f.q.clock_step(1'000'000'000LL / 50);
-    EXPECT_EQ(f.msr() & (kCb | kRqm | kDio), kCb | kRqm | kDio);
+    EXPECT_EQ(f.msr() & (msr::kCb | msr::kRqm | msr::kDio), msr::kCb | msr::kRqm | msr::kDio);
     const auto r = f.result7();
     return {r[0], r[1], r[3], r[4], r[5]};
 }
@@ -365,7 +362,7 @@ TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
     f.send_all({kCmdReadIdMfm, 0x00});
     f.q.clock_step(20 * kMs - 1);
     EXPECT_FALSE(f.irq()) << "not before 20 ms";
-    EXPECT_EQ(f.msr(), kCb);
+    EXPECT_EQ(f.msr(), msr::kCb);
     EXPECT_EQ(f.q.clock_step(1), t0 + 20 * kMs);
     EXPECT_TRUE(f.irq()) << "at 20 ms";
 }
@@ -378,8 +375,8 @@ TEST(FdcQemuPort, ReadIdInFmFindsNothingOnMfmMedia) {
     ASSERT_TRUE(f.ok());
     f.media_insert(img);
     const IdResult id = read_id(f, kCmdReadIdFm, 0x00);
-    EXPECT_EQ(id.st0 & kIcMask, kIcAbnormal);
-    EXPECT_EQ(id.st1 & kSt1Ma, kSt1Ma);
+    EXPECT_EQ(id.st0 & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(id.st1 & st1::kMa, st1::kMa);
 }
 
 // /fdc/read_id_no_media (newer upstream; DS): MA on an empty drive.
@@ -387,8 +384,8 @@ TEST(FdcQemuPort, ReadIdNoMedia) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x00);
-    EXPECT_EQ(id.st0 & kIcMask, kIcAbnormal);
-    EXPECT_EQ(id.st1 & kSt1Ma, kSt1Ma);
+    EXPECT_EQ(id.st0 & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(id.st1 & st1::kMa, st1::kMa);
 }
 
 // /fdc/read_id_other_drive (newer upstream; DS Δ12): READ ID uses its own command's drive.
@@ -401,8 +398,8 @@ TEST(FdcQemuPort, ReadIdOtherDrive) {
     f.seek(0);  // selects drive 0, which has the medium
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x01);
     EXPECT_EQ(id.st0 & 0x03, 1) << "answers for drive 1";
-    EXPECT_EQ(id.st0 & kIcMask, kIcAbnormal);
-    EXPECT_EQ(id.st1 & kSt1Ma, kSt1Ma);
+    EXPECT_EQ(id.st0 & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(id.st1 & st1::kMa, st1::kMa);
 }
 
 // fdc-test's send_read_no_dma_command, in PIO: reads every byte the controller offers (MSR
@@ -418,7 +415,7 @@ std::pair<std::vector<uint8_t>, size_t> read_pio(Fdc &f, const std::vector<uint8
     size_t mismatches = 0;
     for (;;) {
         const uint8_t m = f.msr();
-        if (m != (kRqm | kDio | kNonDma | kCb)) break;
+        if (m != (msr::kRqm | msr::kDio | msr::kNonDma | msr::kCb)) break;
         const uint8_t v = f.q.inb(kFifoPort);
         const size_t s = bytes / 512;
         if (s < expected_lbas.size() && v != image[expected_lbas[s] * 512 + bytes % 512])
@@ -457,7 +454,7 @@ TEST(FdcQemuPort, ReadNoDma1) {
     const auto [r, bytes] = read_pio(f, image, 1, {lba144(0, 0, 1), lba144(0, 1, 1)});
     EXPECT_EQ(bytes, 2u * 512);
     EXPECT_EQ(r[0], 0x44) << "IC=01, head 1 at termination";
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ(r[2], 0x00);
     EXPECT_EQ(r[3], 1);
     EXPECT_EQ(r[4], 0);
@@ -476,7 +473,7 @@ TEST(FdcQemuPort, ReadNoDma18) {
     const auto [r, bytes] = read_pio(f, image, 18, lbas_from(0, 36));
     EXPECT_EQ(bytes, 36u * 512);
     EXPECT_EQ(r[0], 0x44);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ(r[3], 1);
     EXPECT_EQ(r[4], 0);
     EXPECT_EQ(r[5], 1);
@@ -495,7 +492,7 @@ TEST(FdcQemuPort, ReadNoDma19) {
     const auto [r, bytes] = read_pio(f, image, 19, lbas_from(0, 18));
     EXPECT_EQ(bytes, 18u * 512);
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nd);
+    EXPECT_EQ(r[1], st1::kNd);
     EXPECT_EQ(r[3], 0);
     EXPECT_EQ(r[4], 0);
     EXPECT_EQ(r[5], 19);
@@ -510,7 +507,7 @@ TEST(FdcQemuPort, FuzzRegisters) {
     ASSERT_TRUE(f.ok());
     std::mt19937 rng(20120328);
     for (int i = 0; i < 1000; ++i) {
-        const uint16_t reg = uint16_t(kBase + rng() % 8);
+        const uint16_t reg = uint16_t(kFdcBase + rng() % 8);
         f.q.outb(reg, uint8_t(rng()));
         f.q.inb(reg);
         if (i % 97 == 0) f.q.clock_step(5 * kMs);
@@ -617,7 +614,7 @@ TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
     EXPECT_EQ(f.q.inb(0x374), 0x80);
     // PIO read of sector 1 on the secondary controller.
     auto out = [&](uint8_t b) {
-        EXPECT_EQ(f.q.inb(0x374) & (kRqm | kDio), kRqm);
+        EXPECT_EQ(f.q.inb(0x374) & (msr::kRqm | msr::kDio), msr::kRqm);
         f.q.outb(0x375, b);
     };
     for (uint8_t b : {kCmdSpecify, uint8_t(0xDF), uint8_t(0x03)}) out(b);
@@ -692,7 +689,7 @@ TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 2);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{1, 0, 1}));
     EXPECT_EQ(f.dma_count_left(), 2 * 512 - 1) << "two sectors moved";
 }
@@ -759,7 +756,7 @@ TEST(FdcDma, WriteProtectedWriteEndsWithNotWritable) {
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nw);
+    EXPECT_EQ(r[1], st1::kNw);
     EXPECT_EQ(f.dma_count_left(), 511) << "no byte taken from memory";
     // ST3 shows WP too.
     f.send_all({kCmdSenseDrive, 0x00});
@@ -779,11 +776,11 @@ TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Ma);
+    EXPECT_EQ(r[1], st1::kMa);
     EXPECT_EQ(f.dma_count_left(), 511);
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x00);
     EXPECT_EQ(id.st0, 0x40);
-    EXPECT_EQ(id.st1, kSt1Ma);
+    EXPECT_EQ(id.st1, st1::kMa);
     f.q.outb(kCcrPort, 0x00);  // the right rate: the same READ works
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     r = f.result7();
@@ -802,7 +799,7 @@ TEST(FdcErrors, EotBelowRGivesMissingAddressMark) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 5, 2, 3);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Ma);
+    EXPECT_EQ(r[1], st1::kMa);
     EXPECT_EQ(f.dma_count_left(), 511);
 }
 
@@ -894,13 +891,13 @@ TEST(FdcRegisters, ImpliedSeekOnlyWithEis) {
     f.data_command(kCmdReadMfm, 0x00, 3, 0, 1, 2, 18);
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nd);
+    EXPECT_EQ(r[1], st1::kNd);
     EXPECT_EQ(r[2], 0x10) << "WC";
     f.send_all({0x13, 0x00, 0x60, 0x00});  // CONFIGURE: EIS=1, FIFO off, polling on
     f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 3, 0, 1, 2, 18);
     r = f.result7();
-    EXPECT_EQ(r[0], kSe) << "IC=00 with SE: the implied seek ran";
+    EXPECT_EQ(r[0], st0::kSe) << "IC=00 with SE: the implied seek ran";
     EXPECT_EQ(r[1], 0x00);
     EXPECT_EQ(f.q.memread(0x20000, 512), sector_of(image, lba144(3, 0, 1)));
     f.send(kCmdDumpreg);
@@ -929,7 +926,7 @@ TEST(FdcPio, WriteOneSector) {
     EXPECT_EQ(f.msr(), 0xD0);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{3, 0, 1}));
     f.media_eject("floppy0", "device");
     const auto after = read_file(img);
@@ -977,8 +974,8 @@ TEST(FdcFormat, FormatBeyondTheMediumIsRefused) {
     f.send_all({kCmdFormatMfm, 0x00, 2, 19, 0x6C, 0xE5});
     ASSERT_NE(f.step_until_irq(f.now() + 2000 * kMs), -1);
     const auto r = f.result7();
-    EXPECT_EQ(r[0] & kIcMask, kIcAbnormal);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[0] & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(r[1], st1::kEn);
     f.media_eject("floppy0", "device");
     EXPECT_EQ(read_file(img), before);
 }
@@ -1071,8 +1068,8 @@ std::vector<uint8_t> pio_read_sector(Fdc &f, uint8_t unit, uint8_t c, uint8_t h,
     std::vector<uint8_t> got;
     while (f.msr() == 0xF0 && got.size() < 1024) got.push_back(f.q.inb(kFifoPort));
     const auto res = f.result7();
-    EXPECT_EQ(res[0] & kIcMask, kIcAbnormal) << "PIO ends with EN (Δ20)";
-    EXPECT_EQ(res[1], kSt1En);
+    EXPECT_EQ(res[0] & st0::kIc, st0::kIcAbnormal) << "PIO ends with EN (Δ20)";
+    EXPECT_EQ(res[1], st1::kEn);
     return got;
 }
 
@@ -1176,7 +1173,7 @@ TEST(FdcQmp, QueryBlockOfDeviceFloppyAndMediaChanges) {
     f.specify(0xDF, 0x02);
     f.dma(false, 0x30000, 512);
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
-    EXPECT_EQ(f.result7()[1], kSt1Nw);
+    EXPECT_EQ(f.result7()[1], st1::kNw);
     f.media_eject();
     EXPECT_FALSE(f.query_block()[0].contains("inserted"));
 }
@@ -1205,19 +1202,19 @@ TEST(FdcQmp, EjectSetsDiskChange) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, 0);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0);
     f.qmp_ok("{'execute':'eject', 'arguments':{'device':'floppy0'}}");
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.qmp_ok("{'execute':'eject', 'arguments':{'device':'floppy0'}}");
     const json r = f.q.qmp("{'execute':'eject', 'arguments':{'device':'floppy9'}}");
     EXPECT_EQ(r["error"]["class"], "DeviceNotFound") << r.dump();
     // Re-inserting the same image (the drive held its lock) works.
     f.media_insert(img, "floppy0", "device");
     f.seek(2);
-    EXPECT_EQ(f.dir() & kDskchg, 0);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0);
     f.qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'device':'floppy0', 'filename':'" +
              img + "'}}");
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "a change sets DSKCHG";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "a change sets DSKCHG";
 }
 
 TEST(FdcQmp, ChangeMediumErrorsNameTheProblem) {
@@ -1330,7 +1327,7 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     const int64_t t0 = f.now();
     f.q.outb(kDorPort, 0x1C);  // motor on
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
-    EXPECT_EQ(f.msr(), kCb) << "DMA execution";
+    EXPECT_EQ(f.msr(), msr::kCb) << "DMA execution";
     const int64_t spin_up = 300 * kMs, rev = 200 * kMs;
     const int64_t id_to_irq = 574 * kByte500k;  // 9.184 ms
     f.q.clock_step(spin_up);
@@ -1391,7 +1388,7 @@ TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
     EXPECT_NEAR(double(t), double(index0 + 5 * rev), double(kByte500k)) << "the second index pulse";
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nd);
+    EXPECT_EQ(r[1], st1::kNd);
     EXPECT_EQ(r[5], 30);
 }
 
@@ -1595,13 +1592,13 @@ TEST(FdcTiming, EjectDuringACommandEndsItAbnormally) {
     f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);  // motor off: waits for the spindle
     f.q.clock_step(500 * kMs);
-    EXPECT_EQ(f.msr(), kCb);
+    EXPECT_EQ(f.msr(), msr::kCb);
     EXPECT_FALSE(f.irq());
     f.media_eject("floppy0", "device");
     EXPECT_TRUE(f.irq());
     const auto r = f.result7();
-    EXPECT_EQ(r[0] & (kIcMask | 0x03), kIcAbnormal);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(r[0] & (st0::kIc | 0x03), st0::kIcAbnormal);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
 }
 
 }  // namespace

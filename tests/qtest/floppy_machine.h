@@ -16,20 +16,24 @@
 #include <utility>
 #include <vector>
 
+#include "hw/block/fdc/fdc_regs.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 
 namespace fdplug::test {
 
-// The controller's ports, its IRQ, and the register bits the tests look at
-// (docs/hardware/82077aa.md §1, §2, §4).
-constexpr uint16_t kDorPort = 0x3F2, kMsrPort = 0x3F4, kDsrPort = 0x3F4, kFifoPort = 0x3F5,
-                   kDirPort = 0x3F7, kCcrPort = 0x3F7;
+// The controller's ports at the primary base, and its IRQ (docs/hardware/82077aa.md §1).
+constexpr uint16_t kFdcBase = 0x3F0;
+constexpr uint16_t kSraPort = kFdcBase + floppy::kSra, kSrbPort = kFdcBase + floppy::kSrb,
+                   kDorPort = kFdcBase + floppy::kDor, kMsrPort = kFdcBase + floppy::kMsr,
+                   kDsrPort = kFdcBase + floppy::kDsr, kFifoPort = kFdcBase + floppy::kFifo,
+                   kDirPort = kFdcBase + floppy::kDir, kCcrPort = kFdcBase + floppy::kCcr;
 constexpr unsigned kFloppyIrq = 6;
-constexpr uint8_t kRqm = 0x80, kDio = 0x40, kNonDma = 0x20, kCb = 0x10;  // MSR
-constexpr uint8_t kDskchg = 0x80;                                        // DIR
-constexpr uint8_t kIcMask = 0xC0, kIcAbnormal = 0x40;                    // ST0
-constexpr uint8_t kSt1En = 0x80, kSt1Nd = 0x04, kSt1Nw = 0x02, kSt1Ma = 0x01;
+// Register and status bits by the core's names (hw/block/fdc/fdc_regs.h).
+namespace msr = floppy::msr;
+namespace dir = floppy::dir;
+namespace st0 = floppy::st0;
+namespace st1 = floppy::st1;
 
 inline const std::string kFast = " -global isa-fdc.timing=fast";
 
@@ -99,7 +103,7 @@ class FloppyMachine {
     bool irq() { return q.get_irq(kFloppyIrq); }
     void send(uint8_t byte) {
         const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm)
+        EXPECT_EQ(m & (msr::kRqm | msr::kDio), msr::kRqm)
             << "MSR " << hex(m) << " before command byte " << hex(byte);
         q.outb(kFifoPort, byte);
     }
@@ -108,7 +112,8 @@ class FloppyMachine {
     }
     uint8_t recv() {
         const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm | kDio) << "MSR " << hex(m) << " before a result byte";
+        EXPECT_EQ(m & (msr::kRqm | msr::kDio), msr::kRqm | msr::kDio)
+            << "MSR " << hex(m) << " before a result byte";
         return q.inb(kFifoPort);
     }
     std::vector<uint8_t> take(unsigned n) {

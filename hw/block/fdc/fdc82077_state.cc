@@ -61,10 +61,6 @@ bool is_step_time(int64_t ns) {
     return false;
 }
 
-bool is_data_command(Command c) {
-    return static_cast<unsigned>(c) <= static_cast<unsigned>(Command::ReadId);
-}
-
 // Collects the first failure; every check names its field.
 class Checker {
   public:
@@ -305,7 +301,7 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
 
     if (s.exec_active) {
         const DriveState &d = st.drives[e.unit];
-        ck.expect(is_data_command(e.cmd), "ctrl.exec.cmd",
+        ck.expect(command_info(e.cmd).data_command(), "ctrl.exec.cmd",
                   "the execution phase runs a command without one");
         ck.expect(
             d.media.present, "ctrl.exec.unit",

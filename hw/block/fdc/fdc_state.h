@@ -60,7 +60,7 @@ enum class ExecStep : uint8_t {
 // One sector's data between the disk and the host, paced by the byte clock of the track
 // (zero under the fast policy). Reads fill it from the disk, writes drain it to the disk.
 struct StreamState {
-    static constexpr uint16_t kBufferSize = 512;
+    static constexpr uint16_t kBufferSize = kRawSectorBytes;
     bool to_host = true;
     bool host_side = true;           // false: no data phase with the host (VERIFY)
     uint16_t len = 0;                // ≤ kBufferSize (FORMAT: 4, the sector's ID)

@@ -12,10 +12,6 @@ void FloppyDrive::connect(DriveType type, DriveProfile profile) {
         profile_.spin_up_ns = 500 * kNsPerMs;  // 5.25" spindles are heavier (timing.md §6)
 }
 
-void FloppyDrive::power_on() {
-    m_ = DriveMechanics{};
-}
-
 void FloppyDrive::insert(std::unique_ptr<DiskImage> media) {
     media_ = std::move(media);
     m_.changed = true;

@@ -73,10 +73,6 @@ class FloppyDrive {
     const DriveMechanics &mechanics() const { return m_; }
     void set_mechanics(const DriveMechanics &m) { m_ = m; }
 
-    // Power on: head position unknown in a real drive; fdplug starts it at track 0, change
-    // latch set, motor off.
-    void power_on();
-
   private:
     DriveType type_ = DriveType::None;
     DriveProfile profile_{};

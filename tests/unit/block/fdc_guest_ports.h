@@ -26,14 +26,17 @@ class FdcGuestPorts {
     uint8_t in(unsigned port) { return fdc->read(port); }
     void send(std::initializer_list<uint8_t> bytes) {
         for (uint8_t b : bytes) {
-            ASSERT_EQ(in(kMsr)&0xC0, 0x80) << "controller not ready for byte " << int(b);
+            ASSERT_EQ(in(kMsr) & (msr::kRqm | msr::kDio), msr::kRqm)
+                << "controller not ready for byte " << int(b);
             out(kFifo, b);
         }
     }
     // The result phase: RQM + DIO + CB without NDM (with NDM the bytes would be PIO data).
     std::vector<uint8_t> result() {
+        constexpr uint8_t kResultPhase = msr::kRqm | msr::kDio | msr::kCb;
         std::vector<uint8_t> r;
-        while ((in(kMsr)&0xF0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
+        while ((in(kMsr) & ~msr::kDriveBusy) == kResultPhase && r.size() < 16)
+            r.push_back(in(kFifo));
         return r;
     }
     std::vector<uint8_t> sis() {
