@@ -21,6 +21,7 @@
 #include "hw/block/media/memory_image.h"
 #include "hw/block/state/fdc_state_format.h"
 #include "tests/unit/block/fake_fdc_host.h"
+#include "tests/unit/block/state_blobs.h"
 
 namespace fdplug::floppy::test {
 namespace {
@@ -820,6 +821,86 @@ TEST(FdcStateExact, EveryOperationOfOneScenario) {
                      {Cut::ResultPhase, 420},
                      {Cut::MidCommandBytes, 80},
                      {Cut::StatusQueued, 290}});
+}
+
+// --- golden states: real blobs of every format version this build reads ----------------------
+
+// Where a golden state is cut: the first operation of a scenario before which the controller
+// does all of `kinds`. tests/unit/block/data/README.md says how the blobs were written.
+struct GoldenCut {
+    const char *name;  // data/NAME.vVERSION
+    TimingPolicy timing;
+    std::vector<Op> (*ops)();
+    CutKinds kinds;
+};
+
+const GoldenCut kGoldenCuts[] = {
+    {"accurate-mid-sector-dma", TimingPolicy::Accurate,
+     [] { return make_streaming_scenario(201, 4); }, bit(Cut::MidSector) | bit(Cut::DrqPending)},
+    {"accurate-pio", TimingPolicy::Accurate, [] { return make_scenario(1, true, 70); },
+     bit(Cut::Pio) | bit(Cut::TimerPending)},
+    {"accurate-mid-seek", TimingPolicy::Accurate, [] { return make_scenario(2, true, 70); },
+     bit(Cut::MidSeek) | bit(Cut::MidCommandBytes)},
+    {"fast-result", TimingPolicy::Fast, [] { return make_scenario(101, false, 70); },
+     bit(Cut::ResultPhase) | bit(Cut::StatusQueued)},
+    {"fast-pio", TimingPolicy::Fast, [] { return make_scenario(101, false, 70); },
+     bit(Cut::Pio) | bit(Cut::MidSector)},
+};
+
+// Each golden blob decodes to exactly the state the model saves at its cut (an older version:
+// without the fields dropped since), the current version's to the very same bytes, and a fresh
+// machine that loads it runs the rest as the uninterrupted run did.
+// FDPLUG_STATE_WRITE_GOLDEN=DIR writes the current version's blobs into DIR instead.
+TEST(FdcStateGolden, EveryVersionLoadsAndRunsOn) {
+    const char *write_dir = std::getenv("FDPLUG_STATE_WRITE_GOLDEN");
+    std::map<uint32_t, unsigned> per_version;
+    for (const GoldenCut &g : kGoldenCuts) {
+        SCOPED_TRACE(g.name);
+        const FdcConfig config{FdcMode::At, g.timing};
+        const std::vector<Op> ops = g.ops();
+        const Reference ref(config, ops);
+        size_t cut = 1;
+        while (cut < ops.size() && (ref.kinds_at[cut] & g.kinds) != g.kinds) ++cut;
+        ASSERT_LT(cut, ops.size()) << "the scenario never reaches the golden cut";
+        Machine saver(config, 0);
+        prepare(saver);
+        for (size_t i = 0; i < cut; ++i) saver.run(ops[i]);
+        FdcState saved;
+        std::string error;
+        ASSERT_TRUE(saver.fdc->save_state(&saved, &error)) << error;
+        const std::vector<uint8_t> current = sf::encode(saved);
+        if (write_dir) {
+            const std::string path =
+                std::string(write_dir) + "/" + g.name + ".v" + std::to_string(sf::kVersion);
+            std::ofstream(path, std::ios::binary)
+                .write(reinterpret_cast<const char *>(current.data()),
+                       std::streamsize(current.size()));
+            std::printf("%s: cut at op %zu of %zu\n", path.c_str(), cut, ops.size());
+            continue;
+        }
+        for (uint32_t v = sf::kMinVersion; v <= sf::kVersion; ++v) {
+            const std::string file = std::string(g.name) + ".v" + std::to_string(v);
+            const std::vector<uint8_t> blob = golden_state(file);
+            if (blob.empty()) {
+                EXPECT_LT(v, sf::kVersion) << file << " is missing";
+                continue;
+            }
+            ++per_version[v];
+            FdcState loaded;
+            ASSERT_TRUE(sf::decode(blob, &loaded, &error)) << file << ": " << error;
+            ASSERT_TRUE(loaded == saved)
+                << file << " is not the state the model saves at op " << cut
+                << " (has the model's behaviour before the cut changed?):" << diff(loaded, saved);
+            if (v == sf::kVersion) {
+                EXPECT_TRUE(blob == current) << file << ": the current encoding differs";
+            }
+            resume_and_compare(ref, ops, cut, saver, blob, 12'345, file);
+            if (HasFatalFailure()) return;
+        }
+    }
+    if (write_dir) return;
+    for (uint32_t v = sf::kMinVersion; v <= sf::kVersion; ++v)
+        EXPECT_GT(per_version[v], 0u) << "no golden state of version " << v;
 }
 
 }  // namespace
