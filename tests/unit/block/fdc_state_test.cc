@@ -407,23 +407,19 @@ std::vector<Op> make_scenario(uint32_t seed, bool accurate, size_t blocks) {
 // The fields in which two states differ, by name (through the wire format's field table).
 std::string diff(const FdcState &x, const FdcState &y) {
     const std::vector<uint8_t> bx = sf::encode(x), by = sf::encode(y);
+    const std::vector<EncodedField> fx = encoded_fields(bx), fy = encoded_fields(by);
     std::string out;
-    size_t off = sf::kHeaderSize;
-    for (const sf::FieldDescription &f : sf::describe()) {
-        size_t w = f.width;
-        if (f.kind == "string") w = 2 + (bx[off] | bx[off + 1] << 8);
-        if (off + w > bx.size() || off + w > by.size()) break;
-        if (!std::equal(bx.begin() + off, bx.begin() + off + w, by.begin() + off)) {
-            int64_t vx = 0, vy = 0;
-            if (w <= 8) {
-                for (size_t i = 0; i < w; ++i) {
-                    vx |= int64_t(bx[off + i]) << (8 * i);
-                    vy |= int64_t(by[off + i]) << (8 * i);
-                }
-            }
-            out += " " + f.path + " (" + std::to_string(vx) + " vs " + std::to_string(vy) + ")";
+    for (size_t k = 0; k < fx.size(); ++k) {
+        const auto x_bytes = std::span(bx).subspan(fx[k].offset, fx[k].width);
+        const auto y_bytes = std::span(by).subspan(fy[k].offset, fy[k].width);
+        if (std::equal(x_bytes.begin(), x_bytes.end(), y_bytes.begin(), y_bytes.end())) continue;
+        int64_t vx = 0, vy = 0;
+        if (x_bytes.size() <= 8 && y_bytes.size() <= 8) {
+            for (size_t i = 0; i < x_bytes.size(); ++i) vx |= int64_t(x_bytes[i]) << (8 * i);
+            for (size_t i = 0; i < y_bytes.size(); ++i) vy |= int64_t(y_bytes[i]) << (8 * i);
         }
-        off += w;
+        out +=
+            " " + fx[k].field.path + " (" + std::to_string(vx) + " vs " + std::to_string(vy) + ")";
     }
     return out.empty() ? " (no field differs)" : out;
 }
