@@ -7,7 +7,8 @@
 // Input format:
 //   byte 0    mode: bits 0-1 framing — 0: the bytes are the whole blob; 1: the harness fixes the
 //             blob's CRC; 2/3: the bytes are the payload and the harness adds header and CRC
-//             (so the field decoder and the validator see what the fuzzer wrote);
+//             (so the field decoder and the validator see what the fuzzer wrote), of the
+//             version this build writes (2) or of the oldest it reads (3, kMinVersion);
 //             bit 2: the harness then sets the decoded state's configuration, drive types and
 //             profiles and media identities to the rig's (so validation gets past them to the
 //             controller's fields); bit 3: the rig runs the fast timing policy
@@ -15,7 +16,8 @@
 //   the rest  operations after a successful load, 4 bytes each: op, a, b, c
 //
 // Seeds: FDPLUG_STATE_FUZZ_SEEDS=DIR state_load_fuzz writes real states (mid-seek, mid-sector
-// under DMA and PIO, result phase, FORMAT) into DIR and exits.
+// under DMA and PIO, result phase, FORMAT) into DIR and exits. The corpus keeps those of older
+// format versions too (v1-*, framing 3 where they are payloads).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -236,7 +238,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         default: {
             std::vector<uint8_t> framed(sf::kHeaderSize);
             std::memcpy(framed.data(), sf::kMagic, 8);
-            put_u32(framed, 8, sf::kVersion);
+            put_u32(framed, 8, (mode & 3) == 2 ? sf::kVersion : sf::kMinVersion);
             put_u32(framed, 12, uint32_t(blob.size()));
             framed.insert(framed.end(), blob.begin(), blob.end());
             framed.resize(framed.size() + 4);

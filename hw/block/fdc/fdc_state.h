@@ -95,7 +95,7 @@ struct ExecState {
     uint8_t unit = 0, hds = 0;
     uint8_t c = 0, h = 0, r = 0, n = 0, eot = 0, gpl = 0, dtl = 0;
     bool mt = false, mfm = false, sk = false;
-    uint8_t st0 = 0, st1 = 0, st2 = 0;
+    uint8_t st1 = 0, st2 = 0;
     bool seeked = false;  // an implied seek ran (SE in ST0)
     bool tc = false;
     uint16_t count = 0;           // sectors done (VERIFY EC, FORMAT)
@@ -104,7 +104,7 @@ struct ExecState {
     int64_t search_from = 0;      // instant: when the current search began
     int64_t give_up = kNever;     // deadline: the second index pulse
     int64_t sector_end = kNever;  // deadline: the current sector's data CRC has passed
-    bool scan_hit = false, scan_fail = false;
+    bool scan_hit = false;
     uint8_t fill = 0;      // FORMAT fill byte
     TrackLayout layout{};  // of the track being searched (default until the search)
     StreamState stream{};

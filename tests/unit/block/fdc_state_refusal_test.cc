@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "hw/block/media/memory_image.h"
 #include "hw/block/state/fdc_state_format.h"
 #include "tests/unit/block/fake_fdc_host.h"
+#include "tests/unit/block/state_blobs.h"
 
 namespace fdplug::floppy::test {
 namespace {
@@ -195,16 +197,13 @@ TEST(FdcStateRefusal, WrongMagicVersionLengthOrTrailingBytes) {
     EXPECT_TRUE(t.refused(b, "ends before this field"));
 }
 
-// Every field of the table, given the first value past its range (with a valid checksum):
-// refused by the decoder, naming that field.
-TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
-    FdcState good;
-    const std::vector<uint8_t> blob = mid_transfer_blob(&good);
+// Every field of `blob`, a blob of `version`, given the first value past its range (with a
+// valid checksum): refused by the decoder, naming that field. Returns the values tried.
+size_t refuse_every_field_out_of_range(const std::vector<uint8_t> &blob, uint32_t version) {
     Target t;
-    size_t off = sf::kHeaderSize, tried = 0;
-    for (const sf::FieldDescription &f : sf::describe()) {
-        size_t w = f.width;
-        if (f.kind == "string") w = 2 + (blob[off] | blob[off + 1] << 8);
+    size_t tried = 0;
+    const std::vector<EncodedField> fields = encoded_fields(blob, version);
+    for (const auto &[f, off, w] : fields) {
         std::vector<std::vector<uint8_t>> bad;
         auto with = [&](uint64_t v, size_t at, size_t width) {
             std::vector<uint8_t> b = blob;
@@ -232,16 +231,29 @@ TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
         } else if (uint64_t(f.max) < type_max) {
             with(uint64_t(f.max) + 1, off, w);
         }
-        const std::string name = f.path.substr(0, f.path.find('['));
         for (const auto &b : bad) {
             ++tried;
             EXPECT_TRUE(t.refused(b, f.path)) << f.path << " (" << f.kind << ")";
         }
-        off += w;
     }
-    EXPECT_EQ(off + 4, blob.size()) << "the walk covered the whole payload";
+    EXPECT_EQ(fields.back().offset + fields.back().width + 4, blob.size())
+        << "the walk covered the whole payload";
+    return tried;
+}
+
+TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
+    const size_t tried = refuse_every_field_out_of_range(mid_transfer_blob(), sf::kVersion);
     EXPECT_GT(tried, 100u);
     std::printf("%zu out-of-range values refused, each naming its field\n", tried);
+}
+
+// A version 1 blob is checked as version 1 did, its dropped fields included.
+TEST(FdcStateRefusal, EveryFieldOfAVersion1BlobOutOfItsRange) {
+    const std::vector<uint8_t> blob = golden_state("accurate-mid-sector-dma.v1");
+    ASSERT_FALSE(blob.empty());
+    const size_t tried = refuse_every_field_out_of_range(blob, 1);
+    EXPECT_GT(tried, 100u);
+    std::printf("%zu out-of-range values of version 1 refused\n", tried);
 }
 
 // Values each in range, together impossible: refused by the core, naming the field.
@@ -467,6 +479,54 @@ TEST(FdcStateFormat, InstantFieldsAgreeWithTheCore) {
         if (f.kind == "instant") table.insert(f.path);
     EXPECT_EQ(core, table);
     EXPECT_EQ(core.size(), 27u);
+}
+
+// Version 2 dropped ctrl.exec.st0 and ctrl.exec.scan_fail, which the model never read. A
+// version 1 blob still has them: read, range-checked as version 1 did, and dropped, so that any
+// value version 1 allowed loads the same state.
+TEST(FdcStateFormat, Version1DroppedFieldsAreCheckedAndDropped) {
+    const std::vector<uint8_t> v1 = golden_state("accurate-mid-sector-dma.v1");
+    ASSERT_FALSE(v1.empty());
+    FdcState plain;
+    std::string error;
+    ASSERT_TRUE(sf::decode(v1, &plain, &error)) << error;
+    std::map<std::string, size_t> dropped;  // path -> offset in the version 1 blob
+    for (const EncodedField &e : encoded_fields(v1, 1))
+        if (e.field.until) dropped[e.field.path] = e.offset;
+    ASSERT_EQ(dropped.size(), 2u);
+    ASSERT_TRUE(dropped.count("ctrl.exec.st0") && dropped.count("ctrl.exec.scan_fail"));
+
+    std::vector<uint8_t> b = v1;
+    b[dropped["ctrl.exec.st0"]] = 0xC4;
+    b[dropped["ctrl.exec.scan_fail"]] = 1;
+    fix_crc(b);
+    FdcState s;
+    ASSERT_TRUE(sf::decode(b, &s, &error)) << error;
+    EXPECT_TRUE(s == plain) << "a dropped field changed the state";
+
+    b[dropped["ctrl.exec.scan_fail"]] = 2;
+    fix_crc(b);
+    EXPECT_FALSE(sf::decode(b, &s, &error));
+    EXPECT_EQ(error, "field ctrl.exec.scan_fail: 2 is not a boolean (0 or 1)");
+
+    for (const sf::FieldDescription &f : sf::describe()) EXPECT_EQ(f.until, 0u) << f.path;
+    EXPECT_EQ(sf::encode(plain).size(), v1.size() - 2) << "version 2 is two bytes shorter";
+}
+
+// A version 1 payload announced as version 2 and the other way round: the fields fall out of
+// place and the payload ends where the announced version's does not.
+TEST(FdcStateFormat, APayloadOfTheOtherVersionIsRefused) {
+    const std::vector<uint8_t> v1 = golden_state("accurate-mid-sector-dma.v1");
+    ASSERT_FALSE(v1.empty());
+    Target t;
+    std::vector<uint8_t> b = v1;
+    put_u32(b, 8, 2);
+    fix_crc(b);
+    EXPECT_TRUE(t.refused(b));
+    b = mid_transfer_blob();
+    put_u32(b, 8, 1);
+    fix_crc(b);
+    EXPECT_TRUE(t.refused(b));
 }
 
 TEST(FdcStateFormat, EncodingIsStableAndLittleEndian) {
