@@ -419,22 +419,22 @@ void fdc_machine_ready(void *self) {
 // Media are flushed first, so that their files hold the bytes the state's fingerprints name.
 bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
     IsaFdc &fdc = *static_cast<IsaFdc *>(self);
-    std::string error;
     for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
         DiskImage *m = fdc.core().drive(u).media();
-        if (m && !m->flush(&error)) {
+        if (!m) continue;
+        if (Status flushed = m->flush(); !flushed) {
             if (errp)
                 *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " +
-                                   std::to_string(u) + ": " + error);
+                                   std::to_string(u) + ": " + flushed.error().message());
             return false;
         }
     }
-    FdcState state;
-    if (!fdc.core().save_state(&state, &error)) {
-        if (errp) *errp = dup_string(fdc.name() + ": " + error);
+    const Expected<FdcState> state = fdc.core().save_state();
+    if (!state) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + state.error().message());
         return false;
     }
-    const std::vector<uint8_t> blob = state_format::encode(state);
+    const std::vector<uint8_t> blob = state_format::encode(*state);
     g_host->buffer_append(out, blob.data(), blob.size());
     return true;
 }
@@ -445,12 +445,13 @@ bool fdc_load_state(void *self, const uint8_t *data, size_t len, char **errp) {
     IsaFdc &fdc = *static_cast<IsaFdc *>(self);
     FdcState state;
     std::string error;
-    if (!state_format::decode(std::span<const uint8_t>(data, len), &state, &error) ||
-        !fdc.core().load_state(state, &error)) {
-        if (errp) *errp = dup_string(fdc.name() + ": " + error);
-        return false;
+    if (state_format::decode(std::span<const uint8_t>(data, len), &state, &error)) {
+        const Status loaded = fdc.core().load_state(state);
+        if (loaded) return true;
+        error = loaded.error().message();
     }
-    return true;
+    if (errp) *errp = dup_string(fdc.name() + ": " + error);
+    return false;
 }
 
 }  // namespace
@@ -499,16 +500,13 @@ bool qmp_handler(void *opaque, const char *args_json, char **ret_json, FdplugErr
     nlohmann::json args = nlohmann::json::parse(args_json ? args_json : "{}", nullptr, false);
     if (!args.is_object()) args = nlohmann::json::object();
     const CommandResult result = floppy_manager().execute(command, args);
-    if (!result.error) {
-        *ret_json = dup_string(result.ret.dump());
+    if (result) {
+        *ret_json = dup_string(result->dump());
         return true;
     }
-    err->cls = dup_string(result.error->cls);
-    err->cls_static = false;
-    err->desc = dup_string(result.error->desc);
-    err->extra_json = result.error->hresult.empty()
-                          ? nullptr
-                          : dup_string(nlohmann::json{{"hresult", result.error->hresult}}.dump());
+    const QmpError error = qmp_error(result.error());
+    set_error(err, error.cls, error.desc);
+    err->extra_json = dup_string(error.members.dump());
     return false;
 }
 

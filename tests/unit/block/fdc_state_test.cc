@@ -594,9 +594,10 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
         while (done < cut) saver.run(ops[done++]);
         ASSERT_EQ(saver.trace.size(), trace_at[cut])
             << "saving changed the run (seed " << seed << ")";
-        FdcState saved;
+        const Expected<FdcState> saving = saver.fdc->save_state();
+        ASSERT_TRUE(saving) << saving.error().message();
+        const FdcState &saved = *saving;
         std::string error;
-        ASSERT_TRUE(saver.fdc->save_state(&saved, &error)) << error;
         const std::vector<uint8_t> blob = sf::encode(saved);
         FdcState decoded;
         ASSERT_TRUE(sf::decode(blob, &decoded, &error)) << error;
@@ -614,16 +615,17 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
                     u, std::make_unique<MemoryImage>(m->geometry(), m->bytes(), m->read_only()));
         FdcState loaded;
         ASSERT_TRUE(sf::decode(blob, &loaded, &error)) << error;
-        ASSERT_TRUE(b.fdc->load_state(loaded, &error))
-            << "seed " << seed << " cut " << cut << ": " << error;
+        const Status applied = b.fdc->load_state(loaded);
+        ASSERT_TRUE(applied) << "seed " << seed << " cut " << cut << ": "
+                             << applied.error().message();
         b.host.restore_channel(saver.host.channel());
         EXPECT_EQ(b.host.irq, saver.host.irq);
         EXPECT_EQ(b.host.drq, saver.host.drq);
         EXPECT_EQ(b.host.deadline == kNever ? kNever : b.host.deadline - b.host.now,
                   saver.host.deadline == kNever ? kNever : saver.host.deadline - saver.host.now);
-        FdcState again;
-        ASSERT_TRUE(b.fdc->save_state(&again, &error)) << error;
-        ASSERT_TRUE(again == saved) << "a loaded state saves differently:" << diff(again, saved);
+        const Expected<FdcState> again = b.fdc->save_state();
+        ASSERT_TRUE(again) << again.error().message();
+        ASSERT_TRUE(*again == saved) << "a loaded state saves differently:" << diff(*again, saved);
         b.host.trace = &b.trace;
         if (std::getenv("FDPLUG_STATE_VERBOSE"))
             std::fprintf(stderr, "cut %zu clock %lld\n", cut, (long long)clock);
