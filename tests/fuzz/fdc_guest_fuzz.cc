@@ -64,7 +64,7 @@ class SparseImage final : public DiskImage {
         std::copy(in.begin(), in.end(), sectors_[*lba].begin());
         return MediaStatus::Ok;
     }
-    bool flush(std::string *) override { return true; }
+    Status flush() override { return {}; }
     const std::string &source() const override { return source_; }
 
   private:
@@ -93,7 +93,7 @@ class ToggleImage final : public DiskImage {
         if (failing_) return MediaStatus::IoError;
         return inner_->write_sector(c, h, r, in);
     }
-    bool flush(std::string *error) override { return inner_->flush(error); }
+    Status flush() override { return inner_->flush(); }
     const std::string &source() const override { return inner_->source(); }
 
   private:

@@ -45,6 +45,13 @@ namespace sf = state_format;
     std::abort();
 }
 
+// save_state(), which cannot fail on the harness's in-memory media.
+FdcState must_save(Fdc82077 &fdc, const char *what) {
+    Expected<FdcState> saved = fdc.save_state();
+    if (!saved) fail(what, saved.error().message());
+    return std::move(*saved);
+}
+
 // 160K media keep the per-input fingerprint cheap (320 sectors).
 constexpr Geometry k160{40, 1, 8, DataRate::k250, 300, DriveType::k360, false};
 
@@ -95,12 +102,7 @@ struct Rig {
         }
         host.now = std::max(host.now, end);
     }
-    std::vector<uint8_t> save() {
-        FdcState s;
-        std::string error;
-        if (!fdc->save_state(&s, &error)) fail("save_state", error);
-        return sf::encode(s);
-    }
+    std::vector<uint8_t> save() { return sf::encode(must_save(*fdc, "save_state")); }
 };
 
 void put_u32(std::vector<uint8_t> &b, size_t at, uint32_t v) {
@@ -152,9 +154,8 @@ void run_ops(Rig &r, std::span<const uint8_t> ops) {
                 break;
         }
         // Whatever the controller does from a loaded state, its state stays one load accepts.
-        std::string error;
-        if (!r.fdc->validate_state(r.fdc->state(), &error))
-            fail("a state the core reached fails validate_state", error);
+        if (const Status valid = r.fdc->validate_state(r.fdc->state()); !valid)
+            fail("a state the core reached fails validate_state", valid.error().message());
     }
 }
 
@@ -260,24 +261,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode & 4) {
         static const uint64_t fingerprint = [] {
             Rig probe(false);
-            FdcState st;
-            std::string why;
-            if (!probe.fdc->save_state(&st, &why)) fail("save_state", why);
-            return st.drives[0].media.fingerprint;
+            return must_save(*probe.fdc, "save_state").drives[0].media.fingerprint;
         }();
         FdcState mine = r.fdc->state();
         mine.drives[0].media.fingerprint = fingerprint;
         match_rig(s, mine);
     }
     const FdcState before = r.fdc->state();
-    if (!r.fdc->load_state(s, &error)) {
-        if (error.empty()) fail("load refused without a message");
-        if (!(r.fdc->state() == before)) fail("a refused load changed the device", error);
+    if (const Status loaded = r.fdc->load_state(s); !loaded) {
+        if (loaded.error().message().empty()) fail("load refused without a message");
+        if (!(r.fdc->state() == before))
+            fail("a refused load changed the device", loaded.error().message());
         return 0;
     }
     // Loaded: the state reads back as loaded, re-encodes losslessly, and runs.
-    FdcState back;
-    if (!r.fdc->save_state(&back, &error)) fail("save_state after load", error);
+    FdcState back = must_save(*r.fdc, "save_state after load");
     for (unsigned u = 0; u < 4; ++u)
         back.drives[u].media.source = s.drives[u].media.source;  // informational
     if (!(back == s)) fail("the loaded state does not read back");

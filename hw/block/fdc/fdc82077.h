@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/fdc/fdc_commands.h"
 #include "hw/block/fdc/fdc_host.h"
 #include "hw/block/fdc/fdc_observer.h"
@@ -67,17 +68,17 @@ class Fdc82077 {
     // relative to the clock now. Media identities carry no fingerprint (see save_state()).
     FdcState state() const;
     // state() plus each medium's fingerprint, which reads every sector (nothing the guest can
-    // see). false + *error when a medium cannot be read.
-    bool save_state(FdcState *out, std::string *error);
+    // see). An error when a medium cannot be read.
+    Expected<FdcState> save_state();
     // Validates `s` completely — every field against its range, the invariants the model keeps
     // (FIFO and result indexes, queue contents, the stream against its track layout, sector
     // numbers during a transfer, phases against each other), this controller's configuration
     // and drives, and each medium's identity including its fingerprint — and only then applies
     // it: instants become absolute on the clock now, the INT and DRQ pins are driven and the
-    // timer armed exactly as saved. On failure nothing changes and *error names the field.
-    bool load_state(const FdcState &s, std::string *error);
+    // timer armed exactly as saved. On failure nothing changes and the error names the field.
+    Status load_state(const FdcState &s);
     // The checks of load_state() that need no medium reads (fingerprints are not compared).
-    bool validate_state(const FdcState &s, std::string *error) const;
+    Status validate_state(const FdcState &s) const;
 
   private:
     using Phase = FdcPhase;

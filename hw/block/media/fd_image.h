@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
 
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/floppy_formats.h"
@@ -27,7 +26,7 @@ class FdImage : public DiskImage {
     // Never grows the store: a sector past store_end() fails with IoError.
     MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
                              std::span<const uint8_t, kSectorSize> in) override;
-    bool flush(std::string *error) override;
+    Status flush() override;
     const std::string &source() const override { return path_; }
 
     const FormatChoice &format() const { return choice_; }
@@ -52,14 +51,5 @@ class FdImage : public DiskImage {
     MediaFaultsPtr faults_;
     std::string last_error_;
 };
-
-// An open() result that failed: `Result` has `error` and `message` members.
-template <class Result, class Error>
-Result open_failed(Error error, std::string message) {
-    Result r;
-    r.error = error;
-    r.message = std::move(message);
-    return r;
-}
 
 }  // namespace fdplug::floppy

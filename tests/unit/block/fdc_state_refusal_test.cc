@@ -25,6 +25,12 @@ constexpr Geometry k144{80, 2, 18, DataRate::k500, 300, DriveType::k144, false};
 constexpr Geometry k720{80, 2, 9, DataRate::k250, 300, DriveType::k144, false};
 constexpr int64_t kMs = kNsPerMs;
 
+// load_state()'s error message; "" when it accepted the state.
+std::string load_error(Fdc82077 &fdc, const FdcState &s) {
+    const Status loaded = fdc.load_state(s);
+    return loaded ? "" : loaded.error().message();
+}
+
 std::vector<uint8_t> patterned(const Geometry &g, uint32_t seed) {
     std::vector<uint8_t> v(g.size_bytes());
     for (size_t i = 0; i < v.size(); ++i) v[i] = uint8_t((i / 512) * 7 + (i % 512) + seed * 13);
@@ -67,9 +73,9 @@ std::vector<uint8_t> mid_transfer_blob(FdcState *state = nullptr) {
         if (c.exec.step == ExecStep::Transfer && c.exec.stream.moved > 100) break;
         r.host.advance(20'000);
     }
-    FdcState s;
-    std::string error;
-    EXPECT_TRUE(r.fdc->save_state(&s, &error)) << error;
+    const Expected<FdcState> saved = r.fdc->save_state();
+    EXPECT_TRUE(saved) << saved.error().message();
+    const FdcState s = saved ? *saved : FdcState{};
     const ControllerState &c = s.ctrl;
     EXPECT_EQ(c.exec.step, ExecStep::Transfer);
     EXPECT_TRUE(c.exec.stream.moved > 0 && c.exec.stream.moved < c.exec.stream.len);
@@ -106,14 +112,14 @@ class Target {
                                        const std::string &expect_in_error = "") {
         FdcState s;
         std::string error;
-        bool loaded = sf::decode(blob, &s, &error) && rig.fdc->load_state(s, &error);
-        if (loaded) return ::testing::AssertionFailure() << "accepted";
+        if (sf::decode(blob, &s, &error)) error = load_error(*rig.fdc, s);
+        if (error.empty()) return ::testing::AssertionFailure() << "accepted";
         return untouched(error, expect_in_error);
     }
     ::testing::AssertionResult refused_state(const FdcState &s,
                                              const std::string &expect_in_error = "") {
-        std::string error;
-        if (rig.fdc->load_state(s, &error)) return ::testing::AssertionFailure() << "accepted";
+        const std::string error = load_error(*rig.fdc, s);
+        if (error.empty()) return ::testing::AssertionFailure() << "accepted";
         return untouched(error, expect_in_error);
     }
     Rig rig;
@@ -143,7 +149,7 @@ TEST(FdcStateRefusal, TheGoodStateLoadsIntoTheTarget) {
     FdcState s;
     std::string error;
     ASSERT_TRUE(sf::decode(blob, &s, &error)) << error;
-    ASSERT_TRUE(t.rig.fdc->load_state(s, &error)) << error;
+    ASSERT_EQ(load_error(*t.rig.fdc, s), "");
     EXPECT_TRUE(t.rig.host.drq || t.rig.host.deadline != kNever);
 }
 
@@ -358,7 +364,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[0].media.fingerprint"), std::string::npos) << error;
     }
     {
@@ -368,7 +374,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[0].media.geometry"), std::string::npos) << error;
     }
     {
@@ -378,7 +384,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[0].media.read_only"), std::string::npos) << error;
     }
     {
@@ -387,7 +393,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[1].type"), std::string::npos) << error;
     }
     EXPECT_TRUE(Target(FdcConfig{FdcMode::At, TimingPolicy::Fast}).refused(blob, "config.timing"));
@@ -424,8 +430,7 @@ TEST(FdcStateRefusal, AnEmptyDriveHasNoMediumIdentity) {
         EXPECT_TRUE(t.refused_state(decoded, c.field)) << c.field;
     }
     Target t;
-    std::string error;
-    EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
+    EXPECT_EQ(load_error(*t.rig.fdc, good), "");
 }
 
 // Only FORMAT and VERIFY with EC count sectors, and they stop at their limit: a count beyond it
@@ -446,8 +451,7 @@ TEST(FdcStateRefusal, ASectorCountPastItsLimitIsRefused) {
         EXPECT_TRUE(t.refused_state(decoded, "ctrl.exec.count")) << count;
     }
     Target t;
-    std::string error;
-    EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
+    EXPECT_EQ(load_error(*t.rig.fdc, good), "");
 }
 
 TEST(FdcStateRefusal, AfterARefusalTheSameDeviceStillLoadsAGoodState) {
@@ -459,10 +463,10 @@ TEST(FdcStateRefusal, AfterARefusalTheSameDeviceStillLoadsAGoodState) {
     FdcState s;
     std::string error;
     ASSERT_TRUE(sf::decode(blob, &s, &error)) << error;
-    ASSERT_TRUE(t.rig.fdc->load_state(s, &error)) << error;
-    FdcState again;
-    ASSERT_TRUE(t.rig.fdc->save_state(&again, &error));
-    EXPECT_TRUE(again == s);
+    ASSERT_EQ(load_error(*t.rig.fdc, s), "");
+    const Expected<FdcState> again = t.rig.fdc->save_state();
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(*again == s);
 }
 
 // The fields the wire format encodes as instants are exactly those the core rebases.

@@ -639,17 +639,18 @@ void resume_and_compare(const Reference &ref, const std::vector<Op> &ops, size_t
     FdcState loaded;
     std::string error;
     ASSERT_TRUE(sf::decode(blob, &loaded, &error)) << what << ": " << error;
-    ASSERT_TRUE(b.fdc->load_state(loaded, &error)) << what << ": " << error;
+    const Status applied = b.fdc->load_state(loaded);
+    ASSERT_TRUE(applied) << what << ": " << applied.error().message();
     b.host.restore_channel(saver.host.channel());
     EXPECT_EQ(b.host.irq, saver.host.irq) << what;
     EXPECT_EQ(b.host.drq, saver.host.drq) << what;
     EXPECT_EQ(b.host.deadline == kNever ? kNever : b.host.deadline - b.host.now,
               saver.host.deadline == kNever ? kNever : saver.host.deadline - saver.host.now)
         << what;
-    FdcState again;
-    ASSERT_TRUE(b.fdc->save_state(&again, &error)) << error;
-    ASSERT_TRUE(again == loaded) << what
-                                 << ": a loaded state saves differently:" << diff(again, loaded);
+    const Expected<FdcState> again = b.fdc->save_state();
+    ASSERT_TRUE(again) << again.error().message();
+    ASSERT_TRUE(*again == loaded) << what
+                                  << ": a loaded state saves differently:" << diff(*again, loaded);
     b.host.trace = &b.trace;
     if (std::getenv("FDPLUG_STATE_VERBOSE"))
         std::fprintf(stderr, "%s: clock %lld\n", what.c_str(), (long long)clock);
@@ -716,9 +717,10 @@ void check_ops(uint32_t seed, TimingPolicy timing, const std::vector<Op> &ops, u
         while (done < cut) saver.run(ops[done++]);
         ASSERT_EQ(saver.trace.size(), ref.trace_at[cut])
             << "saving changed the run (seed " << seed << ")";
-        FdcState saved;
+        const Expected<FdcState> saving = saver.fdc->save_state();
+        ASSERT_TRUE(saving) << saving.error().message();
+        const FdcState &saved = *saving;
         std::string error;
-        ASSERT_TRUE(saver.fdc->save_state(&saved, &error)) << error;
         const std::vector<uint8_t> blob = sf::encode(saved);
         FdcState decoded;
         ASSERT_TRUE(sf::decode(blob, &decoded, &error)) << error;
@@ -861,9 +863,10 @@ TEST(FdcStateGolden, EveryVersionLoadsAndRunsOn) {
         Machine saver(config, 0);
         prepare(saver);
         for (size_t i = 0; i < cut; ++i) saver.run(ops[i]);
-        FdcState saved;
+        const Expected<FdcState> saving = saver.fdc->save_state();
+        ASSERT_TRUE(saving) << saving.error().message();
+        const FdcState &saved = *saving;
         std::string error;
-        ASSERT_TRUE(saver.fdc->save_state(&saved, &error)) << error;
         const std::vector<uint8_t> current = sf::encode(saved);
         if (write_dir) {
             const std::string path =
