@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "hw/block/media/floppy_formats.h"
 
@@ -164,9 +165,9 @@ uint8_t Fdc82077::read_dir() const {
     return 0xFF;
 }
 
-// The FIFO read by the host: a result byte, or a data byte of a PIO read. false: nothing to
-// read.
-uint8_t Fdc82077::read_fifo() {
+// The FIFO read by the host: a result byte, or a data byte of a PIO read; nothing when the
+// controller offers neither.
+std::optional<uint8_t> Fdc82077::read_fifo() {
     if (s_.phase == Phase::Result) {
         const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
         if (++s_.res_pos >= s_.res_len) {
@@ -178,16 +179,14 @@ uint8_t Fdc82077::read_fifo() {
         return v;
     }
     const int64_t now = host_.now_ns();
-    if (pio_execution() && s_.exec.stream.to_host && stream_host_room(now) > 0) {
-        Stream &s = s_.exec.stream;
-        const uint8_t v = s.buf[s.moved % s.buf.size()];
-        ++s.moved;
-        stream_served(now);
-        run(now);
-        return v;
-    }
-    observer_->bad_access(kFifo, false);
-    return 0x00;
+    if (!pio_execution() || !s_.exec.stream.to_host || stream_host_room(now) == 0)
+        return std::nullopt;
+    Stream &s = s_.exec.stream;
+    const uint8_t v = s.buf[s.moved % s.buf.size()];
+    ++s.moved;
+    stream_served(now);
+    run(now);
+    return v;
 }
 
 uint8_t Fdc82077::read(unsigned offset) {
@@ -203,12 +202,11 @@ uint8_t Fdc82077::read(unsigned offset) {
             return uint8_t(tdr::kUndriven | (s_.tdr & tdr::kTapeSelect));
         case kMsr:
             return msr();
-        case kFifo:
-            if (in_reset()) {
-                observer_->bad_access(offset, false);
-                return 0x00;
-            }
-            return read_fifo();
+        case kFifo: {
+            const std::optional<uint8_t> v = in_reset() ? std::nullopt : read_fifo();
+            if (!v) observer_->bad_access(offset, false);
+            return v.value_or(0x00);
+        }
         case kDir:
             return read_dir();
         default:
@@ -231,7 +229,6 @@ void Fdc82077::write_dor(uint8_t value, int64_t now) {
 // The FIFO written by the host: a command byte, or a data byte of a PIO write. false: the
 // controller did not want it.
 bool Fdc82077::write_fifo(uint8_t value, int64_t now) {
-    if (in_reset()) return false;
     if (s_.phase == Phase::Command) {
         accept_command_byte(value);
         return true;
@@ -260,7 +257,7 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
             software_reset();
             break;
         case kFifo:
-            if (!write_fifo(value, now)) observer_->bad_access(offset, true);
+            if (in_reset() || !write_fifo(value, now)) observer_->bad_access(offset, true);
             break;
         case kCcr:
             s_.dsr = uint8_t((s_.dsr & ~dsr::kRateSelect) | (value & ccr::kRateSelect));

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -156,7 +157,7 @@ class Fdc82077 {
     uint8_t read_sra() const;
     uint8_t read_srb() const;
     uint8_t read_dir() const;
-    uint8_t read_fifo();
+    std::optional<uint8_t> read_fifo();
     void write_dor(uint8_t value, int64_t now);
     bool write_fifo(uint8_t value, int64_t now);
     // --- reset
