@@ -134,7 +134,7 @@ class Fdc82077 {
     void exec_sector_done(int64_t now);
     bool write_sector(DiskImage &m, unsigned cylinder);
     void scan_sector(DiskImage &m, unsigned cylinder);
-    void format_sector(DiskImage &m, unsigned cylinder, int64_t now);
+    bool format_sector(DiskImage &m, unsigned cylinder);
     void exec_next_sector(int64_t now);
     bool advance_sector();  // false when the command ends after this sector
     void exec_fail(uint8_t st1, uint8_t st2 = 0);
