@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "hw/block/media/floppy_formats.h"
 
@@ -117,7 +118,7 @@ uint8_t Fdc82077::read_sra() const {
     const bool idx = sel.index_pulse(host_.now_ns());
     if (config_.mode == FdcMode::Ps2) {
         using namespace sra::ps2;
-        return uint8_t((s_.irq_out ? kIntPending : 0) | (drives_[1].present() ? 0 : kNoDrive2) |
+        return uint8_t((s_.irq_out ? kIntPending : 0) | (drives_[1].present() ? 0 : kNotDrive2) |
                        (sel.track0() ? 0 : kNotTrack0) | (idx ? 0 : kNotIndex) |
                        (sel.write_protected() ? 0 : kNotWriteProtect));
     }
@@ -136,7 +137,7 @@ uint8_t Fdc82077::read_srb() const {
     }
     using namespace srb::model30;
     const unsigned ds = s_.dor & dor::kDriveSelect;
-    return uint8_t((drives_[1].present() ? 0 : kNoDrive2) | (ds == 1 ? 0 : kNotSelect1) |
+    return uint8_t((drives_[1].present() ? 0 : kNotDrive2) | (ds == 1 ? 0 : kNotSelect1) |
                    (ds == 0 ? 0 : kNotSelect0) | (ds == 3 ? 0 : kNotSelect3) |
                    (ds == 2 ? 0 : kNotSelect2));
 }
@@ -164,9 +165,9 @@ uint8_t Fdc82077::read_dir() const {
     return 0xFF;
 }
 
-// The FIFO read by the host: a result byte, or a data byte of a PIO read. false: nothing to
-// read.
-uint8_t Fdc82077::read_fifo() {
+// The FIFO read by the host: a result byte, or a data byte of a PIO read; nothing when the
+// controller offers neither.
+std::optional<uint8_t> Fdc82077::read_fifo() {
     if (s_.phase == Phase::Result) {
         const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
         if (++s_.res_pos >= s_.res_len) {
@@ -178,16 +179,14 @@ uint8_t Fdc82077::read_fifo() {
         return v;
     }
     const int64_t now = host_.now_ns();
-    if (pio_execution() && s_.exec.stream.to_host && stream_host_room(now) > 0) {
-        Stream &s = s_.exec.stream;
-        const uint8_t v = s.buf[s.moved % s.buf.size()];
-        ++s.moved;
-        stream_served(now);
-        run(now);
-        return v;
-    }
-    observer_->bad_access(kFifo, false);
-    return 0x00;
+    if (!pio_execution() || !s_.exec.stream.to_host || stream_host_room(now) == 0)
+        return std::nullopt;
+    Stream &s = s_.exec.stream;
+    const uint8_t v = s.buf[s.moved % s.buf.size()];
+    ++s.moved;
+    stream_served(now);
+    run(now);
+    return v;
 }
 
 uint8_t Fdc82077::read(unsigned offset) {
@@ -203,12 +202,11 @@ uint8_t Fdc82077::read(unsigned offset) {
             return uint8_t(tdr::kUndriven | (s_.tdr & tdr::kTapeSelect));
         case kMsr:
             return msr();
-        case kFifo:
-            if (in_reset()) {
-                observer_->bad_access(offset, false);
-                return 0x00;
-            }
-            return read_fifo();
+        case kFifo: {
+            const std::optional<uint8_t> v = in_reset() ? std::nullopt : read_fifo();
+            if (!v) observer_->bad_access(offset, false);
+            return v.value_or(0x00);
+        }
         case kDir:
             return read_dir();
         default:
@@ -231,7 +229,6 @@ void Fdc82077::write_dor(uint8_t value, int64_t now) {
 // The FIFO written by the host: a command byte, or a data byte of a PIO write. false: the
 // controller did not want it.
 bool Fdc82077::write_fifo(uint8_t value, int64_t now) {
-    if (in_reset()) return false;
     if (s_.phase == Phase::Command) {
         accept_command_byte(value);
         return true;
@@ -260,7 +257,7 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
             software_reset();
             break;
         case kFifo:
-            if (!write_fifo(value, now)) observer_->bad_access(offset, true);
+            if (in_reset() || !write_fifo(value, now)) observer_->bad_access(offset, true);
             break;
         case kCcr:
             s_.dsr = uint8_t((s_.dsr & ~dsr::kRateSelect) | (value & ccr::kRateSelect));
@@ -781,7 +778,7 @@ void Fdc82077::exec_sector_found(int64_t t_id) {
     FloppyDrive &d = drives_[e.unit];
     Stream &s = e.stream;
     s = Stream{};
-    s.to_host = info.host() != HostData::FromHost;  // VERIFY reads into nowhere
+    s.to_host = info.host() != HostData::FromHost;  // the disk fills it (VERIFY: for nobody)
     s.host_side = info.host() != HostData::None;
     const bool id = info.op == SectorOp::Format;  // FORMAT: the host gives the ID, C H R N
     s.len = id ? 4 : kRawSectorBytes;
@@ -846,16 +843,17 @@ void Fdc82077::exec_sector_done(int64_t now) {
         exec_fail(st1::kMa);
         return;
     }
+    const auto c = unsigned(cylinder);
     switch (exec_info().op) {
         case SectorOp::Write:
-            if (!write_sector(*m, unsigned(cylinder))) return;
+            if (!write_sector(*m, c)) return;
             break;
         case SectorOp::Compare:
-            scan_sector(*m, unsigned(cylinder));
+            scan_sector(*m, c);
             break;
         case SectorOp::Format:
-            format_sector(*m, unsigned(cylinder), now);
-            return;
+            if (!format_sector(*m, c)) return;
+            break;
         default:  // the data went to the host (or nowhere) as it passed
             break;
     }
@@ -865,7 +863,7 @@ void Fdc82077::exec_sector_done(int64_t now) {
 bool Fdc82077::write_sector(DiskImage &m, unsigned cylinder) {
     Exec &e = s_.exec;
     Stream &s = e.stream;
-    if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC: pad
+    if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC or underrun
     const std::span<const uint8_t, kRawSectorBytes> data(s.buf);
     if (m.write_sector(cylinder, e.hds, e.r, data) != MediaStatus::Ok) {
         s = Stream{};
@@ -896,9 +894,8 @@ void Fdc82077::scan_sector(DiskImage &m, unsigned cylinder) {
     }
 }
 
-// FORMAT: the host has given this sector's ID; the sector is written with the fill byte and
-// the next one in physical order follows at once, until SC sectors are done.
-void Fdc82077::format_sector(DiskImage &m, unsigned cylinder, int64_t now) {
+// FORMAT: the host has given this sector's ID (C H R N); the sector gets it and the fill byte.
+bool Fdc82077::format_sector(DiskImage &m, unsigned cylinder) {
     Exec &e = s_.exec;
     Stream &s = e.stream;
     const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
@@ -906,51 +903,52 @@ void Fdc82077::format_sector(DiskImage &m, unsigned cylinder, int64_t now) {
     if (c != cylinder || h != e.hds || r < 1 || r > g.sectors || n != kRawSectorN) {
         s = Stream{};
         exec_fail(st1::kEn);  // an ID the image cannot represent
-        return;
+        return false;
     }
     std::array<uint8_t, kRawSectorBytes> fill;
     fill.fill(e.fill);
     if (m.write_sector(c, h, r, fill) != MediaStatus::Ok) {
         s = Stream{};
         exec_fail(st1::kNw);
-        return;
+        return false;
     }
     e.c = c;
     e.h = h;
     e.r = r;
     e.n = n;
-    ++e.count;
-    s = Stream{};
-    if (e.count >= e.limit) {
-        // The track ends at the next index (at once if the search never gives up by time).
+    return true;
+}
+
+// A sector is done: on to the next one, or the command ends.
+void Fdc82077::exec_next_sector(int64_t now) {
+    Exec &e = s_.exec;
+    const CommandInfo &info = exec_info();
+    if (e.st1 & st1::kOr) {  // the padded sector after an underrun is written: stop
+        e.stream = Stream{};
+        finish_data_command();
+        return;
+    }
+    if (e.limit) ++e.count;  // FORMAT's SC, VERIFY's EC
+    const bool more = info.next == Next::Physical ? e.count < e.limit : advance_sector();
+    e.stream = Stream{};
+    if (!more && info.stop == Stop::SectorCount) {
+        // FORMAT's track ends at the next index (at once if the search never gives up by time).
         e.step = Step::Finish;
         e.due = e.give_up != kNever ? e.give_up : now;
         if (e.due <= now) finish_data_command();
         return;
     }
-    exec_sector_found(timing_.id_after_index(e.layout, e.search_from, e.count + 1, now));
-}
-
-// After a sector of a command that addresses sectors by R: on to the next, or the end.
-void Fdc82077::exec_next_sector(int64_t now) {
-    Exec &e = s_.exec;
-    Stream &s = e.stream;
-    if (e.st1 & st1::kOr) {  // the padded sector after an underrun is written: stop
-        s = Stream{};
-        finish_data_command();
-        return;
-    }
-    if (e.limit) ++e.count;  // only VERIFY with EC ends on a sector count
-    if (e.tc) s.host_side = false;
-    const bool more = advance_sector();
-    s = Stream{};
     if (!more) {
         finish_data_command();
         return;
     }
+    if (info.next == Next::Physical) {  // the next ID follows at once
+        exec_sector_found(timing_.id_after_index(e.layout, e.search_from, e.count + 1, now));
+        return;
+    }
     e.step = Step::Search;
     e.search_from = now;
-    if (exec_info().search != Search::Track) e.give_up = kNever;  // READ TRACK: the 2nd index
+    if (info.search != Search::Track) e.give_up = kNever;  // READ TRACK: the 2nd index
     e.due = now;
     exec_search(now);
 }

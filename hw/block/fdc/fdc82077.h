@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -134,7 +135,7 @@ class Fdc82077 {
     void exec_sector_done(int64_t now);
     bool write_sector(DiskImage &m, unsigned cylinder);
     void scan_sector(DiskImage &m, unsigned cylinder);
-    void format_sector(DiskImage &m, unsigned cylinder, int64_t now);
+    bool format_sector(DiskImage &m, unsigned cylinder);
     void exec_next_sector(int64_t now);
     bool advance_sector();  // false when the command ends after this sector
     void exec_fail(uint8_t st1, uint8_t st2 = 0);
@@ -157,7 +158,7 @@ class Fdc82077 {
     uint8_t read_sra() const;
     uint8_t read_srb() const;
     uint8_t read_dir() const;
-    uint8_t read_fifo();
+    std::optional<uint8_t> read_fifo();
     void write_dor(uint8_t value, int64_t now);
     bool write_fifo(uint8_t value, int64_t now);
     // --- reset

@@ -311,8 +311,10 @@ Status Fdc82077::validate_state(const FdcState &st) const {
             ck.expect(L == track_layout(g, e.cmd == Command::Format ? e.gpl : 0),
                       "ctrl.exec.layout", "not the layout of the track the command searches");
             if (e.step == ExecStep::Transfer) {
-                ck.expect(sm.len == (e.cmd == Command::Format ? 4 : 512), "ctrl.exec.stream.len",
-                          std::to_string(sm.len) + " bytes: not a sector (512) nor an ID (4)");
+                ck.expect(sm.len == (e.cmd == Command::Format ? 4 : kRawSectorBytes),
+                          "ctrl.exec.stream.len",
+                          std::to_string(sm.len) + " bytes: not a sector (" +
+                              std::to_string(kRawSectorBytes) + ") nor an ID (4)");
                 ck.range(e.hds, 0, g.heads - 1, "ctrl.exec.hds");
                 if (e.cmd == Command::Format) {
                     ck.range(e.limit, 1, g.sectors, "ctrl.exec.limit");

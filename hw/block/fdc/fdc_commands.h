@@ -1,6 +1,7 @@
 // The 82077AA command set as a table (fdc_commands.cc), one row per command: how its opcode is
 // recognised, how many bytes it takes and returns, the handler that runs it, and, for a data
-// command, what it does on the disk. Code asks the row; nothing tests for a command by name.
+// command, what it does on the disk. The controller asks the row instead of testing for a
+// command by name.
 // Reference: shared/reference/82077aa.md §5.
 #pragma once
 

@@ -1,9 +1,10 @@
 // The 82077AA's registers as the bus sees them: port offsets from the controller's base and the
 // name of every bit of SRA, SRB, DOR, TDR, MSR, DSR, DIR, CCR and of the status bytes ST0–ST3
 // that the result phase returns. Bits are named by their position; where a register has a
-// personality per mode (FdcMode: PS/2, Model 30) each layout has its own group. Short names are
-// the datasheet's mnemonics. Header only, so tests that drive a controller through a host's
-// ports (qtest, benchmarks) share these names without linking the core.
+// personality per mode (FdcMode: PS/2, Model 30) each layout has its own group; active-low bits
+// are named kNot… The status bits keep the datasheet's mnemonics (MA, ND, SE…). Header only, so
+// tests that drive a controller through a host's ports (qtest, benchmarks) share these names
+// without linking the core.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +26,9 @@ enum FdcPort : uint8_t {
 
 // Status register A (read, +0). AT mode does not drive it.
 namespace sra {
-namespace ps2 {  // TRK0, INDEX, WP and DRV2 active low
+namespace ps2 {
 inline constexpr uint8_t kIntPending = 0x80;
-inline constexpr uint8_t kNoDrive2 = 0x40;  // nDRV2: no second drive installed
+inline constexpr uint8_t kNotDrive2 = 0x40;  // a second drive is installed
 inline constexpr uint8_t kStep = 0x20;
 inline constexpr uint8_t kNotTrack0 = 0x10;
 inline constexpr uint8_t kHeadSelect = 0x08;
@@ -35,7 +36,7 @@ inline constexpr uint8_t kNotIndex = 0x04;
 inline constexpr uint8_t kNotWriteProtect = 0x02;
 inline constexpr uint8_t kDirection = 0x01;
 }  // namespace ps2
-namespace model30 {  // HDSEL and DIR active low
+namespace model30 {
 inline constexpr uint8_t kIntPending = 0x80;
 inline constexpr uint8_t kDrq = 0x40;
 inline constexpr uint8_t kStep = 0x20;  // latched step pulse
@@ -58,8 +59,8 @@ inline constexpr uint8_t kWriteGate = 0x04;
 inline constexpr uint8_t kMotor1 = 0x02;
 inline constexpr uint8_t kMotor0 = 0x01;
 }  // namespace ps2
-namespace model30 {                         // drive selects active low
-inline constexpr uint8_t kNoDrive2 = 0x80;  // nDRV2: no second drive installed
+namespace model30 {
+inline constexpr uint8_t kNotDrive2 = 0x80;  // a second drive is installed
 inline constexpr uint8_t kNotSelect1 = 0x40;
 inline constexpr uint8_t kNotSelect0 = 0x20;
 inline constexpr uint8_t kWriteData = 0x10;  // latched
