@@ -48,6 +48,17 @@ std::string hex(uint64_t v) {
 
 constexpr uint32_t kBuf = 0x10000;  // the DMA buffer (page 1)
 
+// Records port writes as qtest request lines, for the helpers of tests/support/fdc_guest.h
+// that only write.
+struct ScriptPorts {
+    std::vector<std::string> &ops;
+    uint8_t read(uint16_t port) {
+        ops.push_back("inb " + hex(port));
+        return 0;  // nothing is known before the replay
+    }
+    void write(uint16_t port, uint8_t v) { ops.push_back("outb " + hex(port) + " " + hex(v)); }
+};
+
 std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned blocks) {
     std::mt19937 rng(seed);
     auto pick = [&](unsigned n) { return unsigned(rng() % n); };
@@ -69,16 +80,11 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             in(kFifoPort);
         }
     };
-    auto dma = [&](bool to_memory, unsigned len) {  // channel 2, as a BIOS programs it
-        out(0x0A, 0x06);
-        out(0x0C, 0x00);
-        out(0x0B, to_memory ? 0x46 : 0x4A);
-        out(0x04, kBuf & 0xFF);
-        out(0x04, (kBuf >> 8) & 0xFF);
-        out(0x81, kBuf >> 16);
-        out(0x05, (len - 1) & 0xFF);
-        out(0x05, (len - 1) >> 8);
-        if (pick(10)) out(0x0A, 0x02);  // unmask (sometimes forgotten: DRQ waits, or overruns)
+    ScriptPorts script{ops};
+    auto dma = [&](bool to_memory, unsigned len) {
+        // Sometimes left masked (a driver forgot to unmask): DRQ waits, or overruns.
+        const bool masked = pick(10) == 0;
+        program_dma_channel2(script, to_memory, kBuf, uint16_t(len), masked);
     };
     auto wait = [&]() {
         switch (pick(5)) {
@@ -272,17 +278,8 @@ std::vector<std::string> make_streaming_guest(uint32_t seed, unsigned commands) 
         if (write)
             ops.push_back("write " + hex(kBuf) + " " + hex(len) + " 0x" +
                           std::string(len * 2, "0123456789abcdef"[k % 16]));
-        for (auto [port, v] :
-             std::initializer_list<std::pair<uint16_t, unsigned>>{{0x0A, 0x06},
-                                                                  {0x0C, 0},
-                                                                  {0x0B, write ? 0x4Au : 0x46u},
-                                                                  {0x04, kBuf & 0xFF},
-                                                                  {0x04, (kBuf >> 8) & 0xFF},
-                                                                  {0x81, kBuf >> 16},
-                                                                  {0x05, (len - 1) & 0xFF},
-                                                                  {0x05, (len - 1) >> 8},
-                                                                  {0x0A, 0x02}})
-            out(port, v);
+        ScriptPorts script{ops};
+        program_dma_channel2(script, !write, kBuf, uint16_t(len));
         for (unsigned b : {write ? 0x45u : 0x46u, h << 2, 0u, h, r, 2u, std::min(18u, r + nsec - 1),
                            0x1Bu, 0xFFu})
             out(kFifoPort, b);
@@ -420,8 +417,8 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
                 // After a clock step (never inside a DMA programming sequence) the 8237's count
                 // can be read without changing anything: clear the flip-flop, read both bytes.
                 if (ops[i - 1].starts_with("clock_step") && (msr & 0xB0) == 0x10) {
-                    p.outb(0x0C, 0);
-                    const unsigned left = p.inb(0x05) | p.inb(0x05) << 8;
+                    QtestPorts ports{p};
+                    const unsigned left = dma_channel2_count(ports);
                     if (left != 0xFFFF && (left + 1) % 512 != 0)
                         by_msr["DMA mid-sector"].push_back(i);
                 }
@@ -456,8 +453,8 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
             // What the cut found (the host quits right after: these looks change nothing that
             // counts).
             const uint8_t msr = b1.inb(kMsrPort);
-            b1.outb(0x0C, 0);
-            const unsigned left = b1.inb(0x05) | b1.inb(0x05) << 8;
+            QtestPorts ports{b1};
+            const unsigned left = dma_channel2_count(ports);
             const int64_t now = b1.clock_step(0), next = b1.clock_step();
             if (msr & 0x0F) ++tally.kinds["mid-seek"];
             if ((msr & 0xD0) == 0xD0) ++tally.kinds["result phase"];
