@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/state/fdc_state_format.h"
 #include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
@@ -647,6 +648,84 @@ TEST_F(Refusals, AnotherDeviceSetOrConfiguration) {
     std::string small = s.args();
     small.replace(small.find("-m 16M"), 6, "-m 8M");
     expect_refused(state, small, "same -m");
+}
+
+// `file`, a host file (system/machine_state.h), as a build of state format version 1 would have
+// written it: its isa-fdc blob at version 1, with the fields version 2 dropped put back as the
+// zeros version 1 always held there (docs/state.md §3).
+std::vector<uint8_t> with_version1_floppy_blob(const std::vector<uint8_t> &file) {
+    namespace sf = floppy::state_format;
+    auto get = [](const std::vector<uint8_t> &b, size_t at, int bytes) {
+        uint32_t v = 0;
+        for (int i = 0; i < bytes; ++i) v |= uint32_t(b[at + size_t(i)]) << (8 * i);
+        return v;
+    };
+    auto put = [](std::vector<uint8_t> &b, size_t at, uint32_t v) {
+        for (int i = 0; i < 4; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i));
+    };
+    // The entries: u8 kind, u8 flags, u16 + name, u16 + type, u32 blob length; then the blobs.
+    size_t at = 16, blobs_before = 0, length_at = 0;
+    for (uint32_t i = 0, n = get(file, 12, 4); i < n; ++i) {
+        const size_t type_at = at + 4 + get(file, at + 2, 2);
+        const size_t len_at = type_at + 2 + get(file, type_at, 2);
+        if (std::string(file.begin() + long(type_at + 2), file.begin() + long(len_at)) == "isa-fdc")
+            length_at = len_at;
+        else if (!length_at)
+            blobs_before += get(file, len_at, 4);
+        at = len_at + 4;
+    }
+    EXPECT_NE(length_at, 0u) << "no isa-fdc in the file";
+    const size_t blob_at = at + blobs_before, blob_len = get(file, length_at, 4);
+    const std::vector<uint8_t> v2(file.begin() + long(blob_at),
+                                  file.begin() + long(blob_at + blob_len));
+
+    std::vector<uint8_t> v1(v2.begin(), v2.begin() + sf::kHeaderSize);
+    size_t from = sf::kHeaderSize;
+    for (const sf::FieldDescription &f : sf::describe(1)) {
+        if (f.kind == "string") break;  // the dropped fields lie before the first string
+        if (f.until) {
+            v1.insert(v1.end(), f.width, 0);
+        } else {
+            v1.insert(v1.end(), v2.begin() + long(from), v2.begin() + long(from + f.width));
+            from += f.width;
+        }
+    }
+    v1.insert(v1.end(), v2.begin() + long(from), v2.end() - sf::kTrailerSize);
+    put(v1, 8, 1);
+    put(v1, 12, uint32_t(v1.size() - sf::kHeaderSize));
+    v1.resize(v1.size() + 4);
+    put(v1, v1.size() - 4, sf::crc32(std::span(v1).first(v1.size() - 4)));
+
+    std::vector<uint8_t> out(file.begin(), file.begin() + long(blob_at));
+    out.insert(out.end(), v1.begin(), v1.end());
+    out.insert(out.end(), file.begin() + long(blob_at + blob_len), file.end() - 4);
+    put(out, length_at, uint32_t(v1.size()));
+    out.resize(out.size() + 4);
+    put(out, out.size() - 4, sf::crc32(std::span(out).first(out.size() - 4)));
+    return out;
+}
+
+// A host file saved by a build of state format version 1 still loads, and the machine goes on
+// exactly as from the file this build writes.
+TEST_F(Refusals, AFileWithAVersion1FloppyStateLoadsTheSame) {
+    const std::vector<uint8_t> v2 = read_file(state), v1 = with_version1_floppy_blob(v2);
+    ASSERT_EQ(v1.size(), v2.size() + 2) << "the two bytes version 2 dropped";
+    write_file(dir.path("v1.state"), v1);
+    const std::vector<uint8_t> image = read_file(s.img0);
+    std::vector<std::string> rests[2];
+    for (int k = 0; k < 2; ++k) {
+        write_file(s.img0, image);  // the medium as saved: the rest writes to it
+        QTestState q(s.args() + " -S");
+        ASSERT_TRUE(q.ok()) << q.error();
+        q.irq_intercept_in("ioapic");
+        qmp_ok(q, load_cmd(k ? dir.path("v1.state") : state));
+        qmp_ok(q, "{'execute':'cont'}");
+        const size_t from = q.transcript().size();
+        for (const std::string &line : make_guest(78, true, 12)) q.request(line);
+        rests[k] = rest(q.transcript(), from, 0);
+    }
+    EXPECT_GT(rests[0].size(), 1000u);
+    EXPECT_TRUE(rests[0] == rests[1]) << "the version 1 file runs on differently";
 }
 
 // The good state does load, and its rest runs.
