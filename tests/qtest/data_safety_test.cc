@@ -177,7 +177,7 @@ class Machine : public FloppyMachine {
                     const Bytes &data) {
         q.memwrite(kDmaBuffer, data);
         dma(false, kDmaBuffer, uint16_t(data.size()));
-        send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        data_command(op, unit, c, h, r, eot);
         return result();
     }
     // The same in PIO (SPECIFY ND=1 first): feeds `data` byte by byte while the controller asks
@@ -185,7 +185,7 @@ class Machine : public FloppyMachine {
     // if `limit` stopped the feed before the result phase.
     Bytes write_pio(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot,
                     const Bytes &data, size_t limit = SIZE_MAX) {
-        send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        data_command(op, unit, c, h, r, eot);
         return feed_pio(data, limit);
     }
     // FORMAT TRACK of C/H, 18 sectors filled with `fill`, IDs over DMA or PIO.

@@ -93,13 +93,7 @@ class Guest : public FloppyMachine {
   public:
     using FloppyMachine::FloppyMachine;
 
-    uint8_t phase() { return uint8_t(msr() & ~msr::kDriveBusy); }
-    // Every byte the result phase offers (at most 16).
-    std::vector<uint8_t> result() {
-        std::vector<uint8_t> r;
-        while (phase() == kResult && r.size() < 16) r.push_back(q.inb(kFifoPort));
-        return r;
-    }
+    uint8_t phase() { return msr() & 0xF0; }  // without the drive-busy bits
     uint8_t version() {
         send(0x10);
         const auto r = result();
@@ -128,11 +122,7 @@ class Guest : public FloppyMachine {
     }
 
     // Bytes the channel has moved since dma(…, len); at TC the count reads 0xFFFF: all of them.
-    unsigned dma_moved(uint16_t len) {
-        q.outb(0x0C, 0x00);
-        const unsigned lo = q.inb(0x05), hi = q.inb(0x05);
-        return unsigned(uint16_t(len - 1 - (lo | hi << 8)));
-    }
+    unsigned dma_moved(uint16_t len) { return unsigned(uint16_t(len - 1 - dma_count())); }
     void memset(uint32_t addr, uint32_t size, uint8_t v) {
         EXPECT_EQ(q.request("memset " + hex(addr) + " " + hex(size) + " " + hex(v)), "OK");
     }

@@ -142,7 +142,7 @@ class Machine : public FloppyMachine {
     void specify() { send_all({0x03, 0xDF, 0x02}); }  // SRT/HUT, HLT and DMA mode
     // READ DATA (MFM) / WRITE DATA of sectors r..eot of C/H on a unit; the result phase bytes.
     void start_read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot) {
-        send_all({0x46, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        data_command(0x46, unit, c, h, r, eot);
     }
     std::vector<uint8_t> read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t count,
                               std::vector<uint8_t> *data) {
@@ -158,7 +158,7 @@ class Machine : public FloppyMachine {
         q.memwrite(0x30000, data);
         dma(false, 0x30000, uint16_t(data.size()));
         const uint8_t count = uint8_t(data.size() / 512);
-        send_all({0x45, uint8_t(h << 2 | unit), c, h, r, 2, uint8_t(r + count - 1), 0x1B, 0xFF});
+        data_command(0x45, unit, c, h, r, uint8_t(r + count - 1));
         EXPECT_TRUE(irq()) << "WRITE DATA ends with an interrupt";
         return take(7);
     }

@@ -129,13 +129,6 @@ class Fdc : public FloppyMachine {
         return q.inb(0x71);
     }
 
-    uint16_t dma_count_left() {
-        q.outb(0x0C, 0x00);
-        const uint8_t lo = q.inb(0x05);
-        const uint8_t hi = q.inb(0x05);
-        return uint16_t(lo | hi << 8);
-    }
-
     // QMP as fdc-test writes it: the request's text as it stands.
     void qmp_ok(const std::string &text) {
         const json r = q.qmp(text);
@@ -691,7 +684,7 @@ TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{1, 0, 1}));
-    EXPECT_EQ(f.dma_count_left(), 2 * 512 - 1) << "two sectors moved";
+    EXPECT_EQ(f.dma_count(), 2 * 512 - 1) << "two sectors moved";
 }
 
 // While the channel is masked the controller waits in execution with MSR=0x10 and no INT.
@@ -757,7 +750,7 @@ TEST(FdcDma, WriteProtectedWriteEndsWithNotWritable) {
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], st1::kNw);
-    EXPECT_EQ(f.dma_count_left(), 511) << "no byte taken from memory";
+    EXPECT_EQ(f.dma_count(), 511) << "no byte taken from memory";
     // ST3 shows WP too.
     f.send_all({kCmdSenseDrive, 0x00});
     EXPECT_EQ(f.recv() & 0x40, 0x40);
@@ -777,7 +770,7 @@ TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], st1::kMa);
-    EXPECT_EQ(f.dma_count_left(), 511);
+    EXPECT_EQ(f.dma_count(), 511);
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x00);
     EXPECT_EQ(id.st0, 0x40);
     EXPECT_EQ(id.st1, st1::kMa);
@@ -800,7 +793,7 @@ TEST(FdcErrors, EotBelowRGivesMissingAddressMark) {
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], st1::kMa);
-    EXPECT_EQ(f.dma_count_left(), 511);
+    EXPECT_EQ(f.dma_count(), 511);
 }
 
 // MSR drive-busy bits (Δ5, DS): set from the seek until its SENSE INTERRUPT.
