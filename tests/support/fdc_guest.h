@@ -6,7 +6,8 @@
 // the benchmarks' backends (tests/bench/floppy_driver.h).
 //
 // A bus is anything with   uint8_t read(uint16_t port);   void write(uint16_t port, uint8_t v);
-// Registers and bits: 82077aa.md §4, §5; the 8237 as the host models it: hw/dma/i8237.h.
+// Registers and bits: docs/hardware/82077aa.md §4, §5; the 8237 as the host models it:
+// hw/dma/i8237.h.
 #pragma once
 
 #include <concepts>

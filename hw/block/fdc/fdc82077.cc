@@ -59,7 +59,7 @@ void Fdc82077::enter_reset() {
     s_.status_count = 0;
     s_.poll_due = kNever;
     for (Seek &s : s_.seeks) s = Seek{};
-    // CONFIGURE defaults, except what LOCK protects (82077aa.md §8).
+    // CONFIGURE defaults, except what LOCK protects (docs/hardware/82077aa.md §8).
     s_.eis = false;
     s_.poll_off = false;
     if (!s_.lock) {
@@ -549,7 +549,8 @@ Fdc82077::Exec &Fdc82077::new_exec() {
 bool Fdc82077::exec_admitted() {
     const Exec &e = s_.exec;
     const FloppyDrive &d = drives_[e.unit];
-    // No medium: no index pulses will ever come, so end now (82077aa.md §6.1, Δ22).
+    // No medium: no index pulses will ever come, so end now (docs/hardware/82077aa.md §6.7,
+    // docs/divergences.md Δ22).
     if (!d.has_media()) {
         exec_fail(st1::kMa);
         return false;
@@ -811,7 +812,7 @@ void Fdc82077::exec_transfer(int64_t now) {
         observer_->overrun(e.unit);
         if (exec_info().op == SectorOp::Write) {
             // An underrun still completes the sector, padded with 0x00 and a valid CRC
-            // (82077aa.md §7); the command ends there.
+            // (docs/hardware/82077aa.md §7); the command ends there.
             e.st1 |= st1::kOr;
             e.stream.host_side = false;
             return;
@@ -953,7 +954,7 @@ void Fdc82077::exec_next_sector(int64_t now) {
     exec_search(now);
 }
 
-// Moves C/H/R to the next sector (82077aa.md §6.1 table); false when the command ends here.
+// Moves C/H/R to the next sector (docs/hardware/82077aa.md §6.5); false when the command ends here.
 bool Fdc82077::advance_sector() {
     Exec &e = s_.exec;
     const CommandInfo &info = exec_info();

@@ -1,7 +1,7 @@
 // The Intel 82077AA floppy disk controller: registers, the command / execution / result phases,
 // every command of the part, DMA and PIO transfers through a 16-byte FIFO, background seeks,
 // reset and polling, and all mechanical and rotational timing through one host timer.
-// Reference: shared/reference/82077aa.md (behaviour) and timing.md (when).
+// Reference: docs/hardware/82077aa.md (behaviour) and docs/hardware/timing.md (when).
 //
 // The controller owns its four drive slots. It knows nothing of the bus it sits on: port
 // offsets 0–7 come in through read()/write(), DMA through dma_transfer(), time through
@@ -45,7 +45,7 @@ class Fdc82077 {
     void on_timer();
 
     // Power-on / machine reset: the state PC firmware leaves (DOR 0x0C, 500 kbit/s, no
-    // interrupt pending, 82077aa.md §13 Δ3/Δ7).
+    // interrupt pending, docs/hardware/82077aa.md §8, docs/divergences.md Δ3/Δ7).
     void hardware_reset();
 
     // Drives and media. A medium change ends a command running on that drive abnormally.

@@ -31,7 +31,7 @@ struct CommandTable {
     using Stop::Tc, Stop::Eot, Stop::EotOrEc, Stop::SectorCount;
 
     // Masks follow QEMU's decoding where the datasheet does not say whether bits are don't-care
-    // (82077aa.md §5 "Opcode decoding"): MT/MFM/SK ignored for reads, MT/MFM for writes (which
+    // (docs/hardware/82077aa.md §5.4): MT/MFM/SK ignored for reads, MT/MFM for writes (which
     // also lets BeOS's WRITE-with-SK through), MFM for READ TRACK/FORMAT/READ ID.
     // clang-format off
     static constexpr std::array<CommandInfo, kCommandCount> kRows = {{

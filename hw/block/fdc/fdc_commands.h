@@ -2,7 +2,7 @@
 // recognised, how many bytes it takes and returns, the handler that runs it, and, for a data
 // command, what it does on the disk. The controller asks the row instead of testing for a
 // command by name.
-// Reference: shared/reference/82077aa.md §5.
+// Reference: docs/hardware/82077aa.md §5.
 #pragma once
 
 #include <cstddef>

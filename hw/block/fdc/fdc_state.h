@@ -25,7 +25,7 @@
 
 namespace fdplug::floppy {
 
-// Register personality selected by the IDENT/MFM straps (82077aa.md §1).
+// Register personality selected by the IDENT/MFM straps (docs/hardware/82077aa.md §1).
 enum class FdcMode : uint8_t { At, Ps2, Model30 };
 
 // When a data command seeks to its cylinder by itself.
@@ -68,7 +68,7 @@ struct StreamState {
     int64_t t0 = 0;                  // instant: first data byte on the disk
     int64_t ns_num = 0, ns_den = 1;  // byte time; 0/1 under the fast policy
     // The host is serving a request: it holds until the FIFO is empty (reads) or full
-    // (writes), although the level has left the trigger point (82077aa.md §7).
+    // (writes), although the level has left the trigger point (docs/hardware/82077aa.md §7).
     bool burst = false;
     std::array<uint8_t, kBufferSize> buf{};
     friend bool operator==(const StreamState &, const StreamState &) = default;

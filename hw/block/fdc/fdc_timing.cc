@@ -155,7 +155,7 @@ TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
     const uint32_t bps = data_rate_bps(g.rate);
     t.gap2 = g.perpendicular ? 41 : 22;
     t.sectors = g.sectors;
-    // Standard format gaps (timing.md §3), by rate and spindle speed.
+    // Standard format gaps (docs/hardware/timing.md §3), by rate and spindle speed.
     uint32_t gap3 = format_gap3;
     if (!gap3) {
         if (g.rate == DataRate::k1000)

@@ -1,7 +1,7 @@
 // Every delay the floppy subsystem applies, computed in one place: data-rate byte times, the
 // IBM System 34 track layout, rotation, the SPECIFY step/head-load/head-unload delays, and the
 // timing policy (class Timing) through which the controller asks for each of them.
-// Reference: shared/reference/timing.md. Under TimingPolicy::Fast every delay is zero except
+// Reference: docs/hardware/timing.md. Under TimingPolicy::Fast every delay is zero except
 // READ ID, which keeps QEMU's 20 ms.
 #pragma once
 
@@ -17,7 +17,7 @@ enum class TimingPolicy : uint8_t { Accurate, Fast };
 inline constexpr int64_t kNsPerMs = 1'000'000;
 inline constexpr int64_t kNever = INT64_MAX;
 
-// Mechanical constants of a drive (timing.md §6, §9): defaults a profile may change.
+// Mechanical constants of a drive (docs/hardware/timing.md §6, §9): defaults a profile may change.
 struct DriveProfile {
     int64_t settle_ns = 15 * kNsPerMs;    // IDs unreadable this long after the last step
     int64_t spin_up_ns = 300 * kNsPerMs;  // motor on → index pulses and IDs
@@ -26,12 +26,12 @@ struct DriveProfile {
     friend bool operator==(const DriveProfile &, const DriveProfile &) = default;
 };
 
-// Controller-internal latencies (timing.md §9).
+// Controller-internal latencies (docs/hardware/timing.md §9).
 inline constexpr int64_t kResetToPollNs = 250'000;
 inline constexpr int64_t kFastReadIdNs = 20 * kNsPerMs;
 inline constexpr unsigned kRecalibrateStepLimit = 79;
-// FIFO service: the host must be done this long before the byte that would overrun (timing.md
-// §8: threshold × 8 / rate − 1.5 µs).
+// FIFO service: the host must be done this long before the byte that would overrun
+// (docs/hardware/timing.md §8: threshold × 8 / rate − 1.5 µs).
 inline constexpr int64_t kFifoSetupNs = 1'500;
 
 uint32_t data_rate_bps(DataRate rate);
@@ -76,16 +76,16 @@ struct TrackLayout {
 };
 
 // Layout of a track of `geometry` read at its own rate and rpm. `format_gap3` is the gap the
-// track was formatted with (0: the standard one for the format, timing.md §3).
+// track was formatted with (0: the standard one for the format, docs/hardware/timing.md §3).
 TrackLayout track_layout(const Geometry &geometry, uint8_t format_gap3 = 0);
 
 class FloppyDrive;
 
 // The timing policy: what the controller asks each time something takes time or waits for the
 // disk to turn. TimingPolicy::Accurate answers from the drive's mechanics and the track layout
-// (timing.md); TimingPolicy::Fast answers "now" to nearly everything, as QEMU does, so that a
-// guest never waits: no mechanical delays, no rotation, no byte clock, no motor to wait for, no
-// overrun. Stateless: one instance per policy.
+// (docs/hardware/timing.md); TimingPolicy::Fast answers "now" to nearly everything, as QEMU does,
+// so that a guest never waits: no mechanical delays, no rotation, no byte clock, no motor to wait
+// for, no overrun. Stateless: one instance per policy.
 class Timing {
   public:
     virtual ~Timing() = default;

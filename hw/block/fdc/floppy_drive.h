@@ -59,7 +59,7 @@ class FloppyDrive {
 
     // The logical cylinder recorded on the track under the head, or -1 when the head is on a
     // track the medium does not have. A 40-track medium in an 80-track drive occupies every
-    // other track (double stepping, geometry.md §3).
+    // other track (double stepping, docs/hardware/media.md §3).
     int logical_cylinder() const;
     bool double_stepped() const;
 

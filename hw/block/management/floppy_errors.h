@@ -1,6 +1,6 @@
 // The error classes of the floppy-* QMP commands: Windows Virtual PC's IVMFloppyDrive results
-// (shared/reference/virtual-pc-floppy-api.md §2). One table, symbol → HRESULT; every error the
-// commands return is an Error<VpcError> (hw/block/error/expected.h) and goes out as QMP's error
+// (docs/floppy-management.md#error-objects-and-the-codes). One table, symbol → HRESULT; every error
+// the commands return is an Error<VpcError> (hw/block/error/expected.h) and goes out as QMP's error
 // object with its HRESULT as "0xA0040652", made here by qmp_error().
 #pragma once
 

@@ -1,7 +1,7 @@
-// The order of checks is Virtual PC's (virtual-pc-floppy-api.md §3): for an attach, the form of
-// the path, then the drive, then what it holds, then the file; for a release, the drive, then
-// the kind of media, then whether there is any. Nothing changes before every check has passed,
-// and a failure after that (a flush) leaves the drive as it was.
+// The order of checks is Virtual PC's (docs/floppy-management.md#virtual-pcs-order-of-checks): for
+// an attach, the form of the path, then the drive, then what it holds, then the file; for a
+// release, the drive, then the kind of media, then whether there is any. Nothing changes before
+// every check has passed, and a failure after that (a flush) leaves the drive as it was.
 #include "hw/block/management/floppy_manager.h"
 
 #include <algorithm>

@@ -1,9 +1,10 @@
 // The floppy-* QMP commands of qapi/floppy.json — media management with the semantics and error
-// classes of Windows Virtual PC's IVMFloppyDrive (shared/reference/virtual-pc-floppy-api.md) —
-// and the FLOPPY_MEDIA_* events, over the drives (MediaSlot) a host adapter registers. Host
-// neutral: arguments and results are JSON values, events and warnings go to sinks the adapter
-// sets, so the isa-fdc binding and the Bochs adapter serve the same commands from this one
-// implementation. Media change only through MediaSlot::insert/release.
+// classes of Windows Virtual PC's IVMFloppyDrive
+// (docs/floppy-management.md#windows-virtual-pcs-ivmfloppydrive) — and the FLOPPY_MEDIA_* events,
+// over the drives (MediaSlot) a host adapter registers. Host neutral: arguments and results are
+// JSON values, events and warnings go to sinks the adapter sets, so the isa-fdc binding and the
+// Bochs adapter serve the same commands from this one implementation. Media change only through
+// MediaSlot::insert/release.
 #pragma once
 
 #include <functional>

@@ -1,6 +1,6 @@
 // choose_format(): QEMU 7.2's size rules over the format table, with fdplug's two refinements —
 // a valid BPB decides the geometry, and a size missing from the table gets the smallest format
-// the drive reads that holds it (geometry.md §2).
+// the drive reads that holds it (docs/hardware/media.md §2).
 #include <string>
 
 #include "hw/block/media/boot_sector.h"

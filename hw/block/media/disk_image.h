@@ -26,7 +26,7 @@ class DiskImage {
 
     virtual const Geometry &geometry() const = 0;
     virtual bool read_only() const = 0;
-    // Sectors past the end of a short file read as zeros (geometry.md §2).
+    // Sectors past the end of a short file read as zeros (docs/hardware/media.md §2).
     virtual MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
                                     std::span<uint8_t, kSectorSize> out) = 0;
     virtual MediaStatus write_sector(unsigned c, unsigned h, unsigned r,

@@ -20,7 +20,7 @@ class FdImage : public DiskImage {
 
     const Geometry &geometry() const override { return choice_.geometry; }
     bool read_only() const override { return read_only_; }
-    // Past the end of a short store: zeros (geometry.md §2).
+    // Past the end of a short store: zeros (docs/hardware/media.md §2).
     MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
                             std::span<uint8_t, kSectorSize> out) override;
     // Never grows the store: a sector past store_end() fails with IoError.

@@ -1,5 +1,5 @@
 // The floppy format table and the rules that pick a format for an image: its size, the drive
-// type, and the BPB in its boot sector. Reference: shared/reference/geometry.md §2–§5.
+// type, and the BPB in its boot sector. Reference: docs/hardware/media.md §2–§5.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // choose_format(): QEMU's size rules, the BPB refinement, the smallest-fitting fallback and the
-// refusals (geometry.md §2, §4).
+// refusals (docs/hardware/media.md §2, §4).
 #include <gtest/gtest.h>
 
 #include <array>
