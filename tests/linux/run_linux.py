@@ -57,18 +57,31 @@ up() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "FDLINUX $*"; }
 size() { stat -c %s "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# The kernel's floppy lines since insmod, as FDLINUX K lines. The console itself is kept quiet
+# (kernel lines would cut into ours), so a follower prints them as they come: a hang still shows
+# what the driver said.
+klog() { dmesg -c | grep -i -E 'flop|fd0|fdc' | sed 's/^/FDLINUX K /'; }
+follow() {
+    trap 'exit 0' TERM  # taken between commands: no line is lost half printed
+    while :; do klog; sleep 1; done
+}
 finish() {
-    # The floppy driver's lines since insmod, for the host's ident check.
-    dmesg | sed -n '/fdlinux: insmod/,$p' | grep -i -E 'flop|fd0|fdc' | sed 's/^/FDLINUX K /'
+    kill $follower 2>/dev/null
+    wait $follower 2>/dev/null
+    klog
     say END uptime=$(up)
     sync
+    # The console's output is still in the tty buffer: stty's TCSADRAIN waits for it to go out.
+    stty -F /dev/console "$(stty -F /dev/console -g)"
+    sleep 0.5
     poweroff -f
     sleep 10
 }
 say BOOT uptime=$(up)
-# Kernel lines would cut into ours on the shared console: the host reads them from dmesg.
 dmesg -n 1
-echo "fdlinux: insmod" >/dev/kmsg
+dmesg -c >/dev/null
+follow &
+follower=$!
 for m in @MODULES@; do
     opts=
     [ $m = floppy ] && opts="@OPTIONS@"
@@ -172,19 +185,22 @@ log: {log}
 
 
 def parse(serial):
-    """The FDLINUX lines: {tag: fields} for the result lines, plus the kernel lines (K) and dd's
-    error lines (DD) as lists."""
-    found = {"K": [], "DD": []}
+    """The FDLINUX lines: {tag: fields} per result line, with the dd error lines that follow it
+    under "dd"; the kernel's floppy lines under "K"."""
+    found, last = {"K": []}, None
     for line in serial.splitlines():
         line = line.rstrip("\r")
         if not line.startswith("FDLINUX "):
             continue
         tag, _, rest = line[8:].partition(" ")
-        if tag in ("K", "DD"):
-            found[tag].append(rest)
+        if tag == "K":
+            found["K"].append(rest)
+        elif tag == "DD":
+            if last:
+                last["dd"].append(rest)
         else:
-            found[tag] = dict(f.split("=", 1) for f in rest.split() if "=" in f)
-            found[tag]["_"] = rest
+            last = found[tag] = dict(f.split("=", 1) for f in rest.split() if "=" in f)
+            last.update({"_": rest, "dd": []})
     return found
 
 
@@ -198,6 +214,14 @@ def seconds(fields, a="t0", b="t1"):
 def check(variant, r, image, pattern):
     """[(case, problem or None, detail)] for one boot."""
     f, cases = r["found"], []
+
+    def wall(tag, since=None):
+        """Host seconds until the console showed tag (since the line since, if given); the
+        console is polled 4 times a second, and a line comes after its check's hashing."""
+        seen = r["seen"]
+        if tag not in seen or (since and since not in seen):
+            return "? s"
+        return f"{seen[tag] - (seen[since] if since else 0):.1f} s"
     boot = "BOOT" in f and "END" in f and not r["plugin_problems"]
     why = []
     if r["killed"]:
@@ -208,9 +232,9 @@ def check(variant, r, image, pattern):
         why.append("/init did not finish its checks")
     why += r["plugin_problems"]
     cases.append(("boot", "; ".join(why) or None,
-                  f"/init at {f.get('BOOT', {}).get('uptime', '?')} s guest time"))
+                  f"/init at {f.get('BOOT', {}).get('uptime', '?')} s guest time, {wall('BOOT')} wall"))
 
-    kernel = [re.sub(r"^\[\s*[\d.]+\]\s*", "", k) for k in f["K"] if "fdlinux: insmod" not in k]
+    kernel = [re.sub(r"^\[\s*[\d.]+\]\s*", "", k) for k in f["K"]]
     missing = [p for p in IDENT if not any(re.search(p, k) for k in kernel)]
     other = [k for k in kernel if not any(re.search(p, k) for p in IDENT)]
     problem = []
@@ -227,17 +251,18 @@ def check(variant, r, image, pattern):
     problem = None
     if rd.get("rc") != "0" or rd.get("bytes") != str(len(image)) or rd.get("sha256") != want:
         problem = (f"read rc={rd.get('rc')} bytes={rd.get('bytes')} sha256={rd.get('sha256')}; expected rc=0 "
-                   f"bytes={len(image)} sha256={want}" + "".join(" | " + d for d in f["DD"][:4]))
-    cases.append(("read", problem, f"{len(image)} bytes in {seconds(rd):.2f} s guest time"))
+                   f"bytes={len(image)} sha256={want}" + "".join(" | " + d for d in rd.get("dd", [])[:4]))
+    cases.append(("read", problem, f"{len(image)} bytes in {seconds(rd):.2f} s guest time, "
+                                   f"{wall('READ', 'INSMOD')} wall"))
 
     wr, back = f.get("WRITE", {}), f.get("READBACK", {})
     want = hashlib.sha256(pattern).hexdigest()
     problem = []
     if wr.get("rc") != "0":
-        problem.append(f"write rc={wr.get('rc')}" + "".join(" | " + d for d in f["DD"][:4]))
+        problem.append(f"write rc={wr.get('rc')}" + "".join(" | " + d for d in wr.get("dd", [])[:4]))
     if back.get("rc") != "0" or back.get("sha256") != want:
         problem.append(f"read-back rc={back.get('rc')} bytes={back.get('bytes')} sha256={back.get('sha256')}, "
-                       f"expected the pattern's {want}")
+                       f"expected the pattern's {want}" + "".join(" | " + d for d in back.get("dd", [])[:4]))
     start, end = WRITE_TRACK * 9216, (WRITE_TRACK + WRITE_TRACKS) * 9216
     after = r["after"]
     if len(after) != len(image):
@@ -248,7 +273,8 @@ def check(variant, r, image, pattern):
         if after[:start] != image[:start] or after[end:] != image[end:]:
             problem.append("bytes outside the written tracks changed in the image file")
     cases.append(("write", "; ".join(problem) or None,
-                  f"{len(pattern)} bytes (C40-C43) in {seconds(wr):.2f} s guest time, in the image file after exit"))
+                  f"{len(pattern)} bytes (C40-C43) in {seconds(wr):.2f} s guest time, {wall('WRITE', 'READ')} "
+                  "wall; in the image file after exit"))
     if not boot:
         cases = cases[:1] + [(c, p or "not reached: the boot failed", d) for c, p, d in cases[1:]]
     return cases
@@ -278,7 +304,7 @@ def run(args, variant, image, pattern, modules, prefix):
     with open(os.path.join(rundir, "bochs.out"), "wb") as out:
         proc = subprocess.Popen(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT)
-        killed = watch(proc, serial, t0 + args.timeout)
+        killed, seen = watch(proc, serial, t0, t0 + args.timeout)
     wall = time.monotonic() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = open(serial, encoding="latin-1").read() if os.path.exists(serial) else ""
@@ -286,30 +312,41 @@ def run(args, variant, image, pattern, modules, prefix):
     log_errors = [l for l in logtext.splitlines() if re.match(r"^\d+[ep]\[PLUGIN\s*\] fdplug", l)]
     problem = run_boot.plugin_problem(logtext, fdplug, timing)
     return {"rundir": rundir, "wall": wall, "cpu": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
-            "killed": killed, "found": parse(text), "after": open(floppy, "rb").read(),
+            "killed": killed, "seen": seen, "found": parse(text), "after": open(floppy, "rb").read(),
             "plugin_problems": ([problem] if problem else []) + log_errors[:4]}
 
 
-def watch(proc, serial, deadline):
-    """Waits for Bochs to exit. Kills it, and says why, when the console shows that the run cannot
-    end well (a panic, or a second boot: panic=-1 reboots) or at the deadline; None if it exited."""
-    why = None
-    while why is None:
+def watch(proc, serial, t0, deadline):
+    """Waits for Bochs to exit, noting when (wall seconds after t0) each FDLINUX result line
+    first showed on the console. Kills Bochs, and says why, when the console shows that the run
+    cannot end well (a panic, or a second boot: panic=-1 reboots) or at the deadline. Returns
+    (why or None, {tag: seconds})."""
+    why, seen, text = None, {}, ""
+    while True:
         try:
-            proc.wait(timeout=1)
-            return None
+            proc.wait(timeout=0.25)
+            exited = True
         except subprocess.TimeoutExpired:
-            pass
-        text = open(serial, encoding="latin-1").read() if os.path.exists(serial) else ""
+            exited = False
+        if os.path.exists(serial):
+            with open(serial, encoding="latin-1") as fh:
+                fh.seek(len(text))
+                text += fh.read()
+        for line in text.splitlines():
+            if line.startswith("FDLINUX "):
+                seen.setdefault(line.split()[1], time.monotonic() - t0)
+        if exited:
+            return None, seen
         if "Kernel panic" in text:
             why = "the kernel panicked"
         elif text.count("Linux version ") > 1:
             why = "the guest rebooted"
         elif time.monotonic() > deadline:
             why = "time is up"
-    proc.kill()
-    proc.wait()
-    return why
+        if why:
+            proc.kill()
+            proc.wait()
+            return why, seen
 
 
 def missing_prerequisites():
