@@ -24,6 +24,7 @@ import os
 import re
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -332,9 +333,11 @@ def watch(proc, serial, t0, deadline):
             with open(serial, encoding="latin-1") as fh:
                 fh.seek(len(text))
                 text += fh.read()
-        for line in text.splitlines():
-            if line.startswith("FDLINUX "):
-                seen.setdefault(line.split()[1], time.monotonic() - t0)
+        # Whole lines only: Bochs may have written half of one.
+        for line in text[:text.rfind("\n") + 1].splitlines():
+            tag = line.split()[1:2] if line.startswith("FDLINUX ") else []
+            if tag:
+                seen.setdefault(tag[0], time.monotonic() - t0)
         if exited:
             return None, seen
         if "Kernel panic" in text:
@@ -349,12 +352,26 @@ def watch(proc, serial, t0, deadline):
             return why, seen
 
 
+def dynamic_elf(path):
+    """True when the 64-bit ELF file at path asks for a program interpreter (PT_INTERP): the
+    busybox package's busybox does, busybox-static's does not, and the initramfs has no libc."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+        if head[:5] != b"\x7fELF\x02":
+            return True
+        phoff, = struct.unpack_from("<Q", head, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+        fh.seek(phoff)
+        table = fh.read(phentsize * phnum)
+    return any(struct.unpack_from("<I", table, i * phentsize)[0] == 3 for i in range(phnum))
+
+
 def missing_prerequisites():
     need = [f"{CACHE}/{f}" for f in ("vmlinuz", "modules") if not os.path.exists(os.path.join(CACHE, f))]
     if need:
         need = [" and ".join(need) + " (Debian's kernel package, unpacked; FDPLUG_LINUX_CACHE moves it)"]
-    if not os.access(BUSYBOX, os.X_OK):
-        need.append(f"{BUSYBOX} (package busybox-static)")
+    if not os.access(BUSYBOX, os.X_OK) or dynamic_elf(BUSYBOX):
+        need.append(f"a static {BUSYBOX} (package busybox-static)")
     need += [f"{tool} (package {pkg})" for tool, pkg in TOOLS.items() if not shutil.which(tool)]
     return need
 
