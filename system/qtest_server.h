@@ -1,4 +1,4 @@
-// The qtest protocol as QEMU 7.2 speaks it (shared/reference/qtest-protocol.md): line-based
+// The qtest protocol as QEMU 7.2 speaks it (docs/protocols/qtest.md): line-based
 // requests from a test, one reply each, with asynchronous "IRQ raise/lower" lines in between.
 // Unlike QEMU, a malformed request gets "FAIL <reason>" instead of aborting the process.
 #pragma once

@@ -17,15 +17,14 @@ using qmp::Outcome;
 // A FloppyManager answer as a QMP outcome: the Virtual PC classes carry their HRESULT as the
 // error object's "hresult" member, as fdplug-host's do.
 Outcome outcome_of(const floppy::CommandResult &result) {
-    if (!result.error) return Outcome::ok(result.ret);
-    Json extra = Json::object();
-    if (!result.error->hresult.empty()) extra["hresult"] = result.error->hresult;
-    return Outcome::fail(result.error->cls, result.error->desc, std::move(extra));
+    if (result) return Outcome::ok(*result);
+    const floppy::QmpError error = floppy::qmp_error(result.error());
+    return Outcome::fail(error.cls, error.desc, error.members);
 }
 
 // QEMU's block commands fail with GenericError.
-Outcome block_outcome(bool ok, const std::string &error) {
-    return ok ? Outcome::ok() : Outcome::fail("GenericError", error);
+Outcome block_outcome(const floppy::Status &status) {
+    return status ? Outcome::ok() : Outcome::fail("GenericError", status.error().message());
 }
 
 // -qmp's shorthand, but listening without waiting unless told otherwise: Bochs should not stop
@@ -104,15 +103,10 @@ std::vector<qmp::MachineControl::BlockSlot> BochsQmp::block_slots() const {
         b.qdev_id = slot->qdev();
         b.device_name = slot->identity().device_name;
         b.query = [slot] { return slot->query_block(); };
-        b.eject = [slot](bool force) {
-            std::string error;
-            return block_outcome(slot->eject(force, &error), error);
-        };
+        b.eject = [slot](bool force) { return block_outcome(slot->eject(force)); };
         b.change_medium = [slot](const std::string &file, const std::optional<std::string> &format,
                                  const std::string &mode) {
-            std::string error;
-            return block_outcome(slot->change_medium(file, format.value_or(""), mode, &error),
-                                 error);
+            return block_outcome(slot->change_medium(file, format.value_or(""), mode));
         };
         out.push_back(std::move(b));
     }

@@ -5,7 +5,7 @@
 // floppy and boot bytes, and the floppya:/floppyb: media to the core. Every ABI fact it uses is
 // in bochs_abi.h. With FDPLUG_QMP set it also serves fdplug's QMP floppy commands
 // (bochs_qmp.h), polled from a periodic Bochs timer on Bochs' own thread.
-// Reference: shared/reference/bochs-2.7-plugin-abi.md; user guide: docs/bochs.md.
+// Reference: docs/bochs.md#the-bochs-27-plugin-abi; user guide: docs/bochs.md.
 #include <dlfcn.h>
 #include <glib.h>
 #include <unistd.h>
@@ -221,9 +221,9 @@ class BochsFloppy final : public DevModel, public FdcHost {
         if (trace_) std::fclose(trace_);
         if (timer_ != abi::kNullTimerHandle) bx_pc_system.deactivate_timer(unsigned(timer_));
         for (auto &slot : slots_) {
-            std::string error;
-            if (!slot->flush(&error))
-                pluginlog->error("fdplug: %s: %s", slot->name().c_str(), error.c_str());
+            if (const Status flushed = slot->flush(); !flushed)
+                pluginlog->error("fdplug: %s: %s", slot->name().c_str(),
+                                 flushed.error().message().c_str());
             manager_.remove(*slot);
         }
     }
@@ -407,26 +407,26 @@ class BochsFloppy final : public DevModel, public FdcHost {
         request.file = absolute_path(path);
         request.format = "raw";
         request.read_only = read_only;
-        OpenedMedium medium = slot.open_image(request);
-        if (!medium.image && medium.image_error == ImageOpenError::FileReadOnly) {
+        Expected<OpenedMedium> medium = slot.open_image(request);
+        if (!medium && medium.error().kind() == ErrorKind::ReadOnly) {
             // As Bochs does: a file that cannot be written is used write-protected.
             request.read_only = true;
             medium = slot.open_image(request);
-            if (medium.image)
+            if (medium)
                 pluginlog->info("fdplug: %s: %s is read-only: write-protected", slot.name().c_str(),
                                 request.file.c_str());
         }
-        if (!medium.image) {
+        if (!medium) {
             pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(),
-                             medium.error.c_str());
+                             medium.error().message().c_str());
             return;
         }
-        const Geometry &g = medium.image->geometry();
+        const Geometry &g = medium->image->geometry();
         pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
-                        slot.name().c_str(), medium.file.c_str(),
-                        medium.read_only ? "read-only" : "read-write", unsigned(g.cylinders),
+                        slot.name().c_str(), medium->file.c_str(),
+                        medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
                         unsigned(g.heads), unsigned(g.sectors));
-        slot.insert(std::move(medium), false);
+        slot.insert(std::move(*medium), false);
     }
 
     // FDPLUG_QMP: the monitor, and a periodic Bochs timer that services its socket on Bochs'

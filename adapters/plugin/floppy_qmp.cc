@@ -16,16 +16,13 @@ bool qmp_handler(void *opaque, const char *args_json, char **ret_json, FdplugErr
     nlohmann::json args = nlohmann::json::parse(args_json ? args_json : "{}", nullptr, false);
     if (!args.is_object()) args = nlohmann::json::object();
     const CommandResult result = binding.plugin->manager.execute(binding.command, args);
-    if (!result.error) {
-        *ret_json = dup_string(result.ret.dump());
+    if (result) {
+        *ret_json = dup_string(result->dump());
         return true;
     }
-    err->cls = dup_string(result.error->cls);
-    err->cls_static = false;
-    err->desc = dup_string(result.error->desc);
-    err->extra_json = result.error->hresult.empty()
-                          ? nullptr
-                          : dup_string(nlohmann::json{{"hresult", result.error->hresult}}.dump());
+    const QmpError error = qmp_error(result.error());
+    set_error(err, error.cls, error.desc);
+    err->extra_json = dup_string(error.members.dump());
     return false;
 }
 

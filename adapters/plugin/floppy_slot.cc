@@ -29,26 +29,22 @@ MediaSlot &media_of(void *opaque) {
 }
 
 // QEMU's block commands fail with GenericError.
-bool block_result(bool ok, const std::string &error, FdplugError *err) {
-    if (!ok) set_error(err, "GenericError", error);
-    return ok;
+bool block_result(const Status &status, FdplugError *err) {
+    if (!status) set_error(err, "GenericError", status.error().message());
+    return status.ok();
 }
 
 const FdplugBlockOps kBlockOps = {
     .query = [](void *opaque) { return dup_string(media_of(opaque).query_block().dump()); },
-    .eject =
-        [](void *opaque, bool force, FdplugError *err) {
-            std::string error;
-            return block_result(media_of(opaque).eject(force, &error), error, err);
-        },
+    .eject = [](void *opaque, bool force,
+                FdplugError *err) { return block_result(media_of(opaque).eject(force), err); },
     .change_medium =
         [](void *opaque, const char *filename, const char *format, const char *read_only_mode,
            FdplugError *err) {
-            std::string error;
-            const bool ok =
+            return block_result(
                 media_of(opaque).change_medium(filename ? filename : "", format ? format : "",
-                                               read_only_mode ? read_only_mode : "retain", &error);
-            return block_result(ok, error, err);
+                                               read_only_mode ? read_only_mode : "retain"),
+                err);
         },
 };
 
@@ -96,8 +92,9 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
                         "; pick a drive-type or leave the medium out");
         request.drive = slot.type;
         request.faults = slot.faults;
-        medium = open_medium(request);
-        if (!medium.image) return fail(medium.error);
+        Expected<OpenedMedium> opened = open_medium(request);
+        if (!opened) return fail(opened.error().message());
+        medium = std::move(*opened);
     }
     type_ = slot.type != DriveType::Auto ? slot.type
             : medium.image               ? medium.wants
@@ -114,14 +111,15 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
 }
 
 void FloppySlot::flush_for_exit() {
-    std::string why;
-    if (media_ && !media_->flush(&why))
-        plugin_.host.log(fdc_.device(), FDPLUG_LOG_ERROR, "floppy unit %u: %s", unit_, why.c_str());
+    if (!media_) return;
+    if (const Status flushed = media_->flush(); !flushed)
+        plugin_.host.log(fdc_.device(), FDPLUG_LOG_ERROR, "floppy unit %u: %s", unit_,
+                         flushed.error().message().c_str());
 }
 
 void FloppySlot::detach() {
     if (media_) {
-        media_->release(true, nullptr, false);
+        (void)media_->release(true, false);  // drops unsaved writes: cannot fail
         plugin_.manager.remove(*media_);
         media_.reset();
     }

@@ -11,7 +11,8 @@ namespace fdplug::floppy::plugin {
 
 namespace {
 
-// The ISA decode: +0…+5 in one region, +7 alone; +6 is the IDE controller's (82077aa.md §1).
+// The ISA decode: +0…+5 in one region, +7 alone; +6 is the IDE controller's
+// (docs/hardware/82077aa.md §1).
 uint32_t low_read(void *opaque, uint16_t offset, unsigned) {
     return static_cast<IsaFdc *>(opaque)->port_read(offset);
 }
@@ -26,7 +27,7 @@ void ccr_write(void *opaque, uint16_t, uint32_t value, unsigned) {
 }
 
 // Byte registers: 16-bit accesses are split by the bus into byte accesses, lowest port
-// first; 32-bit accesses are not decoded (reads all-ones), as on QEMU (qtest-protocol.md §3).
+// first; 32-bit accesses are not decoded (reads all-ones), as on QEMU (docs/protocols/qtest.md §3).
 constexpr FdplugPortOps kLowOps = {
     .read = low_read, .write = low_write, .native_sizes = 1, .split_sizes = 2};
 constexpr FdplugPortOps kDirOps = {

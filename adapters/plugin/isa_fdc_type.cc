@@ -112,22 +112,22 @@ void fdc_machine_ready(void *self) {
 // Media are flushed first, so that their files hold the bytes the state's fingerprints name.
 bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
     IsaFdc &fdc = *static_cast<IsaFdc *>(self);
-    std::string error;
     for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
         DiskImage *m = fdc.core().drive(u).media();
-        if (m && !m->flush(&error)) {
+        if (!m) continue;
+        if (Status flushed = m->flush(); !flushed) {
             if (errp)
                 *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " +
-                                   std::to_string(u) + ": " + error);
+                                   std::to_string(u) + ": " + flushed.error().message());
             return false;
         }
     }
-    FdcState state;
-    if (!fdc.core().save_state(&state, &error)) {
-        if (errp) *errp = dup_string(fdc.name() + ": " + error);
+    const Expected<FdcState> state = fdc.core().save_state();
+    if (!state) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + state.error().message());
         return false;
     }
-    const std::vector<uint8_t> blob = state_format::encode(state);
+    const std::vector<uint8_t> blob = state_format::encode(*state);
     fdc.plugin().host.buffer_append(out, blob.data(), blob.size());
     return true;
 }
@@ -138,12 +138,13 @@ bool fdc_load_state(void *self, const uint8_t *data, size_t len, char **errp) {
     IsaFdc &fdc = *static_cast<IsaFdc *>(self);
     FdcState state;
     std::string error;
-    if (!state_format::decode(std::span<const uint8_t>(data, len), &state, &error) ||
-        !fdc.core().load_state(state, &error)) {
-        if (errp) *errp = dup_string(fdc.name() + ": " + error);
-        return false;
+    if (state_format::decode(std::span<const uint8_t>(data, len), &state, &error)) {
+        const Status loaded = fdc.core().load_state(state);
+        if (loaded) return true;
+        error = loaded.error().message();
     }
-    return true;
+    if (errp) *errp = dup_string(fdc.name() + ": " + error);
+    return false;
 }
 
 }  // namespace

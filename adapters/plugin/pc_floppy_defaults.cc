@@ -85,7 +85,7 @@ void IsaFdc::machine_ready() {
 }
 
 // CMOS 0x10 (types of drives A and B) and the equipment byte 0x14 (bit 0: diskette drives
-// present; bits 7-6: count - 1), other bits kept (geometry.md §5).
+// present; bits 7-6: count - 1), other bits kept (docs/hardware/media.md §5).
 void IsaFdc::write_cmos() {
     DriveType types[2] = {DriveType::None, DriveType::None};
     for (unsigned u = 0; u < 2; ++u)

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Draws docs/performance.png from the results of tests/bench/run-all:
 left, wall time of fdplug-host relative to QEMU 7.2 (same client, same work) with each target;
-right, the accurate-mode timing error against the analytic figures of timing.md with the
-±1 % band.
+right, the accurate-mode timing error against the analytic figures of docs/hardware/timing.md
+with the ±1 % band.
 
 usage: tests/bench/chart.py [RESULTS.json] [OUT.png]
   defaults: build/bench-results.json, docs/performance.png
@@ -81,7 +81,7 @@ def main():
     right.set_xlim(-1.5, 1.5)
     right.set_ylim(-0.75, len(items) - 0.35)
     right.set_xlabel('virtual time error vs analytic real-drive figure (%)')
-    right.set_title('Accurate-mode timing vs physics (timing.md)', fontsize=11)
+    right.set_title('Accurate-mode timing vs physics (docs/hardware/timing.md)', fontsize=11)
     right.legend(loc='upper right', fontsize=8, frameon=False)
 
     m = r.get('machine', {})

@@ -1,6 +1,6 @@
 // Timing fidelity in accurate mode: virtual time of guest-visible floppy work on fdplug-host's
 // own machine (the real plugin, the host's ISA bus, i8237 and manual virtual clock, in this
-// process), next to the analytic real-drive figures of shared/reference/timing.md.
+// process), next to the analytic real-drive figures of docs/hardware/timing.md.
 //
 //   whole disk    80 cylinders, one MT READ per cylinder with a SEEK (+SENSE INTERRUPT) before
 //                 each; SRT=D (3 ms), settle 15 ms: every cylinder costs 3 revolutions
@@ -35,7 +35,7 @@ namespace fdplug::bench {
 namespace {
 
 constexpr double kNsPerMs = 1e6;
-// timing.md §2, §3, §5, §7 for 1.44 MB at 500 kbit/s, 300 rpm.
+// docs/hardware/timing.md §2, §3, §5, §7 for 1.44 MB at 500 kbit/s, 300 rpm.
 constexpr double kByteNs = 16'000;
 constexpr double kRevNs = 200 * kNsPerMs;
 constexpr unsigned kPreamble = 146, kSlot = 682, kIdToIrq = 574, kIdBytes = 22;
@@ -202,7 +202,9 @@ int run(int argc, char **argv) {
         bad |= !fine;
         return fine ? "ok" : "OFF";
     };
-    std::printf("timing fidelity (accurate mode, virtual time; analytic figures from timing.md)\n");
+    std::printf(
+        "timing fidelity (accurate mode, virtual time; analytic figures from "
+        "docs/hardware/timing.md)\n");
     const double e_disk = pct(f.whole_disk_ms, kWholeDiskMs);
     std::printf(
         "  whole 1.44 MB disk, 1 cylinder/command + SEEK: %.3f s  (analytic %.3f s, error %+.3f "

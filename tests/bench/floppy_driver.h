@@ -1,5 +1,6 @@
 // A minimal floppy driver, the way a BIOS or an OS talks to an 82077AA on a PC: MSR handshake
-// before every command and result byte, the 8237's channel 2 for DMA, IRQ 6 for the ends.
+// before every command and result byte, the 8237's channel 2 for DMA, IRQ 6 for the ends (the
+// guest helper of tests/support/fdc_guest.h, plus waiting for IRQ 6 and whole-disk reads).
 // It is written once against an I/O backend so that the in-process benchmarks, fdplug-host
 // over qtest and QEMU over qtest all run exactly the same client code.
 //
@@ -18,14 +19,20 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/fdc/fdc_regs.h"
+#include "tests/support/fdc_guest.h"
+
 namespace fdplug::bench {
 
+namespace msr = floppy::msr;
+namespace st0 = floppy::st0;
+
 struct FloppyPorts {
-    static constexpr uint16_t kBase = 0x3F0;
-    static constexpr uint16_t kDor = kBase + 2, kMsr = kBase + 4, kDsr = kBase + 4,
-                              kFifo = kBase + 5, kDir = kBase + 7, kCcr = kBase + 7;
+    static constexpr uint16_t kBase = test::kFdcBase;
+    static constexpr uint16_t kDor = kBase + test::kDorOffset, kMsr = kBase + test::kMsrOffset,
+                              kDsr = kBase + test::kDsrOffset, kFifo = kBase + test::kFifoOffset,
+                              kDir = kBase + test::kDirOffset, kCcr = kBase + test::kCcrOffset;
     static constexpr unsigned kIrq = 6;
-    static constexpr uint8_t kRqm = 0x80, kDio = 0x40;
 };
 
 // 1.44 MB: 80 cylinders, 2 heads, 18 sectors of 512 bytes.
@@ -45,16 +52,10 @@ class FloppyDriver {
     const std::string &error() const { return error_; }
     bool ok() const { return error_.empty(); }
     // Port accesses issued so far (each is one qtest round trip over a socket).
-    uint64_t accesses() const { return accesses_; }
+    uint64_t accesses() const { return bus_.accesses; }
 
-    uint8_t in(uint16_t port) {
-        ++accesses_;
-        return io_.inb(port);
-    }
-    void out(uint16_t port, uint8_t v) {
-        ++accesses_;
-        io_.outb(port, v);
-    }
+    uint8_t in(uint16_t port) { return bus_.read(port); }
+    void out(uint16_t port, uint8_t v) { bus_.write(port, v); }
 
     // Motor A on, DMA and INT enabled, out of reset; 500 kbit/s; SPECIFY.
     void start(uint8_t srt_hut = 0xDF, uint8_t hlt_nd = 0x02) {
@@ -62,35 +63,13 @@ class FloppyDriver {
         out(P::kCcr, 0x00);
         specify(srt_hut, hlt_nd);
     }
-    void specify(uint8_t srt_hut, uint8_t hlt_nd) { send({0x03, srt_hut, hlt_nd}); }
+    void specify(uint8_t srt_hut, uint8_t hlt_nd) { guest_.specify(srt_hut, hlt_nd); }
 
-    // One command byte after the MSR handshake (RQM set, DIO clear).
-    void send(uint8_t byte) {
-        for (int spin = 0;; ++spin) {
-            const uint8_t msr = in(P::kMsr);
-            if ((msr & (P::kRqm | P::kDio)) == P::kRqm) break;
-            if (spin == 1000)
-                return fail("MSR " + hex(msr) + " never ready for command byte " + hex(byte));
-        }
-        out(P::kFifo, byte);
-    }
-    void send(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) send(b);
-    }
-    // Result bytes while the controller offers them (RQM and DIO set).
-    std::vector<uint8_t> results(unsigned expected) {
-        std::vector<uint8_t> r;
-        while (r.size() < expected) {
-            const uint8_t msr = in(P::kMsr);
-            if ((msr & (P::kRqm | P::kDio)) != (P::kRqm | P::kDio)) {
-                fail("MSR " + hex(msr) + " after " + std::to_string(r.size()) + " of " +
-                     std::to_string(expected) + " result bytes");
-                break;
-            }
-            r.push_back(in(P::kFifo));
-        }
-        return r;
-    }
+    // Command bytes after the MSR handshake (RQM set, DIO clear).
+    void send(uint8_t byte) { guest_.send(byte); }
+    void send(std::initializer_list<uint8_t> bytes) { guest_.send(bytes); }
+    // `expected` result bytes, each after RQM and DIO.
+    std::vector<uint8_t> results(unsigned expected) { return guest_.take(expected); }
     // Until IRQ 6 rises, stepping virtual time deadline by deadline when the backend can.
     bool wait_irq() {
         for (int i = 0; i < 100000; ++i) {
@@ -104,39 +83,30 @@ class FloppyDriver {
     std::array<uint8_t, 2> sense_interrupt() {
         send(0x08);
         const auto r = results(2);
-        return r.size() == 2 ? std::array<uint8_t, 2>{r[0], r[1]} : std::array<uint8_t, 2>{0x80, 0};
+        return {r[0], r[1]};
     }
     // Issues SEEK (or RECALIBRATE when cyl < 0) and returns after its interrupt is acknowledged.
     void seek(int cyl) {
         if (cyl < 0)
-            send({0x07, 0x00});
+            guest_.recalibrate(0);
         else
-            send({0x0F, 0x00, uint8_t(cyl)});
+            guest_.seek(0, uint8_t(cyl));
         if (!wait_irq()) return;
         const auto st = sense_interrupt();
-        if ((st[0] & 0xF8) != 0x20 || (cyl >= 0 && st[1] != cyl))
+        if ((st[0] & ~(st0::kHead | st0::kUnit)) != st0::kSe || (cyl >= 0 && st[1] != cyl))
             fail("seek to " + std::to_string(cyl) + ": ST0 " + hex(st[0]) + " PCN " + hex(st[1]));
     }
-    // Channel 2 of the 8237 as a BIOS programs it: mask, clear the flip-flop, mode (single,
-    // increment, write to memory), address, page, count − 1, unmask.
+    // Channel 2 of the 8237 as a BIOS programs it for a read.
     void dma_to_memory(uint32_t addr, uint16_t len) {
-        out(0x0A, 0x06);
-        out(0x0C, 0x00);
-        out(0x0B, 0x46);
-        out(0x04, uint8_t(addr));
-        out(0x04, uint8_t(addr >> 8));
-        out(0x81, uint8_t(addr >> 16));
-        out(0x05, uint8_t(len - 1));
-        out(0x05, uint8_t((len - 1) >> 8));
-        out(0x0A, 0x02);
+        test::program_dma_channel2(bus_, true, addr, len);
     }
     // READ DATA (MFM, MT optional) of sectors r..eot; returns the 7 result bytes after IRQ.
     std::vector<uint8_t> read_data(unsigned c, unsigned h, unsigned r, unsigned eot, bool mt) {
-        send({uint8_t(mt ? 0xC6 : 0x46), uint8_t(h << 2), uint8_t(c), uint8_t(h), uint8_t(r), 2,
-              uint8_t(eot), 0x1B, 0xFF});
+        guest_.data_command(uint8_t(mt ? 0xC6 : 0x46), 0, uint8_t(c), uint8_t(h), uint8_t(r),
+                            uint8_t(eot));
         if (!wait_irq()) return {};
         auto res = results(7);
-        if (res.size() == 7 && (res[0] & 0xC0) != 0)
+        if ((res[0] & 0xC0) != 0)
             fail("READ C=" + std::to_string(c) + " H=" + std::to_string(h) +
                  " R=" + std::to_string(r) + ": ST0 " + hex(res[0]) + " ST1 " + hex(res[1]) +
                  " ST2 " + hex(res[2]));
@@ -169,16 +139,30 @@ class FloppyDriver {
     void fail(const std::string &what) {
         if (error_.empty()) error_ = what;
     }
-    static std::string hex(unsigned v) {
-        char b[8];
-        std::snprintf(b, sizeof b, "0x%02x", v);
-        return b;
-    }
+    static std::string hex(unsigned v) { return test::hex(v); }
 
   private:
+    // The backend's ports, counted.
+    struct CountingBus {
+        Io &io;
+        uint64_t accesses = 0;
+        uint8_t read(uint16_t port) {
+            ++accesses;
+            return io.inb(port);
+        }
+        void write(uint16_t port, uint8_t v) {
+            ++accesses;
+            io.outb(port, v);
+        }
+    };
+
     Io &io_;
     std::string error_;
-    uint64_t accesses_ = 0;
+    CountingBus bus_{io_};
+    // A backend's controller may take real time to raise RQM (QEMU under TCG): up to 1000 MSR
+    // reads before a command byte.
+    test::FdcGuest<CountingBus> guest_{
+        bus_, {.ready_polls = 1000}, [this](const std::string &what) { fail(what); }};
 };
 
 }  // namespace fdplug::bench

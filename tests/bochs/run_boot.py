@@ -100,13 +100,8 @@ def run_once(args, variant, index, image_bytes, prefix):
         fh.write(bochsrc(image, log, args.bios))
     with open(os.path.join(rundir, "c.rc"), "w") as fh:
         fh.write("c\n")  # the debugger is compiled in: continue at once
-    env = dict(os.environ)
-    env.pop("LTDL_LIBRARY_PATH", None)
-    env.pop("FDPLUG_TIMING", None)
-    if variant.startswith("fdplug"):
-        env["LTDL_LIBRARY_PATH"] = os.path.dirname(os.path.abspath(args.plugin)) + ":" + DEBIAN_PLUGIN_DIR
-    if variant == "fdplug-fast":
-        env["FDPLUG_TIMING"] = "fast"
+    env = bochs_env(args.plugin if variant.startswith("fdplug") else None,
+                    "fast" if variant == "fdplug-fast" else None)
     cmd = prefix + [args.bochs, "-q", "-f", "fdtest.bxrc", "-rc", "c.rc"]
     t0 = time.monotonic()
     try:
@@ -153,16 +148,38 @@ def check(variant, r, expected_hash, image_bytes):
             problems.append("C79/H1 in the image does not hold the written pattern")
         if after[:start] != image_bytes[:start] or after[end:] != image_bytes[end:]:
             problems.append("bytes outside C79/H1 changed")
-    ours = re.search(r"fdplug \S+: Intel 82077AA floppy controller \(timing=(\w+)\)", r["log"])
-    if variant.startswith("fdplug"):
-        want_timing = "fast" if variant == "fdplug-fast" else "accurate"
-        if not ours:
-            problems.append("Bochs did not load fdplug's libbx_floppy.so (no fdplug line in bochs.log)")
-        elif ours.group(1) != want_timing:
-            problems.append(f"fdplug ran with timing={ours.group(1)}, expected {want_timing}")
-    elif ours:
-        problems.append("the stock run loaded fdplug's plugin")
+    problem = plugin_problem(r["log"], variant.startswith("fdplug"), "fast" if variant == "fdplug-fast" else "accurate")
+    if problem:
+        problems.append(problem)
     return problems
+
+
+def bochs_env(plugin, timing=None):
+    """The environment for one Bochs run: fdplug's module (plugin) ahead of Debian's plugins,
+    or Bochs' own floppy plugin when plugin is None; FDPLUG_TIMING=timing if given. Inherited
+    LTDL_LIBRARY_PATH and FDPLUG_TIMING are dropped, so the caller's shell cannot change the
+    variant; other FDPLUG_* settings (FDPLUG_TRACE) pass through."""
+    env = dict(os.environ)
+    env.pop("LTDL_LIBRARY_PATH", None)
+    env.pop("FDPLUG_TIMING", None)
+    if plugin:
+        env["LTDL_LIBRARY_PATH"] = os.path.dirname(os.path.abspath(plugin)) + ":" + DEBIAN_PLUGIN_DIR
+    if timing:
+        env["FDPLUG_TIMING"] = timing
+    return env
+
+
+def plugin_problem(logtext, want_fdplug, want_timing="accurate"):
+    """What is wrong with the floppy plugin Bochs loaded, read from bochs.log (fdplug logs one
+    line at INIT, with its timing), or None."""
+    ours = re.search(r"fdplug \S+: Intel 82077AA floppy controller \(timing=(\w+)\)", logtext)
+    if want_fdplug and not ours:
+        return "Bochs did not load fdplug's libbx_floppy.so (no fdplug line in bochs.log)"
+    if want_fdplug and ours.group(1) != want_timing:
+        return f"fdplug ran with timing={ours.group(1)}, expected {want_timing}"
+    if not want_fdplug and ours:
+        return "the stock run loaded fdplug's plugin"
+    return None
 
 
 def common_args(description, source):

@@ -150,7 +150,8 @@ def inside(args):
     os.makedirs(rundir)
     image = os.path.join(rundir, "grub.img")
     shutil.copyfile(GRUB_IMAGE, image)
-    os.truncate(image, run_boot.IMAGE_BYTES)  # Bochs' 1_44 wants the whole 1.44 MB (geometry.md §2)
+    # Bochs' 1_44 wants the whole 1.44 MB (docs/hardware/media.md §2).
+    os.truncate(image, run_boot.IMAGE_BYTES)
     log = os.path.join(rundir, "bochs.log")
     with open(os.path.join(rundir, "grub.bxrc"), "w") as fh:
         fh.write(run_boot.bochsrc(image, log, "rombios").replace("port_e9_hack: enabled=1\n", ""))

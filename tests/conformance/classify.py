@@ -1,6 +1,6 @@
 # Which documented divergence explains a scenario's difference. run.py --update uses these rules
 # to fill in "delta" and "why" of a new entry in expected-divergences.json; the entry's lines
-# always come from the run. Ids: Δ1–Δ26 are shared/reference/82077aa.md §13; C1… are the cases
+# always come from the run. Ids: Δ1–Δ26 are the ids of docs/divergences.md; C1… are the cases
 # docs/divergences.md adds ("Found by the differential suite"); B1… are fdplug bugs that have been
 # reported and are listed only until they are fixed (then the entry turns stale and fails).
 import re

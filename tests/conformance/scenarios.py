@@ -60,7 +60,8 @@ def specify(nd=0, srt_hut=0xAF, hlt=0x02):
 
 
 def preamble():
-    """The portable reset preamble (82077aa.md §13 Δ3): DOR 0x08 then 0x0C, four SENSE INTERRUPTs."""
+    """The portable reset preamble (docs/hardware/82077aa.md §13.1, Δ3): DOR 0x08 then 0x0C,
+    four SENSE INTERRUPTs."""
     return [("out", DOR, 0x08), ("out", DOR, 0x0C)] + sis() * 4
 
 
@@ -415,7 +416,8 @@ def hand():
         dma_write("144", 1, 0, 1, 18, 1, tag=0x21) + dma_read("720", 1, 0, 1, 9, 1, drive=1) +
         dma_read("144", 1, 0, 1, 18, 1))
 
-    # FDC CVE reproducers (anchors.md §2) – each ends by checking the controller still works.
+    # FDC CVE reproducers (docs/security.md#fdc-cves) – each ends by checking the controller
+    # still works.
     alive = [("out", DOR, 0x08), ("out", DOR, 0x0C)] + sis() * 4 + [("cmd", 0x10), ("result",), ("in", MSR)]
     for op in (0x0A, 0x8E, 0x46, 0x13, 0x4E):
         add("cve-2015-3456-venom-%02x" % op, ("144",), [("cmd", op), ("flood", 0x00, 10000)] + alive)

@@ -1,5 +1,5 @@
 # One emulator process under test, driven over qtest and QMP the way libqtest drives QEMU
-# (shared/reference/qtest-protocol.md §1): the harness listens on two UNIX sockets, the emulator
+# (docs/protocols/qtest.md §1): the harness listens on two UNIX sockets, the emulator
 # connects to both as a client, and every request gets exactly one reply, preceded by any number
 # of asynchronous "IRQ raise/lower N" lines.
 #

@@ -28,6 +28,10 @@
 namespace fdplug::floppy::fuzz {
 namespace {
 
+// MSR patterns the harness waits for (hw/block/fdc/fdc_regs.h).
+constexpr uint8_t kResultByte = msr::kRqm | msr::kDio | msr::kCb;  // a result byte to read
+constexpr uint8_t kPioRequest = msr::kRqm | msr::kNonDma;          // a PIO data byte is wanted
+
 [[noreturn]] void fail(const char *what, long a = 0, long b = 0) {
     std::fprintf(stderr, "fdc_guest_fuzz: invariant broken: %s (%ld, %ld)\n", what, a, b);
     std::abort();
@@ -60,7 +64,7 @@ class SparseImage final : public DiskImage {
         std::copy(in.begin(), in.end(), sectors_[*lba].begin());
         return MediaStatus::Ok;
     }
-    bool flush(std::string *) override { return true; }
+    Status flush() override { return {}; }
     const std::string &source() const override { return source_; }
 
   private:
@@ -89,7 +93,7 @@ class ToggleImage final : public DiskImage {
         if (failing_) return MediaStatus::IoError;
         return inner_->write_sector(c, h, r, in);
     }
-    bool flush(std::string *error) override { return inner_->flush(error); }
+    Status flush() override { return inner_->flush(); }
     const std::string &source() const override { return inner_->source(); }
 
   private:
@@ -334,8 +338,7 @@ class Harness {
     }
 
     uint8_t fifo_read() {
-        const uint8_t msr = fdc_->msr();
-        const bool in_result = (msr & 0xF0) == 0xD0;  // RQM, DIO, CB, not NDM
+        const bool in_result = (fdc_->msr() & ~msr::kDriveBusy) == kResultByte;  // not NDM
         const uint8_t v = fdc_->read(kFifo);
         if (in_result) {
             ++host_.result_reads;
@@ -375,7 +378,8 @@ class Harness {
                 break;
             }
             case kDrainResult:
-                for (int i = 0; i < 16 && (fdc_->msr() & 0xD0) == 0xD0; ++i) fifo_read();
+                for (int i = 0; i < 16 && (fdc_->msr() & kResultByte) == kResultByte; ++i)
+                    fifo_read();
                 break;
             case kDmaProgram: {
                 const DmaCycle cycles[] = {DmaCycle::ToMemory, DmaCycle::FromMemory,
@@ -435,13 +439,13 @@ class Harness {
                 const unsigned n = 1 + unsigned(in_.byte()) * 4;
                 const uint8_t fill = in_.byte();
                 for (unsigned i = 0, idle = 0; i < n && idle < 64;) {
-                    const uint8_t msr = fdc_->msr();
-                    if ((msr & 0xA0) != 0xA0) {  // RQM and NDM: a PIO data byte is wanted
-                        if ((msr & 0x20) == 0 || !host_.fire_next(kNever - 1)) break;
+                    const uint8_t status = fdc_->msr();
+                    if ((status & kPioRequest) != kPioRequest) {
+                        if (!(status & msr::kNonDma) || !host_.fire_next(kNever - 1)) break;
                         ++idle;
                         continue;
                     }
-                    if (msr & 0x40)
+                    if (status & msr::kDio)
                         fifo_read();
                     else
                         fdc_->write(kFifo, uint8_t(fill + i));
@@ -457,11 +461,11 @@ class Harness {
 
     // What must hold after any operation.
     void check() {
-        const uint8_t msr = fdc_->msr();
+        const uint8_t status = fdc_->msr();
         // DIO (to host) and NDM (PIO execution) only happen inside a command (CB).
-        if (msr & 0x40) CHECK(msr & 0x10, long(msr));
-        if (msr & 0x20) CHECK(msr & 0x10, long(msr));
-        if (msr & 0x10) CHECK(fdc_->busy(), long(msr));
+        if (status & msr::kDio) CHECK(status & msr::kCb, long(status));
+        if (status & msr::kNonDma) CHECK(status & msr::kCb, long(status));
+        if (status & msr::kCb) CHECK(fdc_->busy(), long(status));
         // The pins the host saw are the pins the controller reports.
         CHECK(host_.irq == fdc_->irq_level(), long(host_.irq));
         CHECK(host_.drq == fdc_->drq_level(), long(host_.drq));
@@ -488,9 +492,10 @@ class Harness {
     // command on an absent drive is left out: no index pulse ever comes from an empty bay, so
     // under accurate timing it waits for the guest's reset.
     void check_liveness() {
-        const uint8_t msr = fdc_->msr();
-        const bool maybe_exec = (msr & 0x10) && (!(msr & 0x80) || (msr & 0x20));
-        if (!maybe_exec && !(msr & 0x0F)) return;  // neither an execution phase nor a seek
+        const uint8_t status = fdc_->msr();
+        const bool maybe_exec =
+            (status & msr::kCb) && (!(status & msr::kRqm) || (status & msr::kNonDma));
+        if (!maybe_exec && !(status & msr::kDriveBusy)) return;  // no execution phase, no seek
         FdcState s = fdc_->state();
         const unsigned unit = s.ctrl.exec.unit & 3;
         const bool exec = s.ctrl.phase == FdcPhase::Execution && s.ctrl.exec_active &&
@@ -498,7 +503,7 @@ class Harness {
         bool seeking = false;
         for (const SeekState &k : s.ctrl.seeks) seeking = seeking || k.active;
         if (!exec && !seeking) return;
-        if (exec) fdc_->write(kDor, uint8_t(s.ctrl.dor | 0x08 | (0x10u << unit)));
+        if (exec) fdc_->write(kDor, uint8_t(s.ctrl.dor | dor::kDmaGate | dor::motor(unit)));
         const int64_t start = host_.now, end = host_.now + liveness_bound_ns();
         std::array<uint8_t, 512> scratch{};
         unsigned serves = 0;
@@ -514,8 +519,8 @@ class Harness {
                     continue;
                 }
                 const uint8_t m = fdc_->msr();
-                if ((m & 0xA0) == 0xA0) {  // RQM + NDM: PIO data
-                    if (m & 0x40)
+                if ((m & kPioRequest) == kPioRequest) {
+                    if (m & msr::kDio)
                         (void)fdc_->read(kFifo);
                     else
                         fdc_->write(kFifo, uint8_t(events));
@@ -528,7 +533,8 @@ class Harness {
         host_.now = std::max(host_.now, end);
         s = fdc_->state();
         const bool waits_for_guest =
-            serves >= max_serves && (fdc_->drq_level() || (fdc_->msr() & 0xA0) == 0xA0);
+            serves >= max_serves &&
+            (fdc_->drq_level() || (fdc_->msr() & kPioRequest) == kPioRequest);
         if (exec && s.ctrl.phase == FdcPhase::Execution && !waits_for_guest)
             fail(
                 "liveness: a command is still in its execution phase after the bound (command, "
@@ -544,24 +550,25 @@ class Harness {
     void check_reset_gives_working_controller() {
         fdc_->hardware_reset();
         host_.service_dma(0);
-        CHECK(fdc_->msr() == 0x80, long(fdc_->msr()));
+        CHECK(fdc_->msr() == msr::kRqm, long(fdc_->msr()));
         fdc_->write(kFifo, 0x10);  // VERSION
-        CHECK((fdc_->msr() & 0xD0) == 0xD0, long(fdc_->msr()));
+        CHECK((fdc_->msr() & kResultByte) == kResultByte, long(fdc_->msr()));
         const uint8_t v = fdc_->read(kFifo);
         CHECK(v == 0x90, long(v));
-        CHECK(fdc_->msr() == 0x80, long(fdc_->msr()));
+        CHECK(fdc_->msr() == msr::kRqm, long(fdc_->msr()));
         // And so does a DOR reset pulse followed by the four polling interrupts.
-        fdc_->write(kDor, 0x08);
-        fdc_->write(kDor, 0x0C);
+        fdc_->write(kDor, dor::kDmaGate);
+        fdc_->write(kDor, dor::kDmaGate | dor::kNotReset);
         host_.advance(kResetToPollNs + 1);
-        for (int i = 0; i < 4 && fdc_->msr() == 0x80; ++i) {
+        for (int i = 0; i < 4 && fdc_->msr() == msr::kRqm; ++i) {
             fdc_->write(kFifo, 0x08);
-            for (int j = 0; j < 2 && (fdc_->msr() & 0xD0) == 0xD0; ++j) fdc_->read(kFifo);
+            for (int j = 0; j < 2 && (fdc_->msr() & kResultByte) == kResultByte; ++j)
+                fdc_->read(kFifo);
         }
-        CHECK(fdc_->msr() == 0x80, long(fdc_->msr()));
+        CHECK(fdc_->msr() == msr::kRqm, long(fdc_->msr()));
         fdc_->write(kFifo, 0x10);
         CHECK(fdc_->read(kFifo) == 0x90);
-        CHECK(fdc_->msr() == 0x80, long(fdc_->msr()));
+        CHECK(fdc_->msr() == msr::kRqm, long(fdc_->msr()));
     }
 
     Input in_;

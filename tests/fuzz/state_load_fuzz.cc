@@ -7,7 +7,8 @@
 // Input format:
 //   byte 0    mode: bits 0-1 framing — 0: the bytes are the whole blob; 1: the harness fixes the
 //             blob's CRC; 2/3: the bytes are the payload and the harness adds header and CRC
-//             (so the field decoder and the validator see what the fuzzer wrote);
+//             (so the field decoder and the validator see what the fuzzer wrote), of the
+//             version this build writes (2) or of the oldest it reads (3, kMinVersion);
 //             bit 2: the harness then sets the decoded state's configuration, drive types and
 //             profiles and media identities to the rig's (so validation gets past them to the
 //             controller's fields); bit 3: the rig runs the fast timing policy
@@ -15,7 +16,8 @@
 //   the rest  operations after a successful load, 4 bytes each: op, a, b, c
 //
 // Seeds: FDPLUG_STATE_FUZZ_SEEDS=DIR state_load_fuzz writes real states (mid-seek, mid-sector
-// under DMA and PIO, result phase, FORMAT) into DIR and exits.
+// under DMA and PIO, result phase, FORMAT) into DIR and exits. The corpus keeps those of older
+// format versions too (v1-*, framing 3 where they are payloads).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -41,6 +43,13 @@ namespace sf = state_format;
     std::fprintf(stderr, "state_load_fuzz: %s%s%s\n", what, detail.empty() ? "" : ": ",
                  detail.c_str());
     std::abort();
+}
+
+// save_state(), which cannot fail on the harness's in-memory media.
+FdcState must_save(Fdc82077 &fdc, const char *what) {
+    Expected<FdcState> saved = fdc.save_state();
+    if (!saved) fail(what, saved.error().message());
+    return std::move(*saved);
 }
 
 // 160K media keep the per-input fingerprint cheap (320 sectors).
@@ -93,12 +102,7 @@ struct Rig {
         }
         host.now = std::max(host.now, end);
     }
-    std::vector<uint8_t> save() {
-        FdcState s;
-        std::string error;
-        if (!fdc->save_state(&s, &error)) fail("save_state", error);
-        return sf::encode(s);
-    }
+    std::vector<uint8_t> save() { return sf::encode(must_save(*fdc, "save_state")); }
 };
 
 void put_u32(std::vector<uint8_t> &b, size_t at, uint32_t v) {
@@ -150,9 +154,8 @@ void run_ops(Rig &r, std::span<const uint8_t> ops) {
                 break;
         }
         // Whatever the controller does from a loaded state, its state stays one load accepts.
-        std::string error;
-        if (!r.fdc->validate_state(r.fdc->state(), &error))
-            fail("a state the core reached fails validate_state", error);
+        if (const Status valid = r.fdc->validate_state(r.fdc->state()); !valid)
+            fail("a state the core reached fails validate_state", valid.error().message());
     }
 }
 
@@ -236,7 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         default: {
             std::vector<uint8_t> framed(sf::kHeaderSize);
             std::memcpy(framed.data(), sf::kMagic, 8);
-            put_u32(framed, 8, sf::kVersion);
+            put_u32(framed, 8, (mode & 3) == 2 ? sf::kVersion : sf::kMinVersion);
             put_u32(framed, 12, uint32_t(blob.size()));
             framed.insert(framed.end(), blob.begin(), blob.end());
             framed.resize(framed.size() + 4);
@@ -258,24 +261,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode & 4) {
         static const uint64_t fingerprint = [] {
             Rig probe(false);
-            FdcState st;
-            std::string why;
-            if (!probe.fdc->save_state(&st, &why)) fail("save_state", why);
-            return st.drives[0].media.fingerprint;
+            return must_save(*probe.fdc, "save_state").drives[0].media.fingerprint;
         }();
         FdcState mine = r.fdc->state();
         mine.drives[0].media.fingerprint = fingerprint;
         match_rig(s, mine);
     }
     const FdcState before = r.fdc->state();
-    if (!r.fdc->load_state(s, &error)) {
-        if (error.empty()) fail("load refused without a message");
-        if (!(r.fdc->state() == before)) fail("a refused load changed the device", error);
+    if (const Status loaded = r.fdc->load_state(s); !loaded) {
+        if (loaded.error().message().empty()) fail("load refused without a message");
+        if (!(r.fdc->state() == before))
+            fail("a refused load changed the device", loaded.error().message());
         return 0;
     }
     // Loaded: the state reads back as loaded, re-encodes losslessly, and runs.
-    FdcState back;
-    if (!r.fdc->save_state(&back, &error)) fail("save_state after load", error);
+    FdcState back = must_save(*r.fdc, "save_state after load");
     for (unsigned u = 0; u < 4; ++u)
         back.drives[u].media.source = s.drives[u].media.source;  // informational
     if (!(back == s)) fail("the loaded state does not read back");

@@ -116,7 +116,7 @@ TEST(Qmp, IdIsEchoedVerbatimOnSuccessAndError) {
     }
 }
 
-// qmp-protocol.md §7: every case gets GenericError and the next request is served, before and
+// docs/protocols/qmp.md §7: every case gets GenericError and the next request is served, before and
 // after negotiation.
 TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
     const std::vector<std::string> cases = {

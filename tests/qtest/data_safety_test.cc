@@ -177,7 +177,7 @@ class Machine : public FloppyMachine {
                     const Bytes &data) {
         q.memwrite(kDmaBuffer, data);
         dma(false, kDmaBuffer, uint16_t(data.size()));
-        send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        data_command(op, unit, c, h, r, eot);
         return result();
     }
     // The same in PIO (SPECIFY ND=1 first): feeds `data` byte by byte while the controller asks
@@ -185,7 +185,7 @@ class Machine : public FloppyMachine {
     // if `limit` stopped the feed before the result phase.
     Bytes write_pio(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot,
                     const Bytes &data, size_t limit = SIZE_MAX) {
-        send_all({op, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        data_command(op, unit, c, h, r, eot);
         return feed_pio(data, limit);
     }
     // FORMAT TRACK of C/H, 18 sectors filled with `fill`, IDs over DMA or PIO.
@@ -206,8 +206,8 @@ class Machine : public FloppyMachine {
         for (;;) {
             const uint8_t m = msr();
             if (!ok()) return {};
-            if (m == (kRqm | kDio | kCb)) break;  // result phase
-            if (m != (kRqm | kNonDma | kCb) || fed >= data.size()) {
+            if (m == (msr::kRqm | msr::kDio | msr::kCb)) break;  // result phase
+            if (m != (msr::kRqm | msr::kNonDma | msr::kCb) || fed >= data.size()) {
                 ADD_FAILURE() << "PIO write: MSR 0x" << std::hex << unsigned(m) << std::dec
                               << " after " << fed << " bytes";
                 return {};
@@ -220,11 +220,12 @@ class Machine : public FloppyMachine {
 };
 
 // A data command that ended normally: IC=00 (DMA, TC at the end), or IC=01 with only EN (PIO,
-// which has no TC and so runs into the end of the track: 82077aa.md Δ20).
+// which has no TC and so runs into the end of the track: docs/divergences.md Δ20).
 ::testing::AssertionResult completed(const Bytes &r, bool pio = false) {
-    if (r.size() == 7 && (r[0] & kIcMask) == 0 && r[1] == 0 && r[2] == 0)
+    if (r.size() == 7 && (r[0] & st0::kIc) == 0 && r[1] == 0 && r[2] == 0)
         return ::testing::AssertionSuccess();
-    if (pio && r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && r[1] == kSt1En && r[2] == 0)
+    if (pio && r.size() == 7 && (r[0] & st0::kIc) == st0::kIcAbnormal && r[1] == st1::kEn &&
+        r[2] == 0)
         return ::testing::AssertionSuccess();
     ::testing::AssertionResult f = ::testing::AssertionFailure() << "result";
     for (uint8_t b : r) f << " " << std::hex << unsigned(b);
@@ -232,7 +233,7 @@ class Machine : public FloppyMachine {
 }
 // The guest was refused with write protect: IC=01, ST1 NW.
 ::testing::AssertionResult write_protected(const Bytes &r) {
-    if (r.size() == 7 && (r[0] & kIcMask) == kIcAbnormal && (r[1] & kSt1Nw))
+    if (r.size() == 7 && (r[0] & st0::kIc) == st0::kIcAbnormal && (r[1] & st1::kNw))
         return ::testing::AssertionSuccess();
     ::testing::AssertionResult f = ::testing::AssertionFailure() << "not NW: result";
     for (uint8_t b : r) f << " " << std::hex << unsigned(b);

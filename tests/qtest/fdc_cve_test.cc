@@ -1,4 +1,4 @@
-// Guest-side regression sweeps for the floppy-controller CVEs of shared/reference/anchors.md §2,
+// Guest-side regression sweeps for the floppy-controller CVEs of docs/security.md#fdc-cves,
 // against the real fdplug-host with fdplug-floppy: port I/O, the 8237 and QMP only, as a guest
 // and a management client would. Each test batches its cases in one or two host processes and
 // ends every case with a reset that must give a working controller (MSR 0x80, VERSION 0x90).
@@ -24,7 +24,10 @@ namespace {
 using nlohmann::json;
 
 // MSR with the drive-busy bits masked: idle, parameters due, result, PIO read, PIO write.
-constexpr uint8_t kIdle = 0x80, kParams = 0x90, kResult = 0xD0, kPioIn = 0xF0, kPioOut = 0xB0;
+constexpr uint8_t kIdle = msr::kRqm, kParams = msr::kRqm | msr::kCb,
+                  kResult = msr::kRqm | msr::kDio | msr::kCb,
+                  kPioIn = msr::kRqm | msr::kDio | msr::kNonDma | msr::kCb,
+                  kPioOut = msr::kRqm | msr::kNonDma | msr::kCb;
 constexpr uint32_t k144 = 1474560, k720 = 737280;
 constexpr int64_t kMs = 1'000'000;
 
@@ -43,7 +46,7 @@ std::vector<uint8_t> slice(const std::vector<uint8_t> &v, size_t from, size_t n)
     return std::vector<uint8_t>(v.begin() + long(from), v.begin() + long(from + n));
 }
 
-// --- the command table of 82077aa.md §5, transcribed independently of the model ------------
+// --- the command table of docs/hardware/82077aa.md §5, transcribed independently of the model ----
 
 struct Spec {
     int in, out;  // bytes including the opcode; result bytes (SIS: 2 with a status pending)
@@ -91,12 +94,6 @@ class Guest : public FloppyMachine {
     using FloppyMachine::FloppyMachine;
 
     uint8_t phase() { return msr() & 0xF0; }  // without the drive-busy bits
-    // Every byte the result phase offers (at most 16).
-    std::vector<uint8_t> result() {
-        std::vector<uint8_t> r;
-        while (phase() == kResult && r.size() < 16) r.push_back(q.inb(kFifoPort));
-        return r;
-    }
     uint8_t version() {
         send(0x10);
         const auto r = result();
@@ -125,11 +122,7 @@ class Guest : public FloppyMachine {
     }
 
     // Bytes the channel has moved since dma(…, len); at TC the count reads 0xFFFF: all of them.
-    unsigned dma_moved(uint16_t len) {
-        q.outb(0x0C, 0x00);
-        const unsigned lo = q.inb(0x05), hi = q.inb(0x05);
-        return unsigned(uint16_t(len - 1 - (lo | hi << 8)));
-    }
+    unsigned dma_moved(uint16_t len) { return unsigned(uint16_t(len - 1 - dma_count())); }
     void memset(uint32_t addr, uint32_t size, uint8_t v) {
         EXPECT_EQ(q.request("memset " + hex(addr) + " " + hex(size) + " " + hex(v)), "OK");
     }
@@ -160,11 +153,11 @@ class Guest : public FloppyMachine {
 //
 // Repetitions. Each qtest request is one round trip (about 9 µs here, 18 µs under ASan) and
 // libqtest has no batched form, so 256 opcodes × 10 000 bytes × 3 variants would take minutes.
-// Without the handshake, the opcodes the CVE and anchors.md name — READ ID (0x0A, 0x4A), the
-// 82078's DRIVE SPECIFICATION (0x8E) and RESTORE (0x4E), plus 0x00 and 0xFF — get the full
-// 10 000 bytes, every other opcode 600 (more than QEMU's 512-byte FIFO plus its longest command,
-// so an unbounded index would have run past such a buffer). With the handshake every byte costs
-// an MSR read too and the bytes after the first command only form more commands, so 0x0A and
+// Without the handshake, the opcodes the CVE and docs/security.md#fdc-cves name — READ ID (0x0A,
+// 0x4A), the 82078's DRIVE SPECIFICATION (0x8E) and RESTORE (0x4E), plus 0x00 and 0xFF — get the
+// full 10 000 bytes, every other opcode 600 (more than QEMU's 512-byte FIFO plus its longest
+// command, so an unbounded index would have run past such a buffer). With the handshake every byte
+// costs an MSR read too and the bytes after the first command only form more commands, so 0x0A and
 // 0x8E get 10 000 bytes and the others 64 (several commands after the first).
 //
 // The filler 0x42 is the VENOM proof of concept's byte. As a drive-select byte it names the
@@ -201,7 +194,7 @@ class Venom : public ::testing::Test {
     static std::vector<uint8_t> expected_after_flood(uint8_t op, int *len) {
         const Spec s = spec(op);
         *len = s.out ? s.out : 7;
-        if (s.data || s.out == 0) return {0x42, kSt1Ma, 0x00};  // ST0 IC=01 drive 2; ST1 MA; ST2
+        if (s.data || s.out == 0) return {0x42, st1::kMa, 0x00};  // ST0 IC=01 drive 2; ST1 MA; ST2
         if (op == 0x10) return {0x90};
         if ((op & 0x7F) == 0x14) return {uint8_t(op & 0x80 ? 0x10 : 0x00)};
         if (op == 0x04) return {0x7A};  // ST3 of absent drive 2: WP, 1, T0, two-sided, DS=2
@@ -468,7 +461,7 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
                 // The medium went: the command ends at once with IC=01 and MA (divergences.md,
                 // "Eject or a medium change during a command"); the sector is not written.
                 EXPECT_EQ(moved, before_cut) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2}))
+                EXPECT_EQ(status(op, r), status(op, {0x40, st1::kMa, 0, 0, 0, 1, 2}))
                     << ctx << ": " << json(r).dump();
             } else {
                 // DOR's select bits do not move a command off its own drive: it completes on drive
@@ -476,7 +469,7 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
                 EXPECT_EQ(moved, total) << ctx;
                 const std::vector<uint8_t> ok =
                     op == Op::Format ? std::vector<uint8_t>{0x00, 0, 0, 0, 0, 1, 2}
-                                     : std::vector<uint8_t>{0x40, kSt1En, 0, 1, 0, 1, 2};
+                                     : std::vector<uint8_t>{0x40, st1::kEn, 0, 1, 0, 1, 2};
                 EXPECT_EQ(status(op, r), status(op, ok)) << ctx << ": " << json(r).dump();
                 if (op == Op::Write) std::copy(data.begin(), data.end(), want_.begin());
                 if (op == Op::Format) std::fill_n(want_.begin(), 512, fill);
@@ -534,11 +527,11 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
             if (c == Cut::Release || c == Cut::Eject) {
                 // IC=01 and MA at once; no byte moves after the cut and the sector is not written.
                 EXPECT_EQ(moved, at_cut) << ctx;
-                EXPECT_EQ(status(op, r), status(op, {0x40, kSt1Ma, 0, 0, 0, 1, 2}))
+                EXPECT_EQ(status(op, r), status(op, {0x40, st1::kMa, 0, 0, 0, 1, 2}))
                     << ctx << ": " << json(r).dump();
             } else if (c == Cut::DorUpstream && op != Op::Format) {
                 // DMA GATE off holds DRQ: the channel stops and the sector overruns (IC=01, OR); a
-                // WRITE still completes its sector, padded with 0x00 (82077aa.md §7).
+                // WRITE still completes its sector, padded with 0x00 (docs/hardware/82077aa.md §7).
                 EXPECT_EQ(moved, at_cut) << ctx;
                 EXPECT_EQ(r, (std::vector<uint8_t>{0x40, 0x10, 0, 0, 0, 1, 2}))
                     << ctx << ": " << json(r).dump();
@@ -578,7 +571,8 @@ TEST_F(MidTransfer, DmaTransferSurvivesDorSwitchAndRelease) {
 // READ / WRITE / VERIFY × DMA / PIO × MT × EOT ∈ {0, 1, 2, 255} × N ∈ {0 with DTL 0, 1, 255;
 // 2; 7; 8; 255}, always from C0 H0 R3: 336 cases. READ and VERIFY use drive 0, WRITE drive 1,
 // each with its own image. DMA cases program a 4-sector count at 0x20000, with a canary in the
-// 4 KiB before and the 6 KiB after it. Expected (82077aa.md §6.1, divergences.md Δ18, Δ20, Δ22):
+// 4 KiB before and the 6 KiB after it. Expected (docs/hardware/82077aa.md §6.6, §6.7,
+// docs/divergences.md Δ18, Δ20, Δ22):
 //   - EOT < R: IC=01 + MA at once, C/H/R/N as given, nothing moved (QEMU's answer to the CVE);
 //   - N ≠ 2: no ID of the 512-byte raw sectors matches: IC=01 + ND, nothing moved;
 //   - N = 2, EOT 255: DMA READ/WRITE end by TC after 4 sectors (IC=00, next sector 7); PIO has
@@ -645,16 +639,16 @@ TEST(Cve2021_3507, EotBelowRAndOddSectorSizesNeverOverrun) {
 
                         std::vector<uint8_t> want;
                         size_t want_moved = 0;
-                        const uint8_t st0_abn = uint8_t(kIcAbnormal | unit);
+                        const uint8_t st0_abn = uint8_t(st0::kIcAbnormal | unit);
                         if (eot < kR) {
-                            want = {st0_abn, kSt1Ma, 0, 0, 0, kR, nd.n};
+                            want = {st0_abn, st1::kMa, 0, 0, 0, kR, nd.n};
                         } else if (nd.n != 2) {
-                            want = {st0_abn, kSt1Nd, 0, 0, 0, kR, nd.n};
+                            want = {st0_abn, st1::kNd, 0, 0, 0, kR, nd.n};
                         } else if (!pio && cmd != kVerify) {
                             want = {unit, 0, 0, 0, 0, 7, 2};
                             want_moved = kDmaLen;
                         } else {
-                            want = {st0_abn, kSt1Nd, 0, 0, 0, 19, 2};
+                            want = {st0_abn, st1::kNd, 0, 0, 0, 19, 2};
                             want_moved = cmd == kVerify ? 0 : (18 - kR + 1) * 512;
                         }
                         EXPECT_EQ(r, want) << ctx << ": " << json(r).dump();
@@ -712,14 +706,15 @@ void expect_geometry(Guest &g, const std::string &id, uint8_t unit, uint8_t spt,
     g.dma(true, kBuf, 512);
     g.send_all({0x46, unit, 0, 0, uint8_t(spt + 1), 2, uint8_t(spt + 1), 0x1B, 0xFF});
     r = g.result();
-    EXPECT_TRUE(r.size() == 7 && r[0] == (kIcAbnormal | unit) && r[1] == kSt1Nd)
+    EXPECT_TRUE(r.size() == 7 && r[0] == (st0::kIcAbnormal | unit) && r[1] == st1::kNd)
         << ctx << ": sector " << spt + 1 << " " << json(r).dump();
 }
 
 // FORMAT with SC ∈ {0, SPT + 1, 255} on 1.44 MB (SPT 18) and 720 KB (SPT 9) media, by DMA and
 // PIO, with a well-formed ID for every sector offered: the track cannot be represented, so
-// IC=01 + EN before any ID is taken (82077aa.md §6.4, divergences.md Δ11); nothing changes.
-// RESTORE (0x4E), which in QEMU sets the sector count among its 16 parameters, is invalid here.
+// IC=01 + EN before any ID is taken (docs/hardware/82077aa.md §6.4, divergences.md Δ11);
+// nothing changes. RESTORE (0x4E), which in QEMU sets the sector count among its 16 parameters,
+// is invalid here.
 TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
     ScratchDir dir;
     const std::string a = make_image(dir, "a.img", k144), b = make_image(dir, "b.img", k720);
@@ -752,8 +747,8 @@ TEST(FormatBeyondGeometry, ScOutsideTheMediumIsRefusedAndChangesNothing) {
                 g.send_all({0x4D, m.unit, 2, uint8_t(sc), 0x54, 0xF6});
                 EXPECT_EQ(g.phase(), kResult) << ctx << ": no ID asked for";
                 const auto r = g.result();
-                EXPECT_TRUE(r.size() == 7 && r[0] == (kIcAbnormal | m.unit) && r[1] == kSt1En &&
-                            r[2] == 0)
+                EXPECT_TRUE(r.size() == 7 && r[0] == (st0::kIcAbnormal | m.unit) &&
+                            r[1] == st1::kEn && r[2] == 0)
                     << ctx << ": " << json(r).dump();
                 if (!pio) {
                     EXPECT_EQ(g.dma_moved(len), 0u) << ctx;

@@ -133,7 +133,7 @@ class Machine : public FloppyMachine {
     // DIR bit 7 of a unit: DOR selects the drive DIR reports (motors left as they are).
     bool disk_changed(unsigned unit = 0) {
         q.outb(kDorPort, uint8_t((dor_ & 0xFC) | unit));
-        return q.inb(kDirPort) & kDskchg;
+        return q.inb(kDirPort) & dir::kDiskChange;
     }
     void motor_on(unsigned unit) {
         dor_ |= uint8_t(0x10 << unit);
@@ -142,7 +142,7 @@ class Machine : public FloppyMachine {
     void specify() { send_all({0x03, 0xDF, 0x02}); }  // SRT/HUT, HLT and DMA mode
     // READ DATA (MFM) / WRITE DATA of sectors r..eot of C/H on a unit; the result phase bytes.
     void start_read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot) {
-        send_all({0x46, uint8_t(h << 2 | unit), c, h, r, 2, eot, 0x1B, 0xFF});
+        data_command(0x46, unit, c, h, r, eot);
     }
     std::vector<uint8_t> read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t count,
                               std::vector<uint8_t> *data) {
@@ -158,7 +158,7 @@ class Machine : public FloppyMachine {
         q.memwrite(0x30000, data);
         dma(false, 0x30000, uint16_t(data.size()));
         const uint8_t count = uint8_t(data.size() / 512);
-        send_all({0x45, uint8_t(h << 2 | unit), c, h, r, 2, uint8_t(r + count - 1), 0x1B, 0xFF});
+        data_command(0x45, unit, c, h, r, uint8_t(r + count - 1));
         EXPECT_TRUE(irq()) << "WRITE DATA ends with an interrupt";
         return take(7);
     }
@@ -262,7 +262,7 @@ TEST_F(FloppyAttachImage, SucceedsAndTheGuestReadsTheNewDisk) {
     EXPECT_FALSE(m.disk_changed());
     std::vector<uint8_t> data;
     const auto r = m.read(0, 2, 1, 3, 2, &data);
-    EXPECT_EQ(r[0] & kIcMask, 0) << "IC=00";
+    EXPECT_EQ(r[0] & st0::kIc, 0) << "IC=00";
     ASSERT_EQ(data.size(), 1024u);
     EXPECT_EQ(std::vector<uint8_t>(data.begin(), data.begin() + 512),
               expected_sector(lba(2, 1, 3)));
@@ -279,8 +279,8 @@ TEST_F(FloppyAttachImage, ReadOnlyIsWriteProtectedForTheGuest) {
     m.specify();
     EXPECT_EQ(m.st3(0) & 0x40, 0x40) << "ST3 WP";
     const auto r = m.write(0, 0, 0, 1, guest_bytes(512, 0x5A));
-    EXPECT_EQ(r[0] & kIcMask, kIcAbnormal);
-    EXPECT_EQ(r[1], kSt1Nw);
+    EXPECT_EQ(r[0] & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(r[1], st1::kNw);
     ASSERT_TRUE(ok(m.release("fd0")));
     EXPECT_EQ(read_file(img), before);
 }
@@ -448,7 +448,7 @@ TEST_F(FloppyAttachImage, ReadFailureIsDispException) {
     ASSERT_TRUE(ok(m.attach("fd0", img)));
     m.specify();
     std::vector<uint8_t> data;
-    EXPECT_EQ(m.read(0, 0, 0, 1, 1, &data)[0] & kIcMask, 0);
+    EXPECT_EQ(m.read(0, 0, 0, 1, 1, &data)[0] & st0::kIc, 0);
     EXPECT_EQ(data, expected_sector(0));
 }
 
@@ -493,11 +493,11 @@ TEST_F(FloppyReleaseImage, ReadInFlightEndsAbnormally) {
     ASSERT_TRUE(ok(m.release("fd0")));
     EXPECT_TRUE(m.irq()) << "the command ended";
     const auto r = m.take(7);
-    EXPECT_EQ(r[0] & kIcMask, kIcAbnormal) << "ST0 IC=01";
+    EXPECT_EQ(r[0] & st0::kIc, st0::kIcAbnormal) << "ST0 IC=01";
     EXPECT_EQ(r[0] & 0x03, 0) << "unit 0";
     EXPECT_NE(r[1] & 0x05, 0) << "ST1 MA or ND";
     EXPECT_FALSE(m.irq());
-    EXPECT_EQ(m.msr() & (kRqm | kDio | 0x10), kRqm) << "back in the command phase";
+    EXPECT_EQ(m.msr() & (msr::kRqm | msr::kDio | 0x10), msr::kRqm) << "back in the command phase";
     EXPECT_TRUE(m.disk_changed());
     EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED").size(), 1u);
 }
@@ -510,7 +510,7 @@ TEST_F(FloppyReleaseImage, TheFileHoldsTheGuestsWrites) {
     m.specify();
     m.seek(1, 5);
     const auto data = guest_bytes(3 * 512, 0xC3);
-    EXPECT_EQ(m.write(1, 5, 1, 7, data)[0] & kIcMask, 0);
+    EXPECT_EQ(m.write(1, 5, 1, 7, data)[0] & st0::kIc, 0);
     ASSERT_TRUE(ok(m.release("fd1")));
     const auto after = read_file(img);
     ASSERT_EQ(after.size(), before.size());
@@ -577,7 +577,7 @@ TEST_F(FloppyReleaseImage, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched)
     m.specify();
     m.seek(0, 2);
     const auto data = guest_bytes(512, 0x77);
-    EXPECT_EQ(m.write(0, 2, 0, 9, data)[0] & kIcMask, 0);
+    EXPECT_EQ(m.write(0, 2, 0, 9, data)[0] & st0::kIc, 0);
     const json r = m.release("fd0");
     EXPECT_TRUE(vpc_error(r, kDispException, kDispExceptionHr, "fd0"));
     EXPECT_NE(r["error"]["desc"].get<std::string>().find("Input/output error"), std::string::npos)
@@ -589,7 +589,7 @@ TEST_F(FloppyReleaseImage, FailedFlushIsDispExceptionAndLeavesTheDriveUntouched)
     EXPECT_EQ(m.drive("fd0")["image-file"], img);
     EXPECT_FALSE(m.disk_changed()) << "the guest saw no change";
     std::vector<uint8_t> back;
-    EXPECT_EQ(m.read(0, 2, 0, 9, 1, &back)[0] & kIcMask, 0) << "the drive still works";
+    EXPECT_EQ(m.read(0, 2, 0, 9, 1, &back)[0] & st0::kIc, 0) << "the drive still works";
     EXPECT_EQ(back, data);
     ASSERT_TRUE(ok(m.release("fd0"))) << "the retry flushes";
     EXPECT_EQ(m.events("FLOPPY_MEDIA_EJECTED").size(), 1u);
@@ -627,7 +627,7 @@ TEST_F(FloppyAttachHostDrive, CapturesABlockDeviceAndTheGuestReadsIt) {
     m.seek(0, 7);
     EXPECT_FALSE(m.disk_changed());
     std::vector<uint8_t> data;
-    EXPECT_EQ(m.read(0, 7, 0, 18, 1, &data)[0] & kIcMask, 0);
+    EXPECT_EQ(m.read(0, 7, 0, 18, 1, &data)[0] & st0::kIc, 0);
     EXPECT_EQ(data, expected_sector(lba(7, 0, 18)));
 }
 
@@ -640,7 +640,7 @@ TEST_F(FloppyAttachHostDrive, ReadOnlyDeviceIsWriteProtected) {
     EXPECT_EQ(m.drive("fd0")["read-only"], true);
     m.specify();
     EXPECT_EQ(m.st3(0) & 0x40, 0x40) << "ST3 WP";
-    EXPECT_EQ(m.write(0, 0, 0, 1, guest_bytes(512, 1))[1], kSt1Nw);
+    EXPECT_EQ(m.write(0, 0, 0, 1, guest_bytes(512, 1))[1], st1::kNw);
 }
 
 // E_INVALIDARG: a device name of a bad form, or one that is not a block device at all.
@@ -725,7 +725,7 @@ TEST_F(FloppyReleaseHostDrive, ReleasesAndTheDeviceHoldsTheGuestsWrites) {
     m.specify();
     m.seek(1, 3);
     const auto data = guest_bytes(1024, 0x39);
-    EXPECT_EQ(m.write(1, 3, 0, 4, data)[0] & kIcMask, 0);
+    EXPECT_EQ(m.write(1, 3, 0, 4, data)[0] & st0::kIc, 0);
     ASSERT_TRUE(ok(m.release_host("fd1")));
     EXPECT_EQ(
         m.events("FLOPPY_MEDIA_EJECTED"),

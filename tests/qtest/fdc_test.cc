@@ -2,9 +2,9 @@
 // over qtest (ports, the 8237, IRQ 6, the virtual clock) and QMP, the way QEMU's
 // tests/qtest/fdc-test.c drives QEMU. Each test starts its own host.
 //
-// The QEMU fdc-test cases are ported with the adaptations shared/reference/82077aa.md §13 asks
+// The QEMU fdc-test cases are ported with the adaptations docs/hardware/82077aa.md §13.2 asks
 // for (marked "Δn" below): where QEMU 7.2 and the datasheet disagree, these tests expect the
-// datasheet. Timing expectations come from shared/reference/timing.md. Unless a test is about
+// datasheet. Timing expectations come from docs/hardware/timing.md. Unless a test is about
 // timing it runs with timing=fast, as QEMU's does.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -30,24 +30,19 @@ namespace {
 
 using nlohmann::json;
 
-// --- ports, commands, bits (82077aa.md §1–§5) ----------------------------------------------
+// --- ports, commands, bits (docs/hardware/82077aa.md §1–§5) --------------------------------------
 
-// The other ports, MSR/DIR and ST0/ST1 bits are floppy_machine.h's.
-constexpr uint16_t kBase = 0x3F0;
-constexpr uint16_t kSraPort = kBase + 0, kSrbPort = kBase + 1;
-
+// Ports and register bits are floppy_machine.h's.
 constexpr uint8_t kCmdSenseInt = 0x08, kCmdSpecify = 0x03, kCmdSeek = 0x0F, kCmdVersion = 0x10,
                   kCmdDumpreg = 0x0E, kCmdPerpendicular = 0x12, kCmdSenseDrive = 0x04;
 constexpr uint8_t kCmdReadIdMfm = 0x4A, kCmdReadIdFm = 0x0A;
 constexpr uint8_t kCmdReadMtMfmSk = 0xE6, kCmdReadMfm = 0x46, kCmdReadMtMfm = 0xC6,
                   kCmdWriteMfm = 0x45, kCmdVerify = 0x16, kCmdFormatMfm = 0x4D;
 constexpr uint8_t kCmdRelSeekOut = 0x8F, kCmdRelSeekIn = 0xCF;
-// ST0 / ST1
-constexpr uint8_t kSe = 0x20;
 
 constexpr uint32_t k144Bytes = 1474560;
 constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (timing.md §2)
+constexpr int64_t kByte500k = 16'000;  // ns per byte at 500 kbit/s (docs/hardware/timing.md §2)
 
 // QEMU fdc-test's machines (MACHINE_ONE_DRIVE, MACHINE_TWO_DRIVES).
 const std::string kOneDrive = "-machine pc -device floppy,id=floppy0";
@@ -100,7 +95,8 @@ class Fdc : public FloppyMachine {
         EXPECT_TRUE(irq()) << "INT stays high until the last result byte";
         r.push_back(recv());
         EXPECT_FALSE(irq()) << "INT drops with the last result byte";
-        EXPECT_EQ(msr() & (kRqm | kDio | kCb), kRqm) << "back in the command phase";
+        EXPECT_EQ(msr() & (msr::kRqm | msr::kDio | msr::kCb), msr::kRqm)
+            << "back in the command phase";
         return r;
     }
 
@@ -131,13 +127,6 @@ class Fdc : public FloppyMachine {
     uint8_t cmos(uint8_t reg) {
         q.outb(0x70, reg);
         return q.inb(0x71);
-    }
-
-    uint16_t dma_count_left() {
-        q.outb(0x0C, 0x00);
-        const uint8_t lo = q.inb(0x05);
-        const uint8_t hi = q.inb(0x05);
-        return uint16_t(lo | hi << 8);
     }
 
     // QMP as fdc-test writes it: the request's text as it stands.
@@ -175,7 +164,7 @@ class Fdc : public FloppyMachine {
 // ============================================================================================
 
 // /fdc/cmos: QEMU accepts 0x40 or 0x50; an empty `auto` drive takes the fallback type 288
-// (geometry.md §5), so exactly 0x50.
+// (docs/hardware/media.md §5), so exactly 0x50.
 TEST(FdcQemuPort, Cmos) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok()) << f.q.error();
@@ -186,11 +175,12 @@ TEST(FdcQemuPort, Cmos) {
 TEST(FdcQemuPort, NoMediaOnStart) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "reading DIR does not clear it";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "reading DIR does not clear it";
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "a step without a disk clears nothing";
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange)
+        << "a step without a disk clears nothing";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
 }
 
 // fdc-test's send_read_command on an empty drive: the result comes at once (no clock step),
@@ -203,7 +193,7 @@ void expect_empty_drive_ends_at_once(Fdc &f, uint8_t op) {
     EXPECT_EQ(f.msr(), 0xD0) << "result phase without any clock step";
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Ma) << "no index pulses on an empty drive: missing address mark (Δ22)";
+    EXPECT_EQ(r[1], st1::kMa) << "no index pulses on an empty drive: missing address mark (Δ22)";
 }
 
 TEST(FdcQemuPort, ReadWithoutMedia) {
@@ -223,14 +213,14 @@ TEST(FdcQemuPort, VerifyWithoutMedia) {
 // real step pulse clears it.
 void media_insert_sequence(Fdc &f, const std::string &image) {
     f.media_insert(image);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(0);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "no step pulse, no clear";
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "no step pulse, no clear";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, 0) << "a step with a disk present clears DSKCHG";
-    EXPECT_EQ(f.dir() & kDskchg, 0);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0) << "a step with a disk present clears DSKCHG";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0);
 }
 
 TEST(FdcQemuPort, MediaInsert) {
@@ -249,13 +239,13 @@ TEST(FdcQemuPort, MediaChange) {
     ASSERT_TRUE(f.ok());
     media_insert_sequence(f, img);
     f.media_eject();
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(0);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "empty drive: DSKCHG forever";
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "empty drive: DSKCHG forever";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
 }
 
 // /fdc/sense_interrupt: SIS with nothing pending is invalid (0x80); after a SEEK it reports
@@ -315,11 +305,11 @@ IdResult read_id(Fdc &f, uint8_t op, uint8_t unit_head) {
     f.send(unit_head);
     if (!f.irq()) {
         const uint8_t m = f.msr();
-        EXPECT_EQ(m & kCb, kCb);
-        EXPECT_EQ(m & kRqm, 0);
+        EXPECT_EQ(m & msr::kCb, msr::kCb);
+        EXPECT_EQ(m & msr::kRqm, 0);
     }
     for (int i = 0; i < 50 && !f.irq(); ++i) f.q.clock_step(1'000'000'000LL / 50);
-    EXPECT_EQ(f.msr() & (kCb | kRqm | kDio), kCb | kRqm | kDio);
+    EXPECT_EQ(f.msr() & (msr::kCb | msr::kRqm | msr::kDio), msr::kCb | msr::kRqm | msr::kDio);
     const auto r = f.result7();
     return {r[0], r[1], r[3], r[4], r[5]};
 }
@@ -355,7 +345,7 @@ TEST(FdcQemuPort, ReadId) {
     EXPECT_EQ(second, first % 18 + 1);
 }
 
-// Under the fast policy READ ID still takes QEMU's 20 ms (timing.md §1).
+// Under the fast policy READ ID still takes QEMU's 20 ms (docs/hardware/timing.md §1).
 TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -365,7 +355,7 @@ TEST(FdcQemuPort, ReadIdTakesTwentyMillisecondsUnderFast) {
     f.send_all({kCmdReadIdMfm, 0x00});
     f.q.clock_step(20 * kMs - 1);
     EXPECT_FALSE(f.irq()) << "not before 20 ms";
-    EXPECT_EQ(f.msr(), kCb);
+    EXPECT_EQ(f.msr(), msr::kCb);
     EXPECT_EQ(f.q.clock_step(1), t0 + 20 * kMs);
     EXPECT_TRUE(f.irq()) << "at 20 ms";
 }
@@ -378,8 +368,8 @@ TEST(FdcQemuPort, ReadIdInFmFindsNothingOnMfmMedia) {
     ASSERT_TRUE(f.ok());
     f.media_insert(img);
     const IdResult id = read_id(f, kCmdReadIdFm, 0x00);
-    EXPECT_EQ(id.st0 & kIcMask, kIcAbnormal);
-    EXPECT_EQ(id.st1 & kSt1Ma, kSt1Ma);
+    EXPECT_EQ(id.st0 & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(id.st1 & st1::kMa, st1::kMa);
 }
 
 // /fdc/read_id_no_media (newer upstream; DS): MA on an empty drive.
@@ -387,8 +377,8 @@ TEST(FdcQemuPort, ReadIdNoMedia) {
     Fdc f(kOneDrive + kFast);
     ASSERT_TRUE(f.ok());
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x00);
-    EXPECT_EQ(id.st0 & kIcMask, kIcAbnormal);
-    EXPECT_EQ(id.st1 & kSt1Ma, kSt1Ma);
+    EXPECT_EQ(id.st0 & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(id.st1 & st1::kMa, st1::kMa);
 }
 
 // /fdc/read_id_other_drive (newer upstream; DS Δ12): READ ID uses its own command's drive.
@@ -401,8 +391,8 @@ TEST(FdcQemuPort, ReadIdOtherDrive) {
     f.seek(0);  // selects drive 0, which has the medium
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x01);
     EXPECT_EQ(id.st0 & 0x03, 1) << "answers for drive 1";
-    EXPECT_EQ(id.st0 & kIcMask, kIcAbnormal);
-    EXPECT_EQ(id.st1 & kSt1Ma, kSt1Ma);
+    EXPECT_EQ(id.st0 & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(id.st1 & st1::kMa, st1::kMa);
 }
 
 // fdc-test's send_read_no_dma_command, in PIO: reads every byte the controller offers (MSR
@@ -418,7 +408,7 @@ std::pair<std::vector<uint8_t>, size_t> read_pio(Fdc &f, const std::vector<uint8
     size_t mismatches = 0;
     for (;;) {
         const uint8_t m = f.msr();
-        if (m != (kRqm | kDio | kNonDma | kCb)) break;
+        if (m != (msr::kRqm | msr::kDio | msr::kNonDma | msr::kCb)) break;
         const uint8_t v = f.q.inb(kFifoPort);
         const size_t s = bytes / 512;
         if (s < expected_lbas.size() && v != image[expected_lbas[s] * 512 + bytes % 512])
@@ -457,7 +447,7 @@ TEST(FdcQemuPort, ReadNoDma1) {
     const auto [r, bytes] = read_pio(f, image, 1, {lba144(0, 0, 1), lba144(0, 1, 1)});
     EXPECT_EQ(bytes, 2u * 512);
     EXPECT_EQ(r[0], 0x44) << "IC=01, head 1 at termination";
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ(r[2], 0x00);
     EXPECT_EQ(r[3], 1);
     EXPECT_EQ(r[4], 0);
@@ -476,7 +466,7 @@ TEST(FdcQemuPort, ReadNoDma18) {
     const auto [r, bytes] = read_pio(f, image, 18, lbas_from(0, 36));
     EXPECT_EQ(bytes, 36u * 512);
     EXPECT_EQ(r[0], 0x44);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ(r[3], 1);
     EXPECT_EQ(r[4], 0);
     EXPECT_EQ(r[5], 1);
@@ -495,7 +485,7 @@ TEST(FdcQemuPort, ReadNoDma19) {
     const auto [r, bytes] = read_pio(f, image, 19, lbas_from(0, 18));
     EXPECT_EQ(bytes, 18u * 512);
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nd);
+    EXPECT_EQ(r[1], st1::kNd);
     EXPECT_EQ(r[3], 0);
     EXPECT_EQ(r[4], 0);
     EXPECT_EQ(r[5], 19);
@@ -510,7 +500,7 @@ TEST(FdcQemuPort, FuzzRegisters) {
     ASSERT_TRUE(f.ok());
     std::mt19937 rng(20120328);
     for (int i = 0; i < 1000; ++i) {
-        const uint16_t reg = uint16_t(kBase + rng() % 8);
+        const uint16_t reg = uint16_t(kFdcBase + rng() % 8);
         f.q.outb(reg, uint8_t(rng()));
         f.q.inb(reg);
         if (i % 97 == 0) f.q.clock_step(5 * kMs);
@@ -575,7 +565,7 @@ TEST(FdcQemuPort, Cve2021_3507) {
 }
 
 // ============================================================================================
-// Datasheet behaviour end to end (82077aa.md), fast policy
+// Datasheet behaviour end to end (docs/hardware/82077aa.md), fast policy
 // ============================================================================================
 
 TEST(FdcPorts, DecodesItsPortsAndLeavesIdeTheirs) {
@@ -617,7 +607,7 @@ TEST(FdcPorts, SecondControllerAt0x370OnItsOwnBus) {
     EXPECT_EQ(f.q.inb(0x374), 0x80);
     // PIO read of sector 1 on the secondary controller.
     auto out = [&](uint8_t b) {
-        EXPECT_EQ(f.q.inb(0x374) & (kRqm | kDio), kRqm);
+        EXPECT_EQ(f.q.inb(0x374) & (msr::kRqm | msr::kDio), msr::kRqm);
         f.q.outb(0x375, b);
     };
     for (uint8_t b : {kCmdSpecify, uint8_t(0xDF), uint8_t(0x03)}) out(b);
@@ -692,9 +682,9 @@ TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 2);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{1, 0, 1}));
-    EXPECT_EQ(f.dma_count_left(), 2 * 512 - 1) << "two sectors moved";
+    EXPECT_EQ(f.dma_count(), 2 * 512 - 1) << "two sectors moved";
 }
 
 // While the channel is masked the controller waits in execution with MSR=0x10 and no INT.
@@ -759,8 +749,8 @@ TEST(FdcDma, WriteProtectedWriteEndsWithNotWritable) {
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nw);
-    EXPECT_EQ(f.dma_count_left(), 511) << "no byte taken from memory";
+    EXPECT_EQ(r[1], st1::kNw);
+    EXPECT_EQ(f.dma_count(), 511) << "no byte taken from memory";
     // ST3 shows WP too.
     f.send_all({kCmdSenseDrive, 0x00});
     EXPECT_EQ(f.recv() & 0x40, 0x40);
@@ -779,11 +769,11 @@ TEST(FdcErrors, WrongDataRateGivesMissingAddressMark) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Ma);
-    EXPECT_EQ(f.dma_count_left(), 511);
+    EXPECT_EQ(r[1], st1::kMa);
+    EXPECT_EQ(f.dma_count(), 511);
     const IdResult id = read_id(f, kCmdReadIdMfm, 0x00);
     EXPECT_EQ(id.st0, 0x40);
-    EXPECT_EQ(id.st1, kSt1Ma);
+    EXPECT_EQ(id.st1, st1::kMa);
     f.q.outb(kCcrPort, 0x00);  // the right rate: the same READ works
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
     r = f.result7();
@@ -802,8 +792,8 @@ TEST(FdcErrors, EotBelowRGivesMissingAddressMark) {
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 5, 2, 3);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Ma);
-    EXPECT_EQ(f.dma_count_left(), 511);
+    EXPECT_EQ(r[1], st1::kMa);
+    EXPECT_EQ(f.dma_count(), 511);
 }
 
 // MSR drive-busy bits (Δ5, DS): set from the seek until its SENSE INTERRUPT.
@@ -894,13 +884,13 @@ TEST(FdcRegisters, ImpliedSeekOnlyWithEis) {
     f.data_command(kCmdReadMfm, 0x00, 3, 0, 1, 2, 18);
     auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nd);
+    EXPECT_EQ(r[1], st1::kNd);
     EXPECT_EQ(r[2], 0x10) << "WC";
     f.send_all({0x13, 0x00, 0x60, 0x00});  // CONFIGURE: EIS=1, FIFO off, polling on
     f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 3, 0, 1, 2, 18);
     r = f.result7();
-    EXPECT_EQ(r[0], kSe) << "IC=00 with SE: the implied seek ran";
+    EXPECT_EQ(r[0], st0::kSe) << "IC=00 with SE: the implied seek ran";
     EXPECT_EQ(r[1], 0x00);
     EXPECT_EQ(f.q.memread(0x20000, 512), sector_of(image, lba144(3, 0, 1)));
     f.send(kCmdDumpreg);
@@ -929,7 +919,7 @@ TEST(FdcPio, WriteOneSector) {
     EXPECT_EQ(f.msr(), 0xD0);
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{3, 0, 1}));
     f.media_eject("floppy0", "device");
     const auto after = read_file(img);
@@ -977,8 +967,8 @@ TEST(FdcFormat, FormatBeyondTheMediumIsRefused) {
     f.send_all({kCmdFormatMfm, 0x00, 2, 19, 0x6C, 0xE5});
     ASSERT_NE(f.step_until_irq(f.now() + 2000 * kMs), -1);
     const auto r = f.result7();
-    EXPECT_EQ(r[0] & kIcMask, kIcAbnormal);
-    EXPECT_EQ(r[1], kSt1En);
+    EXPECT_EQ(r[0] & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(r[1], st1::kEn);
     f.media_eject("floppy0", "device");
     EXPECT_EQ(read_file(img), before);
 }
@@ -1029,7 +1019,7 @@ TEST(FdcReset, DorResetPollsFourDrives) {
 // Drives, media, CMOS, QMP
 // ============================================================================================
 
-// CMOS 0x10 and the equipment byte for several configurations (geometry.md §5).
+// CMOS 0x10 and the equipment byte for several configurations (docs/hardware/media.md §5).
 TEST(FdcCmos, DriveTypesForSeveralConfigurations) {
     ScratchDir d;
     const std::string i144 = make_image(d, "a144.img", k144Bytes, false);
@@ -1071,8 +1061,8 @@ std::vector<uint8_t> pio_read_sector(Fdc &f, uint8_t unit, uint8_t c, uint8_t h,
     std::vector<uint8_t> got;
     while (f.msr() == 0xF0 && got.size() < 1024) got.push_back(f.q.inb(kFifoPort));
     const auto res = f.result7();
-    EXPECT_EQ(res[0] & kIcMask, kIcAbnormal) << "PIO ends with EN (Δ20)";
-    EXPECT_EQ(res[1], kSt1En);
+    EXPECT_EQ(res[0] & st0::kIc, st0::kIcAbnormal) << "PIO ends with EN (Δ20)";
+    EXPECT_EQ(res[1], st1::kEn);
     return got;
 }
 
@@ -1176,7 +1166,7 @@ TEST(FdcQmp, QueryBlockOfDeviceFloppyAndMediaChanges) {
     f.specify(0xDF, 0x02);
     f.dma(false, 0x30000, 512);
     f.data_command(kCmdWriteMfm, 0x00, 0, 0, 1, 2, 18);
-    EXPECT_EQ(f.result7()[1], kSt1Nw);
+    EXPECT_EQ(f.result7()[1], st1::kNw);
     f.media_eject();
     EXPECT_FALSE(f.query_block()[0].contains("inserted"));
 }
@@ -1205,19 +1195,19 @@ TEST(FdcQmp, EjectSetsDiskChange) {
     Fdc f("-machine pc -drive if=floppy,format=raw,file=" + img + kFast);
     ASSERT_TRUE(f.ok());
     f.seek(1);
-    EXPECT_EQ(f.dir() & kDskchg, 0);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0);
     f.qmp_ok("{'execute':'eject', 'arguments':{'device':'floppy0'}}");
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
     f.qmp_ok("{'execute':'eject', 'arguments':{'device':'floppy0'}}");
     const json r = f.q.qmp("{'execute':'eject', 'arguments':{'device':'floppy9'}}");
     EXPECT_EQ(r["error"]["class"], "DeviceNotFound") << r.dump();
     // Re-inserting the same image (the drive held its lock) works.
     f.media_insert(img, "floppy0", "device");
     f.seek(2);
-    EXPECT_EQ(f.dir() & kDskchg, 0);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, 0);
     f.qmp_ok("{'execute':'blockdev-change-medium', 'arguments':{'device':'floppy0', 'filename':'" +
              img + "'}}");
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg) << "a change sets DSKCHG";
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange) << "a change sets DSKCHG";
 }
 
 TEST(FdcQmp, ChangeMediumErrorsNameTheProblem) {
@@ -1278,12 +1268,12 @@ TEST(FdcStartup, BadConfigurationsAreRefusedWithAMessage) {
 }
 
 // ============================================================================================
-// Accurate timing (timing.md), on the virtual clock
+// Accurate timing (docs/hardware/timing.md), on the virtual clock
 // ============================================================================================
 
 const std::string kAccurate = "";  // the default policy
 
-// SEEK of n cylinders: n × (16 − SRT) × k ms (timing.md §5), DRV BUSY meanwhile.
+// SEEK of n cylinders: n × (16 − SRT) × k ms (docs/hardware/timing.md §5), DRV BUSY meanwhile.
 TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1317,8 +1307,8 @@ TEST(FdcTiming, SeekTakesStepsTimesStepRate) {
 
 // One 1.44 MB sector by DMA, motor switched on with the command: no ID before spin-up
 // (300 ms), then sector 1's ID 146 bytes after the index, INT 574 bytes after that ID
-// (timing.md §3, §4, §6, §7). Then sector 10 in the same revolution, and sector 1 again, which
-// has just passed: one lost revolution.
+// (docs/hardware/timing.md §3, §4, §6, §7). Then sector 10 in the same revolution, and sector 1
+// again, which has just passed: one lost revolution.
 TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1330,7 +1320,7 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
     const int64_t t0 = f.now();
     f.q.outb(kDorPort, 0x1C);  // motor on
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);
-    EXPECT_EQ(f.msr(), kCb) << "DMA execution";
+    EXPECT_EQ(f.msr(), msr::kCb) << "DMA execution";
     const int64_t spin_up = 300 * kMs, rev = 200 * kMs;
     const int64_t id_to_irq = 574 * kByte500k;  // 9.184 ms
     f.q.clock_step(spin_up);
@@ -1369,7 +1359,7 @@ TEST(FdcTiming, ReadOneSectorCompletesInTheAnalyticWindow) {
 }
 
 // A sector that does not exist: ND at the second index pulse after the search starts, i.e.
-// between one and two revolutions (timing.md §7).
+// between one and two revolutions (docs/hardware/timing.md §7).
 TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1391,13 +1381,13 @@ TEST(FdcTiming, SectorNotFoundAfterTwoIndexPulses) {
     EXPECT_NEAR(double(t), double(index0 + 5 * rev), double(kByte500k)) << "the second index pulse";
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
-    EXPECT_EQ(r[1], kSt1Nd);
+    EXPECT_EQ(r[1], st1::kNd);
     EXPECT_EQ(r[5], 30);
 }
 
-// Where a 1.44 MB track's IDs pass under the head (timing.md §3, §4): the index at the end of
-// spin-up and every 200 ms after, sector R's ID 146 + (R − 1) × 682 bytes after the index, INT
-// 574 bytes after the ID of the last sector read.
+// Where a 1.44 MB track's IDs pass under the head (docs/hardware/timing.md §3, §4): the index at
+// the end of spin-up and every 200 ms after, sector R's ID 146 + (R − 1) × 682 bytes after the
+// index, INT 574 bytes after the ID of the last sector read.
 struct Track144 {
     int64_t index0;  // motor on + 300 ms
     static constexpr int64_t kRev = 200 * kMs, kSlot = 682 * kByte500k, kPre = 146 * kByte500k,
@@ -1415,7 +1405,8 @@ struct Track144 {
 };
 
 // HLT is waited only when the head is unloaded, and the head unloads HUT after a command
-// (timing.md §5): three reads whose INT times differ by a revolution if either rule breaks.
+// (docs/hardware/timing.md §5): three reads whose INT times differ by a revolution if either
+// rule breaks.
 TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1452,7 +1443,7 @@ TEST(FdcTiming, HeadLoadOnlyWhenUnloaded) {
 }
 
 // A whole side in one command: sectors 1..18 take 17 slots + 574 bytes from sector 1's ID,
-// 194.7 ms (timing.md §7).
+// 194.7 ms (docs/hardware/timing.md §7).
 TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1481,7 +1472,8 @@ TEST(FdcTiming, EighteenSectorReadTakesOneTrack) {
 }
 
 // Consecutive READ IDs report the IDs in on-disk order, one slot apart (906 bytes across the
-// index gap: 78 bytes of gap 4b and the 146-byte preamble add to the slot's 682) (timing.md §11).
+// index gap: 78 bytes of gap 4b and the 146-byte preamble add to the slot's 682)
+// (docs/hardware/timing.md §11).
 TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1512,9 +1504,9 @@ TEST(FdcTiming, ReadIdSequenceFollowsTheRotation) {
 }
 
 // About 1000 single-sector reads at random rotational phases: the mean time from command to INT
-// is T_rev/2 + 9.18 ms = 109.2 ms ± 2 ms (timing.md §7, §11). Stratified random sampling keeps
-// the sample mean well inside the tolerance: every sector 1..18 is read at 56 phases, one drawn
-// at random from each 1/56 of a revolution, in random order, on a random head.
+// is T_rev/2 + 9.18 ms = 109.2 ms ± 2 ms (docs/hardware/timing.md §7, §11). Stratified random
+// sampling keeps the sample mean well inside the tolerance: every sector 1..18 is read at 56
+// phases, one drawn at random from each 1/56 of a revolution, in random order, on a random head.
 TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1562,7 +1554,8 @@ TEST(FdcTiming, MeanLatencyOfRandomSingleSectorReads) {
 }
 
 // A PIO host that stops reading: with the FIFO off, a byte that is not taken within one byte
-// time is overrun, and the command ends IC=01 with ST1 OR (§7, timing.md §8).
+// time is overrun, and the command ends IC=01 with ST1 OR (docs/hardware/82077aa.md §7,
+// docs/hardware/timing.md §8).
 TEST(FdcTiming, PioReadOverrunsWhenTheHostStalls) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -1592,13 +1585,13 @@ TEST(FdcTiming, EjectDuringACommandEndsItAbnormally) {
     f.dma(true, 0x20000, 512);
     f.data_command(kCmdReadMfm, 0x00, 0, 0, 1, 2, 18);  // motor off: waits for the spindle
     f.q.clock_step(500 * kMs);
-    EXPECT_EQ(f.msr(), kCb);
+    EXPECT_EQ(f.msr(), msr::kCb);
     EXPECT_FALSE(f.irq());
     f.media_eject("floppy0", "device");
     EXPECT_TRUE(f.irq());
     const auto r = f.result7();
-    EXPECT_EQ(r[0] & (kIcMask | 0x03), kIcAbnormal);
-    EXPECT_EQ(f.dir() & kDskchg, kDskchg);
+    EXPECT_EQ(r[0] & (st0::kIc | 0x03), st0::kIcAbnormal);
+    EXPECT_EQ(f.dir() & dir::kDiskChange, dir::kDiskChange);
 }
 
 }  // namespace

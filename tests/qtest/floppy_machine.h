@@ -1,6 +1,7 @@
 // fdplug-host with the floppy plugin as the qtest test files drive it: the host's start-up, QMP
-// requests, and the guest's side of the controller at 0x3F0 (FIFO handshake, DMA channel 2,
-// IRQ 6). Each test file derives what only it needs.
+// requests, and the guest's side of the controller at 0x3F0 (tests/support/fdc_guest.h over
+// qtest's port accesses: FIFO handshake, DMA channel 2; and IRQ 6). Each test file derives what
+// only it needs.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,31 +17,31 @@
 #include <utility>
 #include <vector>
 
+#include "hw/block/fdc/fdc_regs.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
+#include "tests/support/fdc_guest.h"
 
 namespace fdplug::test {
 
-// The controller's ports, its IRQ, and the register bits the tests look at (82077aa.md §4, §5).
-constexpr uint16_t kDorPort = 0x3F2, kMsrPort = 0x3F4, kDsrPort = 0x3F4, kFifoPort = 0x3F5,
-                   kDirPort = 0x3F7, kCcrPort = 0x3F7;
+// The controller's ports, its IRQ, and the register bits the tests look at besides the MSR's
+// (docs/hardware/82077aa.md §1, §2).
+constexpr uint16_t kDorPort = kFdcBase + kDorOffset, kMsrPort = kFdcBase + kMsrOffset,
+                   kDsrPort = kFdcBase + kDsrOffset, kFifoPort = kFdcBase + kFifoOffset,
+                   kDirPort = kFdcBase + kDirOffset, kCcrPort = kFdcBase + kCcrOffset;
 constexpr unsigned kFloppyIrq = 6;
-constexpr uint8_t kRqm = 0x80, kDio = 0x40, kNonDma = 0x20, kCb = 0x10;  // MSR
-constexpr uint8_t kDskchg = 0x80;                                        // DIR
-constexpr uint8_t kIcMask = 0xC0, kIcAbnormal = 0x40;                    // ST0
-constexpr uint8_t kSt1En = 0x80, kSt1Nd = 0x04, kSt1Nw = 0x02, kSt1Ma = 0x01;
+constexpr uint16_t kSraPort = kFdcBase + floppy::kSra, kSrbPort = kFdcBase + floppy::kSrb;
+// Register and status bits by the core's names (hw/block/fdc/fdc_regs.h).
+namespace msr = floppy::msr;
+namespace dir = floppy::dir;
+namespace st0 = floppy::st0;
+namespace st1 = floppy::st1;
 
 inline const std::string kFast = " -global isa-fdc.timing=fast";
 
 // The host's first arguments: the directory meson built the floppy plugin in.
 inline std::string floppy_plugin_args() {
     return "-plugin-dir " + env_or_empty("FDPLUG_FLOPPY_DIR") + " ";
-}
-
-inline std::string hex(unsigned v) {
-    char b[8];
-    std::snprintf(b, sizeof b, "0x%02x", v);
-    return b;
 }
 
 // Runs the host with arguments and no sockets, for at most timeout_s; {exit status, combined
@@ -58,6 +59,13 @@ inline std::pair<int, std::string> run_host(const std::string &args, unsigned ti
     const int status = ::pclose(p);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+
+// A qtest connection as the bus of tests/support/fdc_guest.h.
+struct QtestPorts {
+    QTestState &q;
+    uint8_t read(uint16_t port) { return q.inb(port); }
+    void write(uint16_t port, uint8_t v) { q.outb(port, v); }
+};
 
 class FloppyMachine {
   public:
@@ -94,50 +102,38 @@ class FloppyMachine {
     }
 
     // --- the guest: the FIFO handshake (MSR RQM and DIO checked before each byte), IRQ 6
-    uint8_t msr() { return q.inb(kMsrPort); }
+    uint8_t msr() { return guest_.msr(); }
     bool irq() { return q.get_irq(kFloppyIrq); }
-    void send(uint8_t byte) {
-        const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm)
-            << "MSR " << hex(m) << " before command byte " << hex(byte);
-        q.outb(kFifoPort, byte);
-    }
-    void send_all(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) send(b);
-    }
-    uint8_t recv() {
-        const uint8_t m = msr();
-        EXPECT_EQ(m & (kRqm | kDio), kRqm | kDio) << "MSR " << hex(m) << " before a result byte";
-        return q.inb(kFifoPort);
-    }
-    std::vector<uint8_t> take(unsigned n) {
-        std::vector<uint8_t> out;
-        while (n--) out.push_back(recv());
-        return out;
+    void send(uint8_t byte) { guest_.send(byte); }
+    void send_all(std::initializer_list<uint8_t> bytes) { guest_.send(bytes); }
+    uint8_t recv() { return guest_.take(1)[0]; }
+    std::vector<uint8_t> take(unsigned n) { return guest_.take(n); }
+    // Every byte the result phase offers (at most 16).
+    std::vector<uint8_t> result() { return guest_.result(); }
+    // A data command on sectors r..eot of C/H of a 1.44 MB track (tests/support/fdc_guest.h).
+    void data_command(uint8_t op, unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot) {
+        guest_.data_command(op, unit, c, h, r, eot);
     }
     // SEEK of a unit, then SENSE INTERRUPT; returns the PCN.
     uint8_t seek(unsigned unit, uint8_t cylinder) {
-        send_all({0x0F, uint8_t(unit), cylinder});
+        guest_.seek(uint8_t(unit), cylinder);
         EXPECT_TRUE(irq()) << "seek end interrupt";
         send(0x08);
         return take(2)[1];
     }
-    // Channel 2 of the 8237 as a BIOS programs it: mask, clear the flip-flop, mode (single,
-    // increment, to memory for a READ or from it for a WRITE), address, page, count − 1, unmask.
-    // `masked` leaves the channel masked, so that the controller waits for it.
+    // Channel 2 of the 8237 for a READ (to memory) or a WRITE (from it); `masked` leaves the
+    // channel masked, so that the controller waits for it.
     void dma(bool to_memory, uint32_t addr, uint16_t len, bool masked = false) {
-        q.outb(0x0A, 0x06);
-        q.outb(0x0C, 0x00);
-        q.outb(0x0B, to_memory ? 0x46 : 0x4A);
-        q.outb(0x04, uint8_t(addr));
-        q.outb(0x04, uint8_t(addr >> 8));
-        q.outb(0x81, uint8_t(addr >> 16));
-        q.outb(0x05, uint8_t(len - 1));
-        q.outb(0x05, uint8_t((len - 1) >> 8));
-        if (!masked) q.outb(0x0A, 0x02);
+        program_dma_channel2(bus_, to_memory, addr, len, masked);
     }
+    // Channel 2's count: bytes left − 1, 0xFFFF once all moved.
+    uint16_t dma_count() { return dma_channel2_count(bus_); }
 
   private:
+    QtestPorts bus_{q};
+    // A byte sent or read without the handshake is a failure; the test goes on.
+    FdcGuest<QtestPorts> guest_{bus_, {}, [](const std::string &what) { ADD_FAILURE() << what; }};
+
     static QTestState start(const std::string &args, bool unprivileged) {
         QTestState::Options options;
         if (!unprivileged || ::geteuid() != 0)

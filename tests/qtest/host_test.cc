@@ -39,7 +39,7 @@ std::pair<int, std::string> run_host(const std::string &args) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-// QEMU 7.2's measured transcript (qtest-protocol.md §5), the parts that do not need the FDC.
+// QEMU 7.2's measured transcript (docs/protocols/qtest.md §5), the parts that do not need the FDC.
 TEST(HostQtest, ReproducesQemuReplyFormats) {
     QTestState qts("-machine pc", with_qmp());
     ASSERT_TRUE(qts.ok()) << qts.error();

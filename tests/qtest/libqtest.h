@@ -1,5 +1,5 @@
 // A C++ test client that starts the emulator exactly as QEMU 7.2's libqtest does
-// (shared/reference/qtest-protocol.md §1, §4) and speaks qtest and QMP to it. Works against
+// (docs/protocols/qtest.md §1, §4) and speaks qtest and QMP to it. Works against
 // fdplug-host and, for differential tests, against a real QEMU.
 #pragma once
 

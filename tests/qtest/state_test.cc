@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/state/fdc_state_format.h"
 #include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
@@ -48,6 +49,17 @@ std::string hex(uint64_t v) {
 
 constexpr uint32_t kBuf = 0x10000;  // the DMA buffer (page 1)
 
+// Records port writes as qtest request lines, for the helpers of tests/support/fdc_guest.h
+// that only write.
+struct ScriptPorts {
+    std::vector<std::string> &ops;
+    uint8_t read(uint16_t port) {
+        ops.push_back("inb " + hex(port));
+        return 0;  // nothing is known before the replay
+    }
+    void write(uint16_t port, uint8_t v) { ops.push_back("outb " + hex(port) + " " + hex(v)); }
+};
+
 std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned blocks) {
     std::mt19937 rng(seed);
     auto pick = [&](unsigned n) { return unsigned(rng() % n); };
@@ -69,16 +81,11 @@ std::vector<std::string> make_guest(uint32_t seed, bool accurate, unsigned block
             in(kFifoPort);
         }
     };
-    auto dma = [&](bool to_memory, unsigned len) {  // channel 2, as a BIOS programs it
-        out(0x0A, 0x06);
-        out(0x0C, 0x00);
-        out(0x0B, to_memory ? 0x46 : 0x4A);
-        out(0x04, kBuf & 0xFF);
-        out(0x04, (kBuf >> 8) & 0xFF);
-        out(0x81, kBuf >> 16);
-        out(0x05, (len - 1) & 0xFF);
-        out(0x05, (len - 1) >> 8);
-        if (pick(10)) out(0x0A, 0x02);  // unmask (sometimes forgotten: DRQ waits, or overruns)
+    ScriptPorts script{ops};
+    auto dma = [&](bool to_memory, unsigned len) {
+        // Sometimes left masked (a driver forgot to unmask): DRQ waits, or overruns.
+        const bool masked = pick(10) == 0;
+        program_dma_channel2(script, to_memory, kBuf, uint16_t(len), masked);
     };
     auto wait = [&]() {
         switch (pick(5)) {
@@ -272,17 +279,8 @@ std::vector<std::string> make_streaming_guest(uint32_t seed, unsigned commands) 
         if (write)
             ops.push_back("write " + hex(kBuf) + " " + hex(len) + " 0x" +
                           std::string(len * 2, "0123456789abcdef"[k % 16]));
-        for (auto [port, v] :
-             std::initializer_list<std::pair<uint16_t, unsigned>>{{0x0A, 0x06},
-                                                                  {0x0C, 0},
-                                                                  {0x0B, write ? 0x4Au : 0x46u},
-                                                                  {0x04, kBuf & 0xFF},
-                                                                  {0x04, (kBuf >> 8) & 0xFF},
-                                                                  {0x81, kBuf >> 16},
-                                                                  {0x05, (len - 1) & 0xFF},
-                                                                  {0x05, (len - 1) >> 8},
-                                                                  {0x0A, 0x02}})
-            out(port, v);
+        ScriptPorts script{ops};
+        program_dma_channel2(script, !write, kBuf, uint16_t(len));
         for (unsigned b : {write ? 0x45u : 0x46u, h << 2, 0u, h, r, 2u, std::min(18u, r + nsec - 1),
                            0x1Bu, 0xFFu})
             out(kFifoPort, b);
@@ -371,13 +369,28 @@ bool irq6_of(const std::vector<std::string> &t, size_t upto) {
     return level;
 }
 
+// The cut points one test checked, by what the host showed there. Each test keeps its own and
+// checks its own minimum, so that no test depends on another having run.
 struct Tally {
     unsigned cuts = 0;
     std::map<std::string, unsigned> kinds;
 };
-Tally g_tally[2];
 
-void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops, unsigned cuts) {
+// Prints the tally to the test's log and checks at least `min_cuts` cuts, `minima` of them of
+// each kind named.
+void expect_tally(const Tally &t, unsigned min_cuts,
+                  std::initializer_list<std::pair<const char *, unsigned>> minima) {
+    std::printf("%u cut points, each over a fresh host\n", t.cuts);
+    for (const auto &[k, v] : t.kinds) std::printf("    %-36s %u\n", k.c_str(), v);
+    EXPECT_GE(t.cuts, min_cuts) << "cut points";
+    for (const auto &[kind, min] : minima) {
+        const auto it = t.kinds.find(kind);
+        EXPECT_GE(it == t.kinds.end() ? 0u : it->second, min) << kind;
+    }
+}
+
+void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops, unsigned cuts,
+               Tally &tally) {
     ScratchDir dir;
     const std::vector<uint8_t> base0 = image_bytes(k144Bytes, seed),
                                base1 = image_bytes(k720Bytes, seed + 1);
@@ -420,8 +433,8 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
                 // After a clock step (never inside a DMA programming sequence) the 8237's count
                 // can be read without changing anything: clear the flip-flop, read both bytes.
                 if (ops[i - 1].starts_with("clock_step") && (msr & 0xB0) == 0x10) {
-                    p.outb(0x0C, 0);
-                    const unsigned left = p.inb(0x05) | p.inb(0x05) << 8;
+                    QtestPorts ports{p};
+                    const unsigned left = dma_channel2_count(ports);
                     if (left != 0xFFFF && (left + 1) % 512 != 0)
                         by_msr["DMA mid-sector"].push_back(i);
                 }
@@ -437,7 +450,6 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
     }
     while (at.size() < cuts) at.insert(1 + rng() % (ops.size() - 1));
 
-    Tally &tally = g_tally[accurate ? 0 : 1];
     unsigned n = 0;
     for (size_t cut : at) {
         ++n;
@@ -456,8 +468,8 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
             // What the cut found (the host quits right after: these looks change nothing that
             // counts).
             const uint8_t msr = b1.inb(kMsrPort);
-            b1.outb(0x0C, 0);
-            const unsigned left = b1.inb(0x05) | b1.inb(0x05) << 8;
+            QtestPorts ports{b1};
+            const unsigned left = dma_channel2_count(ports);
             const int64_t now = b1.clock_step(0), next = b1.clock_step();
             if (msr & 0x0F) ++tally.kinds["mid-seek"];
             if ((msr & 0xD0) == 0xD0) ++tally.kinds["result phase"];
@@ -505,34 +517,52 @@ void check_ops(uint32_t seed, bool accurate, const std::vector<std::string> &ops
     }
 }
 
-void check_guest(uint32_t seed, bool accurate, unsigned blocks, unsigned cuts) {
-    check_ops(seed, accurate, make_guest(seed, accurate, blocks), cuts);
+void check_guest(uint32_t seed, bool accurate, unsigned blocks, unsigned cuts, Tally &tally) {
+    check_ops(seed, accurate, make_guest(seed, accurate, blocks), cuts, tally);
 }
 
+// Each test checks the cut points it reached itself: about half of what its seeds give for the
+// moments it is there for.
+
 TEST(StateOverTheHost, StreamingSectorsAccurate) {
-    check_ops(31, true, make_streaming_guest(31, 3), 24);
+    Tally tally;
+    check_ops(31, true, make_streaming_guest(31, 3), 24, tally);
+    if (HasFatalFailure()) return;
+    expect_tally(tally, 24,
+                 {{"DMA execution", 5},
+                  {"DMA execution, channel mid-sector", 4},
+                  {"result phase", 3},
+                  {"timer pending", 5}});
 }
 
 TEST(StateOverTheHost, RandomGuestAccurate) {
+    Tally tally;
     for (uint32_t seed = 1; seed <= 2; ++seed) {
-        check_guest(seed, true, 45, 24);
+        check_guest(seed, true, 45, 24, tally);
         if (HasFatalFailure()) return;
     }
+    expect_tally(tally, 48,
+                 {{"DMA execution", 10},
+                  {"DMA execution, channel mid-sector", 6},
+                  {"PIO execution", 3},
+                  {"mid command bytes", 6},
+                  {"mid-seek", 5},
+                  {"result phase", 5},
+                  {"timer pending", 15}});
 }
 
 TEST(StateOverTheHost, RandomGuestFast) {
+    Tally tally;
     for (uint32_t seed = 11; seed <= 12; ++seed) {
-        check_guest(seed, false, 45, 16);
+        check_guest(seed, false, 45, 16, tally);
         if (HasFatalFailure()) return;
     }
-}
-
-TEST(StateOverTheHost, Summary) {
-    for (int m = 0; m < 2; ++m) {
-        std::printf("%s: %u cut points, each over a fresh host\n", m ? "fast" : "accurate",
-                    g_tally[m].cuts);
-        for (const auto &[k, v] : g_tally[m].kinds) std::printf("    %-36s %u\n", k.c_str(), v);
-    }
+    expect_tally(tally, 32,
+                 {{"DMA execution", 6},
+                  {"DMA execution, channel mid-sector", 6},
+                  {"mid command bytes", 3},
+                  {"mid-seek", 3},
+                  {"result phase", 4}});
 }
 
 // --- refusals ---------------------------------------------------------------------------------
@@ -618,6 +648,84 @@ TEST_F(Refusals, AnotherDeviceSetOrConfiguration) {
     std::string small = s.args();
     small.replace(small.find("-m 16M"), 6, "-m 8M");
     expect_refused(state, small, "same -m");
+}
+
+// `file`, a host file (system/machine_state.h), as a build of state format version 1 would have
+// written it: its isa-fdc blob at version 1, with the fields version 2 dropped put back as the
+// zeros version 1 always held there (docs/state.md §3).
+std::vector<uint8_t> with_version1_floppy_blob(const std::vector<uint8_t> &file) {
+    namespace sf = floppy::state_format;
+    auto get = [](const std::vector<uint8_t> &b, size_t at, int bytes) {
+        uint32_t v = 0;
+        for (int i = 0; i < bytes; ++i) v |= uint32_t(b[at + size_t(i)]) << (8 * i);
+        return v;
+    };
+    auto put = [](std::vector<uint8_t> &b, size_t at, uint32_t v) {
+        for (int i = 0; i < 4; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i));
+    };
+    // The entries: u8 kind, u8 flags, u16 + name, u16 + type, u32 blob length; then the blobs.
+    size_t at = 16, blobs_before = 0, length_at = 0;
+    for (uint32_t i = 0, n = get(file, 12, 4); i < n; ++i) {
+        const size_t type_at = at + 4 + get(file, at + 2, 2);
+        const size_t len_at = type_at + 2 + get(file, type_at, 2);
+        if (std::string(file.begin() + long(type_at + 2), file.begin() + long(len_at)) == "isa-fdc")
+            length_at = len_at;
+        else if (!length_at)
+            blobs_before += get(file, len_at, 4);
+        at = len_at + 4;
+    }
+    EXPECT_NE(length_at, 0u) << "no isa-fdc in the file";
+    const size_t blob_at = at + blobs_before, blob_len = get(file, length_at, 4);
+    const std::vector<uint8_t> v2(file.begin() + long(blob_at),
+                                  file.begin() + long(blob_at + blob_len));
+
+    std::vector<uint8_t> v1(v2.begin(), v2.begin() + sf::kHeaderSize);
+    size_t from = sf::kHeaderSize;
+    for (const sf::FieldDescription &f : sf::describe(1)) {
+        if (f.kind == "string") break;  // the dropped fields lie before the first string
+        if (f.until) {
+            v1.insert(v1.end(), f.width, 0);
+        } else {
+            v1.insert(v1.end(), v2.begin() + long(from), v2.begin() + long(from + f.width));
+            from += f.width;
+        }
+    }
+    v1.insert(v1.end(), v2.begin() + long(from), v2.end() - sf::kTrailerSize);
+    put(v1, 8, 1);
+    put(v1, 12, uint32_t(v1.size() - sf::kHeaderSize));
+    v1.resize(v1.size() + 4);
+    put(v1, v1.size() - 4, sf::crc32(std::span(v1).first(v1.size() - 4)));
+
+    std::vector<uint8_t> out(file.begin(), file.begin() + long(blob_at));
+    out.insert(out.end(), v1.begin(), v1.end());
+    out.insert(out.end(), file.begin() + long(blob_at + blob_len), file.end() - 4);
+    put(out, length_at, uint32_t(v1.size()));
+    out.resize(out.size() + 4);
+    put(out, out.size() - 4, sf::crc32(std::span(out).first(out.size() - 4)));
+    return out;
+}
+
+// A host file saved by a build of state format version 1 still loads, and the machine goes on
+// exactly as from the file this build writes.
+TEST_F(Refusals, AFileWithAVersion1FloppyStateLoadsTheSame) {
+    const std::vector<uint8_t> v2 = read_file(state), v1 = with_version1_floppy_blob(v2);
+    ASSERT_EQ(v1.size(), v2.size() + 2) << "the two bytes version 2 dropped";
+    write_file(dir.path("v1.state"), v1);
+    const std::vector<uint8_t> image = read_file(s.img0);
+    std::vector<std::string> rests[2];
+    for (int k = 0; k < 2; ++k) {
+        write_file(s.img0, image);  // the medium as saved: the rest writes to it
+        QTestState q(s.args() + " -S");
+        ASSERT_TRUE(q.ok()) << q.error();
+        q.irq_intercept_in("ioapic");
+        qmp_ok(q, load_cmd(k ? dir.path("v1.state") : state));
+        qmp_ok(q, "{'execute':'cont'}");
+        const size_t from = q.transcript().size();
+        for (const std::string &line : make_guest(78, true, 12)) q.request(line);
+        rests[k] = rest(q.transcript(), from, 0);
+    }
+    EXPECT_GT(rests[0].size(), 1000u);
+    EXPECT_TRUE(rests[0] == rests[1]) << "the version 1 file runs on differently";
 }
 
 // The good state does load, and its rest runs.

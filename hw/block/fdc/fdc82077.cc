@@ -2,33 +2,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "hw/block/media/floppy_formats.h"
 
 namespace fdplug::floppy {
 
-namespace {
-// MSR bits
-constexpr uint8_t kRqm = 0x80, kDio = 0x40, kNonDma = 0x20, kCb = 0x10;
-// ST0
-constexpr uint8_t kIcAbnormal = 0x40, kIcInvalid = 0x80, kIcPolling = 0xC0, kSe = 0x20, kEc = 0x10;
-// ST1
-constexpr uint8_t kEn = 0x80, kDe = 0x20, kOr = 0x10, kNd = 0x04, kNw = 0x02, kMa = 0x01;
-// ST2
-constexpr uint8_t kCm = 0x40, kDd = 0x20, kWc = 0x10, kSh = 0x08, kSn = 0x04;
-// ST3
-constexpr uint8_t kWp = 0x40, kSt3One = 0x20, kT0 = 0x10, kTwoSide = 0x08;
-
-int64_t next_pass(int64_t origin, int64_t rev, int64_t offset, int64_t not_before) {
-    // Smallest origin + k·rev + offset (k ≥ 0) that is ≥ not_before.
-    const int64_t first = origin + offset;
-    if (not_before <= first) return first;
-    const int64_t k = (not_before - first + rev - 1) / rev;
-    return first + k * rev;
-}
-}  // namespace
-
-Fdc82077::Fdc82077(FdcHost &host, FdcConfig config) : host_(host), config_(config) {
+Fdc82077::Fdc82077(FdcHost &host, FdcConfig config)
+    : host_(host), config_(config), timing_(timing_policy(config.timing)) {
     hardware_reset();
 }
 
@@ -40,7 +21,7 @@ void Fdc82077::hardware_reset() {
     s_.phase = Phase::Command;
     s_.cmd_len = 0;
     s_.res_len = s_.res_pos = 0;
-    s_.dor = 0x0C;  // firmware state, not the chip's 0x00 (Δ3)
+    s_.dor = dor::kDmaGate | dor::kNotReset;  // firmware state, not the chip's 0x00 (Δ3)
     s_.tdr = 0;
     s_.dsr = 0;  // 500 kbit/s (Δ7)
     s_.ccr_noprec = 0;
@@ -78,7 +59,7 @@ void Fdc82077::enter_reset() {
     s_.status_count = 0;
     s_.poll_due = kNever;
     for (Seek &s : s_.seeks) s = Seek{};
-    // CONFIGURE defaults, except what LOCK protects (82077aa.md §8).
+    // CONFIGURE defaults, except what LOCK protects (docs/hardware/82077aa.md §8).
     s_.eis = false;
     s_.poll_off = false;
     if (!s_.lock) {
@@ -90,7 +71,7 @@ void Fdc82077::enter_reset() {
 }
 
 void Fdc82077::leave_reset() {
-    s_.poll_due = fast() ? host_.now_ns() : host_.now_ns() + kResetToPollNs;
+    s_.poll_due = host_.now_ns() + timing_.reset_to_poll_ns();
 }
 
 void Fdc82077::software_reset() {
@@ -102,20 +83,21 @@ void Fdc82077::poll_drives() {
     s_.poll_due = kNever;
     if (s_.poll_off || in_reset()) return;
     // A PC drive is always ready, so every unit reports a ready change (IC=11).
-    for (unsigned u = 0; u < kUnits; ++u) push_interrupt_status(u, uint8_t(kIcPolling | u));
+    for (unsigned u = 0; u < kUnits; ++u) push_interrupt_status(u, uint8_t(st0::kIcPolling | u));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Registers
 
 uint8_t Fdc82077::msr() const {
+    using namespace msr;
     if (in_reset()) return 0x00;
     uint8_t busy_bits = 0;
     for (unsigned u = 0; u < kUnits; ++u) {
-        if (s_.seeks[u].active) busy_bits |= uint8_t(1u << u);
+        if (s_.seeks[u].active) busy_bits |= drive_busy(u);
     }
     for (unsigned i = 0; i < s_.status_count; ++i)
-        if (s_.status_st0[i] & kSe) busy_bits |= uint8_t(1u << s_.status_queue[i]);
+        if (s_.status_st0[i] & st0::kSe) busy_bits |= drive_busy(s_.status_queue[i]);
     switch (s_.phase) {
         case Phase::Command:
             return uint8_t(kRqm | (s_.cmd_len ? kCb : 0) | busy_bits);
@@ -131,135 +113,155 @@ uint8_t Fdc82077::msr() const {
     return uint8_t((ready ? kRqm : 0) | (reading ? kDio : 0) | kNonDma | kCb | busy_bits);
 }
 
+uint8_t Fdc82077::read_sra() const {
+    const FloppyDrive &sel = drives_[s_.dor & dor::kDriveSelect];
+    const bool idx = sel.index_pulse(host_.now_ns());
+    if (config_.mode == FdcMode::Ps2) {
+        using namespace sra::ps2;
+        return uint8_t((s_.irq_out ? kIntPending : 0) | (drives_[1].present() ? 0 : kNotDrive2) |
+                       (sel.track0() ? 0 : kNotTrack0) | (idx ? 0 : kNotIndex) |
+                       (sel.write_protected() ? 0 : kNotWriteProtect));
+    }
+    using namespace sra::model30;  // HDSEL and DIR held inactive
+    return uint8_t((s_.irq_out ? kIntPending : 0) | (s_.drq_out ? kDrq : 0) |
+                   (sel.track0() ? kTrack0 : 0) | kNotHeadSelect | (idx ? kIndex : 0) |
+                   (sel.write_protected() ? kWriteProtect : 0) | kNotDirection);
+}
+
+uint8_t Fdc82077::read_srb() const {
+    if (config_.mode == FdcMode::Ps2) {
+        using namespace srb::ps2;
+        return uint8_t(kReserved | ((s_.dor & 1) ? kDriveSelect0 : 0) |
+                       ((s_.dor & dor::kMotor1) ? kMotor1 : 0) |
+                       ((s_.dor & dor::kMotor0) ? kMotor0 : 0));
+    }
+    using namespace srb::model30;
+    const unsigned ds = s_.dor & dor::kDriveSelect;
+    return uint8_t((drives_[1].present() ? 0 : kNotDrive2) | (ds == 1 ? 0 : kNotSelect1) |
+                   (ds == 0 ? 0 : kNotSelect0) | (ds == 3 ? 0 : kNotSelect3) |
+                   (ds == 2 ? 0 : kNotSelect2));
+}
+
+uint8_t Fdc82077::read_dir() const {
+    const FloppyDrive &sel = drives_[s_.dor & dor::kDriveSelect];
+    const bool dskchg = sel.disk_changed() || !sel.has_media();
+    const uint8_t rate_bits = s_.dsr & dsr::kRateSelect;
+    switch (config_.mode) {
+        case FdcMode::At:
+            return dskchg ? dir::kDiskChange : 0x00;
+        case FdcMode::Ps2: {
+            using namespace dir::ps2;
+            const bool high = rate() == DataRate::k500 || rate() == DataRate::k1000;
+            return uint8_t((dskchg ? dir::kDiskChange : 0) | kReserved | (rate_bits << 1) |
+                           (high ? 0 : kNotHighDensity));
+        }
+        case FdcMode::Model30: {
+            using namespace dir::model30;
+            return uint8_t((dskchg ? 0 : dir::kDiskChange) |
+                           ((s_.dor & dor::kDmaGate) ? kDmaGate : 0) |
+                           (s_.ccr_noprec ? kNoPrecomp : 0) | rate_bits);
+        }
+    }
+    return 0xFF;
+}
+
+// The FIFO read by the host: a result byte, or a data byte of a PIO read; nothing when the
+// controller offers neither.
+std::optional<uint8_t> Fdc82077::read_fifo() {
+    if (s_.phase == Phase::Result) {
+        const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
+        if (++s_.res_pos >= s_.res_len) {
+            s_.phase = Phase::Command;
+            s_.cmd_len = 0;
+            s_.result_int = false;
+        }
+        update_outputs();
+        return v;
+    }
+    const int64_t now = host_.now_ns();
+    if (!pio_execution() || !s_.exec.stream.to_host || stream_host_room(now) == 0)
+        return std::nullopt;
+    Stream &s = s_.exec.stream;
+    const uint8_t v = s.buf[s.moved % s.buf.size()];
+    ++s.moved;
+    stream_served(now);
+    run(now);
+    return v;
+}
+
 uint8_t Fdc82077::read(unsigned offset) {
     offset &= 7;
-    const FloppyDrive &sel = drives_[s_.dor & 3];
     switch (offset) {
-        case kSra: {
-            if (config_.mode == FdcMode::At) return 0xFF;
-            const bool idx = sel.index_pulse(host_.now_ns());
-            if (config_.mode == FdcMode::Ps2) {
-                return uint8_t((s_.irq_out ? 0x80 : 0) | (drives_[1].present() ? 0 : 0x40) |
-                               (sel.track0() ? 0 : 0x10) | (idx ? 0 : 0x04) |
-                               (sel.write_protected() ? 0 : 0x02));
-            }
-            return uint8_t((s_.irq_out ? 0x80 : 0) | (s_.drq_out ? 0x40 : 0) |
-                           (sel.track0() ? 0x10 : 0) | 0x08 | (idx ? 0x04 : 0) |
-                           (sel.write_protected() ? 0x02 : 0) | 0x01);
-        }
-        case kSrb: {
-            if (config_.mode == FdcMode::At) return 0xFF;
-            if (config_.mode == FdcMode::Ps2)
-                return uint8_t(0xC0 | ((s_.dor & 1) ? 0x20 : 0) | ((s_.dor & 0x20) ? 0x02 : 0) |
-                               ((s_.dor & 0x10) ? 0x01 : 0));
-            const unsigned ds = s_.dor & 3;
-            return uint8_t((drives_[1].present() ? 0 : 0x80) | (ds == 1 ? 0 : 0x40) |
-                           (ds == 0 ? 0 : 0x20) | (ds == 3 ? 0 : 0x02) | (ds == 2 ? 0 : 0x01));
-        }
+        case kSra:
+            return config_.mode == FdcMode::At ? 0xFF : read_sra();  // AT boards do not drive it
+        case kSrb:
+            return config_.mode == FdcMode::At ? 0xFF : read_srb();
         case kDor:
             return s_.dor;
         case kTdr:
-            return uint8_t(0xFC |
-                           (s_.tdr & 3));  // bits 7–2 are not driven: the ISA bus floats high
+            return uint8_t(tdr::kUndriven | (s_.tdr & tdr::kTapeSelect));
         case kMsr:
             return msr();
         case kFifo: {
-            if (in_reset()) break;
-            if (s_.phase == Phase::Result) {
-                const uint8_t v = s_.res[s_.res_pos % kMaxResultBytes];
-                if (++s_.res_pos >= s_.res_len) {
-                    s_.phase = Phase::Command;
-                    s_.cmd_len = 0;
-                    s_.result_int = false;
-                }
-                update_outputs();
-                return v;
-            }
-            if (s_.phase == Phase::Execution && pio_execution() && s_.exec.stream.to_host) {
-                const int64_t now = host_.now_ns();
-                if (stream_host_room(now) > 0) {
-                    Stream &s = s_.exec.stream;
-                    const uint8_t v = s.buf[s.moved % s.buf.size()];
-                    ++s.moved;
-                    stream_served(now);
-                    run(now);
-                    return v;
-                }
-            }
-            break;
+            const std::optional<uint8_t> v = in_reset() ? std::nullopt : read_fifo();
+            if (!v) observer_->bad_access(offset, false);
+            return v.value_or(0x00);
         }
-        case kDir: {
-            const bool dskchg = sel.disk_changed() || !sel.has_media();
-            switch (config_.mode) {
-                case FdcMode::At:
-                    return dskchg ? 0x80 : 0x00;
-                case FdcMode::Ps2: {
-                    const bool high = rate() == DataRate::k500 || rate() == DataRate::k1000;
-                    return uint8_t((dskchg ? 0x80 : 0) | 0x78 | ((s_.dsr & 3) << 1) |
-                                   (high ? 0 : 1));
-                }
-                case FdcMode::Model30:
-                    return uint8_t((dskchg ? 0 : 0x80) | (s_.dor & 0x08) | (s_.ccr_noprec << 2) |
-                                   (s_.dsr & 3));
-            }
-            return 0xFF;
-        }
+        case kDir:
+            return read_dir();
         default:
             return 0xFF;
     }
-    observer_->bad_access(offset, false);
-    return 0x00;
+}
+
+void Fdc82077::write_dor(uint8_t value, int64_t now) {
+    const uint8_t old = s_.dor;
+    s_.dor = value;
+    for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_motor(value & dor::motor(u), now);
+    // A search waiting for a spindle that was stopped looks again.
+    if (s_.exec_active && (s_.exec.step == Step::Search || s_.exec.step == Step::WaitIndex) &&
+        s_.exec.due == kNever)
+        s_.exec.due = now;
+    if ((old & dor::kNotReset) && !(value & dor::kNotReset)) enter_reset();
+    if (!(old & dor::kNotReset) && (value & dor::kNotReset)) leave_reset();
+}
+
+// The FIFO written by the host: a command byte, or a data byte of a PIO write. false: the
+// controller did not want it.
+bool Fdc82077::write_fifo(uint8_t value, int64_t now) {
+    if (s_.phase == Phase::Command) {
+        accept_command_byte(value);
+        return true;
+    }
+    if (!pio_execution() || s_.exec.stream.to_host || stream_host_room(now) == 0) return false;
+    Stream &s = s_.exec.stream;
+    s.buf[s.moved % s.buf.size()] = value;
+    ++s.moved;
+    stream_served(now);
+    return true;
 }
 
 void Fdc82077::write(unsigned offset, uint8_t value) {
     offset &= 7;
     const int64_t now = host_.now_ns();
     switch (offset) {
-        case kDor: {
-            const uint8_t old = s_.dor;
-            s_.dor = value;
-            for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_motor(value & (0x10u << u), now);
-            // A search waiting for a spindle that was stopped looks again.
-            if (s_.exec_active &&
-                (s_.exec.step == Step::Search || s_.exec.step == Step::WaitIndex) &&
-                s_.exec.due == kNever)
-                s_.exec.due = now;
-            if ((old & 0x04) && !(value & 0x04)) enter_reset();
-            if (!(old & 0x04) && (value & 0x04)) leave_reset();
+        case kDor:
+            write_dor(value, now);
             break;
-        }
         case kTdr:
-            s_.tdr = value & 3;
+            s_.tdr = value & tdr::kTapeSelect;
             return;  // nothing run() or the pins depend on
         case kDsr:
-            s_.dsr = value & 0x7F;  // bit 7 (software reset) clears itself
-            if (value & 0x80)
-                software_reset();
-            else
-                return;
+            s_.dsr = value & ~dsr::kSoftwareReset;  // the reset bit clears itself
+            if (!(value & dsr::kSoftwareReset)) return;
+            software_reset();
             break;
         case kFifo:
-            if (in_reset()) {
-                observer_->bad_access(offset, true);
-                break;
-            }
-            if (s_.phase == Phase::Command) {
-                accept_command_byte(value);
-                break;
-            }
-            if (s_.phase == Phase::Execution && pio_execution() && !s_.exec.stream.to_host &&
-                stream_host_room(now) > 0) {
-                Stream &s = s_.exec.stream;
-                s.buf[s.moved % s.buf.size()] = value;
-                ++s.moved;
-                stream_served(now);
-                break;
-            }
-            observer_->bad_access(offset, true);
+            if (in_reset() || !write_fifo(value, now)) observer_->bad_access(offset, true);
             break;
         case kCcr:
-            s_.dsr = uint8_t((s_.dsr & ~3u) | (value & 3));
-            s_.ccr_noprec = (value >> 2) & 1;
+            s_.dsr = uint8_t((s_.dsr & ~dsr::kRateSelect) | (value & ccr::kRateSelect));
+            s_.ccr_noprec = (value & ccr::kNoPrecomp) ? 1 : 0;
             return;
         default:
             observer_->bad_access(offset, true);
@@ -272,49 +274,18 @@ void Fdc82077::write(unsigned offset, uint8_t value) {
 // Command phase
 
 void Fdc82077::accept_command_byte(uint8_t value) {
-    // The command being collected is the one its first byte names (fdc_commands.h).
+    // The command being collected is the one its first byte names (fdc_commands.h). The bound
+    // comes from the decoded command, never from the guest (VENOM).
     const CommandInfo &info = decode_command(s_.cmd_len == 0 ? value : s_.cmd[0]);
-    if (s_.cmd_len == 0) {
-        if (info.command == Command::SenseInterrupt)
-            s_.status_int = false;  // INT drops at the opcode
-    }
-    // The bound comes from the decoded command, never from the guest (VENOM).
     const uint8_t need = std::min<uint8_t>(info.in_bytes, kMaxCommandBytes);
     if (s_.cmd_len < need) s_.cmd[s_.cmd_len++] = value;
     if (s_.cmd_len >= need) start_command();
 }
 
-// Command → handler, in the order of enum Command (fdc_commands.h).
-const std::array<Fdc82077::Handler, kCommandCount> Fdc82077::kHandlers = {
-    &Fdc82077::start_data_command,  // ReadData
-    &Fdc82077::start_data_command,  // ReadDeleted
-    &Fdc82077::start_data_command,  // WriteData
-    &Fdc82077::start_data_command,  // WriteDeleted
-    &Fdc82077::start_data_command,  // ReadTrack
-    &Fdc82077::start_data_command,  // Verify
-    &Fdc82077::start_data_command,  // ScanEqual
-    &Fdc82077::start_data_command,  // ScanLowOrEqual
-    &Fdc82077::start_data_command,  // ScanHighOrEqual
-    &Fdc82077::start_data_command,  // Format
-    &Fdc82077::start_data_command,  // ReadId
-    &Fdc82077::cmd_seek,            // Recalibrate
-    &Fdc82077::cmd_seek,            // Seek
-    &Fdc82077::cmd_seek,            // RelativeSeek
-    &Fdc82077::cmd_sense_interrupt,
-    &Fdc82077::cmd_specify,
-    &Fdc82077::cmd_sense_drive,
-    &Fdc82077::cmd_configure,
-    &Fdc82077::cmd_dumpreg,
-    &Fdc82077::cmd_version,
-    &Fdc82077::cmd_lock,
-    &Fdc82077::cmd_perpendicular,
-    &Fdc82077::cmd_invalid,
-};
-
 void Fdc82077::start_command() {
     const CommandInfo &info = cmd_info();
     observer_->command_started(s_.cmd[0], info.name);
-    (this->*kHandlers[static_cast<size_t>(info.command)])();
+    (this->*info.run)();
 }
 
 void Fdc82077::enter_result(std::span<const uint8_t> bytes, bool interrupt) {
@@ -337,8 +308,9 @@ void Fdc82077::enter_result(std::span<const uint8_t> bytes, bool interrupt) {
 // Register commands
 
 void Fdc82077::cmd_sense_interrupt() {
+    s_.status_int = false;  // INT drops at the opcode, which is the whole command
     if (s_.status_count == 0) {
-        const uint8_t r[] = {kIcInvalid};
+        const uint8_t r[] = {st0::kIcInvalid};
         enter_result(r, false);
         return;
     }
@@ -354,10 +326,10 @@ void Fdc82077::cmd_sense_interrupt() {
 }
 
 void Fdc82077::cmd_sense_drive() {
-    const unsigned unit = s_.cmd[1] & 3;
-    const FloppyDrive &d = drives_[unit];
-    const uint8_t st3 = uint8_t((d.write_protected() ? kWp : 0) | kSt3One | (d.track0() ? kT0 : 0) |
-                                kTwoSide | (s_.cmd[1] & 7));
+    using namespace st3;
+    const FloppyDrive &d = drives_[s_.cmd[1] & 3];
+    const uint8_t st3 = uint8_t((d.write_protected() ? kWp : 0) | kReady | (d.track0() ? kT0 : 0) |
+                                kTwoSide | (s_.cmd[1] & (kHead | kUnit)));
     const uint8_t r[] = {st3};
     enter_result(r, false);
 }
@@ -411,26 +383,59 @@ void Fdc82077::cmd_perpendicular() {
     enter_result({}, false);
 }
 
-// SEEK, RELATIVE SEEK and RECALIBRATE end their command phase at once and run on the drive.
-void Fdc82077::cmd_seek() {
-    start_seek(s_.cmd[1] & 3, cmd_info().command);
-    s_.cmd_len = 0;
-    s_.phase = Phase::Command;
-}
-
 void Fdc82077::cmd_invalid() {
-    const uint8_t r[] = {kIcInvalid};
+    const uint8_t r[] = {st0::kIcInvalid};
     enter_result(r, false);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Seeks: they run on the drive in the background after the command phase.
+// Seeks: SEEK, RELATIVE SEEK and RECALIBRATE end their command phase at once and run on the
+// drive in the background; each handler says where the head goes, launch_seek() sends it.
 
-void Fdc82077::start_seek(unsigned unit, Command cmd) {
+void Fdc82077::cmd_recalibrate() {
+    const unsigned unit = s_.cmd[1] & 3;
+    Seek &s = new_seek(unit);
+    const unsigned need = drives_[unit].cylinder();
+    s.recalibrate = true;
+    s.steps = uint16_t(std::min(need, kRecalibrateStepLimit));
+    s.fail = need > kRecalibrateStepLimit;
+    if (s.fail) s.target = uint8_t(std::max(0, int(s_.pcn[unit]) - int(kRecalibrateStepLimit)));
+    launch_seek(unit);
+}
+
+void Fdc82077::cmd_seek() {
+    const unsigned unit = s_.cmd[1] & 3;
+    Seek &s = new_seek(unit);
+    const uint8_t ncn = s_.cmd[2];
+    s.inward = ncn > s_.pcn[unit];
+    s.steps = uint16_t(s.inward ? ncn - s_.pcn[unit] : s_.pcn[unit] - ncn);
+    s.target = ncn;
+    launch_seek(unit);
+}
+
+void Fdc82077::cmd_relative_seek() {
+    const unsigned unit = s_.cmd[1] & 3;
+    Seek &s = new_seek(unit);
+    const uint8_t rcn = s_.cmd[2];
+    s.inward = s_.cmd[0] & 0x40;  // DIR
+    s.steps = rcn;
+    if (s.inward) {
+        s.target = uint8_t(std::min(255, s_.pcn[unit] + rcn));
+    } else if (rcn > s_.pcn[unit]) {
+        s.target = 0;  // the drive stops at track 0; the controller reports EC
+        s.fail = true;
+    } else {
+        s.target = uint8_t(s_.pcn[unit] - rcn);
+    }
+    launch_seek(unit);
+}
+
+// A seek on `unit` from now, SRT apart. A seek that replaces a running one keeps the pulses
+// already issued.
+Fdc82077::Seek &Fdc82077::new_seek(unsigned unit) {
     const int64_t now = host_.now_ns();
     FloppyDrive &d = drives_[unit];
     Seek &s = s_.seeks[unit];
-    // A seek that replaces a running one keeps the pulses already issued.
     if (s.active && s.step_ns > 0) {
         const int64_t issued = std::min<int64_t>(s.steps, (now - s.start) / s.step_ns);
         for (int64_t i = 0; i < issued; ++i) d.step(s.inward, s.start + (i + 1) * s.step_ns);
@@ -441,59 +446,27 @@ void Fdc82077::start_seek(unsigned unit, Command cmd) {
     s.active = true;
     s.start = now;
     s.step_ns = step_ns(s_.srt, rate());
-    switch (cmd) {
-        case Command::Recalibrate: {
-            s.recalibrate = true;
-            s.inward = false;
-            s.target = 0;
-            const unsigned need = d.cylinder();
-            s.steps = uint16_t(std::min(need, kRecalibrateStepLimit));
-            s.fail = need > kRecalibrateStepLimit;
-            if (s.fail)
-                s.target = uint8_t(std::max(0, int(s_.pcn[unit]) - int(kRecalibrateStepLimit)));
-            break;
-        }
-        case Command::Seek: {
-            const uint8_t ncn = s_.cmd[2];
-            s.inward = ncn > s_.pcn[unit];
-            s.steps = uint16_t(s.inward ? ncn - s_.pcn[unit] : s_.pcn[unit] - ncn);
-            s.target = ncn;
-            break;
-        }
-        default: {  // RELATIVE SEEK: DIR is opcode bit 6
-            const uint8_t rcn = s_.cmd[2];
-            s.inward = s_.cmd[0] & 0x40;
-            if (s.inward) {
-                s.steps = rcn;
-                s.target = uint8_t(std::min(255, s_.pcn[unit] + rcn));
-            } else if (rcn > s_.pcn[unit]) {
-                s.steps = rcn;  // the drive stops at track 0; the controller reports EC
-                s.target = 0;
-                s.fail = true;
-            } else {
-                s.steps = rcn;
-                s.target = uint8_t(s_.pcn[unit] - rcn);
-            }
-            break;
-        }
-    }
-    if (fast())
-        s.done = now;
-    else if (s.steps == 0)
-        s.done = now + d.profile().no_motion_seek_ns;
-    else
-        s.done = now + int64_t(s.steps) * s.step_ns;
+    return s;
+}
+
+void Fdc82077::launch_seek(unsigned unit) {
+    Seek &s = s_.seeks[unit];
+    s.done = s.start + timing_.seek_ns(s.steps, s.step_ns, drives_[unit].profile());
+    s_.cmd_len = 0;
+    s_.phase = Phase::Command;
 }
 
 void Fdc82077::finish_seek(unsigned unit) {
     Seek &s = s_.seeks[unit];
     FloppyDrive &d = drives_[unit];
+    // The pulses keep the drive's own spacing, SRT apart from the seek's start.
     for (unsigned i = 0; i < s.steps; ++i) d.step(s.inward, s.start + int64_t(i + 1) * s.step_ns);
     s_.pcn[unit] = s.target;
     const bool fail = s.fail || (s.recalibrate && !d.track0());
     s.active = false;
     s.done = kNever;
-    push_interrupt_status(unit, uint8_t((fail ? kIcAbnormal | kEc : 0) | kSe | unit));
+    push_interrupt_status(
+        unit, uint8_t((fail ? st0::kIcAbnormal | st0::kEc : st0::kIcNormal) | st0::kSe | unit));
     observer_->seek_done(unit, s_.pcn[unit]);
 }
 
@@ -511,28 +484,54 @@ void Fdc82077::push_interrupt_status(unsigned unit, uint8_t st0) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data commands
+// Data commands: the handlers read their parameters, then the execution phase runs in steps
+// (ExecStep), each with its deadline, through exec_run().
 
-bool Fdc82077::exec_is_write() const {
-    switch (s_.exec.cmd) {
-        case Command::WriteData:
-        case Command::WriteDeleted:
-        case Command::Format:
-            return true;
-        default:
-            return false;
+// READ/WRITE DATA and every other command whose parameters are C H R N EOT GPL DTL.
+void Fdc82077::cmd_read_write() {
+    Exec &e = new_exec();
+    e.c = s_.cmd[2];
+    e.h = s_.cmd[3];
+    e.r = s_.cmd[4];
+    e.n = s_.cmd[5];
+    e.eot = s_.cmd[6];
+    e.gpl = s_.cmd[7];
+    e.dtl = s_.cmd[8];
+    s_.last_eot = e.eot;
+    if (exec_info().stop == Stop::EotOrEc && (s_.cmd[1] & 0x80)) e.limit = e.dtl;  // EC: SC
+    if (exec_admitted()) exec_start();
+}
+
+void Fdc82077::cmd_format() {
+    Exec &e = new_exec();
+    e.n = s_.cmd[2];
+    e.limit = s_.cmd[3];  // SC
+    e.gpl = s_.cmd[4];
+    e.fill = s_.cmd[5];
+    e.c = uint8_t(s_.pcn[e.unit]);
+    e.h = e.hds;
+    s_.last_eot = s_.cmd[3];
+    if (!exec_admitted()) return;
+    const Geometry &g = drives_[e.unit].media()->geometry();
+    if (e.n != kRawSectorN || e.limit == 0 || e.limit > g.sectors) {
+        exec_fail(st1::kEn);  // the image cannot hold that track
+        return;
     }
+    exec_start();
 }
 
-bool Fdc82077::exec_moves_host_data() const {
-    return s_.exec.cmd != Command::Verify && s_.exec.cmd != Command::ReadId;
+void Fdc82077::cmd_read_id() {
+    Exec &e = new_exec();
+    // Until an ID is read, the result names the track under the head (as QEMU does).
+    e.c = s_.pcn[e.unit];
+    e.h = e.hds;
+    e.r = 1;
+    e.n = kRawSectorN;
+    if (exec_admitted()) exec_start();
 }
 
-uint8_t Fdc82077::st0_for(uint8_t ic) const {
-    return uint8_t(ic | (s_.exec.seeked ? kSe : 0) | ((s_.exec.hds & 1) << 2) | s_.exec.unit);
-}
-
-void Fdc82077::start_data_command() {
+// The execution phase of the command just collected, from its first two bytes.
+Fdc82077::Exec &Fdc82077::new_exec() {
     s_.exec = Exec{};
     Exec &e = s_.exec;
     e.cmd = cmd_info().command;
@@ -541,82 +540,66 @@ void Fdc82077::start_data_command() {
     e.mt = s_.cmd[0] & 0x80;
     e.mfm = s_.cmd[0] & 0x40;
     e.sk = s_.cmd[0] & 0x20;
-    if (e.cmd == Command::Format) {
-        e.n = s_.cmd[2];
-        e.limit = s_.cmd[3];
-        e.gpl = s_.cmd[4];
-        e.fill = s_.cmd[5];
-        e.c = uint8_t(s_.pcn[e.unit]);
-        e.h = e.hds;
-        s_.last_eot = s_.cmd[3];
-    } else if (e.cmd == Command::ReadId) {
-        // Until an ID is read, the result names the track under the head (as QEMU does).
-        e.c = s_.pcn[e.unit];
-        e.h = e.hds;
-        e.r = 1;
-        e.n = 2;
-    } else {
-        e.c = s_.cmd[2];
-        e.h = s_.cmd[3];
-        e.r = s_.cmd[4];
-        e.n = s_.cmd[5];
-        e.eot = s_.cmd[6];
-        e.gpl = s_.cmd[7];
-        e.dtl = s_.cmd[8];
-        s_.last_eot = e.eot;
-        if (e.cmd == Command::Verify && (s_.cmd[1] & 0x80)) e.limit = e.dtl;  // EC: SC sectors
-    }
     s_.phase = Phase::Execution;
     s_.exec_active = true;
+    return e;
+}
 
-    FloppyDrive &d = drives_[e.unit];
-    // No medium: no index pulses will ever come, so end now (82077aa.md §6.1, Δ22).
+// What ends a data command before it touches the drive; false when it ended.
+bool Fdc82077::exec_admitted() {
+    const Exec &e = s_.exec;
+    const FloppyDrive &d = drives_[e.unit];
+    // No medium: no index pulses will ever come, so end now (docs/hardware/82077aa.md §6.7,
+    // docs/divergences.md Δ22).
     if (!d.has_media()) {
-        exec_fail(kMa);
-        return;
+        exec_fail(st1::kMa);
+        return false;
     }
-    const bool reads_ids =
-        e.cmd != Command::Format && e.cmd != Command::ReadId && e.cmd != Command::ReadTrack;
-    if (reads_ids && e.eot < e.r) {  // EOT below R: nothing to transfer (CVE-2021-3507)
-        exec_fail(kMa);
-        return;
+    if (exec_info().search == Search::Id && e.eot < e.r) {  // nothing to transfer (CVE-2021-3507)
+        exec_fail(st1::kMa);
+        return false;
     }
-    if (exec_is_write() && d.write_protected()) {
-        exec_fail(kNw);
-        return;
+    if (exec_info().writes() && d.write_protected()) {
+        exec_fail(st1::kNw);
+        return false;
     }
-    if (e.cmd == Command::Format) {
-        const Geometry &g = d.media()->geometry();
-        if (e.n != 2 || e.limit == 0 || e.limit > g.sectors) {  // the image cannot hold that track
-            exec_fail(kEn);
-            return;
-        }
-    }
-    e.step = s_.seeks[e.unit].active ? Step::WaitDrive : Step::ImpliedSeek;
-    e.due = host_.now_ns();
-    if (e.step == Step::WaitDrive) e.due = kNever;
+    return true;
+}
+
+void Fdc82077::exec_start() {
+    Exec &e = s_.exec;
+    const bool wait = s_.seeks[e.unit].active;
+    e.step = wait ? Step::WaitDrive : Step::ImpliedSeek;
+    e.due = wait ? kNever : host_.now_ns();  // the seek's end sets it
+}
+
+uint8_t Fdc82077::st0_for(uint8_t ic) const {
+    const Exec &e = s_.exec;
+    return uint8_t(ic | (e.seeked ? st0::kSe : 0) | ((e.hds & 1) ? st0::kHead : 0) | e.unit);
 }
 
 void Fdc82077::exec_fail(uint8_t st1, uint8_t st2) {
-    Exec &e = s_.exec;
-    const uint8_t r[] = {
-        st0_for(kIcAbnormal), uint8_t(e.st1 | st1), uint8_t(e.st2 | st2), e.c, e.h, e.r, e.n};
-    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(s_.hut, rate())));
-    enter_result(r, true);
+    exec_result(st0::kIcAbnormal, s_.exec.st1 | st1, s_.exec.st2 | st2);
 }
 
 void Fdc82077::finish_data_command() {
-    Exec &e = s_.exec;
-    const uint8_t ic = (e.st1 || (e.st2 & ~(kSh | kSn | kCm))) ? kIcAbnormal : 0;
-    const uint8_t r[] = {st0_for(ic), e.st1, e.st2, e.c, e.h, e.r, e.n};
-    drives_[e.unit].load_head_until(host_.now_ns() + (fast() ? 0 : head_unload_ns(s_.hut, rate())));
+    const Exec &e = s_.exec;
+    // A scan's SH / SN and a control mark (CM) report what was met, not an error.
+    const bool error = e.st1 || (e.st2 & ~(st2::kSh | st2::kSn | st2::kCm));
+    exec_result(error ? st0::kIcAbnormal : st0::kIcNormal, e.st1, e.st2);
+}
+
+void Fdc82077::exec_result(uint8_t ic, uint8_t st1, uint8_t st2) {
+    const Exec &e = s_.exec;
+    const uint8_t r[] = {st0_for(ic), st1, st2, e.c, e.h, e.r, e.n};
+    drives_[e.unit].load_head_until(host_.now_ns() + timing_.head_unload_ns(s_.hut, rate()));
     enter_result(r, true);
 }
 
 void Fdc82077::exec_abort_for_media(unsigned unit) {
     if (!s_.exec_active || s_.exec.unit != (unit & 3)) return;
     s_.exec.stream = Stream{};
-    exec_fail(kMa);
+    exec_fail(st1::kMa);
 }
 
 void Fdc82077::insert_media(unsigned unit, std::unique_ptr<DiskImage> media) {
@@ -635,39 +618,20 @@ std::unique_ptr<DiskImage> Fdc82077::eject_media(unsigned unit) {
 // Runs the data command's steps that are due at `now`.
 void Fdc82077::exec_run(int64_t now) {
     Exec &e = s_.exec;
-    FloppyDrive &d = drives_[e.unit];
     switch (e.step) {
         case Step::WaitDrive:
             if (s_.seeks[e.unit].active) return;
             e.step = Step::ImpliedSeek;
             [[fallthrough]];
-        case Step::ImpliedSeek: {
-            const bool eis = s_.eis || config_.implied_seek == ImpliedSeek::Always;
-            const bool seek = eis && e.cmd != Command::Format && e.cmd != Command::ReadId &&
-                              e.c != s_.pcn[e.unit];
-            if (seek && !e.seeked) {
-                const unsigned steps = unsigned(std::abs(int(e.c) - int(s_.pcn[e.unit])));
-                const bool inward = e.c > s_.pcn[e.unit];
-                const int64_t per = step_ns(s_.srt, rate());
-                for (unsigned i = 0; i < steps; ++i)
-                    d.step(inward, fast() ? now : now + int64_t(i + 1) * per);
-                s_.pcn[e.unit] = e.c;
-                e.seeked = true;
-                if (!fast()) {
-                    e.due = now + int64_t(steps) * per;
-                    return;
-                }
-            } else if (now < e.due) {
-                return;
-            }
+        case Step::ImpliedSeek:
+            if (!implied_seek_done(now)) return;
             e.step = Step::HeadLoad;
-            e.due = (fast() || d.head_loaded(now)) ? now : now + head_load_ns(s_.hlt, rate());
-            if (e.due > now) return;
+            e.due =
+                drives_[e.unit].head_loaded(now) ? now : now + timing_.head_load_ns(s_.hlt, rate());
             [[fallthrough]];
-        }
         case Step::HeadLoad:
             if (now < e.due) return;
-            d.load_head_until(kNever);  // loaded for the whole execution phase
+            drives_[e.unit].load_head_until(kNever);  // loaded for the whole execution phase
             exec_begin_search(now);
             return;
         case Step::Search:
@@ -675,20 +639,7 @@ void Fdc82077::exec_run(int64_t now) {
             exec_search(now);
             return;
         case Step::Transfer:
-            if (now >= stream_overrun_at()) {
-                observer_->overrun(e.unit);
-                if (e.cmd == Command::WriteData || e.cmd == Command::WriteDeleted) {
-                    // An underrun still completes the sector, padded with 0x00 and a valid CRC
-                    // (82077aa.md §7); the command ends there.
-                    e.st1 |= kOr;
-                    e.stream.host_side = false;
-                    return;
-                }
-                e.stream = Stream{};
-                exec_fail(kOr);
-                return;
-            }
-            if (now >= e.sector_end) exec_sector_done(now);
+            exec_transfer(now);
             return;
         case Step::Finish:
             if (now >= e.due) finish_data_command();
@@ -696,14 +647,58 @@ void Fdc82077::exec_run(int64_t now) {
     }
 }
 
+// With EIS (or implied seeks configured always), a command that names a cylinder first seeks
+// to it. false while the seek's pulses run.
+bool Fdc82077::implied_seek_done(int64_t now) {
+    Exec &e = s_.exec;
+    const bool eis = s_.eis || config_.implied_seek == ImpliedSeek::Always;
+    const uint8_t pcn = s_.pcn[e.unit];
+    if (!eis || exec_info().cylinder != Cylinder::C || e.c == pcn || e.seeked) return now >= e.due;
+    FloppyDrive &d = drives_[e.unit];
+    const unsigned steps = unsigned(std::abs(int(e.c) - int(pcn)));
+    const int64_t took = timing_.seek_ns(steps, step_ns(s_.srt, rate()), d.profile());
+    // The pulses spread evenly over the seek (all at once if it takes no time).
+    for (unsigned i = 0; i < steps; ++i) d.step(e.c > pcn, now + took * (i + 1) / steps);
+    s_.pcn[e.unit] = e.c;
+    e.seeked = true;
+    e.due = now + took;
+    return now >= e.due;
+}
+
 void Fdc82077::exec_begin_search(int64_t now) {
     Exec &e = s_.exec;
-    e.step =
-        (e.cmd == Command::Format || e.cmd == Command::ReadTrack) ? Step::WaitIndex : Step::Search;
+    e.step = exec_info().starts_at_index() ? Step::WaitIndex : Step::Search;
     e.search_from = now;
     e.give_up = kNever;
     e.due = now;
     exec_search(now);
+}
+
+// What a search looks for on this track: a sector (physical order), the index (0) or nothing
+// it can find (-1); and the status it ends with when that does not come.
+struct Fdc82077::SearchGoal {
+    int sector;
+    uint8_t st1, st2;
+};
+
+Fdc82077::SearchGoal Fdc82077::search_goal(const Geometry &g, int cylinder) const {
+    const Exec &e = s_.exec;
+    const bool readable = cylinder >= 0 && e.hds < g.heads && g.rate == rate() && e.mfm;
+    if (!readable) return {-1, st1::kMa, 0};
+    switch (exec_info().search) {
+        case Search::AnyId:
+            return {1, st1::kMa, 0};  // whichever passes first: the rotation decides
+        case Search::Index:
+            return {0, st1::kMa, 0};
+        case Search::Track:  // IDs are not compared
+            if (e.step == Step::WaitIndex) return {0, st1::kNd, 0};
+            return {e.r <= g.sectors ? int(e.r) : -1, st1::kNd, 0};
+        default: {
+            const bool found = e.c == cylinder && e.h == e.hds && e.n == kRawSectorN && e.r >= 1 &&
+                               e.r <= g.sectors;
+            return {found ? int(e.r) : -1, st1::kNd, uint8_t(e.c != cylinder ? st2::kWc : 0)};
+        }
+    }
 }
 
 // Finds when the wanted ID (or index) passes under the head, or when the search gives up.
@@ -711,288 +706,260 @@ void Fdc82077::exec_search(int64_t now) {
     Exec &e = s_.exec;
     FloppyDrive &d = drives_[e.unit];
     if (!d.has_media()) {
-        exec_fail(kMa);
+        exec_fail(st1::kMa);
         return;
     }
     const Geometry &g = d.media()->geometry();
-    const int lc = d.logical_cylinder();
-    const bool readable = lc >= 0 && e.hds < g.heads && g.rate == rate() && e.mfm;
-    e.layout = track_layout(g, e.cmd == Command::Format ? e.gpl : 0);
-    const TrackLayout &L = e.layout;
+    const int cylinder = d.logical_cylinder();
+    e.layout = track_layout(g, exec_info().op == SectorOp::Format ? e.gpl : 0);
+    const SearchGoal goal = search_goal(g, cylinder);
 
-    // Which sector's ID ends the search, and what the search ends with if none does.
-    int target = -1;  // sector number (physical order), 0 = the index itself
-    uint8_t fail_st1 = kMa, fail_st2 = 0;
-    if (readable) {
-        switch (e.cmd) {
-            case Command::ReadId:
-                target = 1;  // refined below from the rotation
-                break;
-            case Command::Format:
-                target = 0;
-                break;
-            case Command::ReadTrack:
-                // From the index, sectors in physical order; IDs are not compared.
-                target = e.step == Step::WaitIndex ? 0 : (e.r <= g.sectors ? e.r : -1);
-                fail_st1 = kNd;
-                break;
-            default:
-                if (e.c == lc && e.h == e.hds && e.n == 2 && e.r >= 1 && e.r <= g.sectors)
-                    target = e.r;
-                fail_st1 = kNd;
-                if (e.c != lc) fail_st2 = kWc;
-                break;
-        }
-    }
-
-    if (fast()) {
-        if (target < 0) {
-            exec_fail(fail_st1, fail_st2);
-            return;
-        }
-        if (e.cmd == Command::ReadId) {
-            if (e.step != Step::Finish) {
-                d.set_last_read_id(uint8_t(d.last_read_id() % g.sectors + 1));
-                e.c = uint8_t(lc);
-                e.h = e.hds;
-                e.r = d.last_read_id();
-                e.n = 2;
-                e.step = Step::Finish;
-                e.due = e.search_from + kFastReadIdNs;
-            }
-            return;
-        }
-        if (e.step == Step::WaitIndex && e.cmd == Command::ReadTrack) e.r = 1;
-        exec_sector_found(now);
-        return;
-    }
-
-    const int64_t origin = d.at_speed_ns();
-    if (origin == kNever) {  // no rotation, no index pulses: wait for the motor
+    const int64_t from = timing_.readable_from(d, e.search_from);
+    if (from == kNever) {  // the spindle stands still: a DOR write looks again
         e.due = kNever;
         return;
     }
-    const int64_t rev = revolution_ns(g.rpm);
-    const int64_t from =
-        std::max({e.search_from, origin, d.last_step_ns() + d.profile().settle_ns});
-    if (e.give_up == kNever) e.give_up = next_pass(origin, rev, 0, from) + rev;
+    if (e.give_up == kNever) e.give_up = timing_.search_gives_up(d, from);
     if (now >= e.give_up) {
-        exec_fail(fail_st1, fail_st2);
+        exec_fail(goal.st1, goal.st2);
         return;
     }
-    int64_t hit = kNever;
-    if (target == 0) {
-        hit = next_pass(origin, rev, 0, from);
-    } else if (target > 0) {
-        // The ID is caught only if the controller is listening before its address mark.
-        const int64_t mark = L.ns(12);
-        if (e.cmd == Command::ReadId) {
-            const int64_t phase = (from - origin) % rev;
-            target = 1;
-            for (unsigned k = 1; k <= L.sectors; ++k) {
-                if (L.ns(L.sector_start(k)) + mark >= phase) {
-                    target = int(k);
-                    break;
-                }
-            }
-        }
-        hit = next_pass(origin, rev, L.ns(L.sector_start(unsigned(target))), from - mark);
-        if (e.cmd == Command::ReadId) {
-            e.c = uint8_t(lc);
-            e.h = e.hds;
-            e.r = uint8_t(target);
-            e.n = 2;
-            e.step = Step::Finish;
-            e.due = hit + L.ns(TrackLayout::kIdField);
-            exec_run(now);
-            return;
-        }
+    if (goal.sector > 0 && exec_info().search == Search::AnyId) {
+        exec_read_id(d, from, cylinder, now);
+        return;
     }
+    const int64_t hit = goal.sector == 0  ? timing_.index_passes(d, from)
+                        : goal.sector > 0 ? timing_.id_passes(d, e.layout, goal.sector, from)
+                                          : kNever;
     if (hit == kNever || hit >= e.give_up) {
-        e.due = e.give_up;
+        // Not before the search gives up; if it never does by time (fast timing), it fails now.
+        if (e.give_up == kNever)
+            exec_fail(goal.st1, goal.st2);
+        else
+            e.due = e.give_up;
         return;
     }
     if (now < hit) {
         e.due = hit;
         return;
     }
-    if (e.step == Step::WaitIndex) {
-        // Sector 1 follows the index; FORMAT and READ TRACK work in physical order from here.
-        if (e.cmd == Command::ReadTrack) e.r = 1;
-        e.step = Step::Search;
-        e.search_from = hit;
-        e.give_up = hit + rev;  // a second index ends READ TRACK / FORMAT
-        exec_sector_found(hit + L.ns(L.sector_start(e.cmd == Command::Format ? e.count + 1 : e.r)));
-        return;
-    }
-    exec_sector_found(hit);
+    if (e.step == Step::WaitIndex)
+        exec_index_found(hit, now);
+    else
+        exec_sector_found(hit);
 }
 
-// The ID of the current sector starts at t_id (accurate) / now (fast): set up its data stream.
+// READ ID: the first ID the head catches is the result.
+void Fdc82077::exec_read_id(FloppyDrive &d, int64_t from, int cylinder, int64_t now) {
+    Exec &e = s_.exec;
+    const Timing::IdRead id = timing_.next_id(d, e.layout, from);
+    e.c = uint8_t(cylinder);
+    e.h = e.hds;
+    e.r = uint8_t(id.sector);
+    e.n = kRawSectorN;
+    e.step = Step::Finish;
+    e.due = id.done;
+    exec_run(now);
+}
+
+// FORMAT and READ TRACK start at the index: sector 1 follows it, and the next index ends them.
+void Fdc82077::exec_index_found(int64_t index, int64_t now) {
+    Exec &e = s_.exec;
+    if (exec_info().search == Search::Track) e.r = 1;  // READ TRACK counts sectors in R
+    e.step = Step::Search;
+    e.search_from = index;
+    e.give_up = timing_.search_gives_up(drives_[e.unit], index);
+    exec_sector_found(timing_.id_after_index(e.layout, index, 1, now));
+}
+
+// The ID of the current sector begins at t_id: set up its data stream.
 void Fdc82077::exec_sector_found(int64_t t_id) {
     Exec &e = s_.exec;
+    const CommandInfo &info = exec_info();
     FloppyDrive &d = drives_[e.unit];
-    DiskImage &m = *d.media();
-    const TrackLayout &L = e.layout;
     Stream &s = e.stream;
     s = Stream{};
-    s.len = 512;
-    s.moved = 0;
-    s.to_host = !exec_is_write() && e.cmd != Command::ScanEqual &&
-                e.cmd != Command::ScanLowOrEqual && e.cmd != Command::ScanHighOrEqual;
-    s.host_side = exec_moves_host_data();
-    if (fast()) {
-        s.t0 = host_.now_ns();
-        s.ns_num = 0;
-        e.sector_end = s.t0;
-    } else {
-        s.t0 = t_id + L.ns(L.data_offset());
-        s.ns_num = L.ns_num;
-        s.ns_den = L.ns_den;
-        e.sector_end = t_id + L.ns(L.sector_end_offset());
-    }
-    const int lc = d.logical_cylinder();
-    if (e.cmd == Command::Format) {
-        s.len = 4;  // C H R N of this sector's ID
-        if (!fast()) {
-            s.t0 = t_id + L.ns(16);
-            e.sector_end = t_id + L.ns(L.slot());
-        }
-    } else if (s.to_host) {
-        const MediaStatus st =
-            m.read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(s.buf.data(), 512));
+    s.to_host = info.host() != HostData::FromHost;  // the disk fills it (VERIFY: for nobody)
+    s.host_side = info.host() != HostData::None;
+    const bool id = info.op == SectorOp::Format;  // FORMAT: the host gives the ID, C H R N
+    s.len = id ? 4 : kRawSectorBytes;
+    const Timing::Field f =
+        id ? timing_.id_field(e.layout, t_id) : timing_.data_field(e.layout, t_id);
+    s.t0 = f.first_byte;
+    s.ns_num = f.clock.ns_num;
+    s.ns_den = f.clock.ns_den;
+    e.sector_end = f.end;
+    if (s.to_host) {
+        const MediaStatus st = d.media()->read_sector(unsigned(d.logical_cylinder()), e.hds, e.r,
+                                                      std::span<uint8_t, kRawSectorBytes>(s.buf));
         if (st != MediaStatus::Ok) {
             s = Stream{};
-            exec_fail(kDe, kDd);
+            exec_fail(st1::kDe, st2::kDd);
             return;
         }
-        if (e.cmd == Command::ReadDeleted) {
-            // Raw media carry only normal data marks: READ DELETED meets a "wrong" mark.
-            e.st2 |= kCm;
-            if (e.sk) s.host_side = false;
+        if (info.meets_wrong_mark()) {
+            e.st2 |= st2::kCm;
+            if (e.sk) s.host_side = false;  // SK: the sector is skipped
         }
     }
     e.step = Step::Transfer;
     e.due = e.sector_end;
 }
 
-// The current sector's data field has passed (reads) or been written (writes).
+void Fdc82077::exec_transfer(int64_t now) {
+    Exec &e = s_.exec;
+    if (now >= stream_overrun_at()) {
+        observer_->overrun(e.unit);
+        if (exec_info().op == SectorOp::Write) {
+            // An underrun still completes the sector, padded with 0x00 and a valid CRC
+            // (docs/hardware/82077aa.md §7); the command ends there.
+            e.st1 |= st1::kOr;
+            e.stream.host_side = false;
+            return;
+        }
+        e.stream = Stream{};
+        exec_fail(st1::kOr);
+        return;
+    }
+    if (now >= e.sector_end) exec_sector_done(now);
+}
+
+// The current sector's field has passed (reads) or been written (writes).
 void Fdc82077::exec_sector_done(int64_t now) {
     Exec &e = s_.exec;
     Stream &s = e.stream;
-    FloppyDrive &d = drives_[e.unit];
     if (s.host_side && !e.tc && s.moved < s.len) {
-        // The host still has bytes to move: reads wait for the FIFO to drain, writes underran.
-        if (s.to_host || fast()) return;  // not due until the host has moved the rest
+        // The host still has bytes to move: reads wait for the FIFO to drain; a write has
+        // underrun, unless the disk waits for the host.
+        if (s.to_host || !timing_.overruns()) return;
         observer_->overrun(e.unit);
         s = Stream{};
-        exec_fail(kOr);
+        exec_fail(st1::kOr);
         return;
     }
+    FloppyDrive &d = drives_[e.unit];
     DiskImage *m = d.media();
-    const int lc = d.logical_cylinder();
-    if (!m || lc < 0) {
-        exec_fail(kMa);
+    const int cylinder = d.logical_cylinder();
+    if (!m || cylinder < 0) {
+        exec_fail(st1::kMa);
         return;
     }
-    switch (e.cmd) {
-        case Command::WriteData:
-        case Command::WriteDeleted: {
-            if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC: pad
-            const MediaStatus st = m->write_sector(
-                unsigned(lc), e.hds, e.r, std::span<const uint8_t, 512>(s.buf.data(), 512));
-            if (st != MediaStatus::Ok) {
-                s = Stream{};
-                exec_fail(kNw);  // read-only, or past the end of a short image
-                return;
-            }
+    const auto c = unsigned(cylinder);
+    switch (exec_info().op) {
+        case SectorOp::Write:
+            if (!write_sector(*m, c)) return;
             break;
-        }
-        case Command::Format: {
-            const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
-            const Geometry &g = m->geometry();
-            if (c != lc || h != e.hds || r < 1 || r > g.sectors || n != 2) {  // not representable
-                s = Stream{};
-                exec_fail(kEn);
-                return;
-            }
-            std::array<uint8_t, 512> fill;
-            fill.fill(e.fill);
-            if (m->write_sector(c, h, r, std::span<const uint8_t, 512>(fill.data(), 512)) !=
-                MediaStatus::Ok) {
-                s = Stream{};
-                exec_fail(kNw);
-                return;
-            }
-            e.c = c;
-            e.h = h;
-            e.r = r;
-            e.n = n;
-            ++e.count;
-            s = Stream{};
-            if (e.count >= e.limit) {
-                e.step = Step::Finish;
-                e.due = fast() ? now : e.give_up;  // the track ends at the next index
-                if (e.due <= now) finish_data_command();
-                return;
-            }
-            exec_sector_found(
-                fast() ? now : e.search_from + e.layout.ns(e.layout.sector_start(e.count + 1)));
-            return;
-        }
-        case Command::ScanEqual:
-        case Command::ScanLowOrEqual:
-        case Command::ScanHighOrEqual: {
-            std::array<uint8_t, 512> disk;
-            m->read_sector(unsigned(lc), e.hds, e.r, std::span<uint8_t, 512>(disk.data(), 512));
-            bool equal = true, ok = true;
-            for (unsigned i = 0; i < s.moved && i < 512; ++i) {
-                const uint8_t host = s.buf[i], dv = disk[i];
-                if (host == 0xFF) continue;  // don't care
-                if (dv != host) equal = false;
-                if (e.cmd == Command::ScanEqual) ok = ok && dv == host;
-                if (e.cmd == Command::ScanLowOrEqual) ok = ok && dv <= host;
-                if (e.cmd == Command::ScanHighOrEqual) ok = ok && dv >= host;
-            }
-            if (ok) {
-                e.st2 = uint8_t((e.st2 & ~kSn) | (equal ? kSh : 0));
-                e.scan_hit = true;
-            } else {
-                e.st2 |= kSn;
-            }
+        case SectorOp::Compare:
+            scan_sector(*m, c);
             break;
-        }
-        default:
+        case SectorOp::Format:
+            if (!format_sector(*m, c)) return;
+            break;
+        default:  // the data went to the host (or nowhere) as it passed
             break;
     }
-    if (e.st1 & kOr) {  // the padded sector after an underrun is written: stop
+    exec_next_sector(now);
+}
+
+bool Fdc82077::write_sector(DiskImage &m, unsigned cylinder) {
+    Exec &e = s_.exec;
+    Stream &s = e.stream;
+    if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC or underrun
+    const std::span<const uint8_t, kRawSectorBytes> data(s.buf);
+    if (m.write_sector(cylinder, e.hds, e.r, data) != MediaStatus::Ok) {
         s = Stream{};
+        exec_fail(st1::kNw);  // read-only, or past the end of a short image
+        return false;
+    }
+    return true;
+}
+
+void Fdc82077::scan_sector(DiskImage &m, unsigned cylinder) {
+    Exec &e = s_.exec;
+    const Stream &s = e.stream;
+    const ScanTest satisfied = exec_info().scan;
+    std::array<uint8_t, kRawSectorBytes> disk{};
+    m.read_sector(cylinder, e.hds, e.r, disk);
+    bool equal = true, ok = true;
+    for (unsigned i = 0; i < s.moved && i < disk.size(); ++i) {
+        const uint8_t host = s.buf[i];
+        if (host == 0xFF) continue;  // don't care
+        equal = equal && disk[i] == host;
+        ok = ok && satisfied(disk[i], host);
+    }
+    if (ok) {
+        e.st2 = uint8_t((e.st2 & ~st2::kSn) | (equal ? st2::kSh : 0));
+        e.scan_hit = true;
+    } else {
+        e.st2 |= st2::kSn;
+    }
+}
+
+// FORMAT: the host has given this sector's ID (C H R N); the sector gets it and the fill byte.
+bool Fdc82077::format_sector(DiskImage &m, unsigned cylinder) {
+    Exec &e = s_.exec;
+    Stream &s = e.stream;
+    const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
+    const Geometry &g = m.geometry();
+    if (c != cylinder || h != e.hds || r < 1 || r > g.sectors || n != kRawSectorN) {
+        s = Stream{};
+        exec_fail(st1::kEn);  // an ID the image cannot represent
+        return false;
+    }
+    std::array<uint8_t, kRawSectorBytes> fill;
+    fill.fill(e.fill);
+    if (m.write_sector(c, h, r, fill) != MediaStatus::Ok) {
+        s = Stream{};
+        exec_fail(st1::kNw);
+        return false;
+    }
+    e.c = c;
+    e.h = h;
+    e.r = r;
+    e.n = n;
+    return true;
+}
+
+// A sector is done: on to the next one, or the command ends.
+void Fdc82077::exec_next_sector(int64_t now) {
+    Exec &e = s_.exec;
+    const CommandInfo &info = exec_info();
+    if (e.st1 & st1::kOr) {  // the padded sector after an underrun is written: stop
+        e.stream = Stream{};
         finish_data_command();
         return;
     }
-    if (e.limit) ++e.count;  // only VERIFY with EC ends on a sector count
-    if (e.tc) s.host_side = false;
-    const bool more = advance_sector();
-    s = Stream{};
+    if (e.limit) ++e.count;  // FORMAT's SC, VERIFY's EC
+    const bool more = info.next == Next::Physical ? e.count < e.limit : advance_sector();
+    e.stream = Stream{};
+    if (!more && info.stop == Stop::SectorCount) {
+        // FORMAT's track ends at the next index (at once if the search never gives up by time).
+        e.step = Step::Finish;
+        e.due = e.give_up != kNever ? e.give_up : now;
+        if (e.due <= now) finish_data_command();
+        return;
+    }
     if (!more) {
         finish_data_command();
         return;
     }
+    if (info.next == Next::Physical) {  // the next ID follows at once
+        exec_sector_found(timing_.id_after_index(e.layout, e.search_from, e.count + 1, now));
+        return;
+    }
     e.step = Step::Search;
     e.search_from = now;
-    if (e.cmd != Command::ReadTrack) e.give_up = kNever;  // READ TRACK ends at its second index
+    if (info.search != Search::Track) e.give_up = kNever;  // READ TRACK: the 2nd index
     e.due = now;
     exec_search(now);
 }
 
-// Moves C/H/R to the next sector (82077aa.md §6.1 table); false when the command ends here.
+// Moves C/H/R to the next sector (docs/hardware/82077aa.md §6.5); false when the command ends here.
 bool Fdc82077::advance_sector() {
     Exec &e = s_.exec;
-    const bool at_eot = e.r >= e.eot && e.cmd != Command::Format;
-    const uint8_t step = (e.cmd == Command::ScanEqual || e.cmd == Command::ScanLowOrEqual ||
-                          e.cmd == Command::ScanHighOrEqual)
-                             ? std::max<uint8_t>(1, e.dtl & 3)
-                             : 1;
+    const CommandInfo &info = exec_info();
+    const bool at_eot = e.r >= e.eot;
+    const uint8_t step = info.next == Next::Stp ? std::max<uint8_t>(1, e.dtl & 3) : 1;
     bool continue_on_other_head = false;
     if (!at_eot) {
         e.r = uint8_t(e.r + step);
@@ -1006,22 +973,20 @@ bool Fdc82077::advance_sector() {
         e.c = uint8_t(e.c + 1);
         e.r = 1;
     }
-    const bool deleted_stop = (e.cmd == Command::ReadDeleted && !e.sk);
-    if (e.tc || deleted_stop || e.scan_hit) return false;
-    if (e.cmd == Command::Verify && e.limit) {
+    const bool mark_stop = info.meets_wrong_mark() && !e.sk;  // without SK, after that sector
+    if (e.tc || mark_stop || e.scan_hit) return false;
+    if (info.stop == Stop::EotOrEc && e.limit) {
         if (e.count >= e.limit) return false;
         if (at_eot && !continue_on_other_head) {
-            e.st1 |= kEn;
+            e.st1 |= st1::kEn;
             return false;
         }
         return true;
     }
     if (at_eot && !continue_on_other_head) {
-        // No TC by EOT: PIO always ends like this; DMA when the count was longer (EN). VERIFY
-        // and the scans have no data count to run out, so EOT is their normal end.
-        const bool normal = e.cmd == Command::Verify || e.cmd == Command::ScanEqual ||
-                            e.cmd == Command::ScanLowOrEqual || e.cmd == Command::ScanHighOrEqual;
-        if (!normal) e.st1 |= kEn;
+        // No TC by EOT: PIO always ends like this; DMA when the count was longer (EN). Commands
+        // with no data count to run out (VERIFY, the scans) end at EOT normally.
+        if (info.stop == Stop::Tc) e.st1 |= st1::kEn;
         return false;
     }
     return true;
@@ -1122,7 +1087,8 @@ int64_t Fdc82077::stream_overrun_at() const {
 }
 
 bool Fdc82077::pio_execution() const {
-    return s_.phase == Phase::Execution && s_.exec_active && !dma_mode() && exec_moves_host_data();
+    return s_.phase == Phase::Execution && s_.exec_active && !dma_mode() &&
+           exec_info().host() != HostData::None;
 }
 
 size_t Fdc82077::dma_transfer(DmaCycle cycle, std::span<uint8_t> buf, bool terminal_count) {
@@ -1158,7 +1124,8 @@ int64_t Fdc82077::exec_deadline() const {
     const Stream &s = s_.exec.stream;
     const bool complete = !s.host_side || s_.exec.tc || s.moved >= s.len;
     // An unfinished write at the sector's end has already underrun (stream_overrun_at).
-    const int64_t end = (complete || (!s.to_host && !fast())) ? s_.exec.sector_end : kNever;
+    const int64_t end =
+        (complete || (!s.to_host && timing_.overruns())) ? s_.exec.sector_end : kNever;
     return std::min(end, stream_overrun_at());
 }
 

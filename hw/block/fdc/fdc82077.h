@@ -1,7 +1,7 @@
 // The Intel 82077AA floppy disk controller: registers, the command / execution / result phases,
 // every command of the part, DMA and PIO transfers through a 16-byte FIFO, background seeks,
 // reset and polling, and all mechanical and rotational timing through one host timer.
-// Reference: shared/reference/82077aa.md (behaviour) and timing.md (when).
+// Reference: docs/hardware/82077aa.md (behaviour) and docs/hardware/timing.md (when).
 //
 // The controller owns its four drive slots. It knows nothing of the bus it sits on: port
 // offsets 0–7 come in through read()/write(), DMA through dma_transfer(), time through
@@ -11,30 +11,20 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/fdc/fdc_commands.h"
 #include "hw/block/fdc/fdc_host.h"
 #include "hw/block/fdc/fdc_observer.h"
+#include "hw/block/fdc/fdc_regs.h"
 #include "hw/block/fdc/fdc_state.h"
 #include "hw/block/fdc/fdc_timing.h"
 #include "hw/block/fdc/floppy_drive.h"
 
 namespace fdplug::floppy {
-
-// Port offsets from the controller's base.
-enum FdcPort : uint8_t {
-    kSra = 0,
-    kSrb = 1,
-    kDor = 2,
-    kTdr = 3,
-    kMsr = 4,
-    kDsr = 4,
-    kFifo = 5,
-    kDir = 7,
-    kCcr = 7
-};
 
 class Fdc82077 {
   public:
@@ -55,7 +45,7 @@ class Fdc82077 {
     void on_timer();
 
     // Power-on / machine reset: the state PC firmware leaves (DOR 0x0C, 500 kbit/s, no
-    // interrupt pending, 82077aa.md §13 Δ3/Δ7).
+    // interrupt pending, docs/hardware/82077aa.md §8, docs/divergences.md Δ3/Δ7).
     void hardware_reset();
 
     // Drives and media. A medium change ends a command running on that drive abnormally.
@@ -65,7 +55,6 @@ class Fdc82077 {
     std::unique_ptr<DiskImage> eject_media(unsigned unit);
 
     const FdcConfig &config() const { return config_; }
-    void set_timing(TimingPolicy timing) { config_.timing = timing; }
     void set_observer(FdcObserver *observer) { observer_ = observer ? observer : &null_observer_; }
 
     bool irq_level() const { return s_.irq_out; }
@@ -80,17 +69,17 @@ class Fdc82077 {
     // relative to the clock now. Media identities carry no fingerprint (see save_state()).
     FdcState state() const;
     // state() plus each medium's fingerprint, which reads every sector (nothing the guest can
-    // see). false + *error when a medium cannot be read.
-    bool save_state(FdcState *out, std::string *error);
+    // see). An error when a medium cannot be read.
+    Expected<FdcState> save_state();
     // Validates `s` completely — every field against its range, the invariants the model keeps
     // (FIFO and result indexes, queue contents, the stream against its track layout, sector
     // numbers during a transfer, phases against each other), this controller's configuration
     // and drives, and each medium's identity including its fingerprint — and only then applies
     // it: instants become absolute on the clock now, the INT and DRQ pins are driven and the
-    // timer armed exactly as saved. On failure nothing changes and *error names the field.
-    bool load_state(const FdcState &s, std::string *error);
+    // timer armed exactly as saved. On failure nothing changes and the error names the field.
+    Status load_state(const FdcState &s);
     // The checks of load_state() that need no medium reads (fingerprints are not compared).
-    bool validate_state(const FdcState &s, std::string *error) const;
+    Status validate_state(const FdcState &s) const;
 
   private:
     using Phase = FdcPhase;
@@ -98,6 +87,7 @@ class Fdc82077 {
     using Stream = StreamState;
     using Seek = SeekState;
     using Exec = ExecState;
+    friend struct CommandTable;  // the command table (fdc_commands.cc) names the handlers
 
     // --- phases
     void accept_command_byte(uint8_t value);
@@ -105,7 +95,6 @@ class Fdc82077 {
     // The command whose bytes are being collected or run: the one cmd[0] names.
     const CommandInfo &cmd_info() const { return decode_command(s_.cmd[0]); }
     void enter_result(std::span<const uint8_t> bytes, bool interrupt);
-    void finish_data_command();
     // --- register commands
     void cmd_sense_interrupt();
     void cmd_sense_drive();
@@ -116,25 +105,43 @@ class Fdc82077 {
     void cmd_lock();
     void cmd_perpendicular();
     void cmd_invalid();
+    // --- seeks: they run on the drive in the background after the command phase
+    void cmd_recalibrate();
     void cmd_seek();
-    using Handler = void (Fdc82077::*)();
-    static const std::array<Handler, kCommandCount> kHandlers;  // indexed by Command
-    // --- seeks
-    void start_seek(unsigned unit, Command cmd);
+    void cmd_relative_seek();
+    Seek &new_seek(unsigned unit);
+    void launch_seek(unsigned unit);
     void finish_seek(unsigned unit);
     void push_interrupt_status(unsigned unit, uint8_t st0);
     // --- data commands
-    void start_data_command();
+    void cmd_read_write();
+    void cmd_format();
+    void cmd_read_id();
+    Exec &new_exec();
+    bool exec_admitted();
+    void exec_start();
+    // The data command being executed (or last executed).
+    const CommandInfo &exec_info() const { return command_info(s_.exec.cmd); }
     void exec_run(int64_t now);
+    bool implied_seek_done(int64_t now);
     void exec_begin_search(int64_t now);
     void exec_search(int64_t now);
+    struct SearchGoal;
+    SearchGoal search_goal(const Geometry &g, int cylinder) const;
+    void exec_read_id(FloppyDrive &d, int64_t from, int cylinder, int64_t now);
+    void exec_index_found(int64_t index, int64_t now);
     void exec_sector_found(int64_t t_id);
+    void exec_transfer(int64_t now);
     void exec_sector_done(int64_t now);
-    void exec_fail(uint8_t st1, uint8_t st2 = 0);
-    void exec_abort_for_media(unsigned unit);
+    bool write_sector(DiskImage &m, unsigned cylinder);
+    void scan_sector(DiskImage &m, unsigned cylinder);
+    bool format_sector(DiskImage &m, unsigned cylinder);
+    void exec_next_sector(int64_t now);
     bool advance_sector();  // false when the command ends after this sector
-    bool exec_is_write() const;
-    bool exec_moves_host_data() const;
+    void exec_fail(uint8_t st1, uint8_t st2 = 0);
+    void finish_data_command();
+    void exec_result(uint8_t ic, uint8_t st1, uint8_t st2);
+    void exec_abort_for_media(unsigned unit);
     int64_t exec_deadline() const;
     // --- data stream (FIFO)
     unsigned fifo_depth() const;
@@ -147,6 +154,13 @@ class Fdc82077 {
     int64_t stream_next_request(int64_t t) const;
     int64_t stream_overrun_at() const;
     uint16_t stream_host_room(int64_t t) const;  // bytes the host may move now
+    // --- registers
+    uint8_t read_sra() const;
+    uint8_t read_srb() const;
+    uint8_t read_dir() const;
+    std::optional<uint8_t> read_fifo();
+    void write_dor(uint8_t value, int64_t now);
+    bool write_fifo(uint8_t value, int64_t now);
     // --- reset
     void enter_reset();
     void leave_reset();
@@ -155,16 +169,16 @@ class Fdc82077 {
     // --- time
     void run(int64_t now);
     void update_outputs();
-    bool fast() const { return config_.timing == TimingPolicy::Fast; }
-    DataRate rate() const { return static_cast<DataRate>(s_.dsr & 3); }
+    DataRate rate() const { return static_cast<DataRate>(s_.dsr & dsr::kRateSelect); }
     bool dma_mode() const { return !s_.nd; }
-    bool outputs_gated() const { return config_.mode != FdcMode::Ps2 && !(s_.dor & 0x08); }
-    bool in_reset() const { return !(s_.dor & 0x04); }
+    bool outputs_gated() const { return config_.mode != FdcMode::Ps2 && !(s_.dor & dor::kDmaGate); }
+    bool in_reset() const { return !(s_.dor & dor::kNotReset); }
     bool pio_execution() const;
     uint8_t st0_for(uint8_t ic) const;
 
     FdcHost &host_;
-    FdcConfig config_;
+    const FdcConfig config_;
+    const Timing &timing_;
     FdcObserver null_observer_;
     FdcObserver *observer_ = &null_observer_;
     std::array<FloppyDrive, kUnits> drives_{};

@@ -61,20 +61,17 @@ bool is_step_time(int64_t ns) {
     return false;
 }
 
-bool is_data_command(Command c) {
-    return static_cast<unsigned>(c) <= static_cast<unsigned>(Command::ReadId);
-}
-
 // Collects the first failure; every check names its field.
 class Checker {
   public:
-    explicit Checker(std::string *error) : error_(error) {}
     bool ok() const { return ok_; }
+    // The first failure, if any.
+    Status status() const { return ok_ ? Status() : Status(Error(ErrorKind::Failed, error_)); }
     // `cond` must hold for field `name`; `what` says what was wrong.
     bool expect(bool cond, const std::string &name, const std::string &what) {
         if (cond || !ok_) return cond;
         ok_ = false;
-        if (error_) *error_ = "field " + name + ": " + what;
+        error_ = "field " + name + ": " + what;
         return false;
     }
     bool range(int64_t v, int64_t lo, int64_t hi, const std::string &name) {
@@ -84,7 +81,7 @@ class Checker {
     }
 
   private:
-    std::string *error_;
+    std::string error_;
     bool ok_ = true;
 };
 
@@ -114,23 +111,20 @@ FdcState Fdc82077::state() const {
     return st;
 }
 
-bool Fdc82077::save_state(FdcState *out, std::string *error) {
+Expected<FdcState> Fdc82077::save_state() {
     FdcState st = state();
     for (unsigned u = 0; u < kUnits; ++u) {
         DiskImage *m = drives_[u].media();
         if (!m) continue;
-        std::string why;
-        if (!media_fingerprint(*m, &st.drives[u].media.fingerprint, &why)) {
-            if (error) *error = "drive " + std::to_string(u) + ": " + why;
-            return false;
-        }
+        const Expected<uint64_t> fingerprint = media_fingerprint(*m);
+        if (!fingerprint) return fingerprint.error().prefixed("drive " + std::to_string(u) + ": ");
+        st.drives[u].media.fingerprint = *fingerprint;
     }
-    *out = std::move(st);
-    return true;
+    return st;
 }
 
-bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
-    Checker ck(error);
+Status Fdc82077::validate_state(const FdcState &st) const {
+    Checker ck;
     const int64_t now = host_.now_ns();
     ck.expect(now >= 0 && now <= kMaxClockNs, "(host clock)",
               "the virtual clock reads " + std::to_string(now) +
@@ -216,7 +210,7 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
                                                     : "instant or sentinel") +
                       " relative to the save");
     });
-    if (!ck.ok()) return false;
+    if (!ck.ok()) return ck.status();
 
     // Registers.
     const ControllerState &s = st.ctrl;
@@ -301,11 +295,11 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
     ck.expect(
         (sm.ns_num == 0 && sm.ns_den == 1) || (sm.ns_num == L.ns_num && sm.ns_den == L.ns_den),
         "ctrl.exec.stream.ns_num", "the stream's byte time is neither none (fast) nor its track's");
-    if (!ck.ok()) return false;
+    if (!ck.ok()) return ck.status();
 
     if (s.exec_active) {
         const DriveState &d = st.drives[e.unit];
-        ck.expect(is_data_command(e.cmd), "ctrl.exec.cmd",
+        ck.expect(command_info(e.cmd).data_command(), "ctrl.exec.cmd",
                   "the execution phase runs a command without one");
         ck.expect(
             d.media.present, "ctrl.exec.unit",
@@ -317,8 +311,10 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
             ck.expect(L == track_layout(g, e.cmd == Command::Format ? e.gpl : 0),
                       "ctrl.exec.layout", "not the layout of the track the command searches");
             if (e.step == ExecStep::Transfer) {
-                ck.expect(sm.len == (e.cmd == Command::Format ? 4 : 512), "ctrl.exec.stream.len",
-                          std::to_string(sm.len) + " bytes: not a sector (512) nor an ID (4)");
+                ck.expect(sm.len == (e.cmd == Command::Format ? 4 : kRawSectorBytes),
+                          "ctrl.exec.stream.len",
+                          std::to_string(sm.len) + " bytes: not a sector (" +
+                              std::to_string(kRawSectorBytes) + ") nor an ID (4)");
                 ck.range(e.hds, 0, g.heads - 1, "ctrl.exec.hds");
                 if (e.cmd == Command::Format) {
                     ck.range(e.limit, 1, g.sectors, "ctrl.exec.limit");
@@ -347,35 +343,27 @@ bool Fdc82077::validate_state(const FdcState &st, std::string *error) const {
               "INT driven while reset or gated off by DOR");
     ck.expect(!s.drq_out || (!in_reset && !gated && s.exec_active && !s.nd), "ctrl.drq_out",
               "DRQ driven without a DMA data command");
-    return ck.ok();
+    return ck.status();
 }
 
-bool Fdc82077::load_state(const FdcState &in, std::string *error) {
-    if (running_) {
-        if (error) *error = "the controller is inside a step; load its state between calls";
-        return false;
-    }
-    if (!validate_state(in, error)) return false;
+Status Fdc82077::load_state(const FdcState &in) {
+    if (running_)
+        return Error(ErrorKind::Failed,
+                     "the controller is inside a step; load its state between calls");
+    if (Status valid = validate_state(in); !valid) return valid;
     for (unsigned u = 0; u < kUnits; ++u) {
         DiskImage *m = drives_[u].media();
         if (!m) continue;
-        uint64_t fp = 0;
-        std::string why;
-        if (!media_fingerprint(*m, &fp, &why)) {
-            if (error)
-                *error = "field " + unit_field("drives", u, "media.fingerprint") + ": " + why;
-            return false;
-        }
-        if (fp != in.drives[u].media.fingerprint) {
-            if (error)
-                *error = "field " + unit_field("drives", u, "media.fingerprint") +
-                         ": the medium in drive " + std::to_string(u) + " ('" + m->source() +
-                         "', fingerprint " + hex64(fp) + ") is not the one saved ('" +
-                         in.drives[u].media.source + "', fingerprint " +
-                         hex64(in.drives[u].media.fingerprint) +
-                         "); insert the image as it was when saved";
-            return false;
-        }
+        const std::string field = "field " + unit_field("drives", u, "media.fingerprint") + ": ";
+        const Expected<uint64_t> fp = media_fingerprint(*m);
+        if (!fp) return fp.error().prefixed(field);
+        if (*fp != in.drives[u].media.fingerprint)
+            return Error(ErrorKind::Failed, field + "the medium in drive " + std::to_string(u) +
+                                                " ('" + m->source() + "', fingerprint " +
+                                                hex64(*fp) + ") is not the one saved ('" +
+                                                in.drives[u].media.source + "', fingerprint " +
+                                                hex64(in.drives[u].media.fingerprint) +
+                                                "); insert the image as it was when saved");
     }
 
     // Everything checked: apply.
@@ -393,7 +381,7 @@ bool Fdc82077::load_state(const FdcState &in, std::string *error) {
         host_.cancel_timer();
     else
         host_.arm_timer(s_.armed);
-    return true;
+    return {};
 }
 
 }  // namespace fdplug::floppy

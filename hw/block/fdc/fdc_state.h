@@ -25,7 +25,7 @@
 
 namespace fdplug::floppy {
 
-// Register personality selected by the IDENT/MFM straps (82077aa.md §1).
+// Register personality selected by the IDENT/MFM straps (docs/hardware/82077aa.md §1).
 enum class FdcMode : uint8_t { At, Ps2, Model30 };
 
 // When a data command seeks to its cylinder by itself.
@@ -60,7 +60,7 @@ enum class ExecStep : uint8_t {
 // One sector's data between the disk and the host, paced by the byte clock of the track
 // (zero under the fast policy). Reads fill it from the disk, writes drain it to the disk.
 struct StreamState {
-    static constexpr uint16_t kBufferSize = 512;
+    static constexpr uint16_t kBufferSize = kRawSectorBytes;
     bool to_host = true;
     bool host_side = true;           // false: no data phase with the host (VERIFY)
     uint16_t len = 0;                // ≤ kBufferSize (FORMAT: 4, the sector's ID)
@@ -68,7 +68,7 @@ struct StreamState {
     int64_t t0 = 0;                  // instant: first data byte on the disk
     int64_t ns_num = 0, ns_den = 1;  // byte time; 0/1 under the fast policy
     // The host is serving a request: it holds until the FIFO is empty (reads) or full
-    // (writes), although the level has left the trigger point (82077aa.md §7).
+    // (writes), although the level has left the trigger point (docs/hardware/82077aa.md §7).
     bool burst = false;
     std::array<uint8_t, kBufferSize> buf{};
     friend bool operator==(const StreamState &, const StreamState &) = default;
@@ -95,7 +95,7 @@ struct ExecState {
     uint8_t unit = 0, hds = 0;
     uint8_t c = 0, h = 0, r = 0, n = 0, eot = 0, gpl = 0, dtl = 0;
     bool mt = false, mfm = false, sk = false;
-    uint8_t st0 = 0, st1 = 0, st2 = 0;
+    uint8_t st1 = 0, st2 = 0;
     bool seeked = false;  // an implied seek ran (SE in ST0)
     bool tc = false;
     uint16_t count = 0;           // sectors done (VERIFY EC, FORMAT)
@@ -104,7 +104,7 @@ struct ExecState {
     int64_t search_from = 0;      // instant: when the current search began
     int64_t give_up = kNever;     // deadline: the second index pulse
     int64_t sector_end = kNever;  // deadline: the current sector's data CRC has passed
-    bool scan_hit = false, scan_fail = false;
+    bool scan_hit = false;
     uint8_t fill = 0;      // FORMAT fill byte
     TrackLayout layout{};  // of the track being searched (default until the search)
     StreamState stream{};

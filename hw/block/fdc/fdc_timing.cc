@@ -1,6 +1,9 @@
 #include "hw/block/fdc/fdc_timing.h"
 
+#include <algorithm>
 #include <array>
+
+#include "hw/block/fdc/floppy_drive.h"
 
 namespace fdplug::floppy {
 
@@ -12,7 +15,118 @@ constexpr std::array<uint32_t, 4> kRateBps = {500'000, 300'000, 250'000, 1'000'0
 int64_t scaled(int64_t ns_at_500k, DataRate rate) {
     return ns_at_500k * 500'000 / kRateBps[static_cast<unsigned>(rate) & 3];
 }
+// Smallest origin + k·rev + offset (k ≥ 0) that is ≥ not_before.
+int64_t next_pass(int64_t origin, int64_t rev, int64_t offset, int64_t not_before) {
+    const int64_t first = origin + offset;
+    if (not_before <= first) return first;
+    const int64_t k = (not_before - first + rev - 1) / rev;
+    return first + k * rev;
+}
+
+// The drive and the track as they are: a disk that turns from at_speed_ns(), index pulses once a
+// revolution, IDs where the layout puts them, the SPECIFY delays and the drive's profile.
+class AccurateTiming final : public Timing {
+  public:
+    int64_t reset_to_poll_ns() const override { return kResetToPollNs; }
+    int64_t seek_ns(unsigned steps, int64_t step, const DriveProfile &drive) const override {
+        return steps == 0 ? drive.no_motion_seek_ns : int64_t(steps) * step;
+    }
+    int64_t head_load_ns(uint8_t hlt, DataRate rate) const override {
+        return floppy::head_load_ns(hlt, rate);
+    }
+    int64_t head_unload_ns(uint8_t hut, DataRate rate) const override {
+        return floppy::head_unload_ns(hut, rate);
+    }
+
+    int64_t readable_from(const FloppyDrive &d, int64_t t) const override {
+        const int64_t origin = d.at_speed_ns();
+        if (origin == kNever) return kNever;  // no rotation, no index pulses
+        return std::max({t, origin, d.last_step_ns() + d.profile().settle_ns});
+    }
+    int64_t search_gives_up(const FloppyDrive &d, int64_t from) const override {
+        return index_passes(d, from) + revolution(d);
+    }
+    int64_t index_passes(const FloppyDrive &d, int64_t from) const override {
+        return next_pass(d.at_speed_ns(), revolution(d), 0, from);
+    }
+    int64_t id_passes(const FloppyDrive &d, const TrackLayout &t, unsigned k,
+                      int64_t from) const override {
+        // The ID is caught only if the controller is listening before its address mark.
+        return next_pass(d.at_speed_ns(), revolution(d), t.ns(t.sector_start(k)),
+                         from - t.ns(TrackLayout::kSync));
+    }
+    int64_t id_after_index(const TrackLayout &t, int64_t index, unsigned k,
+                           int64_t) const override {
+        return index + t.ns(t.sector_start(k));
+    }
+    IdRead next_id(FloppyDrive &d, const TrackLayout &t, int64_t from) const override {
+        // The first ID whose address mark is still to come in this revolution, else sector 1's.
+        const int64_t phase = (from - d.at_speed_ns()) % revolution(d);
+        unsigned k = 1;
+        for (unsigned i = 1; i <= t.sectors; ++i) {
+            if (t.ns(t.sector_start(i)) + t.ns(TrackLayout::kSync) >= phase) {
+                k = i;
+                break;
+            }
+        }
+        return {k, id_passes(d, t, k, from) + t.ns(TrackLayout::kIdField)};
+    }
+
+    ByteClock byte_clock(const TrackLayout &t) const override { return t.clock(); }
+    bool overruns() const override { return true; }
+
+  private:
+    static int64_t revolution(const FloppyDrive &d) {
+        return revolution_ns(d.media()->geometry().rpm);
+    }
+};
+
+// QEMU's timing: everything happens when the controller gets to it. READ ID alone takes time
+// (QEMU's 20 ms), and consecutive READ IDs count the sectors up like a turning disk.
+class FastTiming final : public Timing {
+  public:
+    int64_t reset_to_poll_ns() const override { return 0; }
+    int64_t seek_ns(unsigned, int64_t, const DriveProfile &) const override { return 0; }
+    int64_t head_load_ns(uint8_t, DataRate) const override { return 0; }
+    int64_t head_unload_ns(uint8_t, DataRate) const override { return 0; }
+
+    int64_t readable_from(const FloppyDrive &, int64_t t) const override { return t; }
+    int64_t search_gives_up(const FloppyDrive &, int64_t) const override { return kNever; }
+    int64_t index_passes(const FloppyDrive &, int64_t from) const override { return from; }
+    int64_t id_passes(const FloppyDrive &, const TrackLayout &, unsigned,
+                      int64_t from) const override {
+        return from;
+    }
+    int64_t id_after_index(const TrackLayout &, int64_t, unsigned, int64_t now) const override {
+        return now;
+    }
+    IdRead next_id(FloppyDrive &d, const TrackLayout &t, int64_t from) const override {
+        d.set_last_read_id(uint8_t(d.last_read_id() % t.sectors + 1));
+        return {d.last_read_id(), from + kFastReadIdNs};
+    }
+
+    ByteClock byte_clock(const TrackLayout &) const override { return {}; }
+    bool overruns() const override { return false; }
+};
+
 }  // namespace
+
+const Timing &timing_policy(TimingPolicy policy) {
+    static const AccurateTiming accurate;
+    static const FastTiming fast;
+    if (policy == TimingPolicy::Fast) return fast;
+    return accurate;
+}
+
+Timing::Field Timing::data_field(const TrackLayout &t, int64_t id) const {
+    const ByteClock c = byte_clock(t);
+    return {id + c.ns(t.data_offset()), id + c.ns(t.sector_end_offset()), c};
+}
+
+Timing::Field Timing::id_field(const TrackLayout &t, int64_t id) const {
+    const ByteClock c = byte_clock(t);
+    return {id + c.ns(TrackLayout::id_offset()), id + c.ns(t.slot()), c};
+}
 
 uint32_t data_rate_bps(DataRate rate) {
     return kRateBps[static_cast<unsigned>(rate) & 3];
@@ -41,7 +155,7 @@ TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
     const uint32_t bps = data_rate_bps(g.rate);
     t.gap2 = g.perpendicular ? 41 : 22;
     t.sectors = g.sectors;
-    // Standard format gaps (timing.md §3), by rate and spindle speed.
+    // Standard format gaps (docs/hardware/timing.md §3), by rate and spindle speed.
     uint32_t gap3 = format_gap3;
     if (!gap3) {
         if (g.rate == DataRate::k1000)

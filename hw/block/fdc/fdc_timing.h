@@ -1,11 +1,13 @@
 // Every delay the floppy subsystem applies, computed in one place: data-rate byte times, the
-// IBM System 34 track layout, rotation, and the SPECIFY step/head-load/head-unload delays.
-// Reference: shared/reference/timing.md. Under TimingPolicy::Fast every delay is zero except
+// IBM System 34 track layout, rotation, the SPECIFY step/head-load/head-unload delays, and the
+// timing policy (class Timing) through which the controller asks for each of them.
+// Reference: docs/hardware/timing.md. Under TimingPolicy::Fast every delay is zero except
 // READ ID, which keeps QEMU's 20 ms.
 #pragma once
 
 #include <cstdint>
 
+#include "hw/block/fdc/fdc_sector.h"
 #include "hw/block/media/floppy_geometry.h"
 
 namespace fdplug::floppy {
@@ -15,7 +17,7 @@ enum class TimingPolicy : uint8_t { Accurate, Fast };
 inline constexpr int64_t kNsPerMs = 1'000'000;
 inline constexpr int64_t kNever = INT64_MAX;
 
-// Mechanical constants of a drive (timing.md §6, §9): defaults a profile may change.
+// Mechanical constants of a drive (docs/hardware/timing.md §6, §9): defaults a profile may change.
 struct DriveProfile {
     int64_t settle_ns = 15 * kNsPerMs;    // IDs unreadable this long after the last step
     int64_t spin_up_ns = 300 * kNsPerMs;  // motor on → index pulses and IDs
@@ -24,12 +26,12 @@ struct DriveProfile {
     friend bool operator==(const DriveProfile &, const DriveProfile &) = default;
 };
 
-// Controller-internal latencies (timing.md §9).
+// Controller-internal latencies (docs/hardware/timing.md §9).
 inline constexpr int64_t kResetToPollNs = 250'000;
 inline constexpr int64_t kFastReadIdNs = 20 * kNsPerMs;
 inline constexpr unsigned kRecalibrateStepLimit = 79;
-// FIFO service: the host must be done this long before the byte that would overrun (timing.md
-// §8: threshold × 8 / rate − 1.5 µs).
+// FIFO service: the host must be done this long before the byte that would overrun
+// (docs/hardware/timing.md §8: threshold × 8 / rate − 1.5 µs).
 inline constexpr int64_t kFifoSetupNs = 1'500;
 
 uint32_t data_rate_bps(DataRate rate);
@@ -39,29 +41,105 @@ int64_t head_load_ns(uint8_t hlt, DataRate rate);
 int64_t head_unload_ns(uint8_t hut, DataRate rate);
 int64_t revolution_ns(uint16_t rpm);
 
+// Time per byte: ns_num / ns_den ns. {0, 1} stands still: under the fast policy bytes take no
+// time.
+struct ByteClock {
+    int64_t ns_num = 0, ns_den = 1;
+    int64_t ns(int64_t bytes) const { return bytes * ns_num / ns_den; }
+};
+
 // Where things are on one track, in bytes from the index, and how bytes convert to time.
 // A track whose sectors do not fit in one revolution (XDF-size, DMF at 1.72M) is squeezed:
 // gap 3 becomes 0 and the byte clock is scaled so the layout fills exactly one revolution.
 struct TrackLayout {
     static constexpr uint32_t kPreamble = 146;  // gap 4a, sync, IAM, gap 1
-    static constexpr uint32_t kIdField = 22;    // sync, IDAM, C H R N, CRC
+    static constexpr uint32_t kSync = 12;       // the 00 bytes before each address mark
+    static constexpr uint32_t kMark = 4;        // an address mark: A1 A1 A1 and its type byte
+    static constexpr uint32_t kCrc = 2;
+    static constexpr uint32_t kIdField = kSync + kMark + 4 + kCrc;  // sync, IDAM, C H R N, CRC
     uint32_t gap2 = 22;
     uint32_t gap3 = 0;
     uint32_t sectors = 0;
     int64_t ns_num = 0, ns_den = 1;  // ns per byte = ns_num / ns_den
 
-    uint32_t slot() const { return kIdField + gap2 + 16 + 512 + 2 + gap3; }
+    uint32_t slot() const { return sector_end_offset() + gap3; }
     // Byte offset, from the index, where sector k (1-based, physical order) begins (its sync).
     uint32_t sector_start(unsigned k) const { return kPreamble + (k - 1) * slot(); }
-    // From a sector's start to its first data byte, and to the end of its data CRC.
-    uint32_t data_offset() const { return kIdField + gap2 + 16; }
-    uint32_t sector_end_offset() const { return data_offset() + 512 + 2; }
-    int64_t ns(int64_t bytes) const { return bytes * ns_num / ns_den; }
+    // From a sector's start to the C of its ID, to its first data byte, and to the end of its
+    // data CRC.
+    static constexpr uint32_t id_offset() { return kSync + kMark; }
+    uint32_t data_offset() const { return kIdField + gap2 + kSync + kMark; }
+    uint32_t sector_end_offset() const { return data_offset() + kRawSectorBytes + kCrc; }
+    ByteClock clock() const { return {ns_num, ns_den}; }
+    int64_t ns(int64_t bytes) const { return clock().ns(bytes); }
     friend bool operator==(const TrackLayout &, const TrackLayout &) = default;
 };
 
 // Layout of a track of `geometry` read at its own rate and rpm. `format_gap3` is the gap the
-// track was formatted with (0: the standard one for the format, timing.md §3).
+// track was formatted with (0: the standard one for the format, docs/hardware/timing.md §3).
 TrackLayout track_layout(const Geometry &geometry, uint8_t format_gap3 = 0);
+
+class FloppyDrive;
+
+// The timing policy: what the controller asks each time something takes time or waits for the
+// disk to turn. TimingPolicy::Accurate answers from the drive's mechanics and the track layout
+// (docs/hardware/timing.md); TimingPolicy::Fast answers "now" to nearly everything, as QEMU does,
+// so that a guest never waits: no mechanical delays, no rotation, no byte clock, no motor to wait
+// for, no overrun. Stateless: one instance per policy.
+class Timing {
+  public:
+    virtual ~Timing() = default;
+
+    // --- mechanics
+    // From the end of a reset to its polling interrupt.
+    virtual int64_t reset_to_poll_ns() const = 0;
+    // A seek of `steps` pulses `step_ns` apart (none: the drive still answers after a moment).
+    virtual int64_t seek_ns(unsigned steps, int64_t step_ns, const DriveProfile &drive) const = 0;
+    virtual int64_t head_load_ns(uint8_t hlt, DataRate rate) const = 0;
+    virtual int64_t head_unload_ns(uint8_t hut, DataRate rate) const = 0;
+
+    // --- rotation: what a search waits for. The drive holds a medium.
+    // The first instant from `t` at which the head reads the track: the disk turns at speed and
+    // the head has settled after its last step. kNever while the spindle stands still (the motor
+    // gate): the search waits for DOR to start it.
+    virtual int64_t readable_from(const FloppyDrive &drive, int64_t t) const = 0;
+    // When a search reading from `from` gives up: at the second index pulse. kNever: not by
+    // time; a search then finds what it looks for at once or fails at once.
+    virtual int64_t search_gives_up(const FloppyDrive &drive, int64_t from) const = 0;
+    // The next index pulse from `from`.
+    virtual int64_t index_passes(const FloppyDrive &drive, int64_t from) const = 0;
+    // Where the next ID of sector `k` (physical order) that a controller listening from `from`
+    // catches begins.
+    virtual int64_t id_passes(const FloppyDrive &drive, const TrackLayout &track, unsigned k,
+                              int64_t from) const = 0;
+    // Where sector k's ID begins after the index pulse at `index`, for a controller that goes on
+    // from there at `now` (FORMAT and READ TRACK work in physical order from the index).
+    virtual int64_t id_after_index(const TrackLayout &track, int64_t index, unsigned k,
+                                   int64_t now) const = 0;
+    // READ ID listening from `from`: the ID it reads, and when that ID has passed.
+    struct IdRead {
+        unsigned sector;  // physical order, from 1
+        int64_t done;
+    };
+    virtual IdRead next_id(FloppyDrive &drive, const TrackLayout &track, int64_t from) const = 0;
+
+    // --- the data stream of one sector
+    virtual ByteClock byte_clock(const TrackLayout &track) const = 0;
+    // Whether a host that falls behind the disk loses the sector (overrun, OR); if not, the
+    // disk waits for the host.
+    virtual bool overruns() const = 0;
+
+    // The part of a sector whose ID begins at `id` that passes through the FIFO: the data field
+    // (reads and writes), or the ID's C H R N up to the next sector's ID (FORMAT).
+    struct Field {
+        int64_t first_byte;  // the first byte is under the head
+        int64_t end;         // the field (its CRC, for data) has passed
+        ByteClock clock;
+    };
+    Field data_field(const TrackLayout &track, int64_t id) const;
+    Field id_field(const TrackLayout &track, int64_t id) const;
+};
+
+const Timing &timing_policy(TimingPolicy policy);
 
 }  // namespace fdplug::floppy

@@ -9,11 +9,8 @@ void FloppyDrive::connect(DriveType type, DriveProfile profile) {
     profile_ = profile;
     if (form_factor(type) == FormFactor::Inch525 &&
         profile_.spin_up_ns == DriveProfile{}.spin_up_ns)
-        profile_.spin_up_ns = 500 * kNsPerMs;  // 5.25" spindles are heavier (timing.md §6)
-}
-
-void FloppyDrive::power_on() {
-    m_ = DriveMechanics{};
+        profile_.spin_up_ns =
+            500 * kNsPerMs;  // 5.25" spindles are heavier (docs/hardware/timing.md §6)
 }
 
 void FloppyDrive::insert(std::unique_ptr<DiskImage> media) {
@@ -49,7 +46,8 @@ int64_t FloppyDrive::at_speed_ns() const {
 
 bool FloppyDrive::index_pulse(int64_t now) const {
     const int64_t origin = at_speed_ns();
-    if (origin == kNever || now < origin) return false;  // no rotation, no pulses (timing.md §4)
+    if (origin == kNever || now < origin)
+        return false;  // no rotation, no pulses (docs/hardware/timing.md §4)
     return (now - origin) % revolution_ns(media_->geometry().rpm) < profile_.index_pulse_ns;
 }
 

@@ -59,7 +59,7 @@ class FloppyDrive {
 
     // The logical cylinder recorded on the track under the head, or -1 when the head is on a
     // track the medium does not have. A 40-track medium in an 80-track drive occupies every
-    // other track (double stepping, geometry.md §3).
+    // other track (double stepping, docs/hardware/media.md §3).
     int logical_cylinder() const;
     bool double_stepped() const;
 
@@ -72,10 +72,6 @@ class FloppyDrive {
     // Instants are absolute here; Fdc82077 converts them.
     const DriveMechanics &mechanics() const { return m_; }
     void set_mechanics(const DriveMechanics &m) { m_ = m; }
-
-    // Power on: head position unknown in a real drive; fdplug starts it at track 0, change
-    // latch set, motor off.
-    void power_on();
 
   private:
     DriveType type_ = DriveType::None;

@@ -56,4 +56,9 @@ std::string hresult_text(uint32_t hresult) {
     return buf;
 }
 
+QmpError qmp_error(const Error<VpcError> &error) {
+    const VpcErrorInfo &info = vpc_error(error.kind());
+    return {info.symbol, error.message(), {{"hresult", hresult_text(info.hresult)}}};
+}
+
 }  // namespace fdplug::floppy

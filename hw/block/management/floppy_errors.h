@@ -1,13 +1,17 @@
 // The error classes of the floppy-* QMP commands: Windows Virtual PC's IVMFloppyDrive results
-// (shared/reference/virtual-pc-floppy-api.md §2). One table, symbol → HRESULT; every error the
-// commands return is one of these and carries its HRESULT as "0xA0040652".
+// (docs/floppy-management.md#error-objects-and-the-codes). One table, symbol → HRESULT; every error
+// the commands return is an Error<VpcError> (hw/block/error/expected.h) and goes out as QMP's error
+// object with its HRESULT as "0xA0040652", made here by qmp_error().
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "hw/block/error/expected.h"
 
 namespace fdplug::floppy {
 
@@ -36,5 +40,15 @@ const VpcErrorInfo &vpc_error(VpcError error);
 std::optional<VpcError> vpc_error_by_symbol(std::string_view symbol);
 // "0xA0040652": 0x, then 8 upper-case hex digits.
 std::string hresult_text(uint32_t hresult);
+
+// A command's error as QMP's error object holds it — {"class": "VM_E_NO_MEDIA_CAPTURED",
+// "desc": message, "hresult": "0xA0040652"} — split the way monitors take it: the class, the
+// desc, and the members they add (the plugin ABI's FdplugError, the Bochs monitor's qmp::Error).
+struct QmpError {
+    const char *cls;  // the table's symbol (static storage)
+    std::string desc;
+    nlohmann::ordered_json members;  // {"hresult": "0xA0040652"}
+};
+QmpError qmp_error(const Error<VpcError> &error);
 
 }  // namespace fdplug::floppy

@@ -1,7 +1,7 @@
-// The order of checks is Virtual PC's (virtual-pc-floppy-api.md §3): for an attach, the form of
-// the path, then the drive, then what it holds, then the file; for a release, the drive, then
-// the kind of media, then whether there is any. Nothing changes before every check has passed,
-// and a failure after that (a flush) leaves the drive as it was.
+// The order of checks is Virtual PC's (docs/floppy-management.md#virtual-pcs-order-of-checks): for
+// an attach, the form of the path, then the drive, then what it holds, then the file; for a
+// release, the drive, then the kind of media, then whether there is any. Nothing changes before
+// every check has passed, and a failure after that (a flush) leaves the drive as it was.
 #include "hw/block/management/floppy_manager.h"
 
 #include <algorithm>
@@ -70,26 +70,45 @@ constexpr const char *kCommands[] = {"floppy-attach-image", "floppy-release-imag
                                      "floppy-attach-host-drive", "floppy-release-host-drive",
                                      "query-floppy-drives"};
 
+using Failure = Error<VpcError>;
+
+// An image that cannot be captured: Virtual PC's class for what went wrong with the file.
+Failure image_capture_failure(const std::string &id, const Error<> &error) {
+    switch (error.kind()) {
+        case ErrorKind::ReadOnly:
+            return Failure(VpcError::FileReadOnly,
+                           drive_text(id) + ": " + error.message() +
+                               " (floppy-attach-image with \"read-only\": true)");
+        case ErrorKind::InUse:
+            return Failure(
+                VpcError::ImageCaptureFail,
+                drive_text(id) + ": the image's lock cannot be taken: " + error.message());
+        case ErrorKind::IoError:
+            return Failure(VpcError::DispException,
+                           drive_text(id) + ": unexpected failure capturing the image: " +
+                               error.message() + "; the drive stays empty");
+        default:
+            return Failure(VpcError::ImageCaptureFail, drive_text(id) + ": " + error.message());
+    }
+}
+
+// A host drive that cannot be captured: a name that is no drive is an invalid argument.
+Failure host_drive_capture_failure(const std::string &id, const Error<> &error) {
+    switch (error.kind()) {
+        case ErrorKind::BadPath:
+        case ErrorKind::WrongFileType:
+            return Failure(VpcError::InvalidArg, drive_text(id) + ": " + error.message());
+        case ErrorKind::IoError:
+            return Failure(VpcError::DispException,
+                           drive_text(id) + ": unexpected failure capturing the host drive: " +
+                               error.message() + "; the drive stays empty");
+        default:
+            return Failure(VpcError::HostFloppyCaptureFail,
+                           drive_text(id) + ": " + error.message());
+    }
+}
+
 }  // namespace
-
-CommandResult CommandResult::ok(Json value) {
-    CommandResult r;
-    r.ret = std::move(value);
-    return r;
-}
-
-CommandResult CommandResult::fail(VpcError error, std::string desc) {
-    const VpcErrorInfo &info = vpc_error(error);
-    CommandResult r;
-    r.error = Error{info.symbol, std::move(desc), hresult_text(info.hresult)};
-    return r;
-}
-
-CommandResult CommandResult::generic(std::string desc) {
-    CommandResult r;
-    r.error = Error{"GenericError", std::move(desc), ""};
-    return r;
-}
 
 std::span<const char *const> FloppyManager::command_names() {
     return kCommands;
@@ -113,19 +132,17 @@ MediaSlot *FloppyManager::find(std::string_view id) const {
     return nullptr;
 }
 
-MediaSlot *FloppyManager::lookup(const std::string &id, CommandResult *failure) const {
+Expected<MediaSlot *, VpcError> FloppyManager::lookup(const std::string &id) const {
     MediaSlot *slot = find(id);
-    if (!slot) {
-        *failure = CommandResult::fail(
+    if (!slot)
+        return Failure(
             VpcError::VmUnknown,
             "no " + drive_text(id) +
                 (slots_.empty() ? std::string(": this machine has no floppy drives")
                                 : std::string(": give a floppy device's id or a drive name such as "
                                               "floppy0 (query-floppy-drives lists them)")));
-        return nullptr;
-    }
-    if (!slot->configured()) {
-        *failure = CommandResult::fail(
+    if (!slot->configured())
+        return Failure(
             VpcError::VmUnknown,
             drive_text(id) + " is not configured: unit " + std::to_string(slot->unit()) + " of '" +
                 slot->identity().controller + "' has drive-type=none, so no drive is connected; " +
@@ -133,112 +150,68 @@ MediaSlot *FloppyManager::lookup(const std::string &id, CommandResult *failure) 
                      ? std::string(
                            "give the floppy device a drive-type (144, 288, 120, 720, 360 or auto)")
                      : configure_hint_));
-        return nullptr;
-    }
     return slot;
 }
 
-MediaSlot *FloppyManager::empty_drive(const std::string &id, CommandResult *failure) const {
-    MediaSlot *slot = lookup(id, failure);
-    if (slot && slot->attachment() != Attachment::None) {
-        *failure = CommandResult::fail(VpcError::DriveInUse,
-                                       drive_text(id) + " already holds " + holding(*slot) +
-                                           "; release it first with " +
-                                           release_command(slot->attachment()));
-        return nullptr;
-    }
+Expected<MediaSlot *, VpcError> FloppyManager::empty_drive(const std::string &id) const {
+    auto slot = lookup(id);
+    if (slot && (*slot)->attachment() != Attachment::None)
+        return Failure(VpcError::DriveInUse, drive_text(id) + " already holds " + holding(**slot) +
+                                                 "; release it first with " +
+                                                 release_command((*slot)->attachment()));
     return slot;
 }
 
 CommandResult FloppyManager::attach_image(const std::string &id, const std::string &filename,
                                           bool read_only) {
     if (auto problem = path_form_problem(filename, "image path", "/srv/floppies/dos622.img"))
-        return CommandResult::fail(VpcError::ImageCaptureFail, drive_text(id) + ": " + *problem);
-    CommandResult failure;
-    MediaSlot *slot = empty_drive(id, &failure);
-    if (!slot) return failure;
+        return Failure(VpcError::ImageCaptureFail, drive_text(id) + ": " + *problem);
+    auto slot = empty_drive(id);
+    if (!slot) return slot.error();
     MediumRequest request;
     request.file = filename;
     request.read_only = read_only;
-    OpenedMedium medium = slot->open_image(request);
-    if (!medium.image) {
-        switch (medium.image_error) {
-            case ImageOpenError::FileReadOnly:
-                return CommandResult::fail(VpcError::FileReadOnly,
-                                           drive_text(id) + ": " + medium.error +
-                                               " (floppy-attach-image with \"read-only\": true)");
-            case ImageOpenError::Locked:
-                return CommandResult::fail(
-                    VpcError::ImageCaptureFail,
-                    drive_text(id) + ": the image's lock cannot be taken: " + medium.error);
-            case ImageOpenError::IoError:
-                return CommandResult::fail(
-                    VpcError::DispException,
-                    drive_text(id) + ": unexpected failure capturing the image: " + medium.error +
-                        "; the drive stays empty");
-            default:
-                return CommandResult::fail(VpcError::ImageCaptureFail,
-                                           drive_text(id) + ": " + medium.error);
-        }
-    }
-    slot->insert(std::move(medium));
-    return CommandResult::ok();
+    Expected<OpenedMedium> medium = (*slot)->open_image(request);
+    if (!medium) return image_capture_failure(id, medium.error());
+    (*slot)->insert(std::move(*medium));
+    return Json::object();
 }
 
 CommandResult FloppyManager::attach_host_drive(const std::string &id, const std::string &device) {
     if (auto problem = path_form_problem(device, "host drive name", "/dev/fd0"))
-        return CommandResult::fail(VpcError::InvalidArg, drive_text(id) + ": " + *problem);
-    CommandResult failure;
-    MediaSlot *slot = empty_drive(id, &failure);
-    if (!slot) return failure;
-    OpenedMedium medium = slot->open_host_drive(device);
-    if (!medium.image) {
-        switch (medium.host_error) {
-            case HostDriveError::BadName:
-            case HostDriveError::NotBlockDevice:
-                return CommandResult::fail(VpcError::InvalidArg,
-                                           drive_text(id) + ": " + medium.error);
-            case HostDriveError::IoError:
-                return CommandResult::fail(VpcError::DispException,
-                                           drive_text(id) +
-                                               ": unexpected failure capturing the host drive: " +
-                                               medium.error + "; the drive stays empty");
-            default:
-                return CommandResult::fail(VpcError::HostFloppyCaptureFail,
-                                           drive_text(id) + ": " + medium.error);
-        }
-    }
-    slot->insert(std::move(medium));
-    return CommandResult::ok();
+        return Failure(VpcError::InvalidArg, drive_text(id) + ": " + *problem);
+    auto slot = empty_drive(id);
+    if (!slot) return slot.error();
+    Expected<OpenedMedium> medium = (*slot)->open_host_drive(device);
+    if (!medium) return host_drive_capture_failure(id, medium.error());
+    (*slot)->insert(std::move(*medium));
+    return Json::object();
 }
 
 CommandResult FloppyManager::release(const std::string &id, Attachment kind) {
-    CommandResult failure;
-    MediaSlot *slot = lookup(id, &failure);
-    if (!slot) return failure;
+    auto found = lookup(id);
+    if (!found) return found.error();
+    MediaSlot &slot = **found;
     const bool image = kind == Attachment::Image;
     const Attachment other = image ? Attachment::HostDrive : Attachment::Image;
-    if (slot->attachment() == other)
-        return CommandResult::fail(VpcError::MediaWrongType,
-                                   drive_text(id) + " holds " + holding(*slot) + ", not " +
-                                       (image ? "an image" : "a host drive") +
-                                       "; release it with " + release_command(other));
-    if (slot->attachment() == Attachment::None)
-        return CommandResult::fail(
-            VpcError::NoMediaCaptured,
-            drive_text(id) + " holds no " + (image ? "image" : "host drive") +
-                "; there is nothing to release (attach one with " +
-                (image ? "floppy-attach-image" : "floppy-attach-host-drive") + ")");
-    const std::string what = holding(*slot);
-    std::string why;
-    if (!slot->release(false, &why))
-        return CommandResult::fail(VpcError::DispException,
-                                   drive_text(id) + ": releasing " + what + " failed: " + why +
-                                       "; it stays attached, "
-                                       "unchanged: fix the cause and release it again (or eject "
-                                       "with force=true to drop the "
-                                       "unsaved writes)");
-    return CommandResult::ok();
+    if (slot.attachment() == other)
+        return Failure(VpcError::MediaWrongType, drive_text(id) + " holds " + holding(slot) +
+                                                     ", not " +
+                                                     (image ? "an image" : "a host drive") +
+                                                     "; release it with " + release_command(other));
+    if (slot.attachment() == Attachment::None)
+        return Failure(VpcError::NoMediaCaptured,
+                       drive_text(id) + " holds no " + (image ? "image" : "host drive") +
+                           "; there is nothing to release (attach one with " +
+                           (image ? "floppy-attach-image" : "floppy-attach-host-drive") + ")");
+    const std::string what = holding(slot);
+    if (Status released = slot.release(false); !released)
+        return Failure(VpcError::DispException,
+                       drive_text(id) + ": releasing " + what +
+                           " failed: " + released.error().message() +
+                           "; it stays attached, unchanged: fix the cause and release it again "
+                           "(or eject with force=true to drop the unsaved writes)");
+    return Json::object();
 }
 
 CommandResult FloppyManager::release_image(const std::string &id) {
@@ -252,7 +225,7 @@ CommandResult FloppyManager::release_host_drive(const std::string &id) {
 CommandResult FloppyManager::query_drives() const {
     Json list = Json::array();
     for (const MediaSlot *slot : slots_) list.push_back(slot->info());
-    return CommandResult::ok(std::move(list));
+    return list;
 }
 
 CommandResult FloppyManager::execute(std::string_view command, const nlohmann::json &args) {
@@ -267,14 +240,15 @@ CommandResult FloppyManager::execute(std::string_view command, const nlohmann::j
             return attach_host_drive(str("id"), str("device"));
         if (command == "floppy-release-host-drive") return release_host_drive(str("id"));
         if (command == "query-floppy-drives") return query_drives();
-        return CommandResult::generic("the floppy plugin has no command " + std::string(command));
+        // Adapters register command_names() only: another name is an adapter's bug.
+        return Failure(VpcError::DispException,
+                       "the floppy plugin has no command " + std::string(command));
     } catch (const std::bad_alloc &) {
-        return CommandResult::fail(
-            VpcError::DispException,
-            "out of memory running " + std::string(command) + "; the drives are unchanged");
+        return Failure(VpcError::DispException, "out of memory running " + std::string(command) +
+                                                    "; the drives are unchanged");
     } catch (const std::exception &e) {
-        return CommandResult::fail(VpcError::DispException,
-                                   std::string(command) + " failed unexpectedly: " + e.what());
+        return Failure(VpcError::DispException,
+                       std::string(command) + " failed unexpectedly: " + e.what());
     }
 }
 

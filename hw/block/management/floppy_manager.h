@@ -1,14 +1,14 @@
 // The floppy-* QMP commands of qapi/floppy.json — media management with the semantics and error
-// classes of Windows Virtual PC's IVMFloppyDrive (shared/reference/virtual-pc-floppy-api.md) —
-// and the FLOPPY_MEDIA_* events, over the drives (MediaSlot) a host adapter registers. Host
-// neutral: arguments and results are JSON values, events and warnings go to sinks the adapter
-// sets, so the isa-fdc binding and the Bochs adapter serve the same commands from this one
-// implementation. Media change only through MediaSlot::insert/release.
+// classes of Windows Virtual PC's IVMFloppyDrive
+// (docs/floppy-management.md#windows-virtual-pcs-ivmfloppydrive) — and the FLOPPY_MEDIA_* events,
+// over the drives (MediaSlot) a host adapter registers. Host neutral: arguments and results are
+// JSON values, events and warnings go to sinks the adapter sets, so the isa-fdc binding and the
+// Bochs adapter serve the same commands from this one implementation. Media change only through
+// MediaSlot::insert/release.
 #pragma once
 
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,21 +19,9 @@
 
 namespace fdplug::floppy {
 
-// A command's answer: a return value, or an error with its class, description and (for the
-// Virtual PC classes) its HRESULT text.
-struct CommandResult {
-    nlohmann::ordered_json ret = nlohmann::ordered_json::object();
-    struct Error {
-        std::string cls;  // "VM_E_NO_MEDIA_CAPTURED", or QEMU's "GenericError"
-        std::string desc;
-        std::string hresult;  // "0xA0040652"; "" for QEMU's classes
-    };
-    std::optional<Error> error;
-
-    static CommandResult ok(nlohmann::ordered_json value = nlohmann::ordered_json::object());
-    static CommandResult fail(VpcError error, std::string desc);
-    static CommandResult generic(std::string desc);
-};
+// A command's answer: its return value, or an error whose kind is its Virtual PC class and whose
+// message is QMP's desc (qmp_error() in floppy_errors.h makes the error object).
+using CommandResult = Expected<nlohmann::ordered_json, VpcError>;
 
 class FloppyManager final : public MediaObserver {
   public:
@@ -58,7 +46,7 @@ class FloppyManager final : public MediaObserver {
     MediaSlot *find(std::string_view id) const;
 
     // Runs one command with arguments already validated against the schema. Never throws: an
-    // unexpected exception becomes DISP_E_EXCEPTION.
+    // unexpected exception, or a command it does not have, becomes DISP_E_EXCEPTION.
     CommandResult execute(std::string_view command, const nlohmann::json &args);
 
     CommandResult attach_image(const std::string &id, const std::string &filename, bool read_only);
@@ -75,8 +63,8 @@ class FloppyManager final : public MediaObserver {
   private:
     // Steps shared by the commands, in Virtual PC's order: the drive exists and is configured;
     // it holds what a release expects.
-    MediaSlot *lookup(const std::string &id, CommandResult *failure) const;
-    MediaSlot *empty_drive(const std::string &id, CommandResult *failure) const;
+    Expected<MediaSlot *, VpcError> lookup(const std::string &id) const;
+    Expected<MediaSlot *, VpcError> empty_drive(const std::string &id) const;
     CommandResult release(const std::string &id, Attachment kind);
 
     std::vector<MediaSlot *> slots_;

@@ -23,18 +23,18 @@ const std::string &MediaSlot::qdev() const {
     return identity_.id.empty() ? identity_.path : identity_.id;
 }
 
-OpenedMedium MediaSlot::open_image(MediumRequest request) const {
+Expected<OpenedMedium> MediaSlot::open_image(MediumRequest request) const {
     request.drive = type();
     request.faults = faults_;
     return open_medium(request);
 }
 
-OpenedMedium MediaSlot::open_host_drive(const std::string &device) const {
+Expected<OpenedMedium> MediaSlot::open_host_drive(const std::string &device) const {
     return floppy::open_host_drive(device, type(), faults_);
 }
 
 void MediaSlot::insert(OpenedMedium &&medium, bool notify) {
-    if (core_.drive(unit_).has_media()) release(true, nullptr, notify);
+    if (core_.drive(unit_).has_media()) (void)release(true, notify);  // drops unsaved writes
     attachment_ = medium.kind;
     source_ = medium.file;
     read_only_ = medium.read_only;
@@ -43,27 +43,23 @@ void MediaSlot::insert(OpenedMedium &&medium, bool notify) {
     if (notify && observer_) observer_->media_inserted(*this);
 }
 
-bool MediaSlot::flush(std::string *why) {
+Status MediaSlot::flush() {
     DiskImage *media = core_.drive(unit_).media();
-    return !media || media->flush(why);
+    return media ? media->flush() : Status();
 }
 
-bool MediaSlot::release(bool drop_unsaved, std::string *why, bool notify) {
+Status MediaSlot::release(bool drop_unsaved, bool notify) {
     if (!core_.drive(unit_).has_media()) {
         attachment_ = Attachment::None;
         source_.clear();
-        return true;
+        return {};
     }
-    std::string failure;
-    if (!flush(&failure)) {
-        if (!drop_unsaved) {
-            if (why) *why = failure;
-            return false;
-        }
+    if (Status flushed = flush(); !flushed) {
+        if (!drop_unsaved) return flushed;
         if (observer_)
             observer_->media_warning(
-                *this,
-                "floppy drive '" + name() + "': released without its unsaved writes: " + failure);
+                *this, "floppy drive '" + name() +
+                           "': released without its unsaved writes: " + flushed.error().message());
     }
     const Attachment was = std::exchange(attachment_, Attachment::None);
     const std::string path = std::exchange(source_, std::string());
@@ -72,7 +68,7 @@ bool MediaSlot::release(bool drop_unsaved, std::string *why, bool notify) {
     // The medium is destroyed here: the file or device is closed, and its lock goes with it.
     core_.eject_media(unit_);
     if (notify && observer_) observer_->media_ejected(*this, was, path);
-    return true;
+    return {};
 }
 
 nlohmann::ordered_json MediaSlot::query_block() const {
@@ -107,53 +103,54 @@ nlohmann::ordered_json MediaSlot::query_block() const {
     return info;
 }
 
-bool MediaSlot::eject(bool force, std::string *error) {
+Status MediaSlot::eject(bool force) {
     const bool had_medium = attachment_ != Attachment::None, was_read_only = read_only_;
-    std::string why;
-    if (!release(force, &why)) {
-        if (error)
-            *error = "flushing the medium of floppy unit " + std::to_string(unit_) +
-                     " failed, so it stays in the drive: " + why +
-                     " (fix the file and eject again, or use force=true to drop unsaved writes)";
-        return false;
-    }
+    if (Status released = release(force); !released)
+        return Error(released.error().kind(),
+                     "flushing the medium of floppy unit " + std::to_string(unit_) +
+                         " failed, so it stays in the drive: " + released.error().message() +
+                         " (fix the file and eject again, or use force=true to drop unsaved "
+                         "writes)");
     if (had_medium) drive_read_only_ = was_read_only;  // "retain" keeps the last medium's mode
-    return true;
+    return {};
 }
 
-bool MediaSlot::change_medium(const std::string &filename, const std::string &format,
-                              const std::string &read_only_mode, std::string *error) {
-    auto fail = [error](std::string text) {
-        if (error) *error = std::move(text);
-        return false;
-    };
+Status MediaSlot::change_medium(const std::string &filename, const std::string &format,
+                                const std::string &read_only_mode) {
     if (!configured())
-        return fail("floppy unit " + std::to_string(unit_) +
-                    " has no drive (drive-type=none); attach the medium to a unit with a drive");
-    if (filename.empty()) return fail("blockdev-change-medium needs a filename");
+        return Error(
+            ErrorKind::Failed,
+            "floppy unit " + std::to_string(unit_) +
+                " has no drive (drive-type=none); attach the medium to a unit with a drive");
+    if (filename.empty())
+        return Error(ErrorKind::Failed, "blockdev-change-medium needs a filename");
     MediumRequest request;
     request.file = filename;
     request.format = format;
     request.read_only = read_only_mode == "read-only"    ? true
                         : read_only_mode == "read-write" ? false
                                                          : drive_read_only_;
-    OpenedMedium medium = open_image(request);
-    std::string why;
+    // The current medium goes out before the new one goes in; a failed flush keeps it in.
+    auto release_current = [this]() -> Status {
+        Status released = release(false);
+        if (released) return released;
+        return released.error().prefixed(
+            "flushing the current medium failed, so it stays in the drive: ");
+    };
+    Expected<OpenedMedium> medium = open_image(request);
     const bool same_file =
         attachment_ == Attachment::Image && source_ == absolute_path(request.file);
-    if (!medium.image && medium.image_error == ImageOpenError::Locked && same_file) {
+    if (!medium && medium.error().kind() == ErrorKind::InUse && same_file) {
         // The drive itself holds the lock on this file (re-inserting the same image): release
         // it and try again. If that fails too the drive is left empty, as after an eject.
-        if (!release(false, &why))
-            return fail("flushing the current medium failed, so it stays in the drive: " + why);
+        if (Status released = release_current(); !released) return released;
         medium = open_image(request);
     }
-    if (!medium.image) return fail(medium.error);
-    if (!release(false, &why))
-        return fail("flushing the current medium failed, so it stays in the drive: " + why);
+    if (!medium) return medium.error();
+    if (Status released = release_current(); !released) return released;
     drive_read_only_ = request.read_only;
-    insert(std::move(medium));
-    return true;
+    insert(std::move(*medium));
+    return {};
 }
 
 nlohmann::ordered_json MediaSlot::info() const {

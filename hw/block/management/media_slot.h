@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/fdc/fdc82077.h"
 #include "hw/block/media/media_faults.h"
 #include "hw/block/media/open_medium.h"
@@ -65,24 +66,25 @@ class MediaSlot {
     void set_observer(MediaObserver *observer) { observer_ = observer; }
 
     // Opening media for this drive: its drive type, its fault injection.
-    OpenedMedium open_image(MediumRequest request) const;
-    OpenedMedium open_host_drive(const std::string &device) const;
+    Expected<OpenedMedium> open_image(MediumRequest request) const;
+    Expected<OpenedMedium> open_host_drive(const std::string &device) const;
 
     // The one way in. An opened medium goes into the (empty) drive; the guest sees DSKCHG and a
     // command running on the drive ends abnormally. notify=false for media there at power-on.
     void insert(OpenedMedium &&medium, bool notify = true);
     // The one way out: flush, close (which drops the lock), mark the drive empty. If the flush
-    // fails, everything stays as it was and *why says why — unless drop_unsaved (a forced
-    // eject), which goes on without the unsaved writes. An empty drive releases successfully.
-    bool release(bool drop_unsaved, std::string *why, bool notify = true);
+    // fails, everything stays as it was and the flush's IoError says why — unless drop_unsaved
+    // (a forced eject), which goes on without the unsaved writes. An empty drive releases
+    // successfully.
+    Status release(bool drop_unsaved, bool notify = true);
     // Writes every completed write through to the backing store.
-    bool flush(std::string *why);
+    Status flush();
 
-    // QEMU's block commands (QEMU semantics; *error is a GenericError's desc).
+    // QEMU's block commands (QEMU semantics; an error's message is a GenericError's desc).
     nlohmann::ordered_json query_block() const;
-    bool eject(bool force, std::string *error);
-    bool change_medium(const std::string &filename, const std::string &format,
-                       const std::string &read_only_mode, std::string *error);
+    Status eject(bool force);
+    Status change_medium(const std::string &filename, const std::string &format,
+                         const std::string &read_only_mode);
 
     // query-floppy-drives' FloppyDriveInfo (qapi/floppy.json).
     nlohmann::ordered_json info() const;

@@ -1,4 +1,4 @@
-// BPB fields are little-endian at fixed offsets of sector 0 (geometry.md §6).
+// BPB fields are little-endian at fixed offsets of sector 0 (docs/hardware/media.md §6).
 #include "hw/block/media/boot_sector.h"
 
 namespace fdplug::floppy {

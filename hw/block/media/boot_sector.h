@@ -1,5 +1,6 @@
 // The geometry a FAT boot sector's BPB claims, when it is a plausible floppy BPB
-// (geometry.md §2 and §6). Used by choose_format() to settle sizes that fit several formats.
+// (docs/hardware/media.md §2 and §6). Used by choose_format() to settle sizes that fit several
+// formats.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // choose_format(): QEMU 7.2's size rules over the format table, with fdplug's two refinements —
 // a valid BPB decides the geometry, and a size missing from the table gets the smallest format
-// the drive reads that holds it (geometry.md §2).
+// the drive reads that holds it (docs/hardware/media.md §2).
 #include <string>
 
 #include "hw/block/media/boot_sector.h"
@@ -85,19 +85,19 @@ std::string bytes_text(uint64_t bytes) {
     return std::to_string(bytes) + " bytes (" + std::to_string(bytes / kSector) + " sectors)";
 }
 
-std::optional<FormatChoice> finish(const Pick &p, uint64_t image_bytes, bool from_bpb) {
+Expected<FormatChoice> finish(const Pick &p, uint64_t image_bytes, bool from_bpb) {
     std::optional<Geometry> g = geometry_in_drive(p.medium, p.drive);
-    if (!g) return std::nullopt;  // pick() checked drive_accepts, so this cannot happen
+    // pick() checked drive_accepts, so this cannot happen.
+    if (!g) return Error(ErrorKind::UnknownSize, "the chosen format does not fit the drive");
     return FormatChoice{*g, p.drive, from_bpb, g->size_bytes() > image_bytes};
 }
 
 }  // namespace
 
-std::optional<FormatChoice> choose_format(uint64_t image_bytes, DriveType drive,
-                                          std::span<const uint8_t> boot_sector, std::string *why) {
-    auto fail = [why](std::string message) -> std::optional<FormatChoice> {
-        if (why) *why = std::move(message);
-        return std::nullopt;
+Expected<FormatChoice> choose_format(uint64_t image_bytes, DriveType drive,
+                                     std::span<const uint8_t> boot_sector) {
+    auto fail = [](std::string message) {
+        return Error(ErrorKind::UnknownSize, std::move(message));
     };
     const std::string in_drive = std::string("a ") + drive_type_description(drive);
     if (drive == DriveType::None)

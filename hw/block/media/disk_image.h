@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/floppy_geometry.h"
 
 namespace fdplug::floppy {
@@ -27,13 +28,13 @@ class DiskImage {
 
     virtual const Geometry &geometry() const = 0;
     virtual bool read_only() const = 0;
-    // Sectors past the end of a short file read as zeros (geometry.md §2).
+    // Sectors past the end of a short file read as zeros (docs/hardware/media.md §2).
     virtual MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
                                     std::span<uint8_t, kSectorSize> out) = 0;
     virtual MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
                                      std::span<const uint8_t, kSectorSize> in) = 0;
-    // Make every completed write durable in the backing store. false + *error on failure.
-    virtual bool flush(std::string *error) = 0;
+    // Make every completed write durable in the backing store (an IoError if that fails).
+    virtual Status flush() = 0;
     // Where the medium comes from, for QMP replies and messages ("" for anonymous media).
     virtual const std::string &source() const = 0;
     // The medium's own tracks when it keeps more than uniform 512-byte sectors (an IMD image;

@@ -63,13 +63,11 @@ MediaStatus FdImage::write_sector(unsigned c, unsigned h, unsigned r,
     return MediaStatus::Ok;
 }
 
-bool FdImage::flush(std::string *error) {
-    if (read_only_) return true;  // nothing was written
-    if (sync_with_faults(faults_, fd_) == 0) return true;
-    if (error)
-        *error = std::string("flushing ") + noun_ + " " + posix::quoted(path_) +
-                 " failed: " + posix::errno_text(errno);
-    return false;
+Status FdImage::flush() {
+    if (read_only_) return {};  // nothing was written
+    if (sync_with_faults(faults_, fd_) == 0) return {};
+    return Error(ErrorKind::IoError, std::string("flushing ") + noun_ + " " + posix::quoted(path_) +
+                                         " failed: " + posix::errno_text(errno));
 }
 
 }  // namespace fdplug::floppy

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
 
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/floppy_formats.h"
@@ -21,13 +20,13 @@ class FdImage : public DiskImage {
 
     const Geometry &geometry() const override { return choice_.geometry; }
     bool read_only() const override { return read_only_; }
-    // Past the end of a short store: zeros (geometry.md §2).
+    // Past the end of a short store: zeros (docs/hardware/media.md §2).
     MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
                             std::span<uint8_t, kSectorSize> out) override;
     // Never grows the store: a sector past store_end() fails with IoError.
     MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
                              std::span<const uint8_t, kSectorSize> in) override;
-    bool flush(std::string *error) override;
+    Status flush() override;
     const std::string &source() const override { return path_; }
 
     const FormatChoice &format() const { return choice_; }
@@ -52,14 +51,5 @@ class FdImage : public DiskImage {
     MediaFaultsPtr faults_;
     std::string last_error_;
 };
-
-// An open() result that failed: `Result` has `error` and `message` members.
-template <class Result, class Error>
-Result open_failed(Error error, std::string message) {
-    Result r;
-    r.error = error;
-    r.message = std::move(message);
-    return r;
-}
 
 }  // namespace fdplug::floppy

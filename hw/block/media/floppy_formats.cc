@@ -1,5 +1,5 @@
 // The format table (QEMU 7.2's fd_formats order) and the per-drive-type facts: CMOS code, end
-// stop, spindle speed, which media a drive can read. Reference: geometry.md §1–§5.
+// stop, spindle speed, which media a drive can read. Reference: docs/hardware/media.md §1–§5.
 #include "hw/block/media/floppy_formats.h"
 
 #include <array>
@@ -11,13 +11,13 @@ namespace {
 
 using enum DriveType;
 
-// Each entry is the medium as its native drive sees it (geometry.md §1): 40-track media at
-// 250 kbit/s and 300 rpm (a 360K drive), 80-track 5.25" media at 360 rpm, 3.5" at 300 rpm.
-// In the drive the entry is listed under, geometry_in_drive() gives QEMU's rate again (e.g.
-// 300 kbit/s for 360K media in a 1.2M drive). Two deliberate differences from QEMU: the
-// 80-track 5.25" double-density entries run at 300 kbit/s, and 8-sector 40-track media read at
-// 300 kbit/s in a 1.2M drive, because that is the only rate those media have at 360 rpm (§3);
-// QEMU lists them at 250 kbit/s, which no BIOS uses for a 1.2M drive.
+// Each entry is the medium as its native drive sees it (docs/hardware/media.md §1): 40-track media
+// at 250 kbit/s and 300 rpm (a 360K drive), 80-track 5.25" media at 360 rpm, 3.5" at 300 rpm. In
+// the drive the entry is listed under, geometry_in_drive() gives QEMU's rate again (e.g. 300 kbit/s
+// for 360K media in a 1.2M drive). Two deliberate differences from QEMU: the 80-track 5.25"
+// double-density entries run at 300 kbit/s, and 8-sector 40-track media read at 300 kbit/s in
+// a 1.2M drive, because that is the only rate those media have at 360 rpm (§3); QEMU lists them at
+// 250 kbit/s, which no BIOS uses for a 1.2M drive.
 constexpr Geometry hd35(uint8_t c, uint8_t s) {
     return {c, 2, s, DataRate::k500, 300, k144};
 }

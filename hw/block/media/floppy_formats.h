@@ -1,5 +1,5 @@
 // The floppy format table and the rules that pick a format for an image: its size, the drive
-// type, and the BPB in its boot sector. Reference: shared/reference/geometry.md §2–§5.
+// type, and the BPB in its boot sector. Reference: docs/hardware/media.md §2–§5.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/floppy_geometry.h"
 
 namespace fdplug::floppy {
@@ -60,10 +61,10 @@ struct FormatChoice {
 
 // Picks the geometry for an image of `image_bytes` bytes in a drive of type `drive` (Auto
 // allowed). `boot_sector` is the image's first 512 bytes (shorter or empty if the image is).
-// Returns nullopt with *why set when no format fits (zero size, larger than any format of the
+// An UnknownSize error says why when no format fits (zero size, larger than any format of the
 // drive type, not a multiple of 512, or a medium the drive cannot read). A valid BPB that
 // describes media this drive cannot read is refused rather than overridden by the size.
-std::optional<FormatChoice> choose_format(uint64_t image_bytes, DriveType drive,
-                                          std::span<const uint8_t> boot_sector, std::string *why);
+Expected<FormatChoice> choose_format(uint64_t image_bytes, DriveType drive,
+                                     std::span<const uint8_t> boot_sector);
 
 }  // namespace fdplug::floppy

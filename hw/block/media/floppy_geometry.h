@@ -1,5 +1,5 @@
 // Floppy media formats and drive types: the geometry table and how an image size (and its boot
-// sector) maps onto it. Pure data and lookups; reference: shared/reference/geometry.md.
+// sector) maps onto it. Pure data and lookups; reference: docs/hardware/media.md.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 namespace fdplug::floppy {
 
-// Data rate as the DSR/CCR DRATE SEL field encodes it (82077AA §11).
+// Data rate as the DSR/CCR DRATE SEL field encodes it (docs/hardware/82077aa.md §11).
 enum class DataRate : uint8_t { k500 = 0, k300 = 1, k250 = 2, k1000 = 3 };
 
 // Drive types, named as QEMU's `drive-type` property spells them.

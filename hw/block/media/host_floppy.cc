@@ -25,38 +25,36 @@ using posix::quoted;
 
 namespace {
 
-HostFloppyOpenResult failure(HostDriveError error, std::string message) {
-    return open_failed<HostFloppyOpenResult>(error, std::move(message));
+using Opened = Expected<std::unique_ptr<HostFloppy>>;
+
+Opened not_block_device(const std::string &device, mode_t mode) {
+    return Error(ErrorKind::WrongFileType,
+                 quoted(device) + " is " + posix::file_kind(mode) +
+                     ", not a floppy drive; give the block device of a host floppy drive "
+                     "(/dev/fd0, a USB drive's /dev/sdX); image files attach with "
+                     "floppy-attach-image");
 }
 
-HostFloppyOpenResult not_block_device(const std::string &device, mode_t mode) {
-    return failure(HostDriveError::NotBlockDevice,
-                   quoted(device) + " is " + posix::file_kind(mode) +
-                       ", not a floppy drive; give the block device of a host floppy drive "
-                       "(/dev/fd0, a USB drive's /dev/sdX); image files attach with "
-                       "floppy-attach-image");
-}
-
-HostFloppyOpenResult open_failure(const std::string &device, int err) {
+Opened open_failure(const std::string &device, int err) {
     switch (err) {
         case EBUSY:
-            return failure(HostDriveError::Busy,
-                           "host drive " + quoted(device) +
-                               " is in use (mounted, or captured by another program or drive); "
-                               "unmount or release it there first");
+            return Error(ErrorKind::InUse,
+                         "host drive " + quoted(device) +
+                             " is in use (mounted, or captured by another program or drive); "
+                             "unmount or release it there first");
         case ENXIO:
         case ENOMEDIUM:
         case ENODEV:
-            return failure(HostDriveError::NoMedium, "host drive " + quoted(device) +
-                                                         " has no disk (" + errno_text(err) +
-                                                         "); insert a disk and try again");
+            return Error(ErrorKind::NoMedium, "host drive " + quoted(device) + " has no disk (" +
+                                                  errno_text(err) +
+                                                  "); insert a disk and try again");
         case ENOENT:
-            return failure(HostDriveError::NotFound, "host drive " + quoted(device) +
-                                                         " does not exist; check the device name");
+            return Error(ErrorKind::NotFound,
+                         "host drive " + quoted(device) + " does not exist; check the device name");
         default:
-            return failure(HostDriveError::Unreadable, "cannot open host drive " + quoted(device) +
-                                                           ": " + errno_text(err) +
-                                                           "; check the device's permissions");
+            return Error(ErrorKind::Unreadable, "cannot open host drive " + quoted(device) + ": " +
+                                                    errno_text(err) +
+                                                    "; check the device's permissions");
     }
 }
 
@@ -88,15 +86,14 @@ bool size_of_device(int fd, uint64_t *size) {
 
 }  // namespace
 
-HostFloppyOpenResult HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
+Opened HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
     const std::string &device = o.device;
     if (device.empty())
-        return failure(HostDriveError::BadName,
-                       "no host drive was given; pass the device node, e.g. /dev/fd0");
+        return Error(ErrorKind::BadPath,
+                     "no host drive was given; pass the device node, e.g. /dev/fd0");
     if (device.find('\0') != std::string::npos || device.front() != '/')
-        return failure(
-            HostDriveError::BadName,
-            "host drive " + quoted(device) + " is not an absolute device path; give e.g. /dev/fd0");
+        return Error(ErrorKind::BadPath, "host drive " + quoted(device) +
+                                             " is not an absolute device path; give e.g. /dev/fd0");
 
     struct stat st;
     if (::stat(device.c_str(), &st) != 0) return open_failure(device, errno);
@@ -106,8 +103,8 @@ HostFloppyOpenResult HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
     posix::FdGuard fd{open_device(device, &read_only)};
     if (fd.fd < 0) return open_failure(device, errno);
     if (::fstat(fd.fd, &st) != 0)
-        return failure(HostDriveError::IoError,
-                       "cannot examine host drive " + quoted(device) + ": " + errno_text(errno));
+        return Error(ErrorKind::IoError,
+                     "cannot examine host drive " + quoted(device) + ": " + errno_text(errno));
     if (!S_ISBLK(st.st_mode)) return not_block_device(device, st.st_mode);
     if (int fl = ::fcntl(fd.fd, F_GETFL); fl >= 0) ::fcntl(fd.fd, F_SETFL, fl & ~O_NONBLOCK);
     if (!read_only) {
@@ -117,30 +114,25 @@ HostFloppyOpenResult HostFloppy::open(const Options &o, MediaFaultsPtr faults) {
 
     uint64_t size = 0;
     if (!size_of_device(fd.fd, &size))
-        return failure(HostDriveError::IoError, "cannot find the size of host drive " +
-                                                    quoted(device) + ": " + errno_text(errno));
+        return Error(ErrorKind::IoError, "cannot find the size of host drive " + quoted(device) +
+                                             ": " + errno_text(errno));
     if (size == 0)
-        return failure(HostDriveError::NoMedium,
-                       "host drive " + quoted(device) + " has no disk (size 0); insert a disk");
+        return Error(ErrorKind::NoMedium,
+                     "host drive " + quoted(device) + " has no disk (size 0); insert a disk");
 
     std::array<uint8_t, kSectorSize> boot{};
     const ssize_t got = read_with_faults(faults, fd.fd, boot.data(), boot.size(), 0);
     if (got < 0)
-        return failure(HostDriveError::NoMedium,
-                       "cannot read the disk in host drive " + quoted(device) + ": " +
-                           errno_text(errno) + "; check that a readable disk is in the drive");
-    std::string why;
-    auto choice =
-        choose_format(size, o.drive, std::span<const uint8_t>(boot.data(), size_t(got)), &why);
+        return Error(ErrorKind::NoMedium, "cannot read the disk in host drive " + quoted(device) +
+                                              ": " + errno_text(errno) +
+                                              "; check that a readable disk is in the drive");
+    auto choice = choose_format(size, o.drive, std::span<const uint8_t>(boot.data(), size_t(got)));
     if (!choice)
-        return failure(HostDriveError::UnknownSize,
-                       "host drive " + quoted(device) + " (" + std::to_string(size) +
-                           " bytes) holds no usable floppy disk: " + why);
-
-    HostFloppyOpenResult r;
-    r.image.reset(
+        return choice.error().prefixed("host drive " + quoted(device) + " (" +
+                                       std::to_string(size) +
+                                       " bytes) holds no usable floppy disk: ");
+    return std::unique_ptr<HostFloppy>(
         new HostFloppy(fd.release(), device, read_only, size, *choice, std::move(faults)));
-    return r;
 }
 
 HostFloppy::HostFloppy(int fd, std::string device, bool read_only, uint64_t size,

@@ -8,25 +8,12 @@
 #include <memory>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/fd_image.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/media_faults.h"
 
 namespace fdplug::floppy {
-
-enum class HostDriveError : uint8_t {
-    None,
-    BadName,         // empty or relative device name
-    NotFound,        // no such device node
-    NotBlockDevice,  // a regular file, /dev/null, a directory, …: not a drive at all
-    Busy,            // mounted, or captured by another process or drive (EBUSY on O_EXCL)
-    NoMedium,        // the drive is empty, or its disk cannot be read
-    Unreadable,      // permission denied or another open(2) failure
-    UnknownSize,     // the device's size is no floppy format (a hard disk, an odd medium)
-    IoError,         // an unexpected failure examining an opened device
-};
-
-struct HostFloppyOpenResult;
 
 class HostFloppy final : public FdImage {
   public:
@@ -37,8 +24,18 @@ class HostFloppy final : public FdImage {
 
     // Opens and claims the device, sizes it (BLKGETSIZE64, else lseek) and picks the geometry
     // from its size and boot sector. Read-write when the device allows it, else read-only.
-    // `faults`: test-only fault injection (media_faults.h), kept for the drive's lifetime.
-    static HostFloppyOpenResult open(const Options &options, MediaFaultsPtr faults = {});
+    // `faults`: test-only fault injection (media_faults.h), kept for the drive's lifetime. The
+    // error's message names the device, the problem and the fix; its kind is one of
+    //   BadPath       empty or relative device name
+    //   NotFound      no such device node
+    //   WrongFileType a regular file, /dev/null, a directory, …: not a drive at all
+    //   InUse         mounted, or captured by another process or drive (EBUSY on O_EXCL)
+    //   NoMedium      the drive is empty, or its disk cannot be read
+    //   Unreadable    permission denied or another open(2) failure
+    //   UnknownSize   the device's size is no floppy format (a hard disk, an odd medium)
+    //   IoError       an unexpected failure examining an opened device
+    static Expected<std::unique_ptr<HostFloppy>> open(const Options &options,
+                                                      MediaFaultsPtr faults = {});
 
     uint64_t device_size() const { return size_; }
 
@@ -47,12 +44,6 @@ class HostFloppy final : public FdImage {
                MediaFaultsPtr faults);
     std::optional<uint64_t> store_end() override { return size_; }
     uint64_t size_;
-};
-
-struct HostFloppyOpenResult {
-    std::unique_ptr<HostFloppy> image;  // set on success
-    HostDriveError error = HostDriveError::None;
-    std::string message;  // names the device and the problem, and the fix if any
 };
 
 }  // namespace fdplug::floppy

@@ -5,14 +5,14 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/disk_image.h"
 
 namespace fdplug::floppy {
 
-// Reads every sector through the DiskImage interface (no guest-visible effect). false + *error
-// when a sector cannot be read.
-bool media_fingerprint(DiskImage &media, uint64_t *out, std::string *error);
+// Reads every sector through the DiskImage interface (no guest-visible effect). An IoError when a
+// sector cannot be read.
+Expected<uint64_t> media_fingerprint(DiskImage &media);
 
 }  // namespace fdplug::floppy

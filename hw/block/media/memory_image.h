@@ -22,7 +22,7 @@ class MemoryImage final : public DiskImage {
                             std::span<uint8_t, kSectorSize> out) override;
     MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
                              std::span<const uint8_t, kSectorSize> in) override;
-    bool flush(std::string *) override { return true; }
+    Status flush() override { return {}; }
     const std::string &source() const override { return source_; }
 
     std::vector<uint8_t> &bytes() { return bytes_; }

@@ -35,17 +35,15 @@ std::optional<uint64_t> parse_size(const std::string &text) {
 }
 
 // QEMU's null block driver (fdc-test's blank drive): a zero-filled medium of size=.
-OpenedMedium open_null_co(const MediumRequest &request) {
-    OpenedMedium out;
+Expected<OpenedMedium> open_null_co(const MediumRequest &request) {
+    const std::string refused =
+        std::string(kNullCo) + " medium of size=" + request.size + " cannot be used: ";
     const auto size = parse_size(request.size.empty() ? "1440k" : request.size);
-    std::string why;
-    auto choice = size ? choose_format(*size, request.drive, {}, &why) : std::nullopt;
-    if (!choice) {
-        out.error = std::string(kNullCo) + " medium of size=" + request.size +
-                    " cannot be used: " + (size ? why : "expected a byte count such as 1440k");
-        out.image_error = ImageOpenError::UnknownSize;
-        return out;
-    }
+    if (!size)
+        return Error(ErrorKind::UnknownSize, refused + "expected a byte count such as 1440k");
+    auto choice = choose_format(*size, request.drive, {});
+    if (!choice) return choice.error().prefixed(refused);
+    OpenedMedium out;
     out.image = std::make_unique<MemoryImage>(choice->geometry, request.read_only);
     out.wants = choice->drive;
     out.file = kNullCo;
@@ -55,7 +53,7 @@ OpenedMedium open_null_co(const MediumRequest &request) {
 }
 
 // snapshot=on: the guest writes to a private copy; the file itself is never written.
-bool copy_into_memory(OpenedMedium &out, RawImage &file) {
+Status copy_into_memory(OpenedMedium &out, RawImage &file) {
     const Geometry g = file.geometry();
     std::vector<uint8_t> bytes(g.size_bytes());
     for (unsigned c = 0; c < g.cylinders; ++c)
@@ -64,18 +62,15 @@ bool copy_into_memory(OpenedMedium &out, RawImage &file) {
                 const uint32_t lba = *g.lba(c, h, r);
                 std::span<uint8_t, DiskImage::kSectorSize> sector(bytes.data() + size_t(lba) * 512,
                                                                   512);
-                if (file.read_sector(c, h, r, sector) != MediaStatus::Ok) {
-                    out.error = file.last_error();
-                    out.image_error = ImageOpenError::IoError;
-                    return false;
-                }
+                if (file.read_sector(c, h, r, sector) != MediaStatus::Ok)
+                    return Error(ErrorKind::IoError, file.last_error());
             }
     // Keep the short-file rule (writes past the end fail) of the image it copies.
     const uint64_t keep = std::min<uint64_t>(bytes.size(), (out.virtual_size + 511) / 512 * 512);
     bytes.resize(size_t(keep));
     out.image = std::make_unique<MemoryImage>(g, std::move(bytes), false);
     out.read_only = false;
-    return true;
+    return {};
 }
 
 }  // namespace
@@ -99,56 +94,48 @@ std::string absolute_path(const std::string &file) {
     return ec ? file : abs.lexically_normal().string();
 }
 
-OpenedMedium open_medium(const MediumRequest &request) {
-    if (!request.format.empty() && request.format != "raw" && request.format != "imd") {
-        OpenedMedium out;
-        out.error = "format=" + request.format +
-                    " is not supported: floppy drives take raw sector images (format=raw) and "
-                    "ImageDisk files (format=imd)";
-        return out;
-    }
+Expected<OpenedMedium> open_medium(const MediumRequest &request) {
+    if (!request.format.empty() && request.format != "raw" && request.format != "imd")
+        return Error(ErrorKind::Unsupported,
+                     "format=" + request.format +
+                         " is not supported: floppy drives take raw sector images (format=raw) "
+                         "and ImageDisk files (format=imd)");
     if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
     if (request.format == "imd" ||
         (request.format.empty() && is_imd_file(absolute_path(request.file))))
         return open_imd_medium(request);
-    OpenedMedium out;
     RawImage::Options options;
     options.path = absolute_path(request.file);
     options.read_only = request.read_only || request.snapshot;
     options.drive = request.drive;
-    ImageOpenResult opened = RawImage::open(options, request.faults);
-    if (!opened.image) {
-        out.error = opened.message;
-        out.image_error = opened.error;
-        return out;
-    }
-    out.wants = opened.image->format().drive;
+    auto opened = RawImage::open(options, request.faults);
+    if (!opened) return opened.error();
+    std::unique_ptr<RawImage> &file = *opened;
+    OpenedMedium out;
+    out.wants = file->format().drive;
     out.file = options.path;
-    out.virtual_size = opened.image->file_size();
+    out.virtual_size = file->file_size();
     if (request.snapshot) {
-        copy_into_memory(out, *opened.image);
+        if (Status copied = copy_into_memory(out, *file); !copied) return copied.error();
         return out;
     }
-    out.read_only = opened.image->read_only();
-    out.image = std::move(opened.image);
+    out.read_only = file->read_only();
+    out.image = std::move(file);
     return out;
 }
 
-OpenedMedium open_host_drive(const std::string &device, DriveType drive, MediaFaultsPtr faults) {
+Expected<OpenedMedium> open_host_drive(const std::string &device, DriveType drive,
+                                       MediaFaultsPtr faults) {
+    auto opened = HostFloppy::open({.device = device, .drive = drive}, std::move(faults));
+    if (!opened) return opened.error();
+    std::unique_ptr<HostFloppy> &host = *opened;
     OpenedMedium out;
     out.kind = Attachment::HostDrive;
-    HostFloppyOpenResult opened =
-        HostFloppy::open({.device = device, .drive = drive}, std::move(faults));
-    if (!opened.image) {
-        out.error = opened.message;
-        out.host_error = opened.error;
-        return out;
-    }
-    out.wants = opened.image->format().drive;
+    out.wants = host->format().drive;
     out.file = device;
-    out.read_only = opened.image->read_only();
-    out.virtual_size = opened.image->device_size();
-    out.image = std::move(opened.image);
+    out.read_only = host->read_only();
+    out.virtual_size = host->device_size();
+    out.image = std::move(host);
     return out;
 }
 

@@ -1,13 +1,15 @@
 // Opening the medium for a drive from a request — an image file (raw; snapshot=on copies it into
 // memory; QEMU's null-co:// gives a blank medium in memory) or a host floppy drive — with one
-// result shape for every backend, so that whoever changes media (the -drive definitions at
-// start-up, QEMU's block commands, the floppy-* commands) opens them the same way.
+// result for every backend (the medium, or an Error whose kind says what went wrong), so that
+// whoever changes media (the -drive definitions at start-up, QEMU's block commands, the floppy-*
+// commands) opens them the same way.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/floppy_geometry.h"
 #include "hw/block/media/host_floppy.h"
@@ -31,25 +33,23 @@ struct MediumRequest {
     MediaFaultsPtr faults;              // test-only fault injection, handed to the backend
 };
 
+// A medium ready to go into a drive, and what the commands report about it.
 struct OpenedMedium {
-    std::unique_ptr<DiskImage> image;  // set on success
+    std::unique_ptr<DiskImage> image;
     Attachment kind = Attachment::Image;
     DriveType wants = DriveType::Auto;  // the drive type an `auto` drive becomes
     std::string file;                   // the absolute image path or the device node
     bool read_only = false;
     uint64_t virtual_size = 0;
-    // On failure: what went wrong (names the file or device, the problem and the fix) and its
-    // kind (image_error for files, host_error for host drives).
-    std::string error;
-    ImageOpenError image_error = ImageOpenError::None;
-    HostDriveError host_error = HostDriveError::None;
 };
 
-// Image files. An unsupported format (anything but raw) fails before any file is touched, with
-// image_error None: the request is at fault, not the file.
-OpenedMedium open_medium(const MediumRequest &request);
-// A host floppy drive (host_floppy.h), read-write when the device allows it.
-OpenedMedium open_host_drive(const std::string &device, DriveType drive, MediaFaultsPtr faults);
+// Image files, failing as RawImage::open does. An unsupported format (anything but raw) fails
+// before any file is touched, as Unsupported: the request is at fault, not the file.
+Expected<OpenedMedium> open_medium(const MediumRequest &request);
+// A host floppy drive (host_floppy.h), read-write when the device allows it; failing as
+// HostFloppy::open does.
+Expected<OpenedMedium> open_host_drive(const std::string &device, DriveType drive,
+                                       MediaFaultsPtr faults);
 
 // QEMU takes image paths relative to its working directory; the backends want them absolute.
 std::string absolute_path(const std::string &file);

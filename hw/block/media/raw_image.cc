@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <iterator>
 #include <utility>
 
 #include "hw/block/media/posix_io.h"
@@ -25,83 +24,72 @@ using posix::quoted;
 
 namespace {
 
-ImageOpenResult failure(ImageOpenError error, std::string message) {
-    return open_failed<ImageOpenResult>(error, std::move(message));
-}
+using Opened = Expected<std::unique_ptr<RawImage>>;
 
 const char *file_kind(mode_t mode) {
     if (S_ISBLK(mode)) return "a block device (host drives attach with floppy-attach-host-drive)";
     return posix::file_kind(mode);
 }
 
-ImageOpenResult not_regular(const std::string &path, mode_t mode) {
-    return failure(ImageOpenError::NotRegular,
-                   quoted(path) + " is " + file_kind(mode) +
-                       ", not a floppy image file; give the path of a raw image (.img, .ima, "
-                       ".vfd, .flp)");
+Opened not_regular(const std::string &path, mode_t mode) {
+    return Error(ErrorKind::WrongFileType,
+                 quoted(path) + " is " + file_kind(mode) +
+                     ", not a floppy image file; give the path of a raw image (.img, .ima, "
+                     ".vfd, .flp)");
 }
 
-ImageOpenResult stat_failure(const std::string &path, int err) {
+Opened stat_failure(const std::string &path, int err) {
     switch (err) {
         case ENOENT:
-            return failure(ImageOpenError::NotFound,
-                           "floppy image " + quoted(path) + " does not exist; check the path");
+            return Error(ErrorKind::NotFound,
+                         "floppy image " + quoted(path) + " does not exist; check the path");
         case ENOTDIR:
-            return failure(ImageOpenError::NotFound, "floppy image " + quoted(path) +
-                                                         " does not exist: a component of the path "
-                                                         "is not a directory");
+            return Error(ErrorKind::NotFound, "floppy image " + quoted(path) +
+                                                  " does not exist: a component of the path "
+                                                  "is not a directory");
         case ENAMETOOLONG:
         case ELOOP:
-            return failure(ImageOpenError::BadPath, "floppy image path " + quoted(path) +
-                                                        " cannot be resolved: " + errno_text(err));
+            return Error(ErrorKind::BadPath, "floppy image path " + quoted(path) +
+                                                 " cannot be resolved: " + errno_text(err));
         default:
-            return failure(ImageOpenError::Unreadable,
-                           "cannot look up floppy image " + quoted(path) + ": " + errno_text(err) +
-                               "; check the permissions of the file and its directories");
+            return Error(ErrorKind::Unreadable,
+                         "cannot look up floppy image " + quoted(path) + ": " + errno_text(err) +
+                             "; check the permissions of the file and its directories");
     }
 }
 
 // Read-write open refused: was it only the write access (the file is read-only to us)?
-ImageOpenResult open_failure(const std::string &path, bool read_only, int err) {
+Opened open_failure(const std::string &path, bool read_only, int err) {
     const bool write_refused = err == EACCES || err == EROFS || err == EPERM || err == ETXTBSY;
     if (!read_only && write_refused) {
         int probe = open_retry(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (probe >= 0) {
             ::close(probe);
-            return failure(ImageOpenError::FileReadOnly,
-                           "floppy image " + quoted(path) + " can only be opened read-only (" +
-                               errno_text(err) +
-                               "); attach it read-only, or make the file writable");
+            return Error(ErrorKind::ReadOnly,
+                         "floppy image " + quoted(path) + " can only be opened read-only (" +
+                             errno_text(err) + "); attach it read-only, or make the file writable");
         }
         err = errno;
     }
     if (err == ENOENT) return stat_failure(path, err);
-    return failure(ImageOpenError::Unreadable, "cannot open floppy image " + quoted(path) + ": " +
-                                                   errno_text(err) +
-                                                   "; check the file's permissions");
+    return Error(ErrorKind::Unreadable, "cannot open floppy image " + quoted(path) + ": " +
+                                            errno_text(err) + "; check the file's permissions");
 }
 
 }  // namespace
 
-const char *image_open_error_name(ImageOpenError error) {
-    static constexpr const char *kNames[] = {"None",       "BadPath",     "NotFound",
-                                             "NotRegular", "Unreadable",  "FileReadOnly",
-                                             "Locked",     "UnknownSize", "IoError"};
-    return unsigned(error) < std::size(kNames) ? kNames[unsigned(error)] : "Unknown";
-}
-
-ImageOpenResult RawImage::open(const Options &o, MediaFaultsPtr faults) {
+Opened RawImage::open(const Options &o, MediaFaultsPtr faults) {
     const std::string &path = o.path;
     if (path.empty())
-        return failure(ImageOpenError::BadPath,
-                       "no floppy image file was given; pass the absolute path of a raw image");
+        return Error(ErrorKind::BadPath,
+                     "no floppy image file was given; pass the absolute path of a raw image");
     if (path.find('\0') != std::string::npos)
-        return failure(ImageOpenError::BadPath,
-                       "floppy image path contains a NUL byte; give a plain absolute path");
+        return Error(ErrorKind::BadPath,
+                     "floppy image path contains a NUL byte; give a plain absolute path");
     if (path.front() != '/')
-        return failure(ImageOpenError::BadPath,
-                       "floppy image path " + quoted(path) +
-                           " is not absolute; give the full path, starting with '/'");
+        return Error(ErrorKind::BadPath,
+                     "floppy image path " + quoted(path) +
+                         " is not absolute; give the full path, starting with '/'");
 
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return stat_failure(path, errno);
@@ -112,8 +100,8 @@ ImageOpenResult RawImage::open(const Options &o, MediaFaultsPtr faults) {
         open_retry(path, (o.read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
     if (fd.fd < 0) return open_failure(path, o.read_only, errno);
     if (::fstat(fd.fd, &st) != 0)
-        return failure(ImageOpenError::IoError,
-                       "cannot examine floppy image " + quoted(path) + ": " + errno_text(errno));
+        return Error(ErrorKind::IoError,
+                     "cannot examine floppy image " + quoted(path) + ": " + errno_text(errno));
     if (!S_ISREG(st.st_mode)) return not_regular(path, st.st_mode);
     if (int fl = ::fcntl(fd.fd, F_GETFL); fl >= 0) ::fcntl(fd.fd, F_SETFL, fl & ~O_NONBLOCK);
 
@@ -128,37 +116,34 @@ ImageOpenResult RawImage::open(const Options &o, MediaFaultsPtr faults) {
     if (!locked) {
         const int err = errno;
         if (err == EAGAIN || err == EACCES)
-            return failure(ImageOpenError::Locked,
-                           o.read_only
-                               ? "floppy image " + quoted(path) +
-                                     " is open read-write elsewhere (another process or another "
-                                     "drive holds its write lock); release it there first"
-                               : "floppy image " + quoted(path) +
-                                     " is in use by another process or another drive; release "
-                                     "it there first, or attach it read-only if nobody writes it");
+            return Error(ErrorKind::InUse,
+                         o.read_only
+                             ? "floppy image " + quoted(path) +
+                                   " is open read-write elsewhere (another process or another "
+                                   "drive holds its write lock); release it there first"
+                             : "floppy image " + quoted(path) +
+                                   " is in use by another process or another drive; release "
+                                   "it there first, or attach it read-only if nobody writes it");
         // File systems without OFD locks (some network mounts): used unlocked, as QEMU does.
         if (err != ENOLCK && err != EINVAL && err != EOPNOTSUPP)
-            return failure(ImageOpenError::IoError,
-                           "cannot lock floppy image " + quoted(path) + ": " + errno_text(err));
+            return Error(ErrorKind::IoError,
+                         "cannot lock floppy image " + quoted(path) + ": " + errno_text(err));
     }
 
     const uint64_t size = uint64_t(st.st_size);
     std::array<uint8_t, kSectorSize> boot{};
     ssize_t got = read_with_faults(faults, fd.fd, boot.data(), boot.size(), 0);
     if (got < 0)
-        return failure(ImageOpenError::IoError, "reading the boot sector of floppy image " +
-                                                    quoted(path) + " failed: " + errno_text(errno));
-    std::string why;
-    auto choice =
-        choose_format(size, o.drive, std::span<const uint8_t>(boot.data(), size_t(got)), &why);
+        return Error(ErrorKind::IoError, "reading the boot sector of floppy image " + quoted(path) +
+                                             " failed: " + errno_text(errno));
+    auto choice = choose_format(size, o.drive, std::span<const uint8_t>(boot.data(), size_t(got)));
     if (!choice)
-        return failure(ImageOpenError::UnknownSize,
-                       "floppy image " + quoted(path) + " cannot be used: " + why);
+        return choice.error().prefixed("floppy image " + quoted(path) + " cannot be used: ");
 
-    ImageOpenResult r;
-    r.image.reset(new RawImage(fd.release(), path, o.read_only, size, *choice, std::move(faults)));
-    r.image->locked_ = locked;
-    return r;
+    std::unique_ptr<RawImage> image(
+        new RawImage(fd.release(), path, o.read_only, size, *choice, std::move(faults)));
+    image->locked_ = locked;
+    return image;
 }
 
 RawImage::RawImage(int fd, std::string path, bool read_only, uint64_t size, FormatChoice choice,

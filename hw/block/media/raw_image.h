@@ -6,28 +6,12 @@
 #include <memory>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/fd_image.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/media_faults.h"
 
 namespace fdplug::floppy {
-
-enum class ImageOpenError : uint8_t {
-    None,
-    BadPath,       // empty or relative path
-    NotFound,      // no such file
-    NotRegular,    // a directory, FIFO, device node, …: refused without blocking
-    Unreadable,    // permission denied or another open(2) failure
-    FileReadOnly,  // read-write was asked of a file that can only be opened read-only
-    Locked,        // another process (or drive) holds a conflicting lock
-    UnknownSize,   // no floppy format fits the size (or the drive type refuses the medium)
-    IoError,       // reading the boot sector failed
-};
-
-// "BadPath", "NotFound", …: the enumerator's name, for logs and tests.
-const char *image_open_error_name(ImageOpenError error);
-
-struct ImageOpenResult;
 
 class RawImage final : public FdImage {
   public:
@@ -38,8 +22,18 @@ class RawImage final : public FdImage {
     };
 
     // Opens and locks the file and picks its geometry. Never blocks on a FIFO. `faults`:
-    // test-only fault injection (media_faults.h), kept for the image's lifetime.
-    static ImageOpenResult open(const Options &options, MediaFaultsPtr faults = {});
+    // test-only fault injection (media_faults.h), kept for the image's lifetime. The error's
+    // message names the file, the problem and the fix; its kind is one of
+    //   BadPath       empty or relative path
+    //   NotFound      no such file
+    //   WrongFileType a directory, FIFO, device node, …: refused without blocking
+    //   Unreadable    permission denied or another open(2) failure
+    //   ReadOnly      read-write was asked of a file that can only be opened read-only
+    //   InUse         another process (or drive) holds a conflicting lock
+    //   UnknownSize   no floppy format fits the size (or the drive type refuses the medium)
+    //   IoError       reading the boot sector, taking the lock or examining the file failed
+    static Expected<std::unique_ptr<RawImage>> open(const Options &options,
+                                                    MediaFaultsPtr faults = {});
 
     uint64_t file_size() const { return file_size_; }
     // false when the file system does not support OFD locks (the image is then used unlocked).
@@ -52,12 +46,6 @@ class RawImage final : public FdImage {
     std::optional<uint64_t> store_end() override;
     uint64_t file_size_;
     bool locked_ = true;
-};
-
-struct ImageOpenResult {
-    std::unique_ptr<RawImage> image;  // set on success
-    ImageOpenError error = ImageOpenError::None;
-    std::string message;  // names the file and the problem, and the fix if any
 };
 
 }  // namespace fdplug::floppy

@@ -19,13 +19,20 @@ struct Table;
 struct Field {
     const char *name;
     Kind kind;
-    uint32_t since;                           // format version that introduced the field
-    int64_t min, max;                         // value range; Bytes: per byte; String: length
-    TimeForm form;                            // Instant
-    void *(*at)(void *object, size_t index);  // the field (element `index` of an array field)
-    size_t count;      // elements (Bytes: bytes; Struct: records); 1 for a scalar
-    const Table *sub;  // Struct
+    uint32_t since;    // format version that introduced the field
+    int64_t min, max;  // value range; Bytes: per byte; String: length
+    TimeForm form;     // Instant
+    // The field (element `index` of an array field); null for a dropped field.
+    void *(*at)(void *object, size_t index);
+    size_t count;        // elements (Bytes: bytes; Struct: records); 1 for a scalar
+    const Table *sub;    // Struct
+    uint32_t until = 0;  // dropped: the first version without it (0: still encoded)
 };
+
+// Whether blobs of `version` carry the field.
+constexpr bool in_version(const Field &f, uint32_t version) {
+    return f.since <= version && (f.until == 0 || version < f.until);
+}
 
 struct Table {
     std::span<const Field> fields;
@@ -132,6 +139,18 @@ constexpr Field records(const char *name, const Table &t, uint32_t since = 1) {
             &t};
 }
 
+// A scalar that versions since..until-1 carried and the state no longer has: a decoder of
+// those versions reads it, checks its range as they did, and drops it; the encoder skips it.
+constexpr Field dropped(const char *name, Kind kind, int64_t min, int64_t max, uint32_t since,
+                        uint32_t until) {
+    // The walk reads a dropped field as one number (throwing here fails the table's constant
+    // initialisation, at compile time).
+    if (kind == Kind::Bytes || kind == Kind::String || kind == Kind::Struct ||
+        kind == Kind::Instant)
+        throw "dropped() takes a number, flag or enum";
+    return {name, kind, since, min, max, TimeForm::Instant, nullptr, 1, nullptr, until};
+}
+
 constexpr int64_t kAnyU8 = 255, kAnyU16 = 65535;
 constexpr int64_t kMaxByteTime = int64_t(1) << 40;  // ns_num / ns_den bounds
 constexpr int64_t kMaxProfileNs = 10'000'000'000;   // 10 s
@@ -140,7 +159,8 @@ constexpr int64_t kMaxSourceLength = 4096;
 constexpr int64_t kMaxMediaSize = int64_t(1) << 32;
 
 // --- the declaration: one table per struct of fdc_state.h, in wire order --------------------
-// Adding a field: append it to its table with `since` = the new kVersion (docs/state.md §5).
+// Adding a field: append it to its table with `since` = the new kVersion. Removing one: turn
+// its entry into dropped(..., until = the new kVersion) where it stands (docs/state.md §5).
 
 constexpr Field kConfigFields[] = {
     num<&FdcConfig::mode>("mode", 0, 2),
@@ -199,7 +219,7 @@ constexpr Field kExecFields[] = {
     flag<&ExecState::mt>("mt"),
     flag<&ExecState::mfm>("mfm"),
     flag<&ExecState::sk>("sk"),
-    num<&ExecState::st0>("st0", 0, kAnyU8),
+    dropped("st0", Kind::U8, 0, kAnyU8, 1, 2),  // never read by the model
     num<&ExecState::st1>("st1", 0, kAnyU8),
     num<&ExecState::st2>("st2", 0, kAnyU8),
     flag<&ExecState::seeked>("seeked"),
@@ -211,7 +231,7 @@ constexpr Field kExecFields[] = {
     instant<&ExecState::give_up>("give_up", TimeForm::Deadline),
     instant<&ExecState::sector_end>("sector_end", TimeForm::Deadline),
     flag<&ExecState::scan_hit>("scan_hit"),
-    flag<&ExecState::scan_fail>("scan_fail"),
+    dropped("scan_fail", Kind::Bool, 0, 1, 1, 2),  // never read by the model
     num<&ExecState::fill>("fill", 0, kAnyU8),
     record<&ExecState::layout>("layout", kLayout),
     record<&ExecState::stream>("stream", kStream),
@@ -372,7 +392,7 @@ class Writer : public ByteWriter {
   public:
     void table(const Table &t, const void *obj) {
         for (const Field &f : t.fields) {
-            if (f.since > kVersion) continue;
+            if (!in_version(f, kVersion)) continue;
             void *o = const_cast<void *>(obj);  // at() does not modify
             switch (f.kind) {
                 case Kind::Struct:
@@ -406,7 +426,7 @@ class Reader {
 
     bool table(const Table &t, void *obj, const std::string &prefix) {
         for (const Field &f : t.fields) {
-            if (f.since > version_) continue;  // not in this version: keeps its default
+            if (!in_version(f, version_)) continue;  // not in this version: keeps its default
             const std::string path = prefix + f.name;
             switch (f.kind) {
                 case Kind::Struct:
@@ -444,7 +464,7 @@ class Reader {
                     if (!need(w, path)) return false;
                     const uint64_t raw = get(w);
                     if (!in_range(f, raw)) return fail(path, describe_bad(f, raw));
-                    store_raw(f.at(obj, 0), w, raw);
+                    if (f.at) store_raw(f.at(obj, 0), w, raw);  // a dropped field: checked only
                     break;
                 }
             }
@@ -528,13 +548,16 @@ const char *kind_name(Kind k) {
     return "?";
 }
 
-void describe_table(const Table &t, const std::string &prefix, std::vector<FieldDescription> &out) {
+void describe_table(const Table &t, uint32_t version, const std::string &prefix,
+                    std::vector<FieldDescription> &out) {
     for (const Field &f : t.fields) {
+        if (!in_version(f, version)) continue;
         const std::string path = prefix + f.name;
         if (f.kind == Kind::Struct) {
             for (size_t i = 0; i < f.count; ++i)
-                describe_table(
-                    *f.sub, f.count > 1 ? path + "[" + std::to_string(i) + "]." : path + ".", out);
+                describe_table(*f.sub, version,
+                               f.count > 1 ? path + "[" + std::to_string(i) + "]." : path + ".",
+                               out);
             continue;
         }
         FieldDescription d;
@@ -544,6 +567,7 @@ void describe_table(const Table &t, const std::string &prefix, std::vector<Field
                   : f.kind == Kind::String ? 2 + size_t(f.max)
                                            : scalar_width(f.kind);
         d.since = f.since;
+        d.until = f.until;
         d.min = f.min;
         d.max = f.max;
         d.form = f.form;
@@ -551,7 +575,7 @@ void describe_table(const Table &t, const std::string &prefix, std::vector<Field
     }
 }
 
-// One table row per declared field, arrays of records shown once with "[]".
+// One table row per declared field, dropped ones too, arrays of records shown once with "[]".
 void markdown_rows(const Table &t, const std::string &prefix, std::string &out) {
     for (const Field &f : t.fields) {
         const std::string path = prefix + f.name;
@@ -593,7 +617,7 @@ void markdown_rows(const Table &t, const std::string &prefix, std::string &out) 
         }
         out += "| `" + path + "` | " + kind + " | " +
                (width ? std::to_string(width) : std::string("2 + n")) + " | " + range + " | " +
-               std::to_string(f.since) + " |\n";
+               std::to_string(f.since) + " | " + (f.until ? std::to_string(f.until) : "—") + " |\n";
     }
 }
 
@@ -649,14 +673,15 @@ bool decode(std::span<const uint8_t> blob, FdcState *out, std::string *error) {
     return true;
 }
 
-std::vector<FieldDescription> describe() {
+std::vector<FieldDescription> describe(uint32_t version) {
     std::vector<FieldDescription> out;
-    describe_table(kState, "", out);
+    describe_table(kState, version, "", out);
     return out;
 }
 
 std::string markdown_table() {
-    std::string out = "| field | kind | bytes | valid | since |\n|---|---|---|---|---|\n";
+    std::string out =
+        "| field | kind | bytes | valid | since | dropped in |\n|---|---|---|---|---|---|\n";
     markdown_rows(kState, "", out);
     return out;
 }

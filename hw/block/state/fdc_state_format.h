@@ -7,7 +7,8 @@
 //
 //   blob    := magic "FDC82077" | u32 version | u32 payload length | payload | u32 CRC-32
 //   payload := every field of the tables, in table order, little endian, fixed width
-//              (strings: u16 length + bytes); fields newer than `version` are absent
+//              (strings: u16 length + bytes); fields newer than `version`, or dropped at or
+//              before it, are absent
 //
 // decode() refuses a blob that is short, foreign, of a version this build does not read, of a
 // wrong length or checksum, or with any field out of its range, naming the field; it never
@@ -27,7 +28,9 @@
 namespace fdplug::floppy::state_format {
 
 inline constexpr char kMagic[8] = {'F', 'D', 'C', '8', '2', '0', '7', '7'};
-inline constexpr uint32_t kVersion = 1;     // what this build writes
+// Version 2 dropped ExecState's st0 and scan_fail, which the model never read; a version 1
+// blob's are range-checked and dropped.
+inline constexpr uint32_t kVersion = 2;     // what this build writes
 inline constexpr uint32_t kMinVersion = 1;  // the oldest it reads
 inline constexpr size_t kHeaderSize = 16, kTrailerSize = 4;
 
@@ -48,12 +51,15 @@ struct FieldDescription {
         kind;  // "bool", "u8", "u16", "u32", "u64", "i64", "instant", "enum", "bytes", "string"
     size_t width = 0;  // encoded bytes (strings: the maximum, with the u16 length)
     uint32_t since = 1;
+    uint32_t until = 0;                 // dropped: the first version without it (0: never)
     int64_t min = 0, max = 0;           // value range (bytes: per byte; string: length)
     TimeForm form = TimeForm::Instant;  // instants only
 };
-std::vector<FieldDescription> describe();
+// The fields a blob of `version` holds, in their order.
+std::vector<FieldDescription> describe(uint32_t version = kVersion);
 
-// The field table as the Markdown table docs/state.md §3 carries (a unit test compares).
+// The field table as the Markdown table docs/state.md §3 carries, dropped fields included (a
+// unit test compares).
 std::string markdown_table();
 
 }  // namespace fdplug::floppy::state_format

@@ -1,45 +1,49 @@
 // What the core's unit tests share: a controller on the fake host, and the guest's side of its
-// ports — writes that let the fake DMA channel run, command bytes sent with the MSR handshake,
-// result phases read back.
+// ports — writes that let the fake DMA channel run, and the driver of tests/support/fdc_guest.h
+// over them (command bytes with the MSR handshake, result phases read back).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "hw/block/fdc/fdc82077.h"
+#include "tests/support/fdc_guest.h"
 #include "tests/unit/block/fake_fdc_host.h"
 
 namespace fdplug::floppy::test {
+
+// The core's registers by offset; the fake DMA channel runs after every write, as the 8237
+// would answer DRQ.
+struct CoreBus {
+    FakeFdcHost &host;
+    std::unique_ptr<Fdc82077> &fdc;
+    uint8_t read(uint16_t offset) { return fdc->read(offset); }
+    void write(uint16_t offset, uint8_t v) {
+        fdc->write(offset, v);
+        host.service_dma();
+    }
+};
 
 class FdcGuestPorts {
   protected:
     FakeFdcHost host;
     std::unique_ptr<Fdc82077> fdc;
 
-    void out(unsigned port, uint8_t v) {
-        fdc->write(port, v);
-        host.service_dma();
-    }
-    uint8_t in(unsigned port) { return fdc->read(port); }
-    void send(std::initializer_list<uint8_t> bytes) {
-        for (uint8_t b : bytes) {
-            ASSERT_EQ(in(kMsr)&0xC0, 0x80) << "controller not ready for byte " << int(b);
-            out(kFifo, b);
-        }
-    }
-    // The result phase: RQM + DIO + CB without NDM (with NDM the bytes would be PIO data).
-    std::vector<uint8_t> result() {
-        std::vector<uint8_t> r;
-        while ((in(kMsr)&0xF0) == 0xD0 && r.size() < 16) r.push_back(in(kFifo));
-        return r;
-    }
-    std::vector<uint8_t> sis() {
-        send({0x08});
-        return result();
-    }
+    void out(unsigned port, uint8_t v) { bus_.write(uint16_t(port), v); }
+    uint8_t in(unsigned port) { return bus_.read(uint16_t(port)); }
+    void send(std::initializer_list<uint8_t> bytes) { guest_.send(bytes); }
+    std::vector<uint8_t> result() { return guest_.result(); }
+    std::vector<uint8_t> sis() { return guest_.sense_interrupt(); }
+
+  private:
+    CoreBus bus_{host, fdc};
+    // A command byte the controller is not ready for fails the test.
+    fdplug::test::FdcGuest<CoreBus> guest_{
+        bus_, {.base = 0}, [](const std::string &what) { FAIL() << what; }};
 };
 
 }  // namespace fdplug::floppy::test

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "hw/block/media/memory_image.h"
 #include "hw/block/state/fdc_state_format.h"
 #include "tests/unit/block/fake_fdc_host.h"
+#include "tests/unit/block/state_blobs.h"
 
 namespace fdplug::floppy::test {
 namespace {
@@ -22,6 +24,12 @@ namespace sf = state_format;
 constexpr Geometry k144{80, 2, 18, DataRate::k500, 300, DriveType::k144, false};
 constexpr Geometry k720{80, 2, 9, DataRate::k250, 300, DriveType::k144, false};
 constexpr int64_t kMs = kNsPerMs;
+
+// load_state()'s error message; "" when it accepted the state.
+std::string load_error(Fdc82077 &fdc, const FdcState &s) {
+    const Status loaded = fdc.load_state(s);
+    return loaded ? "" : loaded.error().message();
+}
 
 std::vector<uint8_t> patterned(const Geometry &g, uint32_t seed) {
     std::vector<uint8_t> v(g.size_bytes());
@@ -65,9 +73,9 @@ std::vector<uint8_t> mid_transfer_blob(FdcState *state = nullptr) {
         if (c.exec.step == ExecStep::Transfer && c.exec.stream.moved > 100) break;
         r.host.advance(20'000);
     }
-    FdcState s;
-    std::string error;
-    EXPECT_TRUE(r.fdc->save_state(&s, &error)) << error;
+    const Expected<FdcState> saved = r.fdc->save_state();
+    EXPECT_TRUE(saved) << saved.error().message();
+    const FdcState s = saved ? *saved : FdcState{};
     const ControllerState &c = s.ctrl;
     EXPECT_EQ(c.exec.step, ExecStep::Transfer);
     EXPECT_TRUE(c.exec.stream.moved > 0 && c.exec.stream.moved < c.exec.stream.len);
@@ -104,14 +112,14 @@ class Target {
                                        const std::string &expect_in_error = "") {
         FdcState s;
         std::string error;
-        bool loaded = sf::decode(blob, &s, &error) && rig.fdc->load_state(s, &error);
-        if (loaded) return ::testing::AssertionFailure() << "accepted";
+        if (sf::decode(blob, &s, &error)) error = load_error(*rig.fdc, s);
+        if (error.empty()) return ::testing::AssertionFailure() << "accepted";
         return untouched(error, expect_in_error);
     }
     ::testing::AssertionResult refused_state(const FdcState &s,
                                              const std::string &expect_in_error = "") {
-        std::string error;
-        if (rig.fdc->load_state(s, &error)) return ::testing::AssertionFailure() << "accepted";
+        const std::string error = load_error(*rig.fdc, s);
+        if (error.empty()) return ::testing::AssertionFailure() << "accepted";
         return untouched(error, expect_in_error);
     }
     Rig rig;
@@ -141,7 +149,7 @@ TEST(FdcStateRefusal, TheGoodStateLoadsIntoTheTarget) {
     FdcState s;
     std::string error;
     ASSERT_TRUE(sf::decode(blob, &s, &error)) << error;
-    ASSERT_TRUE(t.rig.fdc->load_state(s, &error)) << error;
+    ASSERT_EQ(load_error(*t.rig.fdc, s), "");
     EXPECT_TRUE(t.rig.host.drq || t.rig.host.deadline != kNever);
 }
 
@@ -195,16 +203,13 @@ TEST(FdcStateRefusal, WrongMagicVersionLengthOrTrailingBytes) {
     EXPECT_TRUE(t.refused(b, "ends before this field"));
 }
 
-// Every field of the table, given the first value past its range (with a valid checksum):
-// refused by the decoder, naming that field.
-TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
-    FdcState good;
-    const std::vector<uint8_t> blob = mid_transfer_blob(&good);
+// Every field of `blob`, a blob of `version`, given the first value past its range (with a
+// valid checksum): refused by the decoder, naming that field. Returns the values tried.
+size_t refuse_every_field_out_of_range(const std::vector<uint8_t> &blob, uint32_t version) {
     Target t;
-    size_t off = sf::kHeaderSize, tried = 0;
-    for (const sf::FieldDescription &f : sf::describe()) {
-        size_t w = f.width;
-        if (f.kind == "string") w = 2 + (blob[off] | blob[off + 1] << 8);
+    size_t tried = 0;
+    const std::vector<EncodedField> fields = encoded_fields(blob, version);
+    for (const auto &[f, off, w] : fields) {
         std::vector<std::vector<uint8_t>> bad;
         auto with = [&](uint64_t v, size_t at, size_t width) {
             std::vector<uint8_t> b = blob;
@@ -232,16 +237,29 @@ TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
         } else if (uint64_t(f.max) < type_max) {
             with(uint64_t(f.max) + 1, off, w);
         }
-        const std::string name = f.path.substr(0, f.path.find('['));
         for (const auto &b : bad) {
             ++tried;
             EXPECT_TRUE(t.refused(b, f.path)) << f.path << " (" << f.kind << ")";
         }
-        off += w;
     }
-    EXPECT_EQ(off + 4, blob.size()) << "the walk covered the whole payload";
+    EXPECT_EQ(fields.back().offset + fields.back().width + 4, blob.size())
+        << "the walk covered the whole payload";
+    return tried;
+}
+
+TEST(FdcStateRefusal, EveryFieldOutOfItsRange) {
+    const size_t tried = refuse_every_field_out_of_range(mid_transfer_blob(), sf::kVersion);
     EXPECT_GT(tried, 100u);
     std::printf("%zu out-of-range values refused, each naming its field\n", tried);
+}
+
+// A version 1 blob is checked as version 1 did, its dropped fields included.
+TEST(FdcStateRefusal, EveryFieldOfAVersion1BlobOutOfItsRange) {
+    const std::vector<uint8_t> blob = golden_state("accurate-mid-sector-dma.v1");
+    ASSERT_FALSE(blob.empty());
+    const size_t tried = refuse_every_field_out_of_range(blob, 1);
+    EXPECT_GT(tried, 100u);
+    std::printf("%zu out-of-range values of version 1 refused\n", tried);
 }
 
 // Values each in range, together impossible: refused by the core, naming the field.
@@ -346,7 +364,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[0].media.fingerprint"), std::string::npos) << error;
     }
     {
@@ -356,7 +374,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[0].media.geometry"), std::string::npos) << error;
     }
     {
@@ -366,7 +384,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[0].media.read_only"), std::string::npos) << error;
     }
     {
@@ -375,7 +393,7 @@ TEST(FdcStateRefusal, AnotherMediumDriveOrConfiguration) {
         FdcState s;
         std::string error;
         ASSERT_TRUE(sf::decode(blob, &s, &error));
-        EXPECT_FALSE(t.rig.fdc->load_state(s, &error));
+        error = load_error(*t.rig.fdc, s);
         EXPECT_NE(error.find("drives[1].type"), std::string::npos) << error;
     }
     EXPECT_TRUE(Target(FdcConfig{FdcMode::At, TimingPolicy::Fast}).refused(blob, "config.timing"));
@@ -412,8 +430,7 @@ TEST(FdcStateRefusal, AnEmptyDriveHasNoMediumIdentity) {
         EXPECT_TRUE(t.refused_state(decoded, c.field)) << c.field;
     }
     Target t;
-    std::string error;
-    EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
+    EXPECT_EQ(load_error(*t.rig.fdc, good), "");
 }
 
 // Only FORMAT and VERIFY with EC count sectors, and they stop at their limit: a count beyond it
@@ -434,8 +451,7 @@ TEST(FdcStateRefusal, ASectorCountPastItsLimitIsRefused) {
         EXPECT_TRUE(t.refused_state(decoded, "ctrl.exec.count")) << count;
     }
     Target t;
-    std::string error;
-    EXPECT_TRUE(t.rig.fdc->load_state(good, &error)) << error;
+    EXPECT_EQ(load_error(*t.rig.fdc, good), "");
 }
 
 TEST(FdcStateRefusal, AfterARefusalTheSameDeviceStillLoadsAGoodState) {
@@ -447,10 +463,10 @@ TEST(FdcStateRefusal, AfterARefusalTheSameDeviceStillLoadsAGoodState) {
     FdcState s;
     std::string error;
     ASSERT_TRUE(sf::decode(blob, &s, &error)) << error;
-    ASSERT_TRUE(t.rig.fdc->load_state(s, &error)) << error;
-    FdcState again;
-    ASSERT_TRUE(t.rig.fdc->save_state(&again, &error));
-    EXPECT_TRUE(again == s);
+    ASSERT_EQ(load_error(*t.rig.fdc, s), "");
+    const Expected<FdcState> again = t.rig.fdc->save_state();
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(*again == s);
 }
 
 // The fields the wire format encodes as instants are exactly those the core rebases.
@@ -467,6 +483,54 @@ TEST(FdcStateFormat, InstantFieldsAgreeWithTheCore) {
         if (f.kind == "instant") table.insert(f.path);
     EXPECT_EQ(core, table);
     EXPECT_EQ(core.size(), 27u);
+}
+
+// Version 2 dropped ctrl.exec.st0 and ctrl.exec.scan_fail, which the model never read. A
+// version 1 blob still has them: read, range-checked as version 1 did, and dropped, so that any
+// value version 1 allowed loads the same state.
+TEST(FdcStateFormat, Version1DroppedFieldsAreCheckedAndDropped) {
+    const std::vector<uint8_t> v1 = golden_state("accurate-mid-sector-dma.v1");
+    ASSERT_FALSE(v1.empty());
+    FdcState plain;
+    std::string error;
+    ASSERT_TRUE(sf::decode(v1, &plain, &error)) << error;
+    std::map<std::string, size_t> dropped;  // path -> offset in the version 1 blob
+    for (const EncodedField &e : encoded_fields(v1, 1))
+        if (e.field.until) dropped[e.field.path] = e.offset;
+    ASSERT_EQ(dropped.size(), 2u);
+    ASSERT_TRUE(dropped.count("ctrl.exec.st0") && dropped.count("ctrl.exec.scan_fail"));
+
+    std::vector<uint8_t> b = v1;
+    b[dropped["ctrl.exec.st0"]] = 0xC4;
+    b[dropped["ctrl.exec.scan_fail"]] = 1;
+    fix_crc(b);
+    FdcState s;
+    ASSERT_TRUE(sf::decode(b, &s, &error)) << error;
+    EXPECT_TRUE(s == plain) << "a dropped field changed the state";
+
+    b[dropped["ctrl.exec.scan_fail"]] = 2;
+    fix_crc(b);
+    EXPECT_FALSE(sf::decode(b, &s, &error));
+    EXPECT_EQ(error, "field ctrl.exec.scan_fail: 2 is not a boolean (0 or 1)");
+
+    for (const sf::FieldDescription &f : sf::describe()) EXPECT_EQ(f.until, 0u) << f.path;
+    EXPECT_EQ(sf::encode(plain).size(), v1.size() - 2) << "version 2 is two bytes shorter";
+}
+
+// A version 1 payload announced as version 2 and the other way round: the fields fall out of
+// place and the payload ends where the announced version's does not.
+TEST(FdcStateFormat, APayloadOfTheOtherVersionIsRefused) {
+    const std::vector<uint8_t> v1 = golden_state("accurate-mid-sector-dma.v1");
+    ASSERT_FALSE(v1.empty());
+    Target t;
+    std::vector<uint8_t> b = v1;
+    put_u32(b, 8, 2);
+    fix_crc(b);
+    EXPECT_TRUE(t.refused(b));
+    b = mid_transfer_blob();
+    put_u32(b, 8, 1);
+    fix_crc(b);
+    EXPECT_TRUE(t.refused(b));
 }
 
 TEST(FdcStateFormat, EncodingIsStableAndLittleEndian) {

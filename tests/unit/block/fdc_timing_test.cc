@@ -1,4 +1,4 @@
-// The controller core's timing against shared/reference/timing.md §11, on the fake host's
+// The controller core's timing against docs/hardware/timing.md §11, on the fake host's
 // virtual clock. Expected times come from the spec's own figures (track layout §3, SPECIFY
 // delays §5, command timing §7, FIFO §8), not from the core's TrackLayout, so that a wrong
 // layout or byte clock in the core shows up here.
@@ -21,7 +21,7 @@ namespace {
 constexpr int64_t kUs = 1000;
 constexpr int64_t kMs = kNsPerMs;
 
-// One medium as timing.md §3 describes its track: bytes, byte time, revolution.
+// One medium as docs/hardware/timing.md §3 describes its track: bytes, byte time, revolution.
 struct Layout {
     const char *name;
     Geometry g;
@@ -66,7 +66,7 @@ const Layout k288{"2.88M",
                   200 * kMs,
                   79};
 // XDF-size: 23 × 574 B + 146 B = 13 348 B cannot fit 12 500 B, so the track is squeezed into one
-// revolution with gap 3 = 0 (geometry.md §1): byte time = 200 ms / 13 348.
+// revolution with gap 3 = 0 (docs/hardware/media.md §1): byte time = 200 ms / 13 348.
 const Layout kXdf{"1.84M-XDF",
                   {80, 2, 23, DataRate::k500, 300, DriveType::k144, false},
                   DriveType::k144,
@@ -116,11 +116,11 @@ class Timing : public ::testing::Test, protected FdcGuestPorts {
 
     int64_t origin(unsigned unit = 0) const { return fdc->drive(unit).at_speed_ns(); }
     double bytes(double n) const { return n * lay.byte_ns; }
-    // k = 500 kbit/s ÷ rate (timing.md §5).
+    // k = 500 kbit/s ÷ rate (docs/hardware/timing.md §5).
     double k() const { return 500'000.0 / data_rate_kbps(lay.g.rate) / 1000.0; }
     // The core rounds each byte offset to whole ns; a squeezed byte clock is not whole.
     double tol() const { return lay.byte_ns == std::floor(lay.byte_ns) ? 1.0 : 2.0; }
-    // Where sector k's ID starts, from the index (timing.md §3).
+    // Where sector k's ID starts, from the index (docs/hardware/timing.md §3).
     double id_offset(unsigned k) const { return bytes(kPreamble + (k - 1) * lay.slot); }
     // The first pass of sector k's ID that a search starting at `from` catches.
     double next_id(unsigned k, int64_t from, unsigned unit = 0) const {
@@ -307,7 +307,7 @@ TEST_P(TimingPerLayout, WholeTrackFromSectorOneIsSlotsPlusOneSector) {
     EXPECT_NEAR(double(irq) - id, want, want * 0.01);
     EXPECT_NEAR(double(irq) - id, want, tol());
     // From the index add the preamble; gap 4b and the last gap 3 stay unread (1.44M: 197.0 ms,
-    // 98.5 % of the revolution timing.md §11 rounds to).
+    // 98.5 % of the revolution docs/hardware/timing.md §11 rounds to).
     EXPECT_NEAR(double(irq - index), bytes(kPreamble) + want, tol());
     EXPECT_EQ(result()[0], 0x00);
     EXPECT_TRUE(std::equal(host.memory.begin(), host.memory.end(), sector(0, 0, 0, 1)));
@@ -323,8 +323,9 @@ INSTANTIATE_TEST_SUITE_P(Layouts, TimingPerLayout,
                          });
 
 // ---------------------------------------------------------------------------------------------
-// §8 and 82077aa.md §7: FIFO request points and service windows. The parameter is FIFOTHR, or
-// -1 for the reset default (CONFIGURE EFIFO=1: FIFO disabled, one request per byte).
+// docs/hardware/timing.md §8 and docs/hardware/82077aa.md §7: FIFO request points and service
+// windows. The parameter is FIFOTHR, or -1 for the reset default (CONFIGURE EFIFO=1: FIFO disabled,
+// one request per byte).
 
 class Fifo : public Timing, public ::testing::WithParamInterface<int> {
   protected:
@@ -333,7 +334,7 @@ class Fifo : public Timing, public ::testing::WithParamInterface<int> {
     unsigned threshold() const { return enabled() ? unsigned(thr()) + 1 : 1; }
     // Reads: a request when the FIFO holds 16 − threshold bytes (at least one).
     unsigned read_trigger() const { return enabled() ? std::max(1u, 16 - threshold()) : 1; }
-    // timing.md §8: threshold × 8 / rate − 1.5 µs.
+    // docs/hardware/timing.md §8: threshold × 8 / rate − 1.5 µs.
     int64_t service_window() const { return int64_t(threshold() * lay.byte_ns) - 1500; }
     void setup(bool pio) {
         make(k144);
@@ -553,8 +554,8 @@ TEST_P(Fifo, PioWriteKeepsUpOrUnderrunsAndThenPadsTheSector) {
             EXPECT_TRUE(std::equal(src.begin(), src.end(), sector(0, 0, 0, 12)));
         } else {
             EXPECT_EQ(r, (std::vector<uint8_t>{0x40, 0x10, 0x00, 0, 0, 12, 2})) << "underrun: OR";
-            // The controller completes the sector with 0x00 and a valid CRC (82077aa.md §7),
-            // so INT still comes at the end of the data field.
+            // The controller completes the sector with 0x00 and a valid CRC
+            // (docs/hardware/82077aa.md §7), so INT still comes at the end of the data field.
             EXPECT_NEAR(double(host.now), id12 + bytes(lay.id_to_irq), 1.0);
             const uint8_t *sec = sector(0, 0, 0, 12);
             const size_t kept = given.size();
@@ -795,7 +796,7 @@ TEST_P(WholeDisk, OneCylinderPerCommandWithSeekAndSettleCostsThreeRevolutionsEac
                         double(lay.rev) + bytes((lay.g.sectors - 1) * lay.slot + lay.id_to_irq);
     std::cout << lay.name
               << " whole disk, one cylinder per command with SEEK + settle: " << ms(total) / 1000
-              << " s virtual (timing.md: 48.0 s; lower bound 32.0 s)\n";
+              << " s virtual (docs/hardware/timing.md: 48.0 s; lower bound 32.0 s)\n";
     EXPECT_NEAR(double(total), want, 1.0 * double(kUs));
     EXPECT_NEAR(ms(total) / 1000, 48.0, 0.25);
     EXPECT_GE(ms(total) / 1000, 32.0);
@@ -807,7 +808,8 @@ INSTANTIATE_TEST_SUITE_P(Formats, WholeDisk, ::testing::Values(&k144, &k720), []
 
 TEST_F(Timing, WholeDiskWithoutSettleApproachesTheLowerBound) {
     // A drive that needs no settle and SRT=F (1 ms): after each cylinder the next sector 1 is
-    // still ahead, so a cylinder costs 2 revolutions, the 160-revolution bound of timing.md §7.
+    // still ahead, so a cylinder costs 2 revolutions, the 160-revolution bound of
+    // docs/hardware/timing.md §7.
     DriveProfile quick;
     quick.settle_ns = 0;
     make(k144, TimingPolicy::Accurate, 1, quick);
@@ -840,7 +842,7 @@ TEST_F(Timing, WholeDiskWithoutSettleApproachesTheLowerBound) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// geometry.md §1: a track that cannot hold its sectors is squeezed into one revolution.
+// docs/hardware/media.md §1: a track that cannot hold its sectors is squeezed into one revolution.
 
 TEST_F(Timing, XdfSizeTrackIsSqueezedIntoExactlyOneRevolution) {
     make(kXdf);

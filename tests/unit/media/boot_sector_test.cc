@@ -1,4 +1,4 @@
-// read_bpb(): the four validity tests of geometry.md §2 over the fields of §6.
+// read_bpb(): the four validity tests of docs/hardware/media.md §2 over the fields of §6.
 #include "hw/block/media/boot_sector.h"
 
 #include <gtest/gtest.h>

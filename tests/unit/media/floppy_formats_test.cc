@@ -1,4 +1,4 @@
-// The format table and the per-drive-type facts (geometry.md §1, §4, §5).
+// The format table and the per-drive-type facts (docs/hardware/media.md §1, §4, §5).
 #include "hw/block/media/floppy_formats.h"
 
 #include <gtest/gtest.h>

@@ -26,22 +26,24 @@ using Sector = std::array<uint8_t, DiskImage::kSectorSize>;
 
 constexpr uint64_t k144Bytes = 1474560;
 
-HostFloppyOpenResult open_device(const std::string &device, MediaFaultsPtr faults = {}) {
+Expected<std::unique_ptr<HostFloppy>> open_device(const std::string &device,
+                                                  MediaFaultsPtr faults = {}) {
     return HostFloppy::open({.device = device, .drive = DriveType::k144}, std::move(faults));
 }
 
 TEST(HostFloppyOpen, BadNames) {
     for (const char *name : {"", "fd0", "dev/fd0"}) {
         const auto r = open_device(name);
-        EXPECT_FALSE(r.image);
-        EXPECT_EQ(r.error, HostDriveError::BadName) << name << ": " << r.message;
+        ASSERT_FALSE(r) << name;
+        EXPECT_EQ(r.error().kind(), ErrorKind::BadPath) << name << ": " << r.error().message();
     }
 }
 
 TEST(HostFloppyOpen, MissingNodeIsNotFound) {
     const auto r = open_device("/dev/fdplug-no-such-drive");
-    EXPECT_EQ(r.error, HostDriveError::NotFound) << r.message;
-    EXPECT_NE(r.message.find("/dev/fdplug-no-such-drive"), std::string::npos);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind(), ErrorKind::NotFound) << r.error().message();
+    EXPECT_NE(r.error().message().find("/dev/fdplug-no-such-drive"), std::string::npos);
 }
 
 TEST(HostFloppyOpen, AnythingButABlockDeviceIsRefusedWithoutBlocking) {
@@ -53,8 +55,11 @@ TEST(HostFloppyOpen, AnythingButABlockDeviceIsRefusedWithoutBlocking) {
         const auto t0 = std::chrono::steady_clock::now();
         const auto r = open_device(path);
         EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << path;
-        EXPECT_EQ(r.error, HostDriveError::NotBlockDevice) << path << ": " << r.message;
-        EXPECT_NE(r.message.find("not a floppy drive"), std::string::npos) << r.message;
+        ASSERT_FALSE(r) << path;
+        EXPECT_EQ(r.error().kind(), ErrorKind::WrongFileType)
+            << path << ": " << r.error().message();
+        EXPECT_NE(r.error().message().find("not a floppy drive"), std::string::npos)
+            << r.error().message();
     }
 }
 
@@ -83,26 +88,28 @@ TEST(HostFloppyLoop, ReadsWritesFlushesAndClaimsTheDevice) {
     LoopDevice loop(file);
     if (loop.dev.empty()) GTEST_SKIP() << "no loop device here (needs root and losetup)";
     auto r = open_device(loop.dev);
-    ASSERT_TRUE(r.image) << r.message;
-    EXPECT_EQ(r.image->device_size(), k144Bytes);
-    EXPECT_EQ(r.image->geometry().sectors, 18);
-    EXPECT_FALSE(r.image->read_only());
-    EXPECT_EQ(r.image->source(), loop.dev);
+    ASSERT_TRUE(r) << r.error().message();
+    std::unique_ptr<HostFloppy> &drive = *r;
+    EXPECT_EQ(drive->device_size(), k144Bytes);
+    EXPECT_EQ(drive->geometry().sectors, 18);
+    EXPECT_FALSE(drive->read_only());
+    EXPECT_EQ(drive->source(), loop.dev);
     Sector s{};
-    ASSERT_EQ(r.image->read_sector(1, 0, 1, s), MediaStatus::Ok);
+    ASSERT_EQ(drive->read_sector(1, 0, 1, s), MediaStatus::Ok);
     EXPECT_TRUE(std::equal(s.begin(), s.end(), bytes.begin() + 36 * 512));
-    EXPECT_EQ(r.image->read_sector(80, 0, 1, s), MediaStatus::OutOfRange);
+    EXPECT_EQ(drive->read_sector(80, 0, 1, s), MediaStatus::OutOfRange);
 
     const auto second = open_device(loop.dev);
-    EXPECT_EQ(second.error, HostDriveError::Busy) << "O_EXCL: " << second.message;
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().kind(), ErrorKind::InUse) << "O_EXCL: " << second.error().message();
 
     s.fill(0xAB);
-    ASSERT_EQ(r.image->write_sector(0, 1, 2, s), MediaStatus::Ok);
-    std::string why;
-    ASSERT_TRUE(r.image->flush(&why)) << why;
-    r.image.reset();
+    ASSERT_EQ(drive->write_sector(0, 1, 2, s), MediaStatus::Ok);
+    const Status flushed = drive->flush();
+    ASSERT_TRUE(flushed) << flushed.error().message();
+    drive.reset();
     EXPECT_EQ(test::read_file(file)[19 * 512], 0xAB) << "through the device into its backing file";
-    EXPECT_TRUE(open_device(loop.dev).image) << "free again once closed";
+    EXPECT_TRUE(open_device(loop.dev)) << "free again once closed";
 }
 
 TEST(HostFloppyLoop, NonFloppySizeIsUnknownSize) {
@@ -112,8 +119,9 @@ TEST(HostFloppyLoop, NonFloppySizeIsUnknownSize) {
     LoopDevice loop(file);
     if (loop.dev.empty()) GTEST_SKIP() << "no loop device here (needs root and losetup)";
     const auto r = open_device(loop.dev);
-    EXPECT_EQ(r.error, HostDriveError::UnknownSize) << r.message;
-    EXPECT_NE(r.message.find("8388608 bytes"), std::string::npos) << r.message;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind(), ErrorKind::UnknownSize) << r.error().message();
+    EXPECT_NE(r.error().message().find("8388608 bytes"), std::string::npos) << r.error().message();
 }
 
 // Fault injection: the counts are spent one failing call at a time; the real call runs after.
@@ -125,19 +133,25 @@ TEST(MediaFaults, ReadAndFlushFaultsFailTheRealCallsOnce) {
     faults->fail_reads = 1;
     faults->fail_flushes = 1;
     auto r = RawImage::open({.path = file}, faults);
-    EXPECT_EQ(r.error, ImageOpenError::IoError) << "the boot-sector read failed: " << r.message;
-    EXPECT_NE(r.message.find("Input/output error"), std::string::npos) << r.message;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind(), ErrorKind::IoError)
+        << "the boot-sector read failed: " << r.error().message();
+    EXPECT_NE(r.error().message().find("Input/output error"), std::string::npos)
+        << r.error().message();
     r = RawImage::open({.path = file}, faults);
-    ASSERT_TRUE(r.image) << "the fault is spent: " << r.message;
+    ASSERT_TRUE(r) << "the fault is spent: " << r.error().message();
+    RawImage &image = **r;
     faults->fail_reads = 1;  // shared with the image: the next sector read fails
     Sector s{};
-    EXPECT_EQ(r.image->read_sector(0, 0, 1, s), MediaStatus::IoError);
-    EXPECT_NE(r.image->last_error().find("Input/output error"), std::string::npos);
-    EXPECT_EQ(r.image->read_sector(0, 0, 1, s), MediaStatus::Ok);
-    std::string why;
-    EXPECT_FALSE(r.image->flush(&why));
-    EXPECT_NE(why.find("flushing floppy image"), std::string::npos) << why;
-    EXPECT_TRUE(r.image->flush(&why)) << "spent";
+    EXPECT_EQ(image.read_sector(0, 0, 1, s), MediaStatus::IoError);
+    EXPECT_NE(image.last_error().find("Input/output error"), std::string::npos);
+    EXPECT_EQ(image.read_sector(0, 0, 1, s), MediaStatus::Ok);
+    const Status failed = image.flush();
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().kind(), ErrorKind::IoError);
+    EXPECT_NE(failed.error().message().find("flushing floppy image"), std::string::npos)
+        << failed.error().message();
+    EXPECT_TRUE(image.flush()) << "spent";
     EXPECT_EQ(faults->fail_reads + faults->fail_flushes, 0u);
 }
 

@@ -23,8 +23,7 @@ TEST(MemoryImage, ZeroFilledAndFullSize) {
     s.fill(0xAA);
     EXPECT_EQ(m.read_sector(79, 1, 18, s), MediaStatus::Ok);
     EXPECT_EQ(s, Sector{});
-    std::string err;
-    EXPECT_TRUE(m.flush(&err));
+    EXPECT_TRUE(m.flush());
 }
 
 TEST(MemoryImage, WritesLandAtTheLbaOffset) {

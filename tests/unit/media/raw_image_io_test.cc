@@ -27,8 +27,11 @@ class RawImageIo : public ::testing::Test {
     std::string path = dir.file("disk.img");
     std::unique_ptr<RawImage> open(bool read_only = false) {
         auto r = RawImage::open({.path = path, .read_only = read_only});
-        EXPECT_TRUE(r.image) << r.message;
-        return std::move(r.image);
+        if (!r) {
+            ADD_FAILURE() << r.error().message();
+            return nullptr;
+        }
+        return std::move(*r);
     }
 };
 
@@ -62,8 +65,8 @@ TEST_F(RawImageIo, WriteRoundTripLandsAtTheLbaOffset) {
         // Write-through: the file has the bytes before any flush.
         auto now = test::read_file(path);
         EXPECT_TRUE(std::equal(s.begin(), s.end(), now.begin() + lba_offset(41, 1, 7)));
-        std::string err;
-        EXPECT_TRUE(img->flush(&err)) << err;
+        const Status flushed = img->flush();
+        EXPECT_TRUE(flushed) << flushed.error().message();
     }
     auto after = test::read_file(path);
     ASSERT_EQ(after.size(), k144Bytes);
@@ -142,8 +145,8 @@ TEST_F(RawImageIo, ReadOnlyNeverModifiesTheFile) {
             EXPECT_EQ(img->write_sector(c, 1, 3, s), MediaStatus::ReadOnly);
         EXPECT_EQ(img->write_sector(200, 0, 1, s), MediaStatus::ReadOnly);
         EXPECT_EQ(img->read_sector(5, 0, 5, s), MediaStatus::Ok);
-        std::string err;
-        EXPECT_TRUE(img->flush(&err)) << err;
+        const Status flushed = img->flush();
+        EXPECT_TRUE(flushed) << flushed.error().message();
     }
     struct stat after_st;
     ASSERT_EQ(::stat(path.c_str(), &after_st), 0);
@@ -171,7 +174,7 @@ TEST_F(RawImageIo, FlushSucceedsOnAWritableImage) {
     test::write_file(path, std::vector<uint8_t>(k144Bytes));
     auto img = open();
     ASSERT_TRUE(img);
-    EXPECT_TRUE(img->flush(nullptr));
+    EXPECT_TRUE(img->flush());
     EXPECT_EQ(img->last_error(), "");
 }
 

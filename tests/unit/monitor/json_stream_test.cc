@@ -40,7 +40,8 @@ TEST(JsonStream, ByteByByteAndManyPerChunk) {
     for (const auto &e : c.events) EXPECT_EQ(e, "M:" + msg);
 }
 
-// Every malformed input of qmp-protocol.md §7 gets exactly one error, and the next message works.
+// Every malformed input of docs/protocols/qmp.md §7 gets exactly one error, and the next message
+// works.
 TEST(JsonStream, MalformedInputsRecover) {
     const std::vector<std::string> cases = {
         "{]",

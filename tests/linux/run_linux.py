@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""Debian 12's Linux kernel and its floppy driver as fdplug's client in Bochs 2.7 (docs/linux.md).
+
+For each variant, one Bochs boot: a small hard disk (FAT, SYSLINUX from Debian's syslinux
+package, installed through mtools, so no mount) holds Debian's own vmlinuz and an initramfs built
+here (cpio newc: busybox-static, floppy.ko, an /init script, the pattern to write). Drive A holds
+a 1.44 MB image of pseudo-random data. /init loads floppy.ko, runs the checks and prints one
+"FDLINUX ..." line per result on the kernel's console, Bochs' COM1 (a file), then powers off
+through ACPI. The checks:
+  ident  the driver names the controller a post-1991 82077 and drive 0 a 1.44M drive, and no
+         other floppy line (error, timeout, reset) is in the kernel log after the whole run;
+  read   a whole-disk read of /dev/fd0 (DMA, through the page cache) has the image's SHA-256;
+  write  8 tracks (C40-C43) written with dd conv=fsync read back (O_DIRECT, after the driver's
+         track buffer moved to track 0) with the pattern's SHA-256, and after Bochs exits those
+         tracks of the image file hold the pattern and every other byte is unchanged.
+Variants: fdplug (FDPLUG_TIMING=accurate), fdplug-fast (FDPLUG_TIMING=fast), stock (Bochs' own
+floppy plugin); a "-pio" suffix loads the driver with floppy=nodma. Each boot is killed after
+--timeout seconds. Exits 77 (skipped) when the kernel cache, busybox-static, mtools, syslinux or
+network isolation is missing.
+"""
+import argparse
+import hashlib
+import os
+import re
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bochs"))
+import run_boot  # noqa: E402  (Bochs' paths, the image generator, the plugin environment, unshare)
+
+CACHE = os.environ.get("FDPLUG_LINUX_CACHE", "/var/cache/fdplug/linux")
+BUSYBOX = "/bin/busybox"  # busybox-static: the initramfs has no libc
+TOOLS = {"mformat": "mtools", "mcopy": "mtools", "syslinux": "syslinux"}
+IMAGE_SEED = 0xF10BB1E5    # = run_boot.SEED: the floppy's data
+PATTERN_SEED = 0x0DDBA11   # the written tracks' data
+WRITE_TRACK = 80           # C40/H0
+WRITE_TRACKS = 8           # C40-C43, both heads
+HD_HEADS, HD_SPT = 16, 63  # the boot disk's CHS geometry; cylinders follow from its size
+# Guest-time savers that leave the floppy path alone: cryptomgr.notests skips the crypto
+# self-tests (15 s of guest time, the longest initcall), rodata=off two page-table walks (W+X
+# checks, 5 s); mitigations=off spares system calls the speculation barriers.
+CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests rodata=off mitigations=off"
+IDENT = [r"Floppy drive\(s\): fd0 is 1\.44M$", r"FDC 0 is a post-1991 82077$"]
+
+INIT = r"""#!/bin/busybox sh
+# PID 1 of tests/linux's initramfs: loads the floppy driver, runs the checks, prints one FDLINUX
+# line per result on the console (Bochs' COM1), powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+up() { cut -d' ' -f1 /proc/uptime; }
+say() { echo "FDLINUX $*"; }
+size() { stat -c %s "$1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# The kernel's floppy lines since insmod, as FDLINUX K lines. The console itself is kept quiet
+# (kernel lines would cut into ours), so a follower prints them as they come: a hang still shows
+# what the driver said.
+klog() { dmesg -c | grep -i -E 'flop|fd0|fdc' | sed 's/^/FDLINUX K /'; }
+follow() {
+    trap 'exit 0' TERM  # taken between commands: no line is lost half printed
+    while :; do klog; sleep 1; done
+}
+finish() {
+    kill $follower 2>/dev/null
+    wait $follower 2>/dev/null
+    klog
+    say END uptime=$(up)
+    sync
+    # The console's output is still in the tty buffer: stty's TCSADRAIN waits for it to go out.
+    stty -F /dev/console "$(stty -F /dev/console -g)"
+    sleep 0.5
+    poweroff -f
+    sleep 10
+}
+say BOOT uptime=$(up)
+dmesg -n 1
+dmesg -c >/dev/null
+follow &
+follower=$!
+for m in @MODULES@; do
+    opts=
+    [ $m = floppy ] && opts="@OPTIONS@"
+    insmod /$m.ko $opts || { say INSMOD FAIL $m rc=$?; finish; }
+done
+n=0
+while [ ! -b /dev/fd0 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+[ -b /dev/fd0 ] || { say INSMOD FAIL no /dev/fd0; finish; }
+say INSMOD ok uptime=$(up)
+
+t0=$(up)
+dd if=/dev/fd0 of=/tmp/disk bs=9216 2>/tmp/dd.err
+rc=$?
+t1=$(up)
+say READ rc=$rc bytes=$(size /tmp/disk) sha256=$(sha /tmp/disk) t0=$t0 t1=$t1
+[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+rm -f /tmp/disk
+
+t0=$(up)
+dd if=/pattern.bin of=/dev/fd0 bs=9216 seek=@TRACK@ conv=notrunc,fsync 2>/tmp/dd.err
+rc=$?
+t1=$(up)
+say WRITE rc=$rc t0=$t0 t1=$t1
+[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+# Read back from the drive, not from a cache: drop the page cache, and read track 0 first so that
+# the driver's one-track buffer no longer holds a written track.
+blockdev --flushbufs /dev/fd0
+dd if=/dev/fd0 of=/dev/null bs=9216 count=1 iflag=direct 2>/dev/null
+dd if=/dev/fd0 of=/tmp/back bs=9216 skip=@TRACK@ count=@TRACKS@ iflag=direct 2>/tmp/dd.err
+rc=$?
+say READBACK rc=$rc bytes=$(size /tmp/back) sha256=$(sha /tmp/back)
+[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+finish
+"""
+
+
+def cpio_newc(entries):
+    """An uncompressed cpio archive in the kernel's initramfs format ("newc"). entries:
+    (name, mode, data, rdev major, rdev minor)."""
+    out = bytearray()
+    for ino, (name, mode, data, major, minor) in enumerate(entries + [("TRAILER!!!", 0, b"", 0, 0)], 1):
+        raw = name.encode() + b"\0"
+        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, major, minor, len(raw), 0)
+        out += b"070701" + "".join(f"{v:08X}" for v in fields).encode() + raw
+        out += bytes(-len(out) % 4)
+        out += data
+        out += bytes(-len(out) % 4)
+    return bytes(out)
+
+
+def initramfs(modules, options, pattern):
+    init = (INIT.replace("@MODULES@", " ".join(modules)).replace("@OPTIONS@", options)
+            .replace("@TRACK@", str(WRITE_TRACK)).replace("@TRACKS@", str(WRITE_TRACKS)))
+    entries = [(d, 0o040755, b"", 0, 0) for d in ("bin", "dev", "proc", "sys", "tmp")]
+    entries.append(("dev/console", 0o020600, b"", 5, 1))  # init's stdio before devtmpfs is mounted
+    entries.append(("bin/busybox", 0o100755, open(BUSYBOX, "rb").read(), 0, 0))
+    entries.append(("init", 0o100755, init.encode(), 0, 0))
+    for m in modules:
+        entries.append((f"{m}.ko", 0o100644, open(os.path.join(CACHE, f"{m}.ko"), "rb").read(), 0, 0))
+    entries.append(("pattern.bin", 0o100644, pattern, 0, 0))
+    return cpio_newc(entries)
+
+
+def boot_disk(path, initrd, cmdline):
+    """A FAT hard-disk image without partition table that SYSLINUX boots into the kernel."""
+    kernel = os.path.join(CACHE, "vmlinuz")
+    need = os.path.getsize(kernel) + len(initrd) + (2 << 20)
+    cylinders = -(-need // (HD_HEADS * HD_SPT * 512))
+    with open(path, "wb") as fh:
+        fh.truncate(cylinders * HD_HEADS * HD_SPT * 512)
+    rundir = os.path.dirname(path)
+    with open(os.path.join(rundir, "initrd"), "wb") as fh:
+        fh.write(initrd)
+    with open(os.path.join(rundir, "syslinux.cfg"), "w") as fh:
+        fh.write(f"DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd\n  APPEND {cmdline}\n")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    for cmd in (["mformat", "-i", path, "-t", str(cylinders), "-h", str(HD_HEADS), "-s", str(HD_SPT), "::"],
+                ["mcopy", "-i", path, kernel, "::vmlinuz"],
+                ["mcopy", "-i", path, os.path.join(rundir, "initrd"), "::initrd"],
+                ["mcopy", "-i", path, os.path.join(rundir, "syslinux.cfg"), "::syslinux.cfg"],
+                ["syslinux", "--install", path]):
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return cylinders
+
+
+def bochsrc(floppy, disk, cylinders, serial, log):
+    return f"""romimage: file={run_boot.BIOSES['seabios']}
+vgaromimage: file={run_boot.BXSHARE}/VGABIOS-lgpl-latest
+megs: 128
+cpu: model=core2_penryn_t9600, count=1, ips=50000000
+floppya: 1_44={floppy}, status=inserted
+ata0-master: type=disk, path={disk}, mode=flat, cylinders={cylinders}, heads={HD_HEADS}, spt={HD_SPT}
+boot: disk
+com1: enabled=1, mode=file, dev={serial}
+clock: sync=none
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+display_library: rfb, options="timeout=0"
+log: {log}
+"""
+
+
+def parse(serial):
+    """The FDLINUX lines: {tag: fields} per result line, with the dd error lines that follow it
+    under "dd"; the kernel's floppy lines under "K"."""
+    found, last = {"K": []}, None
+    for line in serial.splitlines():
+        line = line.rstrip("\r")
+        if not line.startswith("FDLINUX "):
+            continue
+        tag, _, rest = line[8:].partition(" ")
+        if tag == "K":
+            found["K"].append(rest)
+        elif tag == "DD":
+            if last:
+                last["dd"].append(rest)
+        else:
+            last = found[tag] = dict(f.split("=", 1) for f in rest.split() if "=" in f)
+            last.update({"_": rest, "dd": []})
+    return found
+
+
+def seconds(fields, a="t0", b="t1"):
+    try:
+        return float(fields[b]) - float(fields[a])
+    except (KeyError, ValueError):
+        return float("nan")
+
+
+def check(variant, r, image, pattern):
+    """[(case, problem or None, detail)] for one boot."""
+    f, cases = r["found"], []
+
+    def wall(tag, since=None):
+        """Host seconds until the console showed tag (since the line since, if given); the
+        console is polled 4 times a second, and a line comes after its check's hashing."""
+        seen = r["seen"]
+        if tag not in seen or (since and since not in seen):
+            return "? s"
+        return f"{seen[tag] - (seen[since] if since else 0):.1f} s"
+    boot = "BOOT" in f and "END" in f and not r["plugin_problems"]
+    why = []
+    if r["killed"]:
+        why.append(f"Bochs killed after {r['wall']:.0f} s wall: {r['killed']} (see serial.txt)")
+    if "BOOT" not in f:
+        why.append("the kernel did not reach /init")
+    elif "END" not in f:
+        why.append("/init did not finish its checks")
+    why += r["plugin_problems"]
+    cases.append(("boot", "; ".join(why) or None,
+                  f"/init at {f.get('BOOT', {}).get('uptime', '?')} s guest time, {wall('BOOT')} wall"))
+
+    kernel = [re.sub(r"^\[\s*[\d.]+\]\s*", "", k) for k in f["K"]]
+    missing = [p for p in IDENT if not any(re.search(p, k) for k in kernel)]
+    other = [k for k in kernel if not any(re.search(p, k) for p in IDENT)]
+    problem = []
+    if "INSMOD" not in f or not f["INSMOD"]["_"].startswith("ok"):
+        problem.append(f"insmod: {f.get('INSMOD', {}).get('_', 'no result')}")
+    if missing:
+        problem.append("no kernel line matching " + ", ".join(missing))
+    if other:
+        problem.append(f"{len(other)} other floppy line(s) in the kernel log: " + " | ".join(other[:6]))
+    cases.append(("ident", "; ".join(problem) or None, " | ".join(k for k in kernel if k not in other)))
+
+    rd = f.get("READ", {})
+    want = hashlib.sha256(image).hexdigest()
+    problem = None
+    if rd.get("rc") != "0" or rd.get("bytes") != str(len(image)) or rd.get("sha256") != want:
+        problem = (f"read rc={rd.get('rc')} bytes={rd.get('bytes')} sha256={rd.get('sha256')}; expected rc=0 "
+                   f"bytes={len(image)} sha256={want}" + "".join(" | " + d for d in rd.get("dd", [])[:4]))
+    cases.append(("read", problem, f"{len(image)} bytes in {seconds(rd):.2f} s guest time, "
+                                   f"{wall('READ', 'INSMOD')} wall"))
+
+    wr, back = f.get("WRITE", {}), f.get("READBACK", {})
+    want = hashlib.sha256(pattern).hexdigest()
+    problem = []
+    if wr.get("rc") != "0":
+        problem.append(f"write rc={wr.get('rc')}" + "".join(" | " + d for d in wr.get("dd", [])[:4]))
+    if back.get("rc") != "0" or back.get("sha256") != want:
+        problem.append(f"read-back rc={back.get('rc')} bytes={back.get('bytes')} sha256={back.get('sha256')}, "
+                       f"expected the pattern's {want}" + "".join(" | " + d for d in back.get("dd", [])[:4]))
+    start, end = WRITE_TRACK * 9216, (WRITE_TRACK + WRITE_TRACKS) * 9216
+    after = r["after"]
+    if len(after) != len(image):
+        problem.append(f"the image file is {len(after)} bytes after the run")
+    else:
+        if after[start:end] != pattern:
+            problem.append(f"bytes {start}-{end - 1} of the image file do not hold the pattern")
+        if after[:start] != image[:start] or after[end:] != image[end:]:
+            problem.append("bytes outside the written tracks changed in the image file")
+    cases.append(("write", "; ".join(problem) or None,
+                  f"{len(pattern)} bytes (C40-C43) in {seconds(wr):.2f} s guest time, {wall('WRITE', 'READ')} "
+                  "wall; in the image file after exit"))
+    if not boot:
+        cases = cases[:1] + [(c, p or "not reached: the boot failed", d) for c, p, d in cases[1:]]
+    return cases
+
+
+def run(args, variant, image, pattern, modules, prefix):
+    parts = variant.split("-")
+    fdplug = parts[0] == "fdplug"
+    timing = "fast" if "fast" in parts else "accurate"
+    rundir = os.path.join(args.workdir, variant)
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(rundir)
+    floppy, disk = os.path.join(rundir, "fd.img"), os.path.join(rundir, "hd.img")
+    serial, log = os.path.join(rundir, "serial.txt"), os.path.join(rundir, "bochs.log")
+    with open(floppy, "wb") as fh:
+        fh.write(image)
+    options = "floppy=nodma" if "pio" in parts else ""
+    cylinders = boot_disk(disk, initramfs(modules, options, pattern), " ".join([CMDLINE, args.append]).strip())
+    with open(os.path.join(rundir, "linux.bxrc"), "w") as fh:
+        fh.write(bochsrc(floppy, disk, cylinders, serial, log))
+    with open(os.path.join(rundir, "c.rc"), "w") as fh:
+        fh.write("c\n")  # the debugger is compiled in: continue at once
+    env = run_boot.bochs_env(args.plugin if fdplug else None, timing if fdplug else None)
+    cmd = prefix + [args.bochs, "-q", "-f", "linux.bxrc", "-rc", "c.rc"]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    with open(os.path.join(rundir, "bochs.out"), "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
+        killed, seen = watch(proc, serial, t0, t0 + args.timeout)
+    wall = time.monotonic() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    text = open(serial, encoding="latin-1").read() if os.path.exists(serial) else ""
+    logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
+    log_errors = [l for l in logtext.splitlines() if re.match(r"^\d+[ep]\[PLUGIN\s*\] fdplug", l)]
+    problem = run_boot.plugin_problem(logtext, fdplug, timing)
+    return {"rundir": rundir, "wall": wall, "cpu": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+            "killed": killed, "seen": seen, "found": parse(text), "after": open(floppy, "rb").read(),
+            "plugin_problems": ([problem] if problem else []) + log_errors[:4]}
+
+
+def watch(proc, serial, t0, deadline):
+    """Waits for Bochs to exit, noting when (wall seconds after t0) each FDLINUX result line
+    first showed on the console. Kills Bochs, and says why, when the console shows that the run
+    cannot end well (a panic, or a second boot: panic=-1 reboots) or at the deadline. Returns
+    (why or None, {tag: seconds})."""
+    why, seen, text = None, {}, ""
+    while True:
+        try:
+            proc.wait(timeout=0.25)
+            exited = True
+        except subprocess.TimeoutExpired:
+            exited = False
+        if os.path.exists(serial):
+            with open(serial, encoding="latin-1") as fh:
+                fh.seek(len(text))
+                text += fh.read()
+        # Whole lines only: Bochs may have written half of one.
+        for line in text[:text.rfind("\n") + 1].splitlines():
+            tag = line.split()[1:2] if line.startswith("FDLINUX ") else []
+            if tag:
+                seen.setdefault(tag[0], time.monotonic() - t0)
+        if exited:
+            return None, seen
+        if "Kernel panic" in text:
+            why = "the kernel panicked"
+        elif text.count("Linux version ") > 1:
+            why = "the guest rebooted"
+        elif time.monotonic() > deadline:
+            why = "time is up"
+        if why:
+            proc.kill()
+            proc.wait()
+            return why, seen
+
+
+def dynamic_elf(path):
+    """True when the 64-bit ELF file at path asks for a program interpreter (PT_INTERP): the
+    busybox package's busybox does, busybox-static's does not, and the initramfs has no libc."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+        if head[:5] != b"\x7fELF\x02":
+            return True
+        phoff, = struct.unpack_from("<Q", head, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+        fh.seek(phoff)
+        table = fh.read(phentsize * phnum)
+    return any(struct.unpack_from("<I", table, i * phentsize)[0] == 3 for i in range(phnum))
+
+
+def missing_prerequisites():
+    need = [f"{CACHE}/{f}" for f in ("vmlinuz", "modules") if not os.path.exists(os.path.join(CACHE, f))]
+    if need:
+        need = [" and ".join(need) + " (Debian's kernel package, unpacked; FDPLUG_LINUX_CACHE moves it)"]
+    if not os.access(BUSYBOX, os.X_OK) or dynamic_elf(BUSYBOX):
+        need.append(f"a static {BUSYBOX} (package busybox-static)")
+    need += [f"{tool} (package {pkg})" for tool, pkg in TOOLS.items() if not shutil.which(tool)]
+    return need
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bochs", required=True, help="bochs-bin")
+    ap.add_argument("--plugin", required=True, help="fdplug's libbx_floppy.so")
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--variants", default="fdplug,fdplug-fast",
+                    help="comma-separated: fdplug, fdplug-fast, stock, each with an optional -pio suffix")
+    ap.add_argument("--timeout", type=float, default=420, help="seconds before a Bochs run is killed")
+    ap.add_argument("--append", default="", help="more kernel command-line arguments")
+    args = ap.parse_args()
+
+    need = missing_prerequisites()
+    if need:
+        print("skip: missing " + "; ".join(need) + ". scripts/setup installs all of it.")
+        return 77
+    prefix, how = run_boot.isolation()
+    if not prefix:
+        print(f"skip: {how}; Bochs' rfb display needs an empty network namespace")
+        return 77
+    os.makedirs(args.workdir, exist_ok=True)
+    modules = open(os.path.join(CACHE, "modules")).read().split()
+    package = open(os.path.join(CACHE, "package")).read().strip() if os.path.exists(os.path.join(CACHE, "package")) else "?"
+    image = run_boot.make_image(b"fdplug tests/linux floppy\n".ljust(512, b"\0"), IMAGE_SEED)
+    pattern = run_boot.make_image(bytes(512), PATTERN_SEED)[512:512 + WRITE_TRACKS * 9216]
+    print(f"kernel: {package}; modules: {' '.join(modules)}; floppy SHA-256 {hashlib.sha256(image).hexdigest()}")
+
+    failures = 0
+    for variant in args.variants.split(","):
+        r = run(args, variant, image, pattern, modules, prefix)
+        cases = check(variant, r, image, pattern)
+        for case, problem, detail in cases:
+            print(f"{'ok  ' if not problem else 'FAIL'} {variant} {case}: {problem or detail}")
+        bad = sum(1 for _, p, _ in cases if p)
+        failures += bad
+        print(f"time {variant}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU (Bochs); "
+              f"{'ok' if not bad else f'{bad} failed, see ' + r['rundir']}")
+    print(f"linux test: {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
