@@ -405,7 +405,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
     void attach(MediaSlot &slot, const std::string &path, bool read_only) {
         MediumRequest request;
         request.file = absolute_path(path);
-        request.format = "raw";
+        request.format = "";  // raw, or IMD told by its content
         request.read_only = read_only;
         Expected<OpenedMedium> medium = slot.open_image(request);
         if (!medium && medium.error().kind() == ErrorKind::ReadOnly) {

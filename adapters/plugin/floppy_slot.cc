@@ -81,9 +81,8 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
         request.snapshot = truthy(plugin_.host.drive_option(slot.drive, "snapshot"));
         request.size = opt("size");
         drive_read_only = request.read_only;
-        if (request.file.empty() && !request.format.empty() && request.format != "raw")
-            return fail("format=" + request.format +
-                        " is not supported: floppy drives take raw sector images (format=raw)");
+        if (Status format = check_image_format(request.format); request.file.empty() && !format)
+            return fail(format.error().message());
     }
     OpenedMedium medium;
     if (!request.file.empty()) {

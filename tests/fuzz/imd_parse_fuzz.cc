@@ -36,23 +36,21 @@ void check_refusal(const std::string &error, size_t size) {
 }
 
 void check_round_trip(const ImdFile &file) {
-    std::vector<uint8_t> once, twice;
-    std::string error;
-    if (!write_imd(file.header, file.disk, &once, &error))
-        fail("a file that was read cannot be written", error);
-    ImdFile again;
-    if (!parse_imd(once, &again, &error)) fail("a written file does not read back", error);
-    if (again.header != file.header) fail("the header changed in a round trip");
-    if (!(again.disk == file.disk)) fail("the tracks changed in a round trip");
-    if (!write_imd(again.header, again.disk, &twice, &error) || twice != once)
-        fail("writing the same tracks twice gave different files");
+    auto once = write_imd(file.header, file.disk);
+    if (!once) fail("a file that was read cannot be written", once.error().message());
+    auto again = parse_imd(*once);
+    if (!again) fail("a written file does not read back", again.error().message());
+    if (again->header != file.header) fail("the header changed in a round trip");
+    if (!(again->disk == file.disk)) fail("the tracks changed in a round trip");
+    auto twice = write_imd(again->header, again->disk);
+    if (!twice || *twice != *once) fail("writing the same tracks twice gave different files");
 }
 
 void check_as_medium(const ImdFile &file) {
-    std::string why;
     for (DriveType drive : {DriveType::Auto, DriveType::k144, DriveType::k120, DriveType::k360}) {
-        auto choice = choose_track_format(file.disk, drive, &why);
-        if (!choice && why.empty()) fail("a refused geometry without a reason");
+        auto choice = choose_track_format(file.disk, drive);
+        if (!choice && choice.error().message().empty())
+            fail("a refused geometry without a reason");
         if (choice && (choice->geometry.heads < 1 || choice->geometry.sectors < 1))
             fail("an empty geometry was chosen");
     }
@@ -77,13 +75,12 @@ void check_as_medium(const ImdFile &file) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     using namespace fdplug::floppy;
-    ImdFile file;
-    std::string error;
-    if (!parse_imd(std::span<const uint8_t>(data, size), &file, &error)) {
-        fuzz::check_refusal(error, size);
+    auto file = parse_imd(std::span<const uint8_t>(data, size));
+    if (!file) {
+        fuzz::check_refusal(file.error().message(), size);
         return 0;
     }
-    fuzz::check_round_trip(file);
-    fuzz::check_as_medium(file);
+    fuzz::check_round_trip(*file);
+    fuzz::check_as_medium(*file);
     return 0;
 }

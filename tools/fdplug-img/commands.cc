@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hw/block/media/imd_format.h"
+#include "hw/block/media/memory_image.h"
 #include "hw/block/media/track_convert.h"
 #include "hw/block/media/track_geometry.h"
 #include "tools/fdplug-img/loaded_image.h"
@@ -131,9 +132,8 @@ std::string base_name(const std::string &path) {
 }  // namespace
 
 int info(const std::string &path, bool json) {
-    std::string error;
-    auto image = load_image(path, "", &error);
-    if (!image) return failed(error);
+    auto image = load_image(path, "");
+    if (!image) return failed(image.error().message());
     const Geometry &g = image->choice.geometry;
     const std::vector<std::string> losses = sector_image_losses(image->disk);
     if (json) {
@@ -181,9 +181,8 @@ int info(const std::string &path, bool json) {
 
 int convert(const std::string &in, const std::string &out, const std::string &to, bool lossy) {
     if (to != "raw" && to != "imd") return failed("-O takes raw or imd, not '" + to + "'");
-    std::string error;
-    auto image = load_image(in, "", &error);
-    if (!image) return failed(error);
+    auto image = load_image(in, "");
+    if (!image) return failed(image.error().message());
     std::vector<uint8_t> bytes;
     if (to == "raw") {
         const std::vector<std::string> losses = sector_image_losses(image->disk);
@@ -199,8 +198,10 @@ int convert(const std::string &in, const std::string &out, const std::string &to
             image->format == "imd"
                 ? image->header
                 : imd_header(now_text(), "Converted from " + base_name(in) + " by fdplug-img\r\n");
-        if (!write_imd(header, image->disk, &bytes, &error))
-            return failed("'" + in + "' cannot be written as IMD: " + error);
+        auto written = write_imd(header, image->disk);
+        if (!written)
+            return failed("'" + in + "' cannot be written as IMD: " + written.error().message());
+        bytes = std::move(*written);
     }
     return write_file(out, bytes, false);
 }
@@ -212,28 +213,20 @@ int create(const std::string &path, const std::string &format, const std::string
     if (!f) return failed("unknown size '" + size + "'; give a format name such as 1.44M or 720K");
     const Geometry &g = f->geometry;
     if (format == "raw") return write_file(path, std::vector<uint8_t>(g.size_bytes()), true);
-    TrackDisk disk;
-    for (unsigned c = 0; c < g.cylinders; ++c) {
-        for (unsigned h = 0; h < g.heads; ++h) {
-            Track t(Encoding::Mfm, g.rate);
-            t.reserve(g.sectors, g.sectors * 512u);
-            for (unsigned r = 1; r <= g.sectors; ++r)
-                t.add_filled({.id = {uint8_t(c), uint8_t(h), uint8_t(r), 2}}, 0);
-            disk.put(c, h, std::move(t));
-        }
-    }
-    std::vector<uint8_t> bytes;
-    std::string error;
+    // A blank medium of that format, as tracks: what a raw file of zeros would be.
+    MemoryImage blank(g, false);
+    Expected<TrackDisk> disk = read_tracks(blank);
+    if (!disk) return failed(size + " media cannot be made: " + disk.error().message());
     const std::string header = imd_header(now_text(), "Blank " + size + " disk by fdplug-img\r\n");
-    if (!write_imd(header, disk, &bytes, &error))
-        return failed(size + " media cannot be an IMD file: " + error);
-    return write_file(path, bytes, true);
+    auto written = write_imd(header, *disk);
+    if (!written)
+        return failed(size + " media cannot be an IMD file: " + written.error().message());
+    return write_file(path, *written, true);
 }
 
 int check(const std::string &path) {
-    std::string error;
-    auto image = load_image(path, "", &error);
-    if (!image) return failed(error);
+    auto image = load_image(path, "");
+    if (!image) return failed(image.error().message());
     const std::vector<std::string> losses = sector_image_losses(image->disk);
     std::cout << image->path << ": ok, " << image->format << ", " << geometry_text(image->choice)
               << (losses.empty() ? ", uniform"

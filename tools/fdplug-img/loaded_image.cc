@@ -11,17 +11,14 @@ namespace fdplug::img {
 
 using namespace floppy;
 
-std::optional<LoadedImage> load_image(const std::string &path, const std::string &format,
-                                      std::string *error) {
+Expected<LoadedImage> load_image(const std::string &path, const std::string &format) {
     MediumRequest request;
     request.file = path;
     request.format = format;
     request.read_only = true;
-    OpenedMedium opened = open_medium(request);
-    if (!opened.image) {
-        *error = opened.error;
-        return std::nullopt;
-    }
+    Expected<OpenedMedium> medium = open_medium(request);
+    if (!medium) return medium.error();
+    OpenedMedium &opened = *medium;
     LoadedImage out;
     out.path = opened.file;
     struct stat st;
@@ -34,16 +31,12 @@ std::optional<LoadedImage> load_image(const std::string &path, const std::string
         return out;
     }
     auto *raw = dynamic_cast<RawImage *>(opened.image.get());
-    if (!raw) {
-        *error = "'" + path + "' is not an image file";
-        return std::nullopt;
-    }
+    if (!raw) return Error(ErrorKind::WrongFileType, "'" + path + "' is not an image file");
     out.format = "raw";
     out.choice = raw->format();
-    if (!read_tracks(*raw, &out.disk, error)) {
-        *error = "'" + path + "': " + *error;
-        return std::nullopt;
-    }
+    Expected<TrackDisk> disk = read_tracks(*raw);
+    if (!disk) return disk.error().prefixed("'" + path + "': ");
+    out.disk = std::move(*disk);
     return out;
 }
 

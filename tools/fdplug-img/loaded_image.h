@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/track_disk.h"
 
@@ -21,9 +22,8 @@ struct LoadedImage {
 };
 
 // Opens the file read-only (format "" detects IMD by content, as drives do) and reads it.
-// nullopt + *error (fdplug's message, naming the file) when it cannot be used.
-std::optional<LoadedImage> load_image(const std::string &path, const std::string &format,
-                                      std::string *error);
+// An Error (fdplug's message, naming the file) when it cannot be used.
+floppy::Expected<LoadedImage> load_image(const std::string &path, const std::string &format);
 
 // "1.44M" when the geometry is a table format (rate aside), else "".
 std::string format_name(const floppy::Geometry &geometry);

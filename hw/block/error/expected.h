@@ -31,6 +31,7 @@ enum class ErrorKind : uint8_t {
     InUse,          // another process or drive holds its lock or has claimed the device
     NoMedium,       // a host drive with no disk, or none that can be read
     UnknownSize,    // no floppy format fits the size, the boot sector or the drive type
+    Corrupt,        // an image file whose contents are damaged or cut short (an IMD file)
     IoError,        // an unexpected I/O failure: a read, a flush, a lock, an fstat
 };
 
@@ -57,6 +58,8 @@ constexpr const char *error_kind_name(ErrorKind kind) {
             return "NoMedium";
         case ErrorKind::UnknownSize:
             return "UnknownSize";
+        case ErrorKind::Corrupt:
+            return "Corrupt";
         case ErrorKind::IoError:
             return "IoError";
     }

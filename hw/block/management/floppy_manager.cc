@@ -163,13 +163,14 @@ Expected<MediaSlot *, VpcError> FloppyManager::empty_drive(const std::string &id
 }
 
 CommandResult FloppyManager::attach_image(const std::string &id, const std::string &filename,
-                                          bool read_only) {
+                                          bool read_only, const std::string &format) {
     if (auto problem = path_form_problem(filename, "image path", "/srv/floppies/dos622.img"))
         return Failure(VpcError::ImageCaptureFail, drive_text(id) + ": " + *problem);
     auto slot = empty_drive(id);
     if (!slot) return slot.error();
     MediumRequest request;
     request.file = filename;
+    request.format = format;
     request.read_only = read_only;
     Expected<OpenedMedium> medium = (*slot)->open_image(request);
     if (!medium) return image_capture_failure(id, medium.error());
@@ -232,8 +233,9 @@ CommandResult FloppyManager::execute(std::string_view command, const nlohmann::j
     try {
         auto str = [&args](const char *key) { return args.value(key, std::string()); };
         if (command == "floppy-attach-image") {
-            // format: the schema admits raw only, so there is nothing more to check.
-            return attach_image(str("id"), str("filename"), args.value("read-only", false));
+            // format: the schema admits only the formats open_medium() reads.
+            return attach_image(str("id"), str("filename"), args.value("read-only", false),
+                                str("format"));
         }
         if (command == "floppy-release-image") return release_image(str("id"));
         if (command == "floppy-attach-host-drive")

@@ -49,7 +49,9 @@ class FloppyManager final : public MediaObserver {
     // unexpected exception, or a command it does not have, becomes DISP_E_EXCEPTION.
     CommandResult execute(std::string_view command, const nlohmann::json &args);
 
-    CommandResult attach_image(const std::string &id, const std::string &filename, bool read_only);
+    // format: "raw", "imd", or "" to tell by the file's content.
+    CommandResult attach_image(const std::string &id, const std::string &filename, bool read_only,
+                               const std::string &format = "");
     CommandResult release_image(const std::string &id);
     CommandResult attach_host_drive(const std::string &id, const std::string &device);
     CommandResult release_host_drive(const std::string &id);

@@ -37,6 +37,7 @@ void MediaSlot::insert(OpenedMedium &&medium, bool notify) {
     if (core_.drive(unit_).has_media()) (void)release(true, notify);  // drops unsaved writes
     attachment_ = medium.kind;
     source_ = medium.file;
+    format_ = medium.format;
     read_only_ = medium.read_only;
     size_ = medium.virtual_size;
     core_.insert_media(unit_, std::move(medium.image));
@@ -52,6 +53,7 @@ Status MediaSlot::release(bool drop_unsaved, bool notify) {
     if (!core_.drive(unit_).has_media()) {
         attachment_ = Attachment::None;
         source_.clear();
+        format_.clear();
         return {};
     }
     if (Status flushed = flush(); !flushed) {
@@ -63,6 +65,7 @@ Status MediaSlot::release(bool drop_unsaved, bool notify) {
     }
     const Attachment was = std::exchange(attachment_, Attachment::None);
     const std::string path = std::exchange(source_, std::string());
+    format_.clear();
     read_only_ = false;
     size_ = 0;
     // The medium is destroyed here: the file or device is closed, and its lock goes with it.
@@ -81,12 +84,12 @@ nlohmann::ordered_json MediaSlot::query_block() const {
     info["type"] = "unknown";
     const DiskImage *media = core_.drive(unit_).media();
     if (!media) return info;
-    // QEMU's driver names: raw for image files, host_device for a block device.
-    const char *driver = attachment_ == Attachment::HostDrive ? "host_device" : "raw";
+    // QEMU's driver names: the image format (raw, imd) for files, host_device for a device.
+    const std::string driver = attachment_ == Attachment::HostDrive ? "host_device" : format_;
     nlohmann::ordered_json image;
     image["virtual-size"] = size_ ? size_ : media->geometry().size_bytes();
     image["filename"] = source_;
-    image["format"] = "raw";
+    image["format"] = format_;
     image["dirty-flag"] = false;
     nlohmann::ordered_json inserted;
     inserted["file"] = source_;
@@ -163,7 +166,10 @@ nlohmann::ordered_json MediaSlot::info() const {
     out["unit"] = unit_;
     out["drive-type"] = drive_type_name(drive.type());
     out["attachment"] = attachment_name(attachment_);
-    if (attachment_ == Attachment::Image) out["image-file"] = source_;
+    if (attachment_ == Attachment::Image) {
+        out["image-file"] = source_;
+        out["image-format"] = format_;
+    }
     if (attachment_ == Attachment::HostDrive) out["host-device"] = source_;
     out["read-only"] = attachment_ != Attachment::None && read_only_;
     if (const DiskImage *media = drive.media()) {
@@ -178,6 +184,7 @@ nlohmann::ordered_json MediaSlot::info() const {
         geometry["rpm"] = g.rpm;
         if (const FloppyFormat *f = format_of(g)) geometry["format"] = f->name;
         out["geometry"] = geometry;
+        out["uniform"] = media->uniform();
     }
     out["disk-changed"] = drive.disk_changed();
     out["motor"] = drive.motor_on();

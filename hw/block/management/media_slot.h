@@ -99,6 +99,7 @@ class MediaSlot {
     // What is attached, as the commands report it; the core's drive holds the medium itself.
     Attachment attachment_ = Attachment::None;
     std::string source_;
+    std::string format_;  // the image's format ("raw", "imd"); "" when empty
     bool read_only_ = false;
     uint64_t size_ = 0;
 };

@@ -40,6 +40,10 @@ class DiskImage {
     // The medium's own tracks when it keeps more than uniform 512-byte sectors (an IMD image;
     // track_medium.h); nullptr for sector images, which UniformTracks presents as tracks.
     virtual TrackMedium *tracks() { return nullptr; }
+    // Whether a raw image could hold this medium whole: uniform 512-byte sectors 1..SPT in
+    // order with normal marks and good CRCs on every track (track_geometry.h). Sector images
+    // always are.
+    virtual bool uniform() const { return true; }
 };
 
 }  // namespace fdplug::floppy

@@ -76,7 +76,7 @@ std::string track_name(unsigned c, unsigned h) {
 // A cursor over the file that reports where it stands when something is missing or wrong.
 class Reader {
   public:
-    Reader(std::span<const uint8_t> bytes, std::string *error) : bytes_(bytes), error_(error) {}
+    explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
 
     size_t pos() const { return pos_; }
     bool at_end() const { return pos_ >= bytes_.size(); }
@@ -97,13 +97,15 @@ class Reader {
     }
 
     bool fail(size_t at, const std::string &what) {
-        if (error_) *error_ = "at byte " + std::to_string(at) + ": " + what;
+        error_ = "at byte " + std::to_string(at) + ": " + what;
         return false;
     }
+    // What the first failure said: "at byte 1234: …".
+    Error<> error() const { return Error(ErrorKind::Corrupt, error_); }
 
   private:
     std::span<const uint8_t> bytes_;
-    std::string *error_;
+    std::string error_;
     size_t pos_ = 0;
 };
 
@@ -204,32 +206,34 @@ bool looks_like_imd(std::span<const uint8_t> start) {
            std::equal(kImdSignature.begin(), kImdSignature.end(), start.begin());
 }
 
-bool parse_imd(std::span<const uint8_t> bytes, ImdFile *out, std::string *error) {
-    Reader in(bytes, error);
-    if (bytes.size() > kMaxImdFileBytes)
-        return in.fail(0, "the file is " + std::to_string(bytes.size()) +
-                              " bytes, larger than any IMD disk (" +
-                              std::to_string(kMaxImdFileBytes) + " bytes at most)");
-    if (!looks_like_imd(bytes))
-        return in.fail(0, "no \"IMD \" signature: this is not an ImageDisk file");
+Expected<ImdFile> parse_imd(std::span<const uint8_t> bytes) {
+    Reader in(bytes);
+    if (bytes.size() > kMaxImdFileBytes) {
+        in.fail(0, "the file is " + std::to_string(bytes.size()) +
+                       " bytes, larger than any IMD disk (" + std::to_string(kMaxImdFileBytes) +
+                       " bytes at most)");
+        return in.error();
+    }
+    if (!looks_like_imd(bytes)) {
+        in.fail(0, "no \"IMD \" signature: this is not an ImageDisk file");
+        return in.error();
+    }
     const auto end = std::ranges::find(bytes, kCommentEnd);
-    if (end == bytes.end())
-        return in.fail(bytes.size(), "the header and comment never end: no 0x1A byte follows them");
+    if (end == bytes.end()) {
+        in.fail(bytes.size(), "the header and comment never end: no 0x1A byte follows them");
+        return in.error();
+    }
     ImdFile file;
     file.header.assign(bytes.begin(), end);
     in.take(file.header.size() + 1, "the header");
     std::vector<size_t> first_seen(kMaxTrackCylinders * kMaxTrackHeads, SIZE_MAX);
     while (!in.at_end())
-        if (!parse_track(in, file.disk, first_seen)) return false;
-    *out = std::move(file);
-    return true;
+        if (!parse_track(in, file.disk, first_seen)) return in.error();
+    return file;
 }
 
-bool imd_can_hold(const Track &track, std::string *why) {
-    auto refuse = [why](std::string text) {
-        if (why) *why = std::move(text);
-        return false;
-    };
+Status imd_can_hold(const Track &track) {
+    auto refuse = [](std::string text) { return Error(ErrorKind::Unsupported, std::move(text)); };
     if (!mode_byte(track.encoding(), track.rate()))
         return refuse("an IMD file holds tracks at 250, 300 or 500 kbit/s, not 1 Mbit/s");
     for (size_t i = 0; i < track.sector_count(); ++i) {
@@ -250,15 +254,11 @@ bool imd_can_hold(const Track &track, std::string *why) {
             return refuse("sector R=" + std::to_string(s.id.r) +
                           " has an ID CRC error, which an IMD file cannot record");
     }
-    return true;
+    return {};
 }
 
-bool write_imd(std::string_view header_text, const TrackDisk &disk, std::vector<uint8_t> *out,
-               std::string *error) {
-    auto refuse = [error](std::string text) {
-        if (error) *error = std::move(text);
-        return false;
-    };
+Expected<std::vector<uint8_t>> write_imd(std::string_view header_text, const TrackDisk &disk) {
+    auto refuse = [](std::string text) { return Error(ErrorKind::Unsupported, std::move(text)); };
     const std::span<const uint8_t> header(reinterpret_cast<const uint8_t *>(header_text.data()),
                                           header_text.size());
     if (!looks_like_imd(header)) return refuse("the header must start with the \"IMD \" signature");
@@ -270,8 +270,8 @@ bool write_imd(std::string_view header_text, const TrackDisk &disk, std::vector<
         for (unsigned h = 0; h < kMaxTrackHeads; ++h) {
             const Track *t = disk.find(c, h);
             if (!t) continue;
-            std::string why;
-            if (!imd_can_hold(*t, &why)) return refuse(track_name(c, h) + ": " + why);
+            if (Status held = imd_can_hold(*t); !held)
+                return held.error().prefixed(track_name(c, h) + ": ");
             const size_t count = t->sector_count();
             bool c_map = false, h_map = false;
             for (size_t i = 0; i < count; ++i) {
@@ -302,8 +302,7 @@ bool write_imd(std::string_view header_text, const TrackDisk &disk, std::vector<
             }
         }
     }
-    *out = std::move(bytes);
-    return true;
+    return bytes;
 }
 
 std::string imd_header(std::string_view date_time, std::string_view comment) {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/track_disk.h"
 
 namespace fdplug::floppy {
@@ -36,18 +37,17 @@ inline constexpr uint64_t kMaxImdFileBytes = 16 * 1024 * 1024;
 // Starts with the "IMD " signature (`start` may be just the first bytes of a file).
 bool looks_like_imd(std::span<const uint8_t> start);
 
-// Reads a whole IMD file. false + *error ("at byte 1234: …") when it is corrupt or truncated.
-bool parse_imd(std::span<const uint8_t> bytes, ImdFile *out, std::string *error);
+// Reads a whole IMD file; a Corrupt Error ("at byte 1234: …") when it is corrupt or truncated.
+Expected<ImdFile> parse_imd(std::span<const uint8_t> bytes);
 
 // Whether an IMD file can hold this track: one sector size of 128..8192 bytes, each ID's N
-// equal to it, good ID CRCs, and a rate of 250, 300 or 500 kbit/s. false + *why otherwise.
-bool imd_can_hold(const Track &track, std::string *why);
+// equal to it, good ID CRCs, and a rate of 250, 300 or 500 kbit/s. Unsupported otherwise.
+Status imd_can_hold(const Track &track);
 
 // The file of `disk` with this header: the header, then every recorded track in cylinder, head
-// order, uniform sectors compressed. false + *error (naming the track) when a track cannot be
-// held or the header is not an IMD header.
-bool write_imd(std::string_view header, const TrackDisk &disk, std::vector<uint8_t> *out,
-               std::string *error);
+// order, uniform sectors compressed. Unsupported (naming the track) when a track cannot be held
+// or the header is not an IMD header.
+Expected<std::vector<uint8_t>> write_imd(std::string_view header, const TrackDisk &disk);
 
 // A header for a new file: the signature line with this date ("dd/mm/yyyy hh:mm:ss"), CR LF,
 // and the comment.

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "hw/block/media/image_file.h"
 #include "hw/block/media/imd_format.h"
 #include "hw/block/media/posix_io.h"
 #include "hw/block/media/track_geometry.h"
@@ -24,28 +25,6 @@ using posix::FdGuard;
 using posix::quoted;
 
 namespace {
-
-constexpr uint8_t kSizeCode512 = 2;
-
-ImdOpenResult failure(ImageOpenError error, std::string message) {
-    ImdOpenResult r;
-    r.error = error;
-    r.message = std::move(message);
-    return r;
-}
-
-// Whole-file OFD lock: shared for readers, exclusive for a writer. 0, or the errno of a
-// conflict or failure; file systems without OFD locks count as locked (as for raw images).
-int lock_file(int fd, bool exclusive) {
-    struct flock lock = {};
-    lock.l_type = exclusive ? F_WRLCK : F_RDLCK;
-    lock.l_whence = SEEK_SET;
-    int rc;
-    do rc = ::fcntl(fd, F_OFD_SETLK, &lock);
-    while (rc != 0 && errno == EINTR);
-    if (rc == 0 || errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP) return 0;
-    return errno;
-}
 
 // The file a rename must replace: the path with its symbolic links resolved.
 std::string real_path(const std::string &path) {
@@ -65,79 +44,30 @@ bool is_imd_file(const std::string &path) {
     return got == ssize_t(sizeof start) && looks_like_imd(start);
 }
 
-ImdOpenResult ImdImage::open(const Options &o, MediaFaultsPtr faults) {
+Expected<std::unique_ptr<ImdImage>> ImdImage::open(const Options &o, MediaFaultsPtr faults) {
     const std::string &path = o.path;
-    if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos)
-        return failure(ImageOpenError::BadPath,
-                       "floppy image path " + quoted(path) +
-                           " is not absolute; give the full path, starting with '/'");
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-        const int err = errno;
-        return failure(
-            err == ENOENT || err == ENOTDIR ? ImageOpenError::NotFound : ImageOpenError::Unreadable,
-            "cannot find floppy image " + quoted(path) + ": " + errno_text(err) +
-                "; check the path");
-    }
-    if (!S_ISREG(st.st_mode))
-        return failure(
-            ImageOpenError::NotRegular,
-            quoted(path) + " is " + posix::file_kind(st.st_mode) + ", not a floppy image file");
-    const bool writes_file = !o.read_only && !o.snapshot;
-    FdGuard fd{posix::open_retry(
-        path, (writes_file ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
-    if (fd.fd < 0) {
-        const int err = errno;
-        const bool write_refused = err == EACCES || err == EROFS || err == EPERM;
-        if (writes_file && write_refused && ::access(path.c_str(), R_OK) == 0)
-            return failure(ImageOpenError::FileReadOnly,
-                           "floppy image " + quoted(path) + " can only be opened read-only (" +
-                               errno_text(err) + "); attach it read-only, or make it writable");
-        return failure(ImageOpenError::Unreadable, "cannot open floppy image " + quoted(path) +
-                                                       ": " + errno_text(err) +
-                                                       "; check the file's permissions");
-    }
-    if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return failure(
-            ImageOpenError::NotRegular,
-            quoted(path) + " changed while it was opened; it is not a floppy image file");
-    if (int fl = ::fcntl(fd.fd, F_GETFL); fl >= 0) ::fcntl(fd.fd, F_SETFL, fl & ~O_NONBLOCK);
-    if (const int err = lock_file(fd.fd, writes_file); err != 0) {
-        if (err == EAGAIN || err == EACCES)
-            return failure(ImageOpenError::Locked,
-                           "floppy image " + quoted(path) +
-                               " is in use by another process or another drive; release it "
-                               "there first" +
-                               (writes_file ? ", or attach it read-only if nobody writes it" : ""));
-        return failure(ImageOpenError::IoError,
-                       "cannot lock floppy image " + quoted(path) + ": " + errno_text(err));
-    }
-
-    const uint64_t size = uint64_t(st.st_size);
+    Expected<ImageFile> file = open_image_file(path, o.read_only || o.snapshot);
+    if (!file) return file.error();
+    const uint64_t size = file->size;
     if (size > kMaxImdFileBytes)
-        return failure(ImageOpenError::UnknownSize,
-                       "IMD image " + quoted(path) + " is " + std::to_string(size) +
-                           " bytes, larger than any IMD floppy (" +
-                           std::to_string(kMaxImdFileBytes) + " bytes at most)");
+        return Error(ErrorKind::Corrupt, "IMD image " + quoted(path) + " is " +
+                                             std::to_string(size) +
+                                             " bytes, larger than any IMD floppy (" +
+                                             std::to_string(kMaxImdFileBytes) + " bytes at most)");
     std::vector<uint8_t> bytes(size);
-    const ssize_t got = read_with_faults(faults, fd.fd, bytes.data(), bytes.size(), 0);
+    const ssize_t got = read_with_faults(faults, file->fd.fd, bytes.data(), bytes.size(), 0);
     if (got < 0)
-        return failure(ImageOpenError::IoError,
-                       "reading IMD image " + quoted(path) + " failed: " + errno_text(errno));
+        return Error(ErrorKind::IoError,
+                     "reading IMD image " + quoted(path) + " failed: " + errno_text(errno));
     bytes.resize(size_t(got));
-    ImdFile file;
-    std::string why;
-    if (!parse_imd(bytes, &file, &why))
-        return failure(ImageOpenError::UnknownSize,
-                       "IMD image " + quoted(path) + " is corrupt or truncated: " + why);
-    auto choice = choose_track_format(file.disk, o.drive, &why);
-    if (!choice)
-        return failure(ImageOpenError::UnknownSize,
-                       "IMD image " + quoted(path) + " cannot be used: " + why);
-    ImdOpenResult r;
-    r.image.reset(new ImdImage(fd.release(), path, std::move(file.header), std::move(file.disk), o,
-                               *choice, bytes.size(), std::move(faults)));
-    return r;
+    Expected<ImdFile> parsed = parse_imd(bytes);
+    if (!parsed)
+        return parsed.error().prefixed("IMD image " + quoted(path) + " is corrupt or truncated: ");
+    auto choice = choose_track_format(parsed->disk, o.drive);
+    if (!choice) return choice.error().prefixed("IMD image " + quoted(path) + " cannot be used: ");
+    return std::unique_ptr<ImdImage>(
+        new ImdImage(file->fd.release(), path, std::move(parsed->header), std::move(parsed->disk),
+                     o, *choice, bytes.size(), std::move(faults)));
 }
 
 ImdImage::ImdImage(int fd, std::string path, std::string header, TrackDisk disk,
@@ -153,8 +83,12 @@ ImdImage::ImdImage(int fd, std::string path, std::string header, TrackDisk disk,
       faults_(std::move(faults)) {}
 
 ImdImage::~ImdImage() {
-    if (writes_file_ && tracks_.dirty()) save(nullptr);
+    if (writes_file_ && tracks_.dirty()) (void)save();
     if (fd_ >= 0) ::close(fd_);
+}
+
+bool ImdImage::uniform() const {
+    return sector_image_losses(tracks_.disk()).empty();
 }
 
 std::string ImdImage::comment() const {
@@ -195,41 +129,37 @@ MediaStatus ImdImage::write_sector(unsigned c, unsigned h, unsigned r,
     return tracks_.write_data(c, h, *i, DataMark::Normal, in);
 }
 
-bool ImdImage::flush(std::string *error) {
-    if (!writes_file_) return true;  // nothing is ever written to the file
-    if (tracks_.dirty()) return save(error);
-    if (sync_with_faults(faults_, fd_) == 0) return true;
-    if (error) *error = "flushing IMD image " + quoted(path_) + " failed: " + errno_text(errno);
-    return false;
+Status ImdImage::flush() {
+    if (!writes_file_) return {};  // nothing is ever written to the file
+    if (tracks_.dirty()) return save();
+    if (sync_with_faults(faults_, fd_) == 0) return {};
+    return Error(ErrorKind::IoError,
+                 "flushing IMD image " + quoted(path_) + " failed: " + errno_text(errno));
 }
 
-bool ImdImage::save(std::string *error) {
+Status ImdImage::save() {
     auto fail = [&](const std::string &what, int err) {
-        if (error)
-            *error = what + " IMD image " + quoted(path_) + " failed" +
-                     (err ? ": " + errno_text(err) : std::string());
-        return false;
+        return Error(ErrorKind::IoError, what + " IMD image " + quoted(path_) + " failed" +
+                                             (err ? ": " + errno_text(err) : std::string()));
     };
-    std::vector<uint8_t> bytes;
-    std::string why;
-    if (!write_imd(header_, tracks_.disk(), &bytes, &why)) {
-        if (error) *error = "IMD image " + quoted(path_) + " cannot hold its tracks: " + why;
-        return false;
-    }
+    Expected<std::vector<uint8_t>> written = write_imd(header_, tracks_.disk());
+    if (!written)
+        return written.error().prefixed("IMD image " + quoted(path_) + " cannot hold its tracks: ");
+    const std::vector<uint8_t> &bytes = *written;
     const std::string target = real_path(path_);
     const size_t slash = target.rfind('/');
     const std::string dir = target.substr(0, slash == 0 ? 1 : slash);
     std::string temp = dir + "/." + target.substr(slash + 1) + ".fdplug-XXXXXX";
     FdGuard out{::mkostemp(temp.data(), O_CLOEXEC)};
     if (out.fd < 0) return fail("creating a replacement file for", errno);
-    auto discard = [&](const std::string &what, int err) {
+    auto discard = [&](const std::string &what, int err) -> Status {
         ::unlink(temp.c_str());
         return fail(what, err);
     };
     struct stat st;
     if (::fstat(fd_, &st) == 0) ::fchmod(out.fd, st.st_mode & 07777);
-    if (const int err = lock_file(out.fd, true); err != 0)
-        return discard("locking the replacement of", err);
+    if (Expected<bool> locked = lock_image_file(out.fd, true, temp); !locked)
+        return discard("locking the replacement of", 0);
     if (!posix::pwrite_full(out.fd, bytes.data(), bytes.size(), 0))
         return discard("writing", errno);
     if (sync_with_faults(faults_, out.fd) != 0) return discard("flushing", errno);
@@ -241,7 +171,7 @@ bool ImdImage::save(std::string *error) {
     fd_ = out.release();
     file_size_ = bytes.size();
     tracks_.mark_saved();
-    return true;
+    return {};
 }
 
 }  // namespace fdplug::floppy

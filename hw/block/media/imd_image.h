@@ -21,8 +21,6 @@
 
 namespace fdplug::floppy {
 
-struct ImdOpenResult;
-
 class ImdImage final : public DiskImage {
   public:
     struct Options {
@@ -32,9 +30,12 @@ class ImdImage final : public DiskImage {
         DriveType drive = DriveType::Auto;
     };
 
-    // Opens, locks, reads and checks the file, and picks the geometry its tracks give in the
-    // drive. Never blocks on a FIFO. `faults`: test-only fault injection (media_faults.h).
-    static ImdOpenResult open(const Options &options, MediaFaultsPtr faults = {});
+    // Opens and locks the file as every image file is (image_file.h, with its error kinds),
+    // reads and checks it, and picks the geometry its tracks give in the drive. A corrupt or
+    // truncated file is Corrupt, its message naming the byte offset and the problem; tracks no
+    // drive of this type reads are UnknownSize. `faults`: test-only fault injection.
+    static Expected<std::unique_ptr<ImdImage>> open(const Options &options,
+                                                    MediaFaultsPtr faults = {});
     ~ImdImage() override;  // saves unsaved writes as a last resort, then closes the file
 
     // The sector interface: the sector whose ID is C H R 2 (512 bytes) on track (c, h).
@@ -47,9 +48,10 @@ class ImdImage final : public DiskImage {
     MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
                              std::span<const uint8_t, kSectorSize> in) override;
     // Writes the tracks back if anything changed (else syncs the file as it is).
-    bool flush(std::string *error) override;
+    Status flush() override;
     const std::string &source() const override { return path_; }
     TrackMedium *tracks() override { return &tracks_; }
+    bool uniform() const override;
 
     const FormatChoice &format() const { return choice_; }
     const TrackDisk &disk() const { return tracks_.disk(); }
@@ -64,7 +66,7 @@ class ImdImage final : public DiskImage {
              FormatChoice choice, uint64_t size, MediaFaultsPtr faults);
     // The index of the sector the sector interface calls (c, h, r), or nullopt.
     std::optional<size_t> sector_index(unsigned c, unsigned h, unsigned r) const;
-    bool save(std::string *error);
+    Status save();
 
     int fd_;
     std::string path_;
@@ -75,14 +77,6 @@ class ImdImage final : public DiskImage {
     uint64_t file_size_;
     MediaFaultsPtr faults_;
     std::string last_error_;
-};
-
-// The same shape as ImageOpenResult, with the same error kinds: a corrupt IMD file is
-// UnknownSize (no floppy can be made of it), with the byte offset in the message.
-struct ImdOpenResult {
-    std::unique_ptr<ImdImage> image;  // set on success
-    ImageOpenError error = ImageOpenError::None;
-    std::string message;
 };
 
 // A regular file that starts with the IMD signature. Checked with stat before it is opened

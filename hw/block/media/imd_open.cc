@@ -4,24 +4,22 @@
 
 namespace fdplug::floppy {
 
-OpenedMedium open_imd_medium(const MediumRequest &request) {
-    OpenedMedium out;
+Expected<OpenedMedium> open_imd_medium(const MediumRequest &request) {
     ImdImage::Options options;
     options.path = absolute_path(request.file);
     options.read_only = request.read_only;
     options.snapshot = request.snapshot;
     options.drive = request.drive;
-    ImdOpenResult opened = ImdImage::open(options, request.faults);
-    if (!opened.image) {
-        out.error = opened.message;
-        out.image_error = opened.error;
-        return out;
-    }
-    out.wants = opened.image->format().drive;
+    auto opened = ImdImage::open(options, request.faults);
+    if (!opened) return opened.error();
+    std::unique_ptr<ImdImage> &image = *opened;
+    OpenedMedium out;
+    out.format = "imd";
+    out.wants = image->format().drive;
     out.file = options.path;
-    out.read_only = opened.image->read_only();
-    out.virtual_size = opened.image->geometry().size_bytes();
-    out.image = std::move(opened.image);
+    out.read_only = image->read_only();
+    out.virtual_size = image->geometry().size_bytes();
+    out.image = std::move(image);
     return out;
 }
 

@@ -6,6 +6,6 @@
 
 namespace fdplug::floppy {
 
-OpenedMedium open_imd_medium(const MediumRequest &request);
+Expected<OpenedMedium> open_imd_medium(const MediumRequest &request);
 
 }  // namespace fdplug::floppy

@@ -35,12 +35,8 @@ MediaStatus MemoryTracks::write_data(unsigned c, unsigned h, size_t index, DataM
     return MediaStatus::Ok;
 }
 
-std::optional<Track> MemoryTracks::formatted(unsigned c, unsigned h, const TrackFormat &f,
-                                             std::string *why) const {
-    auto refuse = [why](std::string text) -> std::optional<Track> {
-        if (why) *why = std::move(text);
-        return std::nullopt;
-    };
+Expected<Track> MemoryTracks::formatted(unsigned c, unsigned h, const TrackFormat &f) const {
+    auto refuse = [](std::string text) { return Error(ErrorKind::Unsupported, std::move(text)); };
     if (c >= kMaxTrackCylinders || h >= kMaxTrackHeads)
         return refuse("no drive reaches cylinder " + std::to_string(c) + " head " +
                       std::to_string(h));
@@ -56,17 +52,18 @@ std::optional<Track> MemoryTracks::formatted(unsigned c, unsigned h, const Track
     Track t(f.encoding, f.rate);
     t.reserve(f.ids.size(), f.ids.size() * sector_size(f.size_code));
     for (const SectorId &id : f.ids) t.add_filled({.id = id, .size_code = f.size_code}, f.fill);
-    if (can_hold_ && !can_hold_(t, why)) return std::nullopt;
+    if (can_hold_)
+        if (Status held = can_hold_(t); !held) return held.error();
     return t;
 }
 
-bool MemoryTracks::can_format(unsigned c, unsigned h, const TrackFormat &f,
-                              std::string *why) const {
-    return formatted(c, h, f, why).has_value();
+Status MemoryTracks::can_format(unsigned c, unsigned h, const TrackFormat &f) const {
+    if (Expected<Track> t = formatted(c, h, f); !t) return t.error();
+    return {};
 }
 
 MediaStatus MemoryTracks::format_track(unsigned c, unsigned h, const TrackFormat &f) {
-    std::optional<Track> t = formatted(c, h, f, nullptr);
+    Expected<Track> t = formatted(c, h, f);
     if (!t) return MediaStatus::OutOfRange;
     if (read_only_) return MediaStatus::ReadOnly;
     disk_.put(c, h, std::move(*t));

@@ -12,8 +12,8 @@ namespace fdplug::floppy {
 
 class MemoryTracks final : public TrackMedium {
   public:
-    // What the backing format can store: false + *why for a track it cannot.
-    using CanHold = bool (*)(const Track &track, std::string *why);
+    // What the backing format can store: an Error saying why for a track it cannot.
+    using CanHold = Status (*)(const Track &track);
 
     explicit MemoryTracks(TrackDisk disk, bool read_only = false, CanHold can_hold = nullptr)
         : disk_(std::move(disk)), read_only_(read_only), can_hold_(can_hold) {}
@@ -25,8 +25,7 @@ class MemoryTracks final : public TrackMedium {
     MediaStatus read_data(unsigned c, unsigned h, size_t index, std::span<uint8_t> out) override;
     MediaStatus write_data(unsigned c, unsigned h, size_t index, DataMark mark,
                            std::span<const uint8_t> in) override;
-    bool can_format(unsigned c, unsigned h, const TrackFormat &format,
-                    std::string *why) const override;
+    Status can_format(unsigned c, unsigned h, const TrackFormat &format) const override;
     MediaStatus format_track(unsigned c, unsigned h, const TrackFormat &format) override;
 
     const TrackDisk &disk() const { return disk_; }
@@ -35,9 +34,8 @@ class MemoryTracks final : public TrackMedium {
     void mark_saved() { dirty_ = false; }
 
   private:
-    // The track FORMAT would lay down, or nullopt + *why when the model or the format refuses.
-    std::optional<Track> formatted(unsigned c, unsigned h, const TrackFormat &format,
-                                   std::string *why) const;
+    // The track FORMAT would lay down, or why the model or the format refuses it.
+    Expected<Track> formatted(unsigned c, unsigned h, const TrackFormat &format) const;
 
     TrackDisk disk_;
     bool read_only_;

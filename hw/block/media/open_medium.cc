@@ -94,12 +94,16 @@ std::string absolute_path(const std::string &file) {
     return ec ? file : abs.lexically_normal().string();
 }
 
+Status check_image_format(const std::string &format) {
+    if (format.empty() || format == "raw" || format == "imd") return {};
+    return Error(ErrorKind::Unsupported,
+                 "format=" + format +
+                     " is not supported: floppy drives take raw sector images (format=raw) "
+                     "and ImageDisk files (format=imd)");
+}
+
 Expected<OpenedMedium> open_medium(const MediumRequest &request) {
-    if (!request.format.empty() && request.format != "raw" && request.format != "imd")
-        return Error(ErrorKind::Unsupported,
-                     "format=" + request.format +
-                         " is not supported: floppy drives take raw sector images (format=raw) "
-                         "and ImageDisk files (format=imd)");
+    if (Status format = check_image_format(request.format); !format) return format.error();
     if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
     if (request.format == "imd" ||
         (request.format.empty() && is_imd_file(absolute_path(request.file))))

@@ -16,9 +16,12 @@ std::string errno_text(int err);
 // 'path', for messages.
 std::string quoted(const std::string &path);
 
-// Closes the descriptor unless it was handed on.
+// Closes the descriptor unless it was handed on. Moves, never copies (one owner per fd).
 struct FdGuard {
     int fd;
+    explicit FdGuard(int descriptor) : fd(descriptor) {}
+    FdGuard(FdGuard &&other) noexcept : fd(other.release()) {}
+    FdGuard &operator=(FdGuard &&) = delete;
     ~FdGuard();
     int release() { return std::exchange(fd, -1); }
 };

@@ -24,6 +24,8 @@ struct SectorId {
     friend constexpr bool operator==(const SectorId &, const SectorId &) = default;
 };
 
+// N=2: the 512-byte sectors of every PC format (and of every raw image).
+inline constexpr uint8_t kSizeCode512 = 2;
 // N 0..7: 128 to 16 384 bytes, the largest size code the 82077AA formats.
 inline constexpr uint8_t kMaxSizeCode = 7;
 constexpr size_t sector_size(uint8_t size_code) {

@@ -5,17 +5,12 @@
 
 namespace fdplug::floppy {
 
-namespace {
-constexpr uint8_t kSizeCode512 = 2;
-}
-
-bool read_tracks(DiskImage &image, TrackDisk *out, std::string *error) {
+Expected<TrackDisk> read_tracks(DiskImage &image) {
     const Geometry &g = image.geometry();
     if (g.cylinders > kMaxTrackCylinders || g.heads > kMaxTrackHeads ||
-        g.sectors * DiskImage::kSectorSize > kMaxTrackDataBytes) {
-        if (error) *error = "the medium's geometry is larger than any disk of tracks";
-        return false;
-    }
+        g.sectors * DiskImage::kSectorSize > kMaxTrackDataBytes)
+        return Error(ErrorKind::Unsupported,
+                     "the medium's geometry is larger than any disk of tracks");
     TrackDisk disk;
     std::array<uint8_t, DiskImage::kSectorSize> sector;
     for (unsigned c = 0; c < g.cylinders; ++c) {
@@ -23,12 +18,10 @@ bool read_tracks(DiskImage &image, TrackDisk *out, std::string *error) {
             Track t(Encoding::Mfm, g.rate);
             t.reserve(g.sectors, g.sectors * DiskImage::kSectorSize);
             for (unsigned r = 1; r <= g.sectors; ++r) {
-                if (image.read_sector(c, h, r, sector) != MediaStatus::Ok) {
-                    if (error)
-                        *error = "cannot read sector C=" + std::to_string(c) +
-                                 " H=" + std::to_string(h) + " R=" + std::to_string(r);
-                    return false;
-                }
+                if (image.read_sector(c, h, r, sector) != MediaStatus::Ok)
+                    return Error(ErrorKind::IoError, "cannot read sector C=" + std::to_string(c) +
+                                                         " H=" + std::to_string(h) +
+                                                         " R=" + std::to_string(r));
                 t.add({.id = {uint8_t(c), uint8_t(h), uint8_t(r), kSizeCode512},
                        .size_code = kSizeCode512},
                       sector);
@@ -36,8 +29,7 @@ bool read_tracks(DiskImage &image, TrackDisk *out, std::string *error) {
             disk.put(c, h, std::move(t));
         }
     }
-    *out = std::move(disk);
-    return true;
+    return disk;
 }
 
 std::vector<uint8_t> sector_image_of(const TrackDisk &disk, const Geometry &g) {

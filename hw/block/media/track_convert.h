@@ -7,14 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/track_disk.h"
 
 namespace fdplug::floppy {
 
 // Every track of `image`'s geometry: MFM at its rate, sectors 1..SPT of 512 bytes in order.
-// false + *error when a sector cannot be read or the geometry exceeds the track model.
-bool read_tracks(DiskImage &image, TrackDisk *out, std::string *error);
+// An Error when a sector cannot be read or the geometry exceeds the track model.
+Expected<TrackDisk> read_tracks(DiskImage &image);
 
 // The raw image of `disk` in the C × H × SPT of `geometry`, in LBA order: each sector is the
 // first with the ID C H R 2 and 512 bytes of data on its track (whatever its mark or CRC);

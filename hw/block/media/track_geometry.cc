@@ -7,8 +7,6 @@ namespace fdplug::floppy {
 
 namespace {
 
-constexpr uint8_t kSizeCode512 = 2;
-
 std::string track_name(unsigned c, unsigned h) {
     return "cylinder " + std::to_string(c) + " head " + std::to_string(h);
 }
@@ -144,12 +142,8 @@ std::vector<std::string> sector_image_losses(const TrackDisk &disk) {
     return losses.take();
 }
 
-std::optional<FormatChoice> choose_track_format(const TrackDisk &disk, DriveType drive,
-                                                std::string *why) {
-    auto fail = [why](std::string text) -> std::optional<FormatChoice> {
-        if (why) *why = std::move(text);
-        return std::nullopt;
-    };
+Expected<FormatChoice> choose_track_format(const TrackDisk &disk, DriveType drive) {
+    auto fail = [](std::string text) { return Error(ErrorKind::UnknownSize, std::move(text)); };
     if (disk.track_count() == 0) return fail("the disk records no track at all");
     if (drive == DriveType::None)
         return fail(

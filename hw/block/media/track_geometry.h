@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/track_disk.h"
 
@@ -19,8 +20,7 @@ std::vector<std::string> sector_image_losses(const TrackDisk &disk);
 // The geometry `disk` has through the sector interface in a drive of type `drive` (Auto: the
 // medium's own type): the table format with its C × H × SPT and data rate family if there is
 // one, else one made from the tracks (the most common rate, the most sectors on a track).
-// nullopt + *why when the disk has no track or the drive cannot read it.
-std::optional<FormatChoice> choose_track_format(const TrackDisk &disk, DriveType drive,
-                                                std::string *why);
+// An UnknownSize Error when the disk has no track or the drive cannot read it.
+Expected<FormatChoice> choose_track_format(const TrackDisk &disk, DriveType drive);
 
 }  // namespace fdplug::floppy

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/block/error/expected.h"
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/track.h"
 
@@ -54,11 +55,10 @@ class TrackMedium {
     // store the mark (a sector image) writes the data and keeps its normal mark.
     virtual MediaStatus write_data(unsigned c, unsigned h, size_t index, DataMark mark,
                                    std::span<const uint8_t> in) = 0;
-    // Whether this medium can store the track FORMAT would lay down at (c, h); false + *why
-    // (what cannot be stored) otherwise. format_track() refuses the same layouts with
-    // OutOfRange and leaves the track unchanged.
-    virtual bool can_format(unsigned c, unsigned h, const TrackFormat &format,
-                            std::string *why) const = 0;
+    // Whether this medium can store the track FORMAT would lay down at (c, h); an Unsupported
+    // Error saying what cannot be stored otherwise. format_track() refuses the same layouts
+    // with OutOfRange and leaves the track unchanged.
+    virtual Status can_format(unsigned c, unsigned h, const TrackFormat &format) const = 0;
     virtual MediaStatus format_track(unsigned c, unsigned h, const TrackFormat &format) = 0;
 };
 

@@ -8,11 +8,8 @@ namespace fdplug::floppy {
 
 namespace {
 
-constexpr uint8_t kSizeCode512 = 2;
-
-bool fail(std::string *why, std::string text) {
-    if (why) *why = std::move(text);
-    return false;
+Status refuse(std::string text) {
+    return Error(ErrorKind::Unsupported, std::move(text));
 }
 
 }  // namespace
@@ -45,30 +42,29 @@ MediaStatus UniformTracks::write_data(unsigned c, unsigned h, size_t index, Data
         std::span<const uint8_t, DiskImage::kSectorSize>(in.data(), in.size()));
 }
 
-bool UniformTracks::can_format(unsigned c, unsigned h, const TrackFormat &f,
-                               std::string *why) const {
+Status UniformTracks::can_format(unsigned c, unsigned h, const TrackFormat &f) const {
     const Geometry &g = image_.geometry();
     if (c >= g.cylinders || h >= g.heads)
-        return fail(why, "a sector image has no track at cylinder " + std::to_string(c) + " head " +
-                             std::to_string(h));
+        return refuse("a sector image has no track at cylinder " + std::to_string(c) + " head " +
+                      std::to_string(h));
     if (f.encoding != Encoding::Mfm || f.rate != g.rate)
-        return fail(why, "a sector image holds only MFM tracks at its own data rate");
+        return refuse("a sector image holds only MFM tracks at its own data rate");
     if (f.size_code != kSizeCode512)
-        return fail(why, "a sector image holds only 512-byte sectors (N=2)");
+        return refuse("a sector image holds only 512-byte sectors (N=2)");
     if (f.ids.empty() || f.ids.size() > g.sectors)
-        return fail(why, "a sector image holds 1 to " + std::to_string(g.sectors) +
-                             " sectors per track, not " + std::to_string(f.ids.size()));
+        return refuse("a sector image holds 1 to " + std::to_string(g.sectors) +
+                      " sectors per track, not " + std::to_string(f.ids.size()));
     for (const SectorId &id : f.ids) {
         if (id.c != c || id.h != h || id.n != kSizeCode512 || id.r < 1 || id.r > g.sectors)
-            return fail(why, "a sector image holds only IDs C=" + std::to_string(c) +
-                                 " H=" + std::to_string(h) + " R=1.." + std::to_string(g.sectors) +
-                                 " N=2 on this track");
+            return refuse("a sector image holds only IDs C=" + std::to_string(c) +
+                          " H=" + std::to_string(h) + " R=1.." + std::to_string(g.sectors) +
+                          " N=2 on this track");
     }
-    return true;
+    return {};
 }
 
 MediaStatus UniformTracks::format_track(unsigned c, unsigned h, const TrackFormat &f) {
-    if (!can_format(c, h, f, nullptr)) return MediaStatus::OutOfRange;
+    if (!can_format(c, h, f)) return MediaStatus::OutOfRange;
     if (image_.read_only()) return MediaStatus::ReadOnly;
     std::array<uint8_t, DiskImage::kSectorSize> fill;
     fill.fill(f.fill);

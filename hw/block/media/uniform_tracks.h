@@ -21,8 +21,7 @@ class UniformTracks final : public TrackMedium {
     MediaStatus read_data(unsigned c, unsigned h, size_t index, std::span<uint8_t> out) override;
     MediaStatus write_data(unsigned c, unsigned h, size_t index, DataMark mark,
                            std::span<const uint8_t> in) override;
-    bool can_format(unsigned c, unsigned h, const TrackFormat &format,
-                    std::string *why) const override;
+    Status can_format(unsigned c, unsigned h, const TrackFormat &format) const override;
     MediaStatus format_track(unsigned c, unsigned h, const TrackFormat &format) override;
 
   private:

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "tests/support/imd_bytes.h"
 #include "tests/unit/management/management_rig.h"
 #include "tests/unit/media/without_privileges.h"
 
@@ -319,8 +320,10 @@ TEST_F(FloppyManagerTest, QueryListsEveryDriveWithItsMedium) {
                                     {"drive-type", "144"},
                                     {"attachment", "image"},
                                     {"image-file", a},
+                                    {"image-format", "raw"},
                                     {"read-only", true},
                                     {"geometry", geometry},
+                                    {"uniform", true},
                                     {"disk-changed", true},
                                     {"motor", false},
                                     {"cylinder", 0}})
@@ -338,6 +341,51 @@ TEST_F(FloppyManagerTest, QueryListsEveryDriveWithItsMedium) {
                                     {"cylinder", 0}})
                                   .dump());
     EXPECT_EQ((*r)[2]["drive-type"], "none");
+}
+
+// IMD files: told by their content (whatever the name) or asked for with format=imd; the query
+// says which format the drive holds and whether a raw image could hold it.
+TEST_F(FloppyManagerTest, AnImdFileIsAttachedByItsContentAndReportedAsSuch) {
+    std::vector<ImdTrackSpec> tracks;
+    for (uint8_t c = 0; c < 80; ++c)
+        for (uint8_t h = 0; h < 2; ++h) tracks.push_back(standard_imd_track(c, h, 18, 2, 3));
+    const std::string plain = dir.file("plain.img");
+    write_file(plain, imd_file(tracks));
+    tracks[5].records[3] = imd_fill_record(4, 0xE5);  // C2 H1 R4: a deleted data mark
+    const std::string odd = dir.file("odd.imd");
+    write_file(odd, imd_file(tracks));
+
+    ASSERT_TRUE(manager.attach_image("fd0", plain, false));
+    Json drive = manager.query_drives()->at(0);
+    EXPECT_EQ(drive["image-format"], "imd");
+    EXPECT_EQ(drive["uniform"], true);
+    EXPECT_EQ(drive["geometry"]["format"], "1.44M");
+    ASSERT_TRUE(manager.attach_image("fd1", odd, true, "imd"));
+    drive = manager.query_drives()->at(1);
+    EXPECT_EQ(drive["image-format"], "imd");
+    EXPECT_EQ(drive["uniform"], false);
+    EXPECT_EQ(drive["read-only"], true);
+    // Asked to take it as raw, the file is 1.4 MB of IMD records: no raw format has that size.
+    ASSERT_TRUE(manager.release_image("fd0"));
+    const CommandResult raw = manager.attach_image("fd0", plain, false, "raw");
+    ASSERT_FALSE(raw);
+    EXPECT_EQ(raw.error().kind(), VpcError::ImageCaptureFail);
+}
+
+TEST_F(FloppyManagerTest, ACorruptImdFileIsImageCaptureFailNamingTheByte) {
+    std::vector<uint8_t> bytes =
+        imd_file({standard_imd_track(0, 0, 9), standard_imd_track(1, 0, 9)});
+    bytes.resize(bytes.size() - 10);
+    const std::string cut = dir.file("cut.imd");
+    write_file(cut, bytes);
+    const CommandResult r = manager.attach_image("fd0", cut, false);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind(), VpcError::ImageCaptureFail);
+    const std::string desc = qmp_error(r.error()).desc;
+    EXPECT_NE(desc.find("'" + cut + "' is corrupt or truncated: at byte "), std::string::npos)
+        << desc;
+    EXPECT_NE(desc.find("the file ends after 502 of them"), std::string::npos) << desc;
+    EXPECT_EQ(manager.query_drives()->at(0)["attachment"], "none");
 }
 
 TEST_F(FloppyManagerTest, QueryShowsAHostDriveAndTheHead) {

@@ -36,7 +36,8 @@ TEST_F(MediaSlotTest, OpensMediaForItsDriveType) {
     ASSERT_FALSE(medium);
     EXPECT_EQ(medium.error().kind(), ErrorKind::Unsupported);
     EXPECT_EQ(medium.error().message(),
-              "format=qcow2 is not supported: floppy drives take raw sector images (format=raw)");
+              "format=qcow2 is not supported: floppy drives take raw sector images (format=raw) "
+              "and ImageDisk files (format=imd)");
 }
 
 TEST_F(MediaSlotTest, InsertAtPowerOnSendsNoEvent) {

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "hw/block/media/imd_image.h"
-#include "imd_bytes.h"
 #include "temp_dir.h"
+#include "tests/support/expected_text.h"
+#include "tests/support/imd_bytes.h"
 #include "tests/unit/block/fdc_guest_ports.h"
 
 namespace fdplug::floppy {
 namespace {
+
+using test::error_text;
 
 using test::imd_data_record;
 using test::ImdTrackSpec;
@@ -34,9 +37,9 @@ class ImdInDrive : public ::testing::Test, protected test::FdcGuestPorts {
         fdc = std::make_unique<Fdc82077>(host, FdcConfig{FdcMode::At, TimingPolicy::Fast});
         host.fdc = fdc.get();
         fdc->drive(0).connect(DriveType::k144);
-        ImdOpenResult opened = ImdImage::open({.path = path, .drive = DriveType::k144});
-        ASSERT_TRUE(opened.image) << opened.message;
-        fdc->insert_media(0, std::move(opened.image));
+        auto opened = ImdImage::open({.path = path, .drive = DriveType::k144});
+        ASSERT_TRUE(opened) << error_text(opened);
+        fdc->insert_media(0, std::move(*opened));
     }
 };
 
@@ -74,14 +77,13 @@ TEST_F(ImdInDrive, AGuestWriteIsInTheFileAfterAFlush) {
     ASSERT_TRUE(host.irq);
     EXPECT_EQ(result()[0] & 0xC0, 0x00);
     std::unique_ptr<DiskImage> medium = fdc->eject_media(0);
-    std::string error;
-    ASSERT_TRUE(medium->flush(&error)) << error;
+    ASSERT_EQ(error_text(medium->flush()), "");
     medium.reset();
 
-    ImdOpenResult again = ImdImage::open({.path = path, .read_only = true});
-    ASSERT_TRUE(again.image) << again.message;
+    auto again = ImdImage::open({.path = path, .read_only = true});
+    ASSERT_TRUE(again) << error_text(again);
     std::array<uint8_t, 512> back;
-    ASSERT_EQ(again.image->read_sector(0, 1, 7, back), MediaStatus::Ok);
+    ASSERT_EQ((*again)->read_sector(0, 1, 7, back), MediaStatus::Ok);
     EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin()));
 }
 

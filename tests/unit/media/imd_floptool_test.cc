@@ -16,10 +16,12 @@
 #include "hw/block/media/memory_image.h"
 #include "hw/block/media/track_convert.h"
 #include "temp_dir.h"
+#include "tests/support/expected_text.h"
 
 namespace fdplug::floppy {
 namespace {
 
+using test::error_text;
 using test::TempDir;
 
 struct Result {
@@ -45,10 +47,9 @@ bool floptool_present() {
 }
 
 std::vector<uint8_t> imd_bytes(const TrackDisk &disk, const std::string &comment) {
-    std::vector<uint8_t> out;
-    std::string error;
-    EXPECT_TRUE(write_imd(imd_header("01/02/2024 03:04:05", comment), disk, &out, &error)) << error;
-    return out;
+    auto out = write_imd(imd_header("01/02/2024 03:04:05", comment), disk);
+    EXPECT_EQ(error_text(out), "");
+    return out ? *out : std::vector<uint8_t>{};
 }
 
 class Floptool : public ::testing::Test {
@@ -77,10 +78,9 @@ TEST_F(Floptool, StandardDisksAreIdentifiedAndConvertBackToTheSameSectors) {
     for (const char *name : {"1.44M", "360K"}) {
         const Geometry g = format_by_name(name)->geometry;
         MemoryImage raw(g, test::pattern(g.size_bytes(), g.sectors));
-        TrackDisk disk;
-        std::string error;
-        ASSERT_TRUE(read_tracks(raw, &disk, &error)) << error;
-        const std::string path = check_readable(name, imd_bytes(disk, "converted from raw"));
+        auto disk = read_tracks(raw);
+        ASSERT_TRUE(disk) << error_text(disk);
+        const std::string path = check_readable(name, imd_bytes(*disk, "converted from raw"));
         const std::string back = dir.file(std::string(name) + ".img");
         const Result conv = run("floptool flopconvert imd pc '" + path + "' '" + back + "'");
         ASSERT_EQ(conv.status, 0) << conv.output;

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 
-#include "imd_bytes.h"
+#include "tests/support/expected_text.h"
+#include "tests/support/imd_bytes.h"
 
 namespace fdplug::floppy {
 namespace {
 
+using test::error_text;
 using test::imd_data_record;
 using test::imd_file;
 using test::imd_fill_record;
@@ -21,26 +23,23 @@ using test::kTestImdHeader;
 using test::standard_imd_track;
 
 ImdFile parse_ok(const std::vector<uint8_t> &bytes) {
-    ImdFile f;
-    std::string error;
-    EXPECT_TRUE(parse_imd(bytes, &f, &error)) << error;
-    return f;
+    auto f = parse_imd(bytes);
+    EXPECT_EQ(error_text(f), "");
+    return f ? *f : ImdFile{};
 }
 
 // The message of a refused file; it must name `offset`.
 std::string refused_at(const std::vector<uint8_t> &bytes, size_t offset) {
-    ImdFile f;
-    std::string error;
-    EXPECT_FALSE(parse_imd(bytes, &f, &error));
+    const std::string error = error_text(parse_imd(bytes));
+    EXPECT_NE(error, "");
     EXPECT_EQ(error.rfind("at byte " + std::to_string(offset) + ": ", 0), 0u) << error;
     return error;
 }
 
 std::vector<uint8_t> rewritten(const ImdFile &f) {
-    std::vector<uint8_t> out;
-    std::string error;
-    EXPECT_TRUE(write_imd(f.header, f.disk, &out, &error)) << error;
-    return out;
+    auto out = write_imd(f.header, f.disk);
+    EXPECT_EQ(error_text(out), "");
+    return out ? *out : std::vector<uint8_t>{};
 }
 
 size_t header_end() {
@@ -178,10 +177,10 @@ TEST(ImdWrite, UniformSectorsAreCompressedAndOthersKeptWhole) {
     t.add_filled({.id = {0, 0, 3, 2}, .mark = DataMark::Deleted, .data_crc_ok = false}, 0);
     t.add_filled({.id = {0, 0, 4, 2}, .mark = DataMark::None}, 0);
     disk.put(0, 0, std::move(t));
-    std::vector<uint8_t> out;
-    std::string error;
     const std::string header = imd_header("02/03/2024 04:05:06", "made by a test");
-    ASSERT_TRUE(write_imd(header, disk, &out, &error)) << error;
+    auto written = write_imd(header, disk);
+    ASSERT_EQ(error_text(written), "");
+    const std::vector<uint8_t> &out = *written;
     std::vector<uint8_t> want(header.begin(), header.end());
     want.insert(want.end(), {0x1A, 3, 0, 0, 4, 2, 1, 2, 3, 4, 2, 0xE5, 1});
     want.insert(want.end(), mixed.begin(), mixed.end());
@@ -191,12 +190,10 @@ TEST(ImdWrite, UniformSectorsAreCompressedAndOthersKeptWhole) {
 }
 
 TEST(ImdWrite, RefusesWhatAnImdFileCannotHold) {
-    std::string error;
-    std::vector<uint8_t> out;
     auto refuses = [&](Track t, const char *text) {
         TrackDisk disk;
         disk.put(2, 1, std::move(t));
-        EXPECT_FALSE(write_imd(kTestImdHeader, disk, &out, &error));
+        const std::string error = error_text(write_imd(kTestImdHeader, disk));
         EXPECT_NE(error.find("cylinder 2 head 1: "), std::string::npos) << error;
         EXPECT_NE(error.find(text), std::string::npos) << error;
     };
@@ -216,8 +213,8 @@ TEST(ImdWrite, RefusesWhatAnImdFileCannotHold) {
     id_crc.add_filled({.id = {2, 1, 1, 2}, .id_crc_ok = false}, 0);
     refuses(std::move(id_crc), "ID CRC error");
 
-    EXPECT_FALSE(write_imd("not an imd", TrackDisk{}, &out, &error));
-    EXPECT_FALSE(write_imd("IMD 1.18: \x1A in the comment", TrackDisk{}, &out, &error));
+    EXPECT_NE(error_text(write_imd("not an imd", TrackDisk{})), "");
+    EXPECT_NE(error_text(write_imd("IMD 1.18: \x1A in the comment", TrackDisk{})), "");
 }
 
 TEST(ImdDetect, TheSignatureDecides) {
@@ -285,16 +282,14 @@ TEST(ImdCorrupt, EveryTruncationIsRefusedWhereTheFileEnds) {
     maps.records[1] = imd_fill_record(4, 0x11);
     const auto full =
         imd_file({standard_imd_track(0, 0, 2, 0), maps, standard_imd_track(2, 0, 1, 0)});
-    ImdFile ok;
-    std::string error;
-    ASSERT_TRUE(parse_imd(full, &ok, &error)) << error;
+    ASSERT_EQ(error_text(parse_imd(full)), "");
     // Track record starts, to tell a cut inside a track header from one inside its body.
     const size_t t0 = header_end(), t1 = t0 + 5 + 2 + 2 * 129, t2 = t1 + 5 + 9 + 129 + 2 + 129;
     for (size_t cut = header_end() + 1; cut < full.size(); ++cut) {
         if (cut == t1 || cut == t2) continue;  // a whole number of tracks: valid
         const std::vector<uint8_t> part(full.begin(), full.begin() + ptrdiff_t(cut));
-        ImdFile f;
-        ASSERT_FALSE(parse_imd(part, &f, &error)) << "cut at " << cut;
+        const std::string error = error_text(parse_imd(part));
+        ASSERT_NE(error, "") << "cut at " << cut;
         const size_t start = cut < t1 ? t0 : cut < t2 ? t1 : t2;
         if (cut - start < 5) {
             EXPECT_EQ(error.rfind("at byte " + std::to_string(start) + ": ", 0), 0u) << error;

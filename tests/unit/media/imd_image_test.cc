@@ -17,11 +17,14 @@
 #include "hw/block/media/track_convert.h"
 #include "hw/block/media/track_geometry.h"
 #include "hw/block/media/uniform_tracks.h"
-#include "imd_bytes.h"
 #include "temp_dir.h"
+#include "tests/support/expected_text.h"
+#include "tests/support/imd_bytes.h"
 
 namespace fdplug::floppy {
 namespace {
+
+using test::error_text;
 
 using Sector = std::array<uint8_t, DiskImage::kSectorSize>;
 using test::imd_data_record;
@@ -42,12 +45,12 @@ std::vector<uint8_t> standard_disk(unsigned cylinders, unsigned heads, unsigned 
 
 // The IMD file of a raw image's disk (what a conversion writes).
 std::vector<uint8_t> imd_of_raw(DiskImage &raw, const std::string &comment) {
-    TrackDisk disk;
-    std::string error;
-    EXPECT_TRUE(read_tracks(raw, &disk, &error)) << error;
-    std::vector<uint8_t> out;
-    EXPECT_TRUE(write_imd(imd_header("01/01/2024 00:00:00", comment), disk, &out, &error)) << error;
-    return out;
+    auto disk = read_tracks(raw);
+    EXPECT_EQ(error_text(disk), "");
+    if (!disk) return {};
+    auto out = write_imd(imd_header("01/01/2024 00:00:00", comment), *disk);
+    EXPECT_EQ(error_text(out), "");
+    return out ? *out : std::vector<uint8_t>{};
 }
 
 class ImdImageTest : public ::testing::Test {
@@ -59,23 +62,36 @@ class ImdImageTest : public ::testing::Test {
         test::write_file(p, bytes);
         return p;
     }
-    static OpenedMedium open(const std::string &path, const std::string &format = "",
-                             bool read_only = false, DriveType drive = DriveType::Auto,
-                             bool snapshot = false) {
+    // What open_medium() gave, and when it failed, the error's kind and message.
+    struct Opened : OpenedMedium {
+        std::optional<ErrorKind> kind;
+        std::string error;
+    };
+    static Opened result(Expected<OpenedMedium> r) {
+        Opened out;
+        if (r)
+            static_cast<OpenedMedium &>(out) = std::move(*r);
+        else
+            out.kind = r.error().kind(), out.error = r.error().message();
+        return out;
+    }
+    static Opened open(const std::string &path, const std::string &format = "",
+                       bool read_only = false, DriveType drive = DriveType::Auto,
+                       bool snapshot = false) {
         MediumRequest r;
         r.file = path;
         r.format = format;
         r.read_only = read_only;
         r.drive = drive;
         r.snapshot = snapshot;
-        return open_medium(r);
+        return result(open_medium(r));
     }
     static ImdImage &imd(OpenedMedium &m) { return dynamic_cast<ImdImage &>(*m.image); }
 };
 
 TEST_F(ImdImageTest, DetectedByContentWhateverItsNameAndOpenedWithFormatImd) {
     const std::string p = file("disk.img", standard_disk(40, 2, 9, 4));  // 300 kbit/s MFM
-    OpenedMedium m = open(p);
+    Opened m = open(p);
     ASSERT_TRUE(m.image) << m.error;
     ASSERT_NE(dynamic_cast<ImdImage *>(m.image.get()), nullptr);
     EXPECT_EQ(m.file, p);
@@ -86,17 +102,17 @@ TEST_F(ImdImageTest, DetectedByContentWhateverItsNameAndOpenedWithFormatImd) {
     EXPECT_NE(m.image->tracks(), nullptr);
     m.image.reset();
 
-    OpenedMedium named = open(p, "imd", false, DriveType::k360);
+    Opened named = open(p, "imd", false, DriveType::k360);
     ASSERT_TRUE(named.image) << named.error;
     EXPECT_EQ(named.image->geometry(), format_by_name("360K")->geometry);  // 250 kbit/s
 }
 
 TEST_F(ImdImageTest, FormatRawStillTakesTheFileAsRaw) {
     const std::string p = file("disk.imd", standard_disk(40, 2, 9, 4));
-    OpenedMedium m = open(p, "raw");
+    Opened m = open(p, "raw");
     EXPECT_FALSE(m.image);
-    EXPECT_EQ(m.image_error, ImageOpenError::UnknownSize) << m.error;
-    OpenedMedium other = open(p, "qcow2");
+    EXPECT_EQ(m.kind, ErrorKind::UnknownSize) << m.error;
+    Opened other = open(p, "qcow2");
     EXPECT_FALSE(other.image);
     EXPECT_NE(other.error.find("format=imd"), std::string::npos) << other.error;
 }
@@ -109,7 +125,7 @@ TEST_F(ImdImageTest, TheSectorInterfaceReadsByIdAndReportsMarksAndCrcErrors) {
     t.records[6] = imd_fill_record(4, 0x5A);     // R=4: deleted, compressed
     std::vector<ImdTrackSpec> tracks{t};
     for (uint8_t c = 1; c < 40; ++c) tracks.push_back(standard_imd_track(c, 0, 9));
-    OpenedMedium m = open(file("odd.imd", imd_file(tracks)), "", false, DriveType::k360);
+    Opened m = open(file("odd.imd", imd_file(tracks)), "", false, DriveType::k360);
     ASSERT_TRUE(m.image) << m.error;
     ImdImage &image = imd(m);
     Sector s;
@@ -132,13 +148,12 @@ TEST_F(ImdImageTest, TheSectorInterfaceReadsByIdAndReportsMarksAndCrcErrors) {
 TEST_F(ImdImageTest, WritesReachTheFileOnlyAtFlushAndKeepTheComment) {
     const std::string p = file("w.imd", standard_disk(80, 2, 18, 3));
     const auto original = test::read_file(p);
-    OpenedMedium m = open(p);
+    Opened m = open(p);
     ASSERT_TRUE(m.image) << m.error;
     EXPECT_EQ(m.image->geometry(), format_by_name("1.44M")->geometry);
     ImdImage &image = imd(m);
     EXPECT_EQ(image.comment(), "A test disk\r\n");
-    std::string error;
-    ASSERT_TRUE(image.flush(&error)) << error;  // nothing written: the file is untouched
+    ASSERT_EQ(error_text(image.flush()), "");  // nothing written: the file is untouched
     EXPECT_EQ(test::read_file(p), original);
 
     Sector s;
@@ -149,12 +164,12 @@ TEST_F(ImdImageTest, WritesReachTheFileOnlyAtFlushAndKeepTheComment) {
     fill.fill(0xE5);
     ASSERT_EQ(image.write_sector(0, 0, 1, fill), MediaStatus::Ok);
     EXPECT_EQ(test::read_file(p), original);  // not yet
-    ASSERT_TRUE(image.flush(&error)) << error;
+    ASSERT_EQ(error_text(image.flush()), "");
     const auto saved = test::read_file(p);
     EXPECT_LT(saved.size(), original.size());  // the 0xE5 sector is compressed now
     m.image.reset();
 
-    OpenedMedium again = open(p);
+    Opened again = open(p);
     ASSERT_TRUE(again.image) << again.error;
     EXPECT_EQ(imd(again).comment(), "A test disk\r\n");
     Sector back;
@@ -170,7 +185,7 @@ TEST_F(ImdImageTest, WritesReachTheFileOnlyAtFlushAndKeepTheComment) {
 TEST_F(ImdImageTest, FormatThroughTheTracksIsSavedAndReopened) {
     const std::string p = file("f.imd", standard_disk(80, 2, 9, 5));
     {
-        OpenedMedium m = open(p);
+        Opened m = open(p);
         ASSERT_TRUE(m.image) << m.error;
         TracksOf tracks(*m.image);
         TrackFormat f{.encoding = Encoding::Fm,
@@ -178,16 +193,15 @@ TEST_F(ImdImageTest, FormatThroughTheTracksIsSavedAndReopened) {
                       .size_code = 1,
                       .fill = 0x4E,
                       .ids = {{5, 0, 3, 1}, {5, 0, 1, 1}, {99, 7, 2, 1}}};
-        std::string why;
-        ASSERT_TRUE(tracks->can_format(5, 0, f, &why)) << why;
+        ASSERT_EQ(error_text(tracks->can_format(5, 0, f)), "");
         ASSERT_EQ(tracks->format_track(5, 0, f), MediaStatus::Ok);
         ASSERT_EQ(tracks->write_data(5, 0, 1, DataMark::Deleted, test::pattern(256, 3)),
                   MediaStatus::Ok);
         f.rate = DataRate::k1000;
-        EXPECT_FALSE(tracks->can_format(6, 0, f, &why));  // IMD has no 1 Mbit/s mode
-        ASSERT_TRUE(m.image->flush(&why)) << why;
+        EXPECT_NE(error_text(tracks->can_format(6, 0, f)), "");  // IMD has no 1 Mbit/s mode
+        ASSERT_EQ(error_text(m.image->flush()), "");
     }
-    OpenedMedium m = open(p);
+    Opened m = open(p);
     ASSERT_TRUE(m.image) << m.error;
     const Track *t = imd(m).disk().find(5, 0);
     ASSERT_NE(t, nullptr);
@@ -204,7 +218,7 @@ TEST_F(ImdImageTest, RawToImdToRawLosesNothing) {
         const Geometry g = format_by_name(name)->geometry;
         MemoryImage raw(g, test::pattern(g.size_bytes(), g.sectors));
         const std::string p = file(std::string(name) + ".imd", imd_of_raw(raw, "from raw"));
-        OpenedMedium m = open(p, "", false, g.native_drive);
+        Opened m = open(p, "", false, g.native_drive);
         ASSERT_TRUE(m.image) << name << ": " << m.error;
         EXPECT_EQ(m.image->geometry(), g) << name;
         EXPECT_TRUE(sector_image_losses(imd(m).disk()).empty()) << name;
@@ -225,44 +239,41 @@ TEST_F(ImdImageTest, ReadOnlyAndSnapshotNeverTouchTheFile) {
     const auto original = test::read_file(p);
     Sector s{};
     {
-        OpenedMedium m = open(p, "", true);
+        Opened m = open(p, "", true);
         ASSERT_TRUE(m.image) << m.error;
         EXPECT_TRUE(m.read_only);
         EXPECT_EQ(m.image->write_sector(0, 0, 1, s), MediaStatus::ReadOnly);
         EXPECT_EQ(TracksOf(*m.image)->format_track(0, 0, {.ids = {{0, 0, 1, 2}}}),
                   MediaStatus::ReadOnly);
-        std::string error;
-        EXPECT_TRUE(m.image->flush(&error));
+        EXPECT_EQ(error_text(m.image->flush()), "");
     }
     {
-        OpenedMedium m = open(p, "", false, DriveType::Auto, true);
+        Opened m = open(p, "", false, DriveType::Auto, true);
         ASSERT_TRUE(m.image) << m.error;
         ASSERT_EQ(m.image->write_sector(0, 0, 1, s), MediaStatus::Ok);
         Sector back;
         m.image->read_sector(0, 0, 1, back);
         EXPECT_EQ(back, s);
-        std::string error;
-        EXPECT_TRUE(m.image->flush(&error));
+        EXPECT_EQ(error_text(m.image->flush()), "");
     }
     EXPECT_EQ(test::read_file(p), original);
 }
 
 TEST_F(ImdImageTest, LockedLikeARawImageAcrossTheSave) {
     const std::string p = file("l.imd", standard_disk(80, 2, 9, 5));
-    OpenedMedium writer = open(p);
+    Opened writer = open(p);
     ASSERT_TRUE(writer.image) << writer.error;
-    EXPECT_EQ(open(p).image_error, ImageOpenError::Locked);
-    EXPECT_EQ(open(p, "", true).image_error, ImageOpenError::Locked);
+    EXPECT_EQ(open(p).kind, ErrorKind::InUse);
+    EXPECT_EQ(open(p, "", true).kind, ErrorKind::InUse);
     Sector s{};
     ASSERT_EQ(writer.image->write_sector(1, 1, 1, s), MediaStatus::Ok);
-    std::string error;
-    ASSERT_TRUE(writer.image->flush(&error)) << error;
+    ASSERT_EQ(error_text(writer.image->flush()), "");
     // The replacement file took the name already locked.
-    EXPECT_EQ(open(p).image_error, ImageOpenError::Locked);
+    EXPECT_EQ(open(p).kind, ErrorKind::InUse);
     writer.image.reset();
-    OpenedMedium reader = open(p, "", true);
+    Opened reader = open(p, "", true);
     ASSERT_TRUE(reader.image) << reader.error;
-    OpenedMedium second = open(p, "", true);
+    Opened second = open(p, "", true);
     EXPECT_TRUE(second.image) << second.error;
 }
 
@@ -271,13 +282,12 @@ TEST_F(ImdImageTest, SaveKeepsTheModeFollowsSymlinksAndLeavesNoTemporaryFile) {
     ASSERT_EQ(::chmod(p.c_str(), 0640), 0);
     const std::string link = dir.file("link.imd");
     ASSERT_EQ(::symlink(p.c_str(), link.c_str()), 0);
-    OpenedMedium m = open(link);
+    Opened m = open(link);
     ASSERT_TRUE(m.image) << m.error;
     Sector s{};
     s[5] = 5;
     ASSERT_EQ(m.image->write_sector(2, 0, 3, s), MediaStatus::Ok);
-    std::string error;
-    ASSERT_TRUE(m.image->flush(&error)) << error;
+    ASSERT_EQ(error_text(m.image->flush()), "");
     struct stat st;
     ASSERT_EQ(::lstat(link.c_str(), &st), 0);
     EXPECT_TRUE(S_ISLNK(st.st_mode));
@@ -295,34 +305,34 @@ TEST_F(ImdImageTest, AFailingSaveLeavesTheOldFileAndTheWritesPending) {
     MediumRequest r;
     r.file = p;
     r.faults = std::make_shared<MediaFaults>();
-    OpenedMedium m = open_medium(r);
+    Opened m = result(open_medium(r));
     ASSERT_TRUE(m.image) << m.error;
     Sector s{};
     s[0] = 0x77;
     ASSERT_EQ(m.image->write_sector(3, 1, 4, s), MediaStatus::Ok);
     r.faults->fail_flushes = 1;
-    std::string error;
-    EXPECT_FALSE(m.image->flush(&error));
+    std::string error = error_text(m.image->flush());
+    EXPECT_NE(error, "");
     EXPECT_NE(error.find("fail.imd"), std::string::npos) << error;
     EXPECT_EQ(test::read_file(p), original);
     size_t entries = 0;
     for ([[maybe_unused]] const auto &e : std::filesystem::directory_iterator(dir.path()))
         ++entries;
     EXPECT_EQ(entries, 1u);
-    ASSERT_TRUE(m.image->flush(&error)) << error;  // the writes were kept for the next try
+    ASSERT_EQ(error_text(m.image->flush()), "");  // the writes were kept for the next try
     EXPECT_NE(test::read_file(p), original);
 }
 
 TEST_F(ImdImageTest, UnsavedWritesAreSavedWhenTheMediumGoes) {
     const std::string p = file("d.imd", standard_disk(80, 2, 9, 5));
     {
-        OpenedMedium m = open(p);
+        Opened m = open(p);
         ASSERT_TRUE(m.image) << m.error;
         Sector s;
         s.fill(0x31);
         ASSERT_EQ(m.image->write_sector(0, 1, 9, s), MediaStatus::Ok);
     }
-    OpenedMedium m = open(p);
+    Opened m = open(p);
     ASSERT_TRUE(m.image) << m.error;
     Sector back;
     ASSERT_EQ(m.image->read_sector(0, 1, 9, back), MediaStatus::Ok);
@@ -332,30 +342,30 @@ TEST_F(ImdImageTest, UnsavedWritesAreSavedWhenTheMediumGoes) {
 TEST_F(ImdImageTest, CorruptFilesAreRefusedWithTheirOffset) {
     auto bytes = standard_disk(2, 1, 9, 5);
     bytes.resize(bytes.size() - 100);  // the last sector's data is cut short
-    OpenedMedium m = open(file("cut.imd", bytes));
+    Opened m = open(file("cut.imd", bytes));
     EXPECT_FALSE(m.image);
-    EXPECT_EQ(m.image_error, ImageOpenError::UnknownSize);
+    EXPECT_EQ(m.kind, ErrorKind::Corrupt);
     EXPECT_NE(m.error.find("cut.imd"), std::string::npos) << m.error;
     EXPECT_NE(m.error.find("at byte " + std::to_string(bytes.size() - 412)), std::string::npos)
         << m.error;
     EXPECT_NE(m.error.find("the file ends after 412"), std::string::npos) << m.error;
 
-    OpenedMedium empty = open(file("empty.imd", imd_file({})));
-    EXPECT_EQ(empty.image_error, ImageOpenError::UnknownSize);
+    Opened empty = open(file("empty.imd", imd_file({})));
+    EXPECT_EQ(empty.kind, ErrorKind::UnknownSize);
     EXPECT_NE(empty.error.find("no track"), std::string::npos) << empty.error;
 }
 
 TEST_F(ImdImageTest, OpenErrorsNameTheFile) {
-    EXPECT_EQ(open(dir.file("missing.imd"), "imd").image_error, ImageOpenError::NotFound);
-    EXPECT_EQ(open(dir.path(), "imd").image_error, ImageOpenError::NotRegular);
+    EXPECT_EQ(open(dir.file("missing.imd"), "imd").kind, ErrorKind::NotFound);
+    EXPECT_EQ(open(dir.path(), "imd").kind, ErrorKind::WrongFileType);
     const std::string fifo = dir.file("fifo");
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     EXPECT_FALSE(is_imd_file(fifo));  // never opened, so never blocks
-    EXPECT_EQ(open(fifo, "imd").image_error, ImageOpenError::NotRegular);
-    EXPECT_EQ(ImdImage::open({.path = "rel.imd"}).error, ImageOpenError::BadPath);
+    EXPECT_EQ(open(fifo, "imd").kind, ErrorKind::WrongFileType);
+    EXPECT_EQ(ImdImage::open({.path = "rel.imd"}).error().kind(), ErrorKind::BadPath);
     // Media no drive of this type reads: 80-track 5.25" media in a 360 KB drive.
-    OpenedMedium m = open(file("qd.imd", standard_disk(80, 2, 15, 3)), "", false, DriveType::k360);
-    EXPECT_EQ(m.image_error, ImageOpenError::UnknownSize);
+    Opened m = open(file("qd.imd", standard_disk(80, 2, 15, 3)), "", false, DriveType::k360);
+    EXPECT_EQ(m.kind, ErrorKind::UnknownSize);
     EXPECT_NE(m.error.find("cannot read"), std::string::npos) << m.error;
 }
 

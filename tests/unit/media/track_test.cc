@@ -17,9 +17,12 @@
 #include "hw/block/media/track_geometry.h"
 #include "hw/block/media/uniform_tracks.h"
 #include "temp_dir.h"
+#include "tests/support/expected_text.h"
 
 namespace fdplug::floppy {
 namespace {
+
+using test::error_text;
 
 SectorInfo sector(uint8_t c, uint8_t h, uint8_t r, uint8_t n = 2) {
     return {.id = {c, h, r, n}, .size_code = n};
@@ -128,7 +131,7 @@ TEST(MemoryTracks, FormatLaysDownAnyIdsAndSizes) {
     TrackFormat f{.encoding = Encoding::Fm, .rate = DataRate::k250, .size_code = 1, .fill = 0x6C};
     f.ids = {{7, 1, 200, 1}, {0, 0, 0, 9}, {7, 1, 200, 1}};  // any byte, repeats allowed
     std::string why;
-    ASSERT_TRUE(m.can_format(3, 1, f, &why)) << why;
+    ASSERT_EQ(error_text(m.can_format(3, 1, f)), "");
     ASSERT_EQ(m.format_track(3, 1, f), MediaStatus::Ok);
     TrackInfo info;
     m.track_info(3, 1, info);
@@ -143,14 +146,17 @@ TEST(MemoryTracks, FormatLaysDownAnyIdsAndSizes) {
     EXPECT_EQ(m.heads(), 2u);
 
     f.size_code = 8;
-    EXPECT_FALSE(m.can_format(3, 1, f, &why));
+    why = error_text(m.can_format(3, 1, f));
+    EXPECT_NE(why, "");
     EXPECT_EQ(m.format_track(3, 1, f), MediaStatus::OutOfRange);
     f.size_code = 7;
     f.ids.assign(5, SectorId{});  // 80 KiB
-    EXPECT_FALSE(m.can_format(3, 1, f, &why));
+    why = error_text(m.can_format(3, 1, f));
+    EXPECT_NE(why, "");
     EXPECT_NE(why.find("more than a track holds"), std::string::npos) << why;
     f.ids.assign(1, SectorId{});
-    EXPECT_FALSE(m.can_format(kMaxTrackCylinders, 0, f, &why));
+    why = error_text(m.can_format(kMaxTrackCylinders, 0, f));
+    EXPECT_NE(why, "");
 }
 
 TEST(MemoryTracks, TheBackingFormatRefusesWhatItCannotHoldAndNothingChanges) {
@@ -159,11 +165,13 @@ TEST(MemoryTracks, TheBackingFormatRefusesWhatItCannotHoldAndNothingChanges) {
     MemoryTracks m(std::move(d), false, imd_can_hold);
     TrackFormat f{.rate = DataRate::k1000, .size_code = 2, .ids = {{0, 0, 1, 2}}};
     std::string why;
-    EXPECT_FALSE(m.can_format(0, 0, f, &why));
+    why = error_text(m.can_format(0, 0, f));
+    EXPECT_NE(why, "");
     EXPECT_NE(why.find("1 Mbit/s"), std::string::npos) << why;
     f.rate = DataRate::k500;
     f.ids = {{0, 0, 1, 3}};  // ID N differs from the field's N: IMD keeps one
-    EXPECT_FALSE(m.can_format(0, 0, f, &why));
+    why = error_text(m.can_format(0, 0, f));
+    EXPECT_NE(why, "");
     EXPECT_EQ(m.format_track(0, 0, f), MediaStatus::OutOfRange);
     EXPECT_FALSE(m.dirty());
     TrackInfo info;
@@ -223,7 +231,7 @@ TEST(UniformTracks, FormatTakesOnlyTheImagesOwnLayout) {
     TrackFormat ok{.rate = DataRate::k500, .size_code = 2, .fill = 0xF6};
     for (uint8_t r : {18, 1, 5}) ok.ids.push_back({2, 1, r, 2});
     std::string why;
-    ASSERT_TRUE(tracks.can_format(2, 1, ok, &why)) << why;
+    ASSERT_EQ(error_text(tracks.can_format(2, 1, ok)), "");
     ASSERT_EQ(tracks.format_track(2, 1, ok), MediaStatus::Ok);
     std::vector<uint8_t> buf(512);
     tracks.read_data(2, 1, 17, buf);
@@ -233,7 +241,8 @@ TEST(UniformTracks, FormatTakesOnlyTheImagesOwnLayout) {
 
     auto refused = [&](TrackFormat f) {
         const uint64_t before = test::checksum(image.bytes());
-        EXPECT_FALSE(tracks.can_format(2, 1, f, &why));
+        why = error_text(tracks.can_format(2, 1, f));
+        EXPECT_NE(why, "");
         EXPECT_EQ(tracks.format_track(2, 1, f), MediaStatus::OutOfRange);
         EXPECT_EQ(test::checksum(image.bytes()), before);
         return why;
@@ -270,12 +279,12 @@ TEST(UniformTracks, FormatTakesOnlyTheImagesOwnLayout) {
 TEST(TrackGeometry, AUniformDiskIsItsTableFormatAndLosesNothingAsRaw) {
     const Geometry g = format_by_name("1.44M")->geometry;
     MemoryImage image(g, test::pattern(g.size_bytes(), 3));
-    TrackDisk disk;
-    std::string why;
-    ASSERT_TRUE(read_tracks(image, &disk, &why)) << why;
+    auto read = read_tracks(image);
+    ASSERT_TRUE(read) << error_text(read);
+    const TrackDisk &disk = *read;
     EXPECT_TRUE(sector_image_losses(disk).empty());
-    auto choice = choose_track_format(disk, DriveType::Auto, &why);
-    ASSERT_TRUE(choice) << why;
+    auto choice = choose_track_format(disk, DriveType::Auto);
+    ASSERT_TRUE(choice) << error_text(choice);
     EXPECT_EQ(choice->geometry, g);
     EXPECT_EQ(choice->drive, DriveType::k144);
     EXPECT_EQ(sector_image_of(disk, g), image.bytes());
@@ -287,16 +296,17 @@ TEST(TrackGeometry, DoubleDensityFiveInchMediaFollowTheDrivesSpeed) {
     for (unsigned c = 0; c < 40; ++c)
         for (unsigned h = 0; h < 2; ++h) disk.put(c, h, standard_track(c, h, 9, DataRate::k300));
     std::string why;
-    auto in_360 = choose_track_format(disk, DriveType::k360, &why);
-    ASSERT_TRUE(in_360) << why;
+    auto in_360 = choose_track_format(disk, DriveType::k360);
+    ASSERT_TRUE(in_360) << error_text(in_360);
     EXPECT_EQ(in_360->geometry, format_by_name("360K")->geometry);  // 250 kbit/s at 300 rpm
     // An auto drive becomes the type the table lists 360K under, as for a raw image.
-    auto in_auto = choose_track_format(disk, DriveType::Auto, &why);
-    ASSERT_TRUE(in_auto) << why;
+    auto in_auto = choose_track_format(disk, DriveType::Auto);
+    ASSERT_TRUE(in_auto) << error_text(in_auto);
     EXPECT_EQ(in_auto->drive, DriveType::k120);
     EXPECT_EQ(in_auto->geometry.rate, DataRate::k300);
     EXPECT_EQ(in_auto->geometry.rpm, 360);
-    EXPECT_FALSE(choose_track_format(disk, DriveType::k144, &why));
+    why = error_text(choose_track_format(disk, DriveType::k144));
+    EXPECT_NE(why, "");
     EXPECT_NE(why.find("cannot read"), std::string::npos) << why;
 }
 
@@ -322,13 +332,14 @@ TEST(TrackGeometry, IrregularDisksGetAGeometryAndTheirLosses) {
     EXPECT_TRUE(has("holds 128 bytes"));
     EXPECT_TRUE(has("deleted data mark"));
     std::string why;
-    auto choice = choose_track_format(disk, DriveType::Auto, &why);
-    ASSERT_TRUE(choice) << why;
+    auto choice = choose_track_format(disk, DriveType::Auto);
+    ASSERT_TRUE(choice) << error_text(choice);
     EXPECT_EQ(choice->geometry.cylinders, 4);
     EXPECT_EQ(choice->geometry.heads, 1);
     EXPECT_EQ(choice->geometry.sectors, 10);
     EXPECT_EQ(choice->drive, DriveType::k360);
-    EXPECT_FALSE(choose_track_format(TrackDisk{}, DriveType::Auto, &why));
+    why = error_text(choose_track_format(TrackDisk{}, DriveType::Auto));
+    EXPECT_NE(why, "");
 }
 
 // A 2.88 MB disk as tracks must not take more than twice its data: measured both from the
@@ -337,9 +348,9 @@ TEST(TrackMemory, A288DiskTakesLessThanTwiceItsData) {
     const Geometry g = format_by_name("2.88M")->geometry;
     MemoryImage image(g, test::pattern(g.size_bytes(), 6));
     const size_t before = mallinfo2().uordblks;
-    auto disk = std::make_unique<TrackDisk>();
-    std::string why;
-    ASSERT_TRUE(read_tracks(image, disk.get(), &why)) << why;
+    auto read = read_tracks(image);
+    ASSERT_TRUE(read) << error_text(read);
+    auto disk = std::make_unique<TrackDisk>(std::move(*read));
     const size_t heap = mallinfo2().uordblks - before;
     const size_t data = g.size_bytes();
     EXPECT_EQ(disk->data_bytes(), data);
