@@ -12,6 +12,7 @@
 
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/imd_format.h"
+#include "hw/block/media/media_fingerprint.h"
 #include "hw/block/media/memory_image.h"
 #include "hw/block/media/open_medium.h"
 #include "hw/block/media/track_convert.h"
@@ -337,6 +338,34 @@ TEST_F(ImdImageTest, UnsavedWritesAreSavedWhenTheMediumGoes) {
     Sector back;
     ASSERT_EQ(m.image->read_sector(0, 1, 9, back), MediaStatus::Ok);
     EXPECT_EQ(back[100], 0x31);
+}
+
+// Saved states name a medium by its fingerprint: a uniform IMD file is the same medium as its
+// raw twin; one with CRC errors and missing data still has one, and a deleted mark changes it.
+TEST_F(ImdImageTest, FingerprintsCoverWhatARawImageCannotHold) {
+    const Geometry g = format_by_name("720K")->geometry;
+    MemoryImage raw(g, test::pattern(g.size_bytes(), 11));
+    Opened twin = open(file("twin.imd", imd_of_raw(raw, "twin")), "", false, DriveType::k144);
+    ASSERT_TRUE(twin.image) << twin.error;
+    EXPECT_EQ(error_text(media_fingerprint(*twin.image)), "");
+    EXPECT_EQ(*media_fingerprint(*twin.image), *media_fingerprint(raw));
+
+    ImdTrackSpec t = standard_imd_track(0, 0, 9);
+    t.records[2] = imd_data_record(5, 512, 77);  // data CRC error
+    t.records[4] = {0};                          // no data field
+    std::vector<ImdTrackSpec> tracks{t};
+    for (uint8_t c = 1; c < 40; ++c) tracks.push_back(standard_imd_track(c, 0, 9));
+    Opened odd = open(file("odd.imd", imd_file(tracks)), "", false, DriveType::k360);
+    ASSERT_TRUE(odd.image) << odd.error;
+    const auto before = media_fingerprint(*odd.image);
+    ASSERT_EQ(error_text(before), "");
+    TracksOf view(*odd.image);
+    ASSERT_EQ(view->write_data(0, 0, 1, DataMark::Deleted, test::pattern(512, 1)), MediaStatus::Ok);
+    const auto deleted = media_fingerprint(*odd.image);
+    ASSERT_EQ(error_text(deleted), "");
+    EXPECT_NE(*deleted, *before);
+    ASSERT_EQ(view->write_data(0, 0, 1, DataMark::Normal, test::pattern(512, 1)), MediaStatus::Ok);
+    EXPECT_NE(*media_fingerprint(*odd.image), *deleted) << "the mark alone tells them apart";
 }
 
 TEST_F(ImdImageTest, CorruptFilesAreRefusedWithTheirOffset) {
