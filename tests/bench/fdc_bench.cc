@@ -5,6 +5,7 @@
 //   PortIo/*        one guest port access through the host's bus and the plugin ABI (ns)
 //   WholeDiskRead   a 1.44 MB disk read, one cylinder per DMA command, timing=fast (us)
 //   Qmp*            one QMP command: parsed request -> reply object, and text -> text
+//   MediumOpen/*    opening a raw image and its IMD twin (media_bench.cc)
 #include <benchmark/benchmark.h>
 
 #include <cstdio>

@@ -3,10 +3,12 @@
 
 Builds a 1.44 MB test floppy (boot.asm's boot sector + deterministic pseudo-random data), boots
 it headless in Bochs with Bochs' own floppy plugin ("stock") and with fdplug's ("fdplug", timing
-accurate; "fdplug-fast", FDPLUG_TIMING=fast), and checks for each run:
+accurate; "fdplug-fast", FDPLUG_TIMING=fast; "fdplug-imd", the same disk as an ImageDisk file
+made by fdplug-img, `floppya: 1_44=fd.imd`), and checks for each run:
   - the port 0xE9 markers: FDTEST boot, the CMOS dump, HASH (= the hash of the image file),
     TRACKS 00A0 (every track read), WRITE OK, FDTEST DONE;
-  - the image afterwards: C79/H1 holds the written pattern, every other byte is unchanged;
+  - the image afterwards: C79/H1 holds the written pattern, every other byte is unchanged (an
+    IMD file is converted back to raw with fdplug-img to be compared);
   - which plugin Bochs loaded (fdplug logs one line at INIT);
 and across variants that the marker lines are identical. Prints every run's wall time and the
 median per variant. Each Bochs run is killed after --timeout seconds (a hang fails the test).
@@ -88,13 +90,24 @@ log: {log}
 """
 
 
+def img_tool(args, *argv):
+    """Runs fdplug-img (convert between raw and IMD)."""
+    subprocess.run([args.img_tool, *argv], check=True, stdout=subprocess.DEVNULL)
+
+
 def run_once(args, variant, index, image_bytes, prefix):
     rundir = os.path.join(args.workdir, f"{args.bios}-{variant}-{index}")
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
-    image = os.path.join(rundir, "fd.img")
-    with open(image, "wb") as fh:
+    imd = variant.endswith("-imd")
+    raw = os.path.join(rundir, "fd.img")
+    with open(raw, "wb") as fh:
         fh.write(image_bytes)
+    image = raw
+    if imd:
+        image = os.path.join(rundir, "fd.imd")
+        img_tool(args, "convert", "-O", "imd", raw, image)
+        os.unlink(raw)
     log = os.path.join(rundir, "bochs.log")
     with open(os.path.join(rundir, "fdtest.bxrc"), "w") as fh:
         fh.write(bochsrc(image, log, args.bios))
@@ -116,7 +129,9 @@ def run_once(args, variant, index, image_bytes, prefix):
             fh.write(data)
     text = out.decode("latin-1")
     markers = [l.strip() for l in text.splitlines() if MARKER.match(l.strip())]
-    with open(image, "rb") as fh:
+    if imd:
+        img_tool(args, "convert", "-O", "raw", image, raw)
+    with open(raw, "rb") as fh:
         after = fh.read()
     logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
     ticks = re.findall(r"^(\d{11,})[a-z]\[", logtext, re.M)
@@ -213,6 +228,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="runs per variant (times: the median)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds before a Bochs run is killed")
     ap.add_argument("--variants", default="stock,fdplug,fdplug-fast")
+    ap.add_argument("--img-tool", help="fdplug-img, for the -imd variants")
     ap.add_argument("--bios", choices=sorted(BIOSES), default="rombios")
     args = ap.parse_args()
 
