@@ -139,29 +139,6 @@ class Machine : public FloppyMachine {
         dor_ |= uint8_t(0x10 << unit);
         q.outb(kDorPort, dor_);
     }
-    void specify() { send_all({0x03, 0xDF, 0x02}); }  // SRT/HUT, HLT and DMA mode
-    // READ DATA (MFM) / WRITE DATA of sectors r..eot of C/H on a unit; the result phase bytes.
-    void start_read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t eot) {
-        data_command(0x46, unit, c, h, r, eot);
-    }
-    std::vector<uint8_t> read(unsigned unit, uint8_t c, uint8_t h, uint8_t r, uint8_t count,
-                              std::vector<uint8_t> *data) {
-        dma(true, 0x20000, uint16_t(count * 512));
-        start_read(unit, c, h, r, uint8_t(r + count - 1));
-        EXPECT_TRUE(irq()) << "READ DATA ends with an interrupt";
-        const auto result = take(7);
-        if (data) *data = q.memread(0x20000, count * 512u);
-        return result;
-    }
-    std::vector<uint8_t> write(unsigned unit, uint8_t c, uint8_t h, uint8_t r,
-                               const std::vector<uint8_t> &data) {
-        q.memwrite(0x30000, data);
-        dma(false, 0x30000, uint16_t(data.size()));
-        const uint8_t count = uint8_t(data.size() / 512);
-        data_command(0x45, unit, c, h, r, uint8_t(r + count - 1));
-        EXPECT_TRUE(irq()) << "WRITE DATA ends with an interrupt";
-        return take(7);
-    }
     uint8_t st3(unsigned unit) {
         send_all({0x04, uint8_t(unit)});
         return take(1)[0];

@@ -1,0 +1,137 @@
+// ImageDisk (.IMD) media through the real host: a drive defined on an IMD file (told by its
+// content), the guest reading it over qtest by sector ID whatever the physical order, and the
+// guest's writes reaching the file as a valid IMD file when the image is released — read back
+// by a fresh attach and, where Debian's mame-tools is installed, identified by MAME's floptool.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tests/qtest/floppy_machine.h"
+#include "tests/qtest/scratch_dir.h"
+#include "tests/support/imd_bytes.h"
+
+namespace fdplug::test {
+namespace {
+
+using floppy::test::imd_data_record;
+using floppy::test::imd_file;
+using floppy::test::ImdTrackSpec;
+using nlohmann::json;
+
+constexpr uint8_t kMode500Mfm = 3;
+
+// The 512 bytes the test disk holds in the sector with ID C H R 2.
+std::vector<uint8_t> sector_data(unsigned c, unsigned h, unsigned r) {
+    const auto rec = imd_data_record(1, 512, uint8_t(c * 31 + h * 17 + r));
+    return {rec.begin() + 1, rec.end()};
+}
+
+// A 1.44 MB disk as an IMD file; track C0 H0 is interleaved 2:1 (R 1, 10, 2, 11, …), so that
+// only a search by ID finds its sectors where a raw image would have them.
+std::vector<uint8_t> test_disk() {
+    std::vector<ImdTrackSpec> tracks;
+    for (uint8_t c = 0; c < 80; ++c)
+        for (uint8_t h = 0; h < 2; ++h) {
+            ImdTrackSpec t{.mode = kMode500Mfm, .cylinder = c, .head = h};
+            for (unsigned i = 0; i < 18; ++i) {
+                const unsigned r = c == 0 && h == 0 ? (i % 2 ? 10 + i / 2 : 1 + i / 2) : i + 1;
+                t.r_map.push_back(uint8_t(r));
+                t.records.push_back(imd_data_record(1, 512, uint8_t(c * 31 + h * 17 + r)));
+            }
+            tracks.push_back(t);
+        }
+    return imd_file(tracks);
+}
+
+std::vector<uint8_t> slice(const std::vector<uint8_t> &v, size_t from, size_t n) {
+    return {v.begin() + long(from), v.begin() + long(from + n)};
+}
+
+class FloppyImd : public ::testing::Test {
+  protected:
+    ScratchDir dir;
+    const std::string disk = dir.path("disk.img");  // the name says nothing: the content does
+
+    void SetUp() override { write_file(disk, test_disk()); }
+
+    // One 1.44 MB drive, fd0, on the IMD file (no format= given).
+    std::unique_ptr<FloppyMachine> start() {
+        auto m = std::make_unique<FloppyMachine>(
+            "-machine pc -nodefaults -drive if=none,id=d0,file=" + disk +
+            " -device floppy,id=fd0,drive=d0,drive-type=144" + kFast);
+        if (m->ok()) {
+            m->specify();
+            m->seek(0, 0);
+        }
+        return m;
+    }
+};
+
+TEST_F(FloppyImd, TheGuestReadsSectorsByTheirIdsWhateverThePhysicalOrder) {
+    auto m = start();
+    ASSERT_TRUE(m->ok());
+    const json drive = m->drive("fd0");
+    EXPECT_EQ(drive["image-format"], "imd") << drive.dump();
+    EXPECT_EQ(drive["uniform"], false) << "track 0 is interleaved: " << drive.dump();
+    EXPECT_EQ(drive["geometry"]["format"], "1.44M") << drive.dump();
+
+    std::vector<uint8_t> data;
+    const auto result = m->read(0, 0, 0, 1, 18, &data);
+    EXPECT_EQ(result[0] & st0::kIc, 0) << "ST0 " << hex(result[0]) << " ST1 " << hex(result[1]);
+    for (unsigned r = 1; r <= 18; ++r)
+        EXPECT_EQ(slice(data, (r - 1) * 512, 512), sector_data(0, 0, r)) << "R=" << r;
+
+    EXPECT_EQ(m->seek(0, 40), 40);
+    EXPECT_EQ(m->read(0, 40, 1, 5, 5, &data)[0] & st0::kIc, 0);
+    for (unsigned r = 5; r <= 9; ++r)
+        EXPECT_EQ(slice(data, (r - 5) * 512, 512), sector_data(40, 1, r)) << "R=" << r;
+}
+
+TEST_F(FloppyImd, WritesReachTheFileAsImdWhenTheImageIsReleased) {
+    const auto before = read_file(disk);
+    auto m = start();
+    ASSERT_TRUE(m->ok());
+    EXPECT_EQ(m->seek(0, 5), 5);
+    std::vector<uint8_t> written(3 * 512);
+    for (size_t i = 0; i < written.size(); ++i) written[i] = uint8_t(i * 13 + 7);
+    written.resize(4 * 512, 0xE5);  // a uniform sector: compressed in the file
+    EXPECT_EQ(m->write(0, 5, 1, 7, written)[0] & st0::kIc, 0);
+    EXPECT_EQ(read_file(disk), before) << "an IMD medium keeps writes until a flush";
+
+    ASSERT_EQ(m->release("fd0").dump(), R"({"return":{}})");
+    const auto after = read_file(disk);
+    ASSERT_GE(after.size(), 4u);
+    EXPECT_EQ(std::string(after.begin(), after.begin() + 4), "IMD ");
+    EXPECT_LT(after.size(), before.size()) << "the 0xE5 sector is stored compressed";
+    const std::string comment = "A test disk\r\n";
+    EXPECT_NE(std::string(after.begin(), after.end()).find(comment), std::string::npos)
+        << "the comment is kept";
+
+    // A fresh attach reads what the guest wrote, and the rest as it was.
+    ASSERT_EQ(m->attach("fd0", disk).dump(), R"({"return":{}})");
+    EXPECT_EQ(m->drive("fd0")["image-format"], "imd");
+    std::vector<uint8_t> data;
+    EXPECT_EQ(m->seek(0, 5), 5);
+    EXPECT_EQ(m->read(0, 5, 1, 6, 5, &data)[0] & st0::kIc, 0);
+    EXPECT_EQ(slice(data, 0, 512), sector_data(5, 1, 6));
+    EXPECT_EQ(slice(data, 512, written.size()), written);
+
+    // An independent reader: MAME's floptool identifies the file fdplug wrote.
+    if (std::system("command -v floptool >/dev/null 2>&1") != 0) {
+        std::printf("floptool not installed (mame-tools): independent check skipped\n");
+        return;
+    }
+    ASSERT_EQ(m->release("fd0").dump(), R"({"return":{}})");
+    std::string out;
+    if (FILE *p = ::popen(("floptool identify '" + disk + "' 2>&1").c_str(), "r")) {
+        char buf[256];
+        while (std::fgets(buf, sizeof buf, p)) out += buf;
+        ::pclose(p);
+    }
+    EXPECT_NE(out.find("IMD disk image"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace fdplug::test
