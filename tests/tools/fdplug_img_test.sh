@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fdplug-img end to end: create both formats, check, info (text and JSON), convert raw -> IMD ->
-# raw losslessly, refuse a lossy conversion to raw unless --lossy, and usage errors.
+# raw losslessly, refuse a lossy conversion to raw unless --lossy, usage errors; MAME's floptool
+# reads every IMD file it wrote.
 # usage: fdplug_img_test.sh PATH/TO/fdplug-img
 set -euo pipefail
 tool=$(realpath "$1")
@@ -60,4 +61,16 @@ set -e
 [ ! -e lossy.img ] || fail "a refused conversion wrote its output"
 "$tool" convert -O raw --lossy deleted.imd lossy.img
 [ "$(stat -c %s lossy.img)" -eq 368640 ] || fail "--lossy output"
+
+# An independent reader (MAME's floptool, Debian's mame-tools, installed by scripts/setup)
+# identifies every IMD file fdplug-img wrote and converts it.
+if command -v floptool >/dev/null; then
+    for f in blank.imd data.imd again.imd; do
+        floptool identify "$f" | grep >/dev/null 'IMD disk image' || fail "floptool: $f is not IMD"
+        floptool flopconvert imd mfi "$f" "$f.mfi" >/dev/null 2>&1 || fail "floptool cannot convert $f"
+        [ -s "$f.mfi" ] || fail "floptool wrote nothing for $f"
+    done
+else
+    echo "floptool not installed (mame-tools): independent check skipped"
+fi
 echo "fdplug-img: 1 passed, 0 failed"
