@@ -593,6 +593,11 @@ void Fdc82077::exec_result(uint8_t ic, uint8_t st1, uint8_t st2) {
     const Exec &e = s_.exec;
     const uint8_t r[] = {st0_for(ic), st1, st2, e.c, e.h, e.r, e.n};
     drives_[e.unit].load_head_until(host_.now_ns() + timing_.head_unload_ns(s_.hut, rate()));
+    // The data request ends with the execution phase, before the result phase asserts INT. In
+    // PIO both are the INT pin: a request still up (a byte the host left, lost to an overrun)
+    // drops here, so the result phase's INT is a fresh edge (docs/hardware/82077aa.md §10).
+    s_.exec_active = false;
+    update_outputs();
     enter_result(r, true);
 }
 
@@ -810,9 +815,10 @@ void Fdc82077::exec_transfer(int64_t now) {
     Exec &e = s_.exec;
     if (now >= stream_overrun_at()) {
         observer_->overrun(e.unit);
-        if (exec_info().op == SectorOp::Write) {
-            // An underrun still completes the sector, padded with 0x00 and a valid CRC
-            // (docs/hardware/82077aa.md §7); the command ends there.
+        if (exec_info().op == SectorOp::Write && e.stream.moved > 0) {
+            // An underrun inside a sector still completes it, padded with 0x00 and a valid CRC
+            // (docs/hardware/82077aa.md §7); the command ends there. A sector the host gave no
+            // byte of is not written at all (§9.1).
             e.st1 |= st1::kOr;
             e.stream.host_side = false;
             return;
@@ -1030,6 +1036,7 @@ unsigned Fdc82077::stream_level(int64_t t) const {
 
 void Fdc82077::stream_served(int64_t t) {
     Stream &s = s_.exec.stream;
+    if (s.ns_num == 0) s.t0 = t;  // fast: the service window starts again (stream_overrun_at)
     const unsigned level = stream_level(t);
     s.burst = s.moved < s.len && (s.to_host ? level > 0 : level < fifo_depth());
 }
@@ -1071,7 +1078,8 @@ int64_t Fdc82077::stream_next_request(int64_t t) const {
 int64_t Fdc82077::stream_overrun_at() const {
     if (!s_.exec_active || s_.exec.step != Step::Transfer || s_.exec.tc) return kNever;
     const Stream &s = s_.exec.stream;
-    if (!s.host_side || s.ns_num == 0) return kNever;
+    if (!s.host_side) return kNever;
+    if (s.ns_num == 0) return fast_overrun_at();
     auto at = [&](int64_t byte) {
         return s.t0 + byte * s.ns_num / s.ns_den + (byte * s.ns_num % s.ns_den ? 1 : 0);
     };
@@ -1084,6 +1092,23 @@ int64_t Fdc82077::stream_overrun_at() const {
         return byte <= s.len ? at(byte) - kFifoSetupNs + 1 : kNever;
     }
     return s.moved < s.len ? at(s.moved) - kFifoSetupNs + 1 : kNever;
+}
+
+// Under the fast policy bytes take no time, so the disk never outruns the host by itself. A DMA
+// transfer waits for its channel however long (as QEMU's does, docs/hardware/82077aa.md §9); a
+// PIO host that stops serving still loses the data where an accurate disk would have made it
+// lose it: a read with more of the sector to come than the FIFO holds, a write with bytes still
+// owed. It gets the window an accurate disk gives at the track's byte rate, FIFO depth + 1 byte
+// times less the set-up time, counted from its last service (`t0`, which stream_served() moves
+// under fast) rather than from the disk's bytes (docs/hardware/timing.md §8).
+int64_t Fdc82077::fast_overrun_at() const {
+    const Stream &s = s_.exec.stream;
+    if (dma_mode()) return kNever;
+    const bool owed = s.to_host ? unsigned(s.len - s.moved) > fifo_depth() : s.moved < s.len;
+    if (!owed) return kNever;
+    const int64_t window =
+        std::max<int64_t>(1, s_.exec.layout.ns(fifo_depth() + 1) - kFifoSetupNs + 1);
+    return s.t0 <= kNever - window ? s.t0 + window : kNever;
 }
 
 bool Fdc82077::pio_execution() const {

@@ -153,6 +153,7 @@ class Fdc82077 {
     bool stream_request(int64_t t) const;
     int64_t stream_next_request(int64_t t) const;
     int64_t stream_overrun_at() const;
+    int64_t fast_overrun_at() const;             // the same under the fast policy (PIO only)
     uint16_t stream_host_room(int64_t t) const;  // bytes the host may move now
     // --- registers
     uint8_t read_sra() const;

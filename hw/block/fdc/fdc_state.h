@@ -62,10 +62,12 @@ enum class ExecStep : uint8_t {
 struct StreamState {
     static constexpr uint16_t kBufferSize = kRawSectorBytes;
     bool to_host = true;
-    bool host_side = true;           // false: no data phase with the host (VERIFY)
-    uint16_t len = 0;                // ≤ kBufferSize (FORMAT: 4, the sector's ID)
-    uint16_t moved = 0;              // bytes the host has taken (read) or given (write), ≤ len
-    int64_t t0 = 0;                  // instant: first data byte on the disk
+    bool host_side = true;  // false: no data phase with the host (VERIFY)
+    uint16_t len = 0;       // ≤ kBufferSize (FORMAT: 4, the sector's ID)
+    uint16_t moved = 0;     // bytes the host has taken (read) or given (write), ≤ len
+    // Instant: the first data byte is on the disk. Under the fast policy, where bytes take no
+    // time: the sector was found or the host last moved a byte (the PIO service window's start).
+    int64_t t0 = 0;
     int64_t ns_num = 0, ns_den = 1;  // byte time; 0/1 under the fast policy
     // The host is serving a request: it holds until the FIFO is empty (reads) or full
     // (writes), although the level has left the trigger point (docs/hardware/82077aa.md §7).

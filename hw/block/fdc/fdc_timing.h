@@ -85,7 +85,8 @@ class FloppyDrive;
 // disk to turn. TimingPolicy::Accurate answers from the drive's mechanics and the track layout
 // (docs/hardware/timing.md); TimingPolicy::Fast answers "now" to nearly everything, as QEMU does,
 // so that a guest never waits: no mechanical delays, no rotation, no byte clock, no motor to wait
-// for, no overrun. Stateless: one instance per policy.
+// for, no overrun by a disk that runs ahead; only a PIO host that stops serving loses its data
+// (after the service window, from its last service). Stateless: one instance per policy.
 class Timing {
   public:
     virtual ~Timing() = default;
@@ -126,7 +127,8 @@ class Timing {
     // --- the data stream of one sector
     virtual ByteClock byte_clock(const TrackLayout &track) const = 0;
     // Whether a host that falls behind the disk loses the sector (overrun, OR); if not, the
-    // disk waits for the host.
+    // disk waits for the host, except that a PIO host that stops serving still overruns after
+    // the service window (Fdc82077::fast_overrun_at, docs/hardware/timing.md §8).
     virtual bool overruns() const = 0;
 
     // The part of a sector whose ID begins at `id` that passes through the FIFO: the data field

@@ -446,6 +446,157 @@ TEST_F(Fdc, SenseDriveStatus) {
     EXPECT_EQ(result(), (std::vector<uint8_t>{0x7D})) << "empty drive 1: WP, T0, head 1";
 }
 
+// Linux's floppy driver with floppy=nodma ("pseudo-DMA", docs/hardware/82077aa.md §9.1): IRQ 6
+// is edge-triggered, and on each rising edge of INT its handler moves bytes while MSR shows RQM
+// and NON-DMA, until the count it was given runs out; then it reads MSR once more. NON-DMA clear
+// means the result phase, which it hands to the driver; anything else, it returns and waits for
+// the next edge. Its track commands are multi-track (MT) with EOT 18 and a count of one head's 18
+// sectors, so the controller goes on to head 1 sector 1, which the handler never serves: the
+// command can only end by an overrun, and only a fresh INT edge tells the handler so.
+class FdcLinuxPio : public Fdc, public ::testing::WithParamInterface<TimingPolicy> {
+  protected:
+    static constexpr size_t kCount = 18 * 512;
+    static constexpr int64_t kIrqLatencyNs = 10'000;  // edge → the handler's first MSR read
+    static constexpr int64_t kPerByteNs = 1'000;      // one pass of the handler's loop
+
+    size_t seen = 0;    // INT edges the "PIC" has looked at
+    int64_t last = -1;  // when the handler last moved a byte
+    uint8_t final_msr = 0;
+
+    void setup_like_linux() {
+        make(GetParam());
+        motor_on_and_spin();
+        send({0x13, 0x00, 0x1A, 0x00});  // CONFIGURE: FIFO on, FIFOTHR 10, no polling
+        send({0x03, 0xDF, 0x03});        // SPECIFY: ND = 1
+    }
+    // The next rising edge of INT at or after the last one looked at; -1 if none comes in `limit`.
+    int64_t next_rise(int64_t limit) {
+        const int64_t end = host.now + limit;
+        for (;;) {
+            while (seen < host.irq_edges.size())
+                if (host.irq_edges[seen++].second) return host.irq_edges[seen - 1].first;
+            if (host.now >= end) return -1;
+            host.advance_to(std::min(host.deadline, end));
+        }
+    }
+    // Runs the handler on every edge until it sees the result phase; `move` moves one byte.
+    // Returns false (with a failure) when no edge comes.
+    template <class Move>
+    bool run_handler(size_t &moved, Move move) {
+        for (unsigned runs = 0; runs < 100'000; ++runs) {
+            if (next_rise(2'000 * kNsPerMs) < 0) {
+                ADD_FAILURE() << "no INT edge after " << moved << " bytes; MSR " << int(in(kMsr));
+                return false;
+            }
+            host.advance(kIrqLatencyNs);
+            while (moved < kCount) {
+                const uint8_t m = in(kMsr);
+                if ((m & 0xA0) != 0xA0) break;
+                EXPECT_TRUE(host.irq)
+                    << "byte " << moved << " offered (MSR " << int(m) << ") with INT low";
+                move(moved);
+                ++moved;
+                last = host.now;
+                host.advance(kPerByteNs);
+            }
+            final_msr = in(kMsr);
+            if (!(final_msr & 0x20)) return true;
+        }
+        ADD_FAILURE() << "the handler never saw the result phase";
+        return false;
+    }
+    // INT after the handler's last byte: the next byte's request may rise (it stays up under
+    // fast, where the byte is there at once), then the request falls when the byte is lost and
+    // INT rises again, at the same instant, for the result phase.
+    void expect_overrun_edges() {
+        std::vector<std::pair<int64_t, bool>> after;
+        for (const auto &e : host.irq_edges)
+            if (e.first > last) after.push_back(e);
+        ASSERT_GE(after.size(), 2u);
+        const auto fall = after[after.size() - 2], rise = after.back();
+        EXPECT_FALSE(fall.second);
+        EXPECT_TRUE(rise.second);
+        EXPECT_EQ(fall.first, rise.first) << "the result phase follows the lost byte at once";
+        if (GetParam() == TimingPolicy::Fast) {
+            EXPECT_EQ(after.size(), 2u) << "under fast the request stays up until the overrun";
+            // FIFO depth + 1 byte times at 500 kbit/s, less the 1.5 µs set-up, from the last byte.
+            EXPECT_EQ(fall.first - last, 17 * 16'000 - 1'500 + 1);
+        } else {
+            ASSERT_EQ(after.size(), 3u) << "head 1 sector 1's request, its loss, the result";
+            EXPECT_TRUE(after[0].second);
+        }
+    }
+};
+
+TEST_P(FdcLinuxPio, ReadPastTheCountOverrunsWithAFreshInterrupt) {
+    setup_like_linux();
+    send({0xE6, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF});  // READ, MT MFM SK, C0 H0 R1, EOT 18
+    std::vector<uint8_t> data;
+    size_t moved = 0;
+    ASSERT_TRUE(run_handler(moved, [&](size_t) { data.push_back(in(kFifo)); }));
+    ASSERT_EQ(data.size(), kCount);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), image->bytes().begin()));
+    EXPECT_EQ(final_msr, 0xD0) << "result phase";
+    EXPECT_TRUE(host.irq);
+    expect_overrun_edges();
+    // IC = 01, head 1; ST1 OR; C/H/R name head 1 sector 1, the sector lost, from which the driver
+    // counts 18 sectors done.
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x44, 0x10, 0x00, 0, 1, 1, 2}));
+    EXPECT_FALSE(host.irq) << "INT falls with the last result byte";
+    EXPECT_EQ(in(kMsr), 0x80);
+}
+
+TEST_P(FdcLinuxPio, WritePastTheCountUnderrunsWithAFreshInterruptAndWritesNothingMore) {
+    setup_like_linux();
+    std::vector<uint8_t> pattern(kCount);
+    for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = uint8_t(i * 13 + 5);
+    const std::vector<uint8_t> before = image->bytes();
+    send({0xC5, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF});  // WRITE, MT MFM, C0 H0 R1, EOT 18
+    size_t moved = 0;
+    ASSERT_TRUE(run_handler(moved, [&](size_t i) { out(kFifo, pattern[i]); }));
+    ASSERT_EQ(moved, kCount);
+    EXPECT_EQ(final_msr, 0xD0) << "result phase";
+    expect_overrun_edges();
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x44, 0x10, 0x00, 0, 1, 1, 2}));
+    const std::vector<uint8_t> &after = image->bytes();
+    EXPECT_TRUE(std::equal(pattern.begin(), pattern.end(), after.begin())) << "head 0 written";
+    EXPECT_TRUE(std::equal(after.begin() + kCount, after.end(), before.begin() + kCount))
+        << "head 1 sector 1 got no byte and is not written";
+}
+
+INSTANTIATE_TEST_SUITE_P(BothTimings, FdcLinuxPio,
+                         ::testing::Values(TimingPolicy::Accurate, TimingPolicy::Fast),
+                         [](const auto &info) {
+                             return info.param == TimingPolicy::Fast ? "Fast" : "Accurate";
+                         });
+
+// A PIO write the host gives up in the middle of a sector still writes that sector, padded with
+// zeros, under both timings (docs/hardware/82077aa.md §7).
+TEST_P(FdcLinuxPio, WriteStoppedInsideASectorPadsItAndEndsWithOverrun) {
+    setup_like_linux();
+    send({0x45, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF});  // WRITE, C0 H0 R1
+    unsigned given = 0;
+    for (int guard = 0; guard < 1'000'000 && given < 100; ++guard) {
+        if ((in(kMsr)&0xE0) == 0xA0) {
+            out(kFifo, 0xA5);
+            ++given;
+        } else {
+            host.advance(1'000);
+        }
+    }
+    ASSERT_EQ(given, 100u);
+    // INT is up for the next byte; the command ends on its own.
+    for (int guard = 0; guard < 100 && (in(kMsr)&0x20); ++guard)
+        host.advance_to(std::min(host.deadline, host.now + 2'000 * kNsPerMs));
+    ASSERT_EQ(in(kMsr), 0xD0) << "the write never underruns";
+    EXPECT_TRUE(host.irq);
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x10, 0x00, 0, 0, 1, 2}));
+    const std::vector<uint8_t> &m = image->bytes();
+    EXPECT_TRUE(std::all_of(m.begin(), m.begin() + 100, [](uint8_t b) { return b == 0xA5; }));
+    EXPECT_TRUE(std::all_of(m.begin() + 100, m.begin() + 512, [](uint8_t b) { return b == 0; }));
+    EXPECT_EQ(m[512], patterned(k144)[512]) << "sector 2 untouched";
+}
+
 // VENOM (CVE-2015-3456): however many bytes a guest writes, the controller takes only what a
 // command needs and stays resettable.
 TEST_F(Fdc, EveryOpcodeFollowedByTenThousandBytesIsHarmless) {
