@@ -131,6 +131,23 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
              return slot->change_medium(args["filename"].get<std::string>(), format,
                                         args.value("read-only-mode", "retain"));
          }},
+        {"qom-list",
+         [&m](const Json &args) { return m.qom_list(args["path"].get<std::string>()); }},
+        {"qom-get",
+         [&m](const Json &args) {
+             return m.qom_get(args["path"].get<std::string>(), args["property"].get<std::string>());
+         }},
+        {"qom-set",
+         [&m](const Json &args) {
+             return m.qom_set(args["path"].get<std::string>(), args["property"].get<std::string>(),
+                              args["value"]);
+         }},
+        {"qom-list-types",
+         [&m](const Json &args) {
+             std::optional<std::string> implements;
+             if (args.contains("implements")) implements = args["implements"].get<std::string>();
+             return Outcome::ok(m.qom_list_types(implements, args.value("abstract", false)));
+         }},
     };
     for (const auto &[name, handler] : handlers) {
         const auto &only = options.only;

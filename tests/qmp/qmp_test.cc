@@ -600,5 +600,168 @@ TEST(QmpEndpoints, TcpAndListeningChardevMonitors) {
     EXPECT_TRUE(via_chardev.receive().contains("QMP"));
 }
 
+// qom-* over the object tree (docs/qmp.md#objects-and-properties): the pc machine's own
+// controller, a user drive on it, their properties as the devices declare them.
+class Qom : public ::testing::Test {
+  protected:
+    QTestState qts{"-machine pc -device floppy,id=fd1,unit=1,drive-type=144"};
+    static constexpr const char *kFdc = "/machine/unattached/device[0]";
+    json get(const std::string &path, const std::string &prop) {
+        return qts.qmp("{'execute': 'qom-get', 'arguments': {'path': '" + path +
+                       "', 'property': '" + prop + "'}}");
+    }
+    json set(const std::string &path, const std::string &prop, const std::string &value) {
+        return qts.qmp("{'execute': 'qom-set', 'arguments': {'path': '" + path +
+                       "', 'property': '" + prop + "', 'value': " + value + "}}");
+    }
+    static std::set<std::string> names(const json &list) {
+        std::set<std::string> out;
+        for (const json &e : list)
+            out.insert(e["name"].get<std::string>() + ":" + e["type"].get<std::string>());
+        return out;
+    }
+};
+
+TEST_F(Qom, ListShowsTheTreeAndEveryDeclaredProperty) {
+    ASSERT_TRUE(qts.ok());
+    const json machine = qts.qmp("{'execute': 'qom-list', 'arguments': {'path': '/machine'}}");
+    EXPECT_EQ(
+        names(machine["return"]),
+        (std::set<std::string>{"type:string", "peripheral:child<container>",
+                               "peripheral-anon:child<container>", "unattached:child<container>"}));
+    EXPECT_EQ(names(qts.qmp("{'execute': 'qom-list', 'arguments': {'path': "
+                            "'/machine/peripheral'}}")["return"]),
+              (std::set<std::string>{"type:string", "fd1:child<floppy>"}));
+    const std::set<std::string> fdc = names(qts.qmp(
+        "{'execute': 'qom-list', 'arguments': {'path': '" + std::string(kFdc) + "'}}")["return"]);
+    for (const char *p : {"type:string", "iobase:uint32", "irq:uint32", "dma:uint32", "timing:str",
+                          "mode:str", "implied-seek:str", "driveA:str", "fallback:str"})
+        EXPECT_TRUE(fdc.count(p)) << p;
+    const json fd1 = qts.qmp("{'execute': 'qom-list', 'arguments': {'path': 'fd1'}}")["return"];
+    bool described = false;
+    for (const json &e : fd1)
+        if (e["name"] == "drive-type")
+            described = e["default-value"] == "auto" && e["description"].is_string();
+    EXPECT_TRUE(described) << fd1.dump();
+    // A path that names nothing, as QEMU answers it.
+    EXPECT_EQ(
+        qts.qmp("{'execute': 'qom-list', 'arguments': {'path': '/machine/nope'}}"),
+        json::parse(
+            R"({"error": {"class": "DeviceNotFound", "desc": "Device '/machine/nope' not found"}})"));
+}
+
+TEST_F(Qom, GetAnswersWhatTheDeviceUses) {
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(get(kFdc, "type")["return"], "isa-fdc");
+    EXPECT_EQ(get(kFdc, "iobase")["return"], 0x3f0);
+    EXPECT_EQ(get(kFdc, "irq")["return"], 6);
+    EXPECT_EQ(get(kFdc, "dma")["return"], 2);
+    EXPECT_EQ(get(kFdc, "timing")["return"], "accurate");
+    EXPECT_EQ(get(kFdc, "mode")["return"], "at");
+    EXPECT_EQ(get(kFdc, "implied-seek")["return"], "configure");
+    EXPECT_EQ(get("/machine/peripheral/fd1", "type")["return"], "floppy");
+    EXPECT_EQ(get("fd1", "unit")["return"], 1);
+    EXPECT_EQ(get("fd1", "drive-type")["return"], "144");
+    EXPECT_EQ(get("/machine", "type")["return"], "pc-i440fx-7.2-machine");
+    EXPECT_EQ(
+        get(kFdc, "bogus"),
+        json::parse(
+            R"({"error": {"class": "GenericError", "desc": "Property 'isa-fdc.bogus' not found"}})"));
+    EXPECT_EQ(get("/nope", "type")["error"]["class"], "DeviceNotFound");
+}
+
+// The floppy plugin's controller takes a new timing policy while it runs: a SEEK over 80
+// cylinders takes over a second of virtual time under accurate timing, none under fast.
+TEST_F(Qom, SetTimingChangesTheRunningController) {
+    ASSERT_TRUE(qts.ok());
+    qts.irq_intercept_in("ioapic");
+    auto command = [&](std::initializer_list<uint8_t> bytes) {
+        for (uint8_t b : bytes) {
+            for (int i = 0; i < 1000 && (qts.inb(0x3f4) & 0xc0) != 0x80; ++i) qts.clock_step(1000);
+            qts.outb(0x3f5, b);
+        }
+    };
+    auto sense = [&] {
+        command({0x08});
+        qts.inb(0x3f5);
+        qts.inb(0x3f5);
+    };
+    qts.outb(0x3f2, 0x1c);  // drive 0 selected, motor on, out of reset
+    qts.clock_step(1000000000);
+    for (int i = 0; i < 4; ++i) sense();  // the reset's four polling interrupts
+    command({0x0f, 0x00, 80});            // SEEK to cylinder 80
+    qts.clock_step(1000000);
+    EXPECT_FALSE(qts.get_irq(6)) << "accurate timing: the seek is still stepping after 1 ms";
+    qts.clock_step(10000000000);  // SRT 0 at 250 kbit/s: 16 ms a step
+    EXPECT_TRUE(qts.get_irq(6));
+    sense();
+    EXPECT_EQ(set(kFdc, "timing", "'fast'"), json::parse(R"({"return": {}})"));
+    EXPECT_EQ(get(kFdc, "timing")["return"], "fast");
+    command({0x0f, 0x00, 0});  // SEEK back to 0
+    qts.clock_step(1000000);
+    EXPECT_TRUE(qts.get_irq(6)) << "fast timing: the seek is done at once";
+    sense();
+    EXPECT_EQ(set(kFdc, "timing", "'accurate'")["return"], json::object());
+    command({0x0f, 0x00, 80});
+    qts.clock_step(1000000);
+    EXPECT_FALSE(qts.get_irq(6)) << "accurate again";
+}
+
+// QEMU 7.2's answers (qom/object.c, hw/core/qdev-properties.c) for what cannot be set.
+TEST_F(Qom, SetRefusesAsQemuDoes) {
+    ASSERT_TRUE(qts.ok());
+    auto error = [](const std::string &cls, const std::string &desc) {
+        return json{{"error", {{"class", cls}, {"desc", desc}}}};
+    };
+    EXPECT_EQ(set(kFdc, "iobase", "880"),
+              error("GenericError",
+                    "Attempt to set property 'iobase' on anonymous device (type "
+                    "'isa-fdc') after it was realized"));
+    EXPECT_EQ(set("fd1", "unit", "0"), error("GenericError",
+                                             "Attempt to set property 'unit' on device 'fd1' (type "
+                                             "'floppy') after it was realized"));
+    for (const char *p : {"irq", "dma", "mode", "implied-seek"})
+        EXPECT_EQ(set(kFdc, p, "1")["error"]["desc"].get<std::string>().find(
+                      "after it was realized") != std::string::npos,
+                  true)
+            << p;
+    EXPECT_EQ(set("fd1", "drive-type", "'288'")["error"]["class"], "GenericError");
+    EXPECT_EQ(set(kFdc, "type", "'x'"),
+              error("GenericError", "Insufficient permission to perform this operation"));
+    EXPECT_EQ(set(kFdc, "bogus", "1"), error("GenericError", "Property 'isa-fdc.bogus' not found"));
+    EXPECT_EQ(set("/machine", "rtc-time", "1"),
+              error("GenericError", "Property 'pc-i440fx-7.2-machine.rtc-time' not found"));
+    EXPECT_EQ(set("/machine/nope", "timing", "'fast'"),
+              error("DeviceNotFound", "Device '/machine/nope' not found"));
+    EXPECT_EQ(set(kFdc, "timing", "'slow'"),
+              error("GenericError", "Parameter 'timing' does not accept value 'slow'"));
+    EXPECT_EQ(set(kFdc, "timing", "1"),
+              error("GenericError", "Invalid parameter type for 'timing', expected: string"));
+    EXPECT_EQ(get(kFdc, "timing")["return"], "accurate") << "nothing changed";
+    // QEMU's qmp-test /qmp/missing-any-arg.
+    EXPECT_EQ(qts.qmp("{'execute': 'qom-set', 'arguments': { 'path': '/machine', 'property': "
+                      "'rtc-time' } }"),
+              error("GenericError", "Parameter 'value' is missing"));
+}
+
+TEST_F(Qom, ListTypesNamesTheHostsAndThePluginsTypes) {
+    ASSERT_TRUE(qts.ok());
+    const json isa =
+        qts.qmp("{'execute': 'qom-list-types', 'arguments': {'implements': 'isa-device'}}");
+    EXPECT_EQ(isa, json::parse(R"({"return": [{"name": "isa-fdc", "parent": "isa-device"}]})"));
+    const json all = qts.qmp("{'execute': 'qom-list-types'}")["return"];
+    std::set<std::string> n;
+    for (const json &t : all) n.insert(t["name"]);
+    EXPECT_TRUE(n.count("floppy") && n.count("container") && n.count("pc-i440fx-7.2-machine"));
+    EXPECT_FALSE(n.count("device")) << "abstract types only on request";
+    const json abstract = qts.qmp(
+        "{'execute': 'qom-list-types', 'arguments': {'implements': 'device', 'abstract': true}}")
+                              ["return"];
+    bool device_abstract = false;
+    for (const json &t : abstract)
+        device_abstract |= t["name"] == "device" && t["abstract"] == true;
+    EXPECT_TRUE(device_abstract) << abstract.dump();
+}
+
 }  // namespace
 }  // namespace fdplug::test
