@@ -206,6 +206,36 @@ TEST(Qmp, PipelinedBadAndGoodCommandsLoseNothing) {
     }
 }
 
+// QEMU's qmp-test ends /qmp/protocol with a failing command that carries a numeric id: a
+// human-monitor-command without its command line. The human monitor itself, as QEMU prints it.
+TEST(Qmp, HumanMonitorCommand) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(
+        qts.qmp("{ 'execute': 'human-monitor-command', 'id': 2 }"),
+        json::parse(
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'command-line' is missing"}, "id": 2})"));
+    auto hmp = [&](const std::string &line) {
+        return qts.qmp("{'execute': 'human-monitor-command', 'arguments': {'command-line': '" +
+                       line + "'}}")["return"];
+    };
+    EXPECT_EQ(hmp("info status"), "VM status: running\r\n");
+    EXPECT_EQ(hmp("stop"), "");
+    EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
+    EXPECT_EQ(hmp("  info   status "), "VM status: paused\r\n");
+    EXPECT_EQ(hmp("c"), "");
+    EXPECT_EQ(qts.qmp_event_wait("RESUME")["event"], "RESUME");
+    EXPECT_EQ(hmp("info version"), "7.2.0 (fdplug-host 0.1.0)\r\n");
+    EXPECT_EQ(hmp("info bogus"), "unknown command: 'info bogus'\r\n");
+    EXPECT_EQ(hmp("savevm x"), "unknown command: 'savevm'\r\n");
+    EXPECT_EQ(hmp(""), "");
+    QTestState pre("-machine none -S");
+    ASSERT_TRUE(pre.ok());
+    EXPECT_EQ(pre.qmp("{'execute': 'human-monitor-command', 'arguments': {'command-line': 'info "
+                      "status'}}")["return"],
+              "VM status: paused (prelaunch)\r\n");
+}
+
 TEST(Qmp, RepeatedKeysAreRefusedAsQemuDoes) {
     QTestState qts("-machine none");
     ASSERT_TRUE(qts.ok());
