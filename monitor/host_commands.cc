@@ -37,6 +37,66 @@ std::optional<MachineControl::BlockSlot> find_slot(const MachineControl &machine
     return std::nullopt;
 }
 
+void stop_machine(MachineControl &m, Dispatcher &d) {
+    if (m.running()) {
+        m.stop();
+        d.emit_event("STOP", Json::object());
+    }
+}
+
+void cont_machine(MachineControl &m, Dispatcher &d) {
+    if (!m.running()) {
+        m.cont();
+        d.emit_event("RESUME", Json::object());
+    }
+}
+
+// A few commands of QEMU's human monitor, which QMP clients reach through
+// human-monitor-command; the output is what QEMU 7.2 prints, lines ended by CRLF.
+Outcome human_monitor_command(MachineControl &m, Dispatcher &d, const Json &version,
+                              const std::string &line) {
+    std::vector<std::string> words;
+    for (size_t at = 0; at < line.size();) {
+        const size_t start = line.find_first_not_of(" \t", at);
+        if (start == std::string::npos) break;
+        const size_t end = std::min(line.find_first_of(" \t", start), line.size());
+        words.push_back(line.substr(start, end - start));
+        at = end;
+    }
+    if (words.empty()) return Outcome::ok("");
+    const std::string &cmd = words[0];
+    const std::string what = words.size() > 1 ? words[1] : "";
+    if (cmd == "info" && what == "status")
+        return Outcome::ok(
+            std::string("VM status: ") + (m.running() ? "running" : "paused") +
+            (!m.running() && m.run_state() != "paused" ? " (" + m.run_state() + ")" : "") + "\r\n");
+    if (cmd == "info" && what == "version") {
+        const Json &q = version["qemu"];
+        return Outcome::ok(std::to_string(q["major"].get<int>()) + "." +
+                           std::to_string(q["minor"].get<int>()) + "." +
+                           std::to_string(q["micro"].get<int>()) + " (" +
+                           version["package"].get<std::string>() + ")\r\n");
+    }
+    if (cmd == "info" && what == "name")
+        return Outcome::ok(m.name().empty() ? "" : m.name() + "\r\n");
+    if (cmd == "info") return Outcome::ok("unknown command: 'info " + what + "'\r\n");
+    if (cmd == "stop") {
+        stop_machine(m, d);
+        return Outcome::ok("");
+    }
+    if (cmd == "cont" || cmd == "c") {
+        cont_machine(m, d);
+        return Outcome::ok("");
+    }
+    if (cmd == "system_reset") {
+        m.system_reset();
+        return Outcome::ok("").then([&d] {
+            d.emit_event("RESET", Json{{"guest", false}, {"reason", "host-qmp-system-reset"}});
+        });
+    }
+    return Outcome::ok("unknown command: '" + cmd + "'\r\n");
+}
+
 }  // namespace
 
 bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error,
@@ -77,18 +137,12 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
          }},
         {"stop",
          [&m, &d](const Json &) {
-             if (m.running()) {
-                 m.stop();
-                 d.emit_event("STOP", Json::object());
-             }
+             stop_machine(m, d);
              return Outcome::ok();
          }},
         {"cont",
          [&m, &d](const Json &) {
-             if (!m.running()) {
-                 m.cont();
-                 d.emit_event("RESUME", Json::object());
-             }
+             cont_machine(m, d);
              return Outcome::ok();
          }},
         // Like QEMU 7.2, which only requests these and lets its main loop act (and send the
@@ -130,6 +184,27 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
              if (args.contains("format")) format = args["format"].get<std::string>();
              return slot->change_medium(args["filename"].get<std::string>(), format,
                                         args.value("read-only-mode", "retain"));
+         }},
+        {"human-monitor-command",
+         [&m, &d, version](const Json &args) {
+             return human_monitor_command(m, d, version, args["command-line"].get<std::string>());
+         }},
+        {"qom-list",
+         [&m](const Json &args) { return m.qom_list(args["path"].get<std::string>()); }},
+        {"qom-get",
+         [&m](const Json &args) {
+             return m.qom_get(args["path"].get<std::string>(), args["property"].get<std::string>());
+         }},
+        {"qom-set",
+         [&m](const Json &args) {
+             return m.qom_set(args["path"].get<std::string>(), args["property"].get<std::string>(),
+                              args["value"]);
+         }},
+        {"qom-list-types",
+         [&m](const Json &args) {
+             std::optional<std::string> implements;
+             if (args.contains("implements")) implements = args["implements"].get<std::string>();
+             return Outcome::ok(m.qom_list_types(implements, args.value("abstract", false)));
          }},
     };
     for (const auto &[name, handler] : handlers) {

@@ -29,6 +29,22 @@ class MachineControl {
             change_medium;
     };
     virtual std::vector<BlockSlot> block_slots() const = 0;
+
+    // The object tree (qom-*, docs/qmp.md#objects-and-properties). A host without one answers
+    // as QEMU does for a path that names nothing, and knows no types.
+    virtual Outcome qom_list(const std::string &path) const { return no_object(path); }
+    virtual Outcome qom_get(const std::string &path, const std::string &) const {
+        return no_object(path);
+    }
+    virtual Outcome qom_set(const std::string &path, const std::string &, const Json &) {
+        return no_object(path);
+    }
+    virtual Json qom_list_types(const std::optional<std::string> &, bool) const {
+        return Json::array();
+    }
+    static Outcome no_object(const std::string &path) {
+        return Outcome::fail("DeviceNotFound", "Device '" + path + "' not found");
+    }
 };
 
 // The greeting's and query-version's "version" object. `package` names the real program

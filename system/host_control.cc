@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "system/machine.h"
+#include "system/qom.h"
 
 namespace fdplug {
 
@@ -124,6 +125,21 @@ void HostControl::request_quit() {
 
 std::string HostControl::name() const {
     return machine_.config().name;
+}
+
+qmp::Outcome HostControl::qom_list(const std::string &path) const {
+    return QomTree(machine_).list(path);
+}
+qmp::Outcome HostControl::qom_get(const std::string &path, const std::string &property) const {
+    return QomTree(machine_).get(path, property);
+}
+qmp::Outcome HostControl::qom_set(const std::string &path, const std::string &property,
+                                  const qmp::Json &value) {
+    return QomTree(machine_).set(path, property, value);
+}
+qmp::Json HostControl::qom_list_types(const std::optional<std::string> &implements,
+                                      bool abstract) const {
+    return QomTree(machine_).list_types(implements, abstract);
 }
 
 }  // namespace fdplug

@@ -28,6 +28,12 @@ class HostControl : public qmp::MachineControl {
     void request_quit() override;
     std::string name() const override;
     std::vector<BlockSlot> block_slots() const override { return slots_; }
+    qmp::Outcome qom_list(const std::string &path) const override;
+    qmp::Outcome qom_get(const std::string &path, const std::string &property) const override;
+    qmp::Outcome qom_set(const std::string &path, const std::string &property,
+                         const qmp::Json &value) override;
+    qmp::Json qom_list_types(const std::optional<std::string> &implements,
+                             bool abstract) const override;
 
   private:
     Machine &machine_;

@@ -77,6 +77,7 @@ class Machine : public QtestTarget {
     FdplugDrive *drive_by_id(const std::string &id);
     FdplugDrive *drive_by_if(const std::string &interface, unsigned index);
     const std::vector<std::unique_ptr<FdplugDevice>> &devices() const { return devices_; }
+    const PluginLoader &plugins() const { return plugins_; }
 
     // QtestTarget
     uint32_t port_read(uint16_t port, unsigned size) override { return bus_.read(port, size); }

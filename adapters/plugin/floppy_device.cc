@@ -136,6 +136,16 @@ void floppy_free(void *self) {
     delete static_cast<FloppyDevice *>(self);
 }
 
+// qom-get: the unit the drive took and the type it became (QEMU answers the same once realized:
+// an `auto` drive reads back as the type chosen from its medium or the controller's fallback).
+char *floppy_get_property(void *self, const char *name) {
+    auto *f = static_cast<FloppyDevice *>(self);
+    if (!f->slot) return nullptr;
+    if (!std::strcmp(name, "unit")) return dup_string(std::to_string(f->slot->unit()));
+    if (!std::strcmp(name, "drive-type")) return dup_string(drive_type_name(f->slot->type()));
+    return nullptr;
+}
+
 }  // namespace
 
 const FdplugDeviceTypeInfo kFloppyType = {
@@ -155,6 +165,8 @@ const FdplugDeviceTypeInfo kFloppyType = {
     .machine_ready = nullptr,
     .save_state = nullptr,
     .load_state = nullptr,
+    .get_property = floppy_get_property,
+    .set_property = nullptr,
 };
 
 }  // namespace fdplug::floppy::plugin

@@ -1,5 +1,6 @@
 // The ABI's view of isa-fdc: its properties, the C callbacks that create, realize, reset and
 // free it, and its device state in the wire format of hw/block/state (docs/state.md).
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
@@ -147,6 +148,16 @@ bool fdc_load_state(void *self, const uint8_t *data, size_t len, char **errp) {
     return false;
 }
 
+// qom-set: only the timing policy changes the running controller; the ports, IRQ, DMA channel,
+// register personality and drives are wired at realize, as in QEMU.
+FdplugSetResult fdc_set_property(void *self, const char *name, const char *value, char **) {
+    if (std::strcmp(name, "timing") != 0) return FDPLUG_SET_NOT_RUNTIME;
+    if (!value) return FDPLUG_SET_OK;  // only asked whether it can change
+    static_cast<IsaFdc *>(self)->core().set_timing(
+        std::strcmp(value, "fast") == 0 ? TimingPolicy::Fast : TimingPolicy::Accurate);
+    return FDPLUG_SET_OK;
+}
+
 }  // namespace
 
 const FdplugDeviceTypeInfo kIsaFdcType = {
@@ -166,6 +177,8 @@ const FdplugDeviceTypeInfo kIsaFdcType = {
     .machine_ready = fdc_machine_ready,
     .save_state = fdc_save_state,
     .load_state = fdc_load_state,
+    .get_property = nullptr,
+    .set_property = fdc_set_property,
 };
 
 }  // namespace fdplug::floppy::plugin

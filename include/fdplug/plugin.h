@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define FDPLUG_ABI_MAJOR 1
-#define FDPLUG_ABI_MINOR 0
+#define FDPLUG_ABI_MINOR 1
 
 /* The one symbol a plugin exports; its type is FdplugEntryFn. */
 #define FDPLUG_ENTRY_SYMBOL "fdplug_plugin_entry"
@@ -107,6 +107,13 @@ typedef struct FdplugBlockOps {
                           const char *read_only_mode, FdplugError *err);
 } FdplugBlockOps;
 
+/* What a device answers when a client changes a property of the realized device (qom-set). */
+typedef enum FdplugSetResult {
+    FDPLUG_SET_OK = 0,          /* the running device now uses the value */
+    FDPLUG_SET_REFUSED = 1,     /* the value is refused; *errp says why */
+    FDPLUG_SET_NOT_RUNTIME = 2, /* this property cannot change once the device is realized */
+} FdplugSetResult;
+
 typedef struct FdplugDeviceTypeInfo {
     const char *name;         /* "isa-fdc" */
     const char *description;  /* one line, shown by -device help */
@@ -133,6 +140,17 @@ typedef struct FdplugDeviceTypeInfo {
     bool (*save_state)(void *self, FdplugBuffer *out, char **errp);
     /* Validate everything first; on failure leave the device as it was and set *errp. */
     bool (*load_state)(void *self, const uint8_t *data, size_t len, char **errp);
+
+    /* Since ABI 1.1. Properties of a realized device, as qom-get / qom-set see them.
+     * get_property: the value the device really uses, as text in the property's syntax
+     * (malloc()ed), e.g. the unit a drive took when `unit` was not given; NULL: the value the
+     * host set (after defaults, -global and -device). May be NULL.
+     * set_property: `value` is already checked against the property's type, enum values and
+     * range. On FDPLUG_SET_OK the host records the new value. With value NULL (and errp NULL)
+     * it only asks whether the property can change at runtime: FDPLUG_SET_OK or
+     * FDPLUG_SET_NOT_RUNTIME, nothing changes. May be NULL: nothing can change at runtime. */
+    char *(*get_property)(void *self, const char *name);
+    FdplugSetResult (*set_property)(void *self, const char *name, const char *value, char **errp);
 } FdplugDeviceTypeInfo;
 
 /* ---------------------------------------------------------------------------------------------

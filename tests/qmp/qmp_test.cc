@@ -116,30 +116,32 @@ TEST(Qmp, IdIsEchoedVerbatimOnSuccessAndError) {
     }
 }
 
-// docs/protocols/qmp.md §7: every case gets GenericError and the next request is served, before and
-// after negotiation.
+// QEMU's qmp-test (test_malformed, docs/protocols/qmp.md §7) and fdplug's further cases: each
+// gets exactly its GenericErrors — one, unless noted — and the very next reply is the answer to
+// the next command; before and after negotiation. (Like libqtest's qtest_qmp(), complete
+// messages end with a newline: a bare keyword such as null ends only at the next byte.)
 TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
-    const std::vector<std::string> cases = {
-        "{]\n",
-        "{\xFF",
-        "{\x01",
-        "{'bad \xFF",
-        "{'execute': 'nonexistent', 'id':'\n",
-        "%p\n",
-        "null\n",
-        "{}\n",
-        "{'execute': true}\n",
-        "{'execute': 'no-such-cmd', 'arguments': []}\n",
-        "{'execute': 'no-such-cmd', 'extra': true}\n",
-        "\xC3\x28\n",
-        "\xFF\n",
-        "{'a': 1} junk\n",
-        "{'execute': 'query-status', 'execute': 'query-name'}\n",
-        "{'execute': 'eject', 'arguments': {'id': 'a', 'force': true, 'id': 'b'}}\n",
+    const std::vector<std::pair<std::string, int>> cases = {
+        {"{]\n", 1},
+        {"{\xFF", 1},
+        {"{\x01", 1},
+        {"{'bad \xFF", 1},
+        {"{'execute': 'nonexistent', 'id':'\n", 1},
+        {"%p", 1},
+        {"null\n", 1},
+        {"{}\n", 1},
+        {"{ 'execute': true }\n", 1},
+        {"{ 'execute': 'no-such-cmd', 'arguments': [] }\n", 1},
+        {"{ 'execute': 'no-such-cmd', 'extra': true }\n", 1},
+        {"\xC3\x28\n", 1},
+        {"\xFF\n", 1},
+        {"{'a': 1} junk\n", 2},  // no 'execute'; then an invalid keyword
+        {"{'execute': 'query-status', 'execute': 'query-name'}\n", 1},
+        {"{'execute': 'eject', 'arguments': {'id': 'a', 'force': true, 'id': 'b'}}\n", 1},
         // Numbers beyond a double's range once ended the host (an uncaught exception; found by
         // tests/fuzz/qmp_stream_fuzz).
-        "{'execute': 'query-status', 'id': 1e400}\n",
-        "-1e999\n",
+        {"{'execute': 'query-status', 'id': 1e400}\n", 1},
+        {"-1e999\n", 1},
     };
     for (bool negotiate : {false, true}) {
         QTestState qts("-machine none", without_handshake());
@@ -148,16 +150,90 @@ TEST(Qmp, MalformedInputIsAnsweredAndRecovered) {
         if (negotiate) {
             ASSERT_TRUE(qts.qmp("{'execute': 'qmp_capabilities'}").contains("return"));
         }
-        for (const std::string &bad : cases) {
+        for (const auto &[bad, errors] : cases) {
             qts.qmp_send_raw(bad);
-            json err = qts.qmp_receive();
-            EXPECT_EQ(err["error"]["class"], "GenericError") << bad << " -> " << err.dump();
-            // Some inputs are two errors (the junk after a good object); drain until recovered.
-            json next = qts.qmp("{'execute': 'no-such-cmd'}");
-            while (next["error"]["class"] == "GenericError") next = qts.qmp_receive();
+            for (int i = 0; i < errors; ++i) {
+                const json err = qts.qmp_receive();
+                EXPECT_EQ(err["error"]["class"], "GenericError") << bad << " -> " << err.dump();
+            }
+            const json next = qts.qmp("{ 'execute': 'no-such-cmd' }");
             EXPECT_EQ(next["error"]["class"], "CommandNotFound") << "after " << bad;
         }
     }
+}
+
+// issue 17: after "%p", the next command was read as part of the bad input and never answered.
+// Bad and good commands pipelined in one write: every good one is answered, in order, and each
+// bad one gets exactly one error.
+TEST(Qmp, PipelinedBadAndGoodCommandsLoseNothing) {
+    QTestState qts("-machine none", without_handshake());
+    ASSERT_TRUE(qts.ok());
+    qts.qmp_receive();  // greeting
+    qts.qmp_send_raw("%p");
+    EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON parse error, stray '%'");
+    EXPECT_EQ(qts.qmp("{\"execute\":\"no-such-cmd\"}")["error"]["class"], "CommandNotFound");
+    ASSERT_TRUE(qts.qmp("{'execute': 'qmp_capabilities'}").contains("return"));
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"{]", "JSON parse error, expecting value"},
+        {"{\xFF", "JSON parse error, invalid character"},
+        {"{\x01", "JSON parse error, invalid character"},
+        {"{'bad \xFF", "JSON parse error, invalid UTF-8 byte in string"},
+        {"{'execute': 'nonexistent', 'id':'\n", "JSON parse error, control character in string"},
+        {"%p", "JSON parse error, stray '%'"},
+        {"null", "QMP input must be a JSON object"},
+        {"{}", "QMP input lacks member 'execute'"},
+        {"{'s': '\xC3\x28'}", "JSON parse error, invalid UTF-8 sequence in string"},
+        {"[1 2]", "JSON parse error, expected separator in list"},
+    };
+    std::string burst;
+    for (size_t i = 0; i < bad.size(); ++i)
+        burst += bad[i].first + "{'execute': 'query-name', 'id': " + std::to_string(i) + "}";
+    for (int round = 0; round < 2; ++round) {  // one write, then byte by byte
+        if (round == 0) {
+            qts.qmp_send_raw(burst);
+        } else {
+            for (char c : burst) qts.qmp_send_raw(std::string(1, c));
+        }
+        for (size_t i = 0; i < bad.size(); ++i) {
+            const json err = qts.qmp_receive();
+            EXPECT_EQ(err["error"]["class"], "GenericError") << bad[i].first;
+            EXPECT_EQ(err["error"]["desc"], bad[i].second) << bad[i].first;
+            const json ok = qts.qmp_receive();
+            EXPECT_TRUE(ok.contains("return")) << bad[i].first << " -> " << ok.dump();
+            EXPECT_EQ(ok["id"], i) << "the command right behind " << bad[i].first;
+        }
+    }
+}
+
+// QEMU's qmp-test ends /qmp/protocol with a failing command that carries a numeric id: a
+// human-monitor-command without its command line. The human monitor itself, as QEMU prints it.
+TEST(Qmp, HumanMonitorCommand) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(
+        qts.qmp("{ 'execute': 'human-monitor-command', 'id': 2 }"),
+        json::parse(
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'command-line' is missing"}, "id": 2})"));
+    auto hmp = [&](const std::string &line) {
+        return qts.qmp("{'execute': 'human-monitor-command', 'arguments': {'command-line': '" +
+                       line + "'}}")["return"];
+    };
+    EXPECT_EQ(hmp("info status"), "VM status: running\r\n");
+    EXPECT_EQ(hmp("stop"), "");
+    EXPECT_EQ(qts.qmp_event_wait("STOP")["event"], "STOP");
+    EXPECT_EQ(hmp("  info   status "), "VM status: paused\r\n");
+    EXPECT_EQ(hmp("c"), "");
+    EXPECT_EQ(qts.qmp_event_wait("RESUME")["event"], "RESUME");
+    EXPECT_EQ(hmp("info version"), "7.2.0 (fdplug-host 0.1.0)\r\n");
+    EXPECT_EQ(hmp("info bogus"), "unknown command: 'info bogus'\r\n");
+    EXPECT_EQ(hmp("savevm x"), "unknown command: 'savevm'\r\n");
+    EXPECT_EQ(hmp(""), "");
+    QTestState pre("-machine none -S");
+    ASSERT_TRUE(pre.ok());
+    EXPECT_EQ(pre.qmp("{'execute': 'human-monitor-command', 'arguments': {'command-line': 'info "
+                      "status'}}")["return"],
+              "VM status: paused (prelaunch)\r\n");
 }
 
 TEST(Qmp, RepeatedKeysAreRefusedAsQemuDoes) {
@@ -194,10 +270,17 @@ TEST(Qmp, SplitAndBatchedDelivery) {
 TEST(Qmp, OversizedAndDeepMessagesGetLimitErrors) {
     QTestState qts("-machine none");
     ASSERT_TRUE(qts.ok());
-    qts.qmp_send_raw(std::string(100, '[') + "\n");
+    // One error per message; the rest of it is skipped, the next command is answered.
+    qts.qmp_send_raw(std::string(100, '[') + std::string(100, ']'));
     EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON nesting depth limit exceeded");
-    qts.qmp_send_raw("{'execute': 'query-status', 'id': '" + std::string(2u << 20, 'a') + "'}\n");
+    EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    qts.qmp_send_raw("{'execute': 'query-status', 'id': '" + std::string(2u << 20, 'a') + "'}");
     EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON token size limit exceeded");
+    EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
+    // A message left open is ended by a control character.
+    qts.qmp_send_raw(std::string(100, '[') + "{'execute': 'query-status'}\x01");
+    EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON nesting depth limit exceeded");
+    EXPECT_EQ(qts.qmp_receive()["error"]["desc"], "JSON parse error, invalid character");
     EXPECT_TRUE(qts.qmp("{'execute': 'query-status'}").contains("return"));
     // 120 001 tokens in 240 KB: under the size limit, over the token limit (100 000).
     std::string many = "[";
@@ -545,6 +628,169 @@ TEST(QmpEndpoints, TcpAndListeningChardevMonitors) {
     EXPECT_NE(got.find("{\"return\": {}, \"id\": \"tcp\"}\r\n"), std::string::npos) << got;
     RawClient via_chardev(unix_path);
     EXPECT_TRUE(via_chardev.receive().contains("QMP"));
+}
+
+// qom-* over the object tree (docs/qmp.md#objects-and-properties): the pc machine's own
+// controller, a user drive on it, their properties as the devices declare them.
+class Qom : public ::testing::Test {
+  protected:
+    QTestState qts{"-machine pc -device floppy,id=fd1,unit=1,drive-type=144"};
+    static constexpr const char *kFdc = "/machine/unattached/device[0]";
+    json get(const std::string &path, const std::string &prop) {
+        return qts.qmp("{'execute': 'qom-get', 'arguments': {'path': '" + path +
+                       "', 'property': '" + prop + "'}}");
+    }
+    json set(const std::string &path, const std::string &prop, const std::string &value) {
+        return qts.qmp("{'execute': 'qom-set', 'arguments': {'path': '" + path +
+                       "', 'property': '" + prop + "', 'value': " + value + "}}");
+    }
+    static std::set<std::string> names(const json &list) {
+        std::set<std::string> out;
+        for (const json &e : list)
+            out.insert(e["name"].get<std::string>() + ":" + e["type"].get<std::string>());
+        return out;
+    }
+};
+
+TEST_F(Qom, ListShowsTheTreeAndEveryDeclaredProperty) {
+    ASSERT_TRUE(qts.ok());
+    const json machine = qts.qmp("{'execute': 'qom-list', 'arguments': {'path': '/machine'}}");
+    EXPECT_EQ(
+        names(machine["return"]),
+        (std::set<std::string>{"type:string", "peripheral:child<container>",
+                               "peripheral-anon:child<container>", "unattached:child<container>"}));
+    EXPECT_EQ(names(qts.qmp("{'execute': 'qom-list', 'arguments': {'path': "
+                            "'/machine/peripheral'}}")["return"]),
+              (std::set<std::string>{"type:string", "fd1:child<floppy>"}));
+    const std::set<std::string> fdc = names(qts.qmp(
+        "{'execute': 'qom-list', 'arguments': {'path': '" + std::string(kFdc) + "'}}")["return"]);
+    for (const char *p : {"type:string", "iobase:uint32", "irq:uint32", "dma:uint32", "timing:str",
+                          "mode:str", "implied-seek:str", "driveA:str", "fallback:str"})
+        EXPECT_TRUE(fdc.count(p)) << p;
+    const json fd1 = qts.qmp("{'execute': 'qom-list', 'arguments': {'path': 'fd1'}}")["return"];
+    bool described = false;
+    for (const json &e : fd1)
+        if (e["name"] == "drive-type")
+            described = e["default-value"] == "auto" && e["description"].is_string();
+    EXPECT_TRUE(described) << fd1.dump();
+    // A path that names nothing, as QEMU answers it.
+    EXPECT_EQ(
+        qts.qmp("{'execute': 'qom-list', 'arguments': {'path': '/machine/nope'}}"),
+        json::parse(
+            R"({"error": {"class": "DeviceNotFound", "desc": "Device '/machine/nope' not found"}})"));
+}
+
+TEST_F(Qom, GetAnswersWhatTheDeviceUses) {
+    ASSERT_TRUE(qts.ok());
+    EXPECT_EQ(get(kFdc, "type")["return"], "isa-fdc");
+    EXPECT_EQ(get(kFdc, "iobase")["return"], 0x3f0);
+    EXPECT_EQ(get(kFdc, "irq")["return"], 6);
+    EXPECT_EQ(get(kFdc, "dma")["return"], 2);
+    EXPECT_EQ(get(kFdc, "timing")["return"], "accurate");
+    EXPECT_EQ(get(kFdc, "mode")["return"], "at");
+    EXPECT_EQ(get(kFdc, "implied-seek")["return"], "configure");
+    EXPECT_EQ(get("/machine/peripheral/fd1", "type")["return"], "floppy");
+    EXPECT_EQ(get("fd1", "unit")["return"], 1);
+    EXPECT_EQ(get("fd1", "drive-type")["return"], "144");
+    EXPECT_EQ(get("/machine", "type")["return"], "pc-i440fx-7.2-machine");
+    EXPECT_EQ(
+        get(kFdc, "bogus"),
+        json::parse(
+            R"({"error": {"class": "GenericError", "desc": "Property 'isa-fdc.bogus' not found"}})"));
+    EXPECT_EQ(get("/nope", "type")["error"]["class"], "DeviceNotFound");
+}
+
+// The floppy plugin's controller takes a new timing policy while it runs: a SEEK over 80
+// cylinders takes over a second of virtual time under accurate timing, none under fast.
+TEST_F(Qom, SetTimingChangesTheRunningController) {
+    ASSERT_TRUE(qts.ok());
+    qts.irq_intercept_in("ioapic");
+    auto command = [&](std::initializer_list<uint8_t> bytes) {
+        for (uint8_t b : bytes) {
+            for (int i = 0; i < 1000 && (qts.inb(0x3f4) & 0xc0) != 0x80; ++i) qts.clock_step(1000);
+            qts.outb(0x3f5, b);
+        }
+    };
+    auto sense = [&] {
+        command({0x08});
+        qts.inb(0x3f5);
+        qts.inb(0x3f5);
+    };
+    qts.outb(0x3f2, 0x1c);  // drive 0 selected, motor on, out of reset
+    qts.clock_step(1000000000);
+    for (int i = 0; i < 4; ++i) sense();  // the reset's four polling interrupts
+    command({0x0f, 0x00, 80});            // SEEK to cylinder 80
+    qts.clock_step(1000000);
+    EXPECT_FALSE(qts.get_irq(6)) << "accurate timing: the seek is still stepping after 1 ms";
+    qts.clock_step(10000000000);  // SRT 0 at 250 kbit/s: 16 ms a step
+    EXPECT_TRUE(qts.get_irq(6));
+    sense();
+    EXPECT_EQ(set(kFdc, "timing", "'fast'"), json::parse(R"({"return": {}})"));
+    EXPECT_EQ(get(kFdc, "timing")["return"], "fast");
+    command({0x0f, 0x00, 0});  // SEEK back to 0
+    qts.clock_step(1000000);
+    EXPECT_TRUE(qts.get_irq(6)) << "fast timing: the seek is done at once";
+    sense();
+    EXPECT_EQ(set(kFdc, "timing", "'accurate'")["return"], json::object());
+    command({0x0f, 0x00, 80});
+    qts.clock_step(1000000);
+    EXPECT_FALSE(qts.get_irq(6)) << "accurate again";
+}
+
+// QEMU 7.2's answers (qom/object.c, hw/core/qdev-properties.c) for what cannot be set.
+TEST_F(Qom, SetRefusesAsQemuDoes) {
+    ASSERT_TRUE(qts.ok());
+    auto error = [](const std::string &cls, const std::string &desc) {
+        return json{{"error", {{"class", cls}, {"desc", desc}}}};
+    };
+    EXPECT_EQ(set(kFdc, "iobase", "880"),
+              error("GenericError",
+                    "Attempt to set property 'iobase' on anonymous device (type "
+                    "'isa-fdc') after it was realized"));
+    EXPECT_EQ(set("fd1", "unit", "0"), error("GenericError",
+                                             "Attempt to set property 'unit' on device 'fd1' (type "
+                                             "'floppy') after it was realized"));
+    for (const char *p : {"irq", "dma", "mode", "implied-seek"})
+        EXPECT_EQ(set(kFdc, p, "1")["error"]["desc"].get<std::string>().find(
+                      "after it was realized") != std::string::npos,
+                  true)
+            << p;
+    EXPECT_EQ(set("fd1", "drive-type", "'288'")["error"]["class"], "GenericError");
+    EXPECT_EQ(set(kFdc, "type", "'x'"),
+              error("GenericError", "Insufficient permission to perform this operation"));
+    EXPECT_EQ(set(kFdc, "bogus", "1"), error("GenericError", "Property 'isa-fdc.bogus' not found"));
+    EXPECT_EQ(set("/machine", "rtc-time", "1"),
+              error("GenericError", "Property 'pc-i440fx-7.2-machine.rtc-time' not found"));
+    EXPECT_EQ(set("/machine/nope", "timing", "'fast'"),
+              error("DeviceNotFound", "Device '/machine/nope' not found"));
+    EXPECT_EQ(set(kFdc, "timing", "'slow'"),
+              error("GenericError", "Parameter 'timing' does not accept value 'slow'"));
+    EXPECT_EQ(set(kFdc, "timing", "1"),
+              error("GenericError", "Invalid parameter type for 'timing', expected: string"));
+    EXPECT_EQ(get(kFdc, "timing")["return"], "accurate") << "nothing changed";
+    // QEMU's qmp-test /qmp/missing-any-arg.
+    EXPECT_EQ(qts.qmp("{'execute': 'qom-set', 'arguments': { 'path': '/machine', 'property': "
+                      "'rtc-time' } }"),
+              error("GenericError", "Parameter 'value' is missing"));
+}
+
+TEST_F(Qom, ListTypesNamesTheHostsAndThePluginsTypes) {
+    ASSERT_TRUE(qts.ok());
+    const json isa =
+        qts.qmp("{'execute': 'qom-list-types', 'arguments': {'implements': 'isa-device'}}");
+    EXPECT_EQ(isa, json::parse(R"({"return": [{"name": "isa-fdc", "parent": "isa-device"}]})"));
+    const json all = qts.qmp("{'execute': 'qom-list-types'}")["return"];
+    std::set<std::string> n;
+    for (const json &t : all) n.insert(t["name"]);
+    EXPECT_TRUE(n.count("floppy") && n.count("container") && n.count("pc-i440fx-7.2-machine"));
+    EXPECT_FALSE(n.count("device")) << "abstract types only on request";
+    const json abstract = qts.qmp(
+        "{'execute': 'qom-list-types', 'arguments': {'implements': 'device', 'abstract': true}}")
+                              ["return"];
+    bool device_abstract = false;
+    for (const json &t : abstract)
+        device_abstract |= t["name"] == "device" && t["abstract"] == true;
+    EXPECT_TRUE(device_abstract) << abstract.dump();
 }
 
 }  // namespace

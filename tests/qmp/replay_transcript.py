@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Replays the socat transcript in a Markdown document against a real fdplug-host and checks
-that every line the host sends is the documented one (timestamp values aside), and that the host
-then exits with status 0.
+"""Replays the socat transcripts in a Markdown document against a real fdplug-host, one host per
+transcript block, and checks that every line the host sends is the documented one (timestamp
+values aside), and that the host then exits with status 0.
 
 usage: replay_transcript.py [--socat SOCAT] FDPLUG_HOST DOC.md
   --socat SOCAT  talk through `SOCAT - UNIX-CONNECT:PATH`, exactly as the document tells the
@@ -20,12 +20,14 @@ import time
 LINE_TIMEOUT = 10  # seconds to wait for one line from the host
 
 
-def transcript(doc):
+def transcripts(doc):
+    """Every block: its host arguments and its lines."""
     text = open(doc).read()
-    m = re.search(r'<!-- transcript: (.*?) -->\n```\n(.*?)```', text, re.S)
-    if not m:
+    blocks = [(m.group(1).split(), [l for l in m.group(2).splitlines() if l.strip()])
+              for m in re.finditer(r'<!-- transcript: (.*?) -->\n```\n(.*?)```', text, re.S)]
+    if not blocks:
         sys.exit('no transcript block in ' + doc)
-    return m.group(1).split(), [l for l in m.group(2).splitlines() if l.strip()]
+    return blocks
 
 
 def normalise(line):
@@ -109,7 +111,11 @@ def main():
     if args[:1] == ['--socat']:
         socat, args = args[1], args[2:]
     host, doc = args
-    host_args, lines = transcript(doc)
+    results = [replay(host, socat, host_args, lines) for host_args, lines in transcripts(doc)]
+    return 1 if any(results) else 0
+
+
+def replay(host, socat, host_args, lines):
     tmp = tempfile.mkdtemp(prefix='fdplug-transcript.')
     path = os.path.join(tmp, 'qmp.sock')
     proc = subprocess.Popen([host] + host_args + ['-qmp', 'unix:%s,server=on,wait=off' % path])

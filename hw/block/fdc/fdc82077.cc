@@ -9,8 +9,13 @@
 namespace fdplug::floppy {
 
 Fdc82077::Fdc82077(FdcHost &host, FdcConfig config)
-    : host_(host), config_(config), timing_(timing_policy(config.timing)) {
+    : host_(host), config_(config), timing_(&timing_policy(config.timing)) {
     hardware_reset();
+}
+
+void Fdc82077::set_timing(TimingPolicy timing) {
+    config_.timing = timing;
+    timing_ = &timing_policy(timing);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -71,7 +76,7 @@ void Fdc82077::enter_reset() {
 }
 
 void Fdc82077::leave_reset() {
-    s_.poll_due = host_.now_ns() + timing_.reset_to_poll_ns();
+    s_.poll_due = host_.now_ns() + timing_->reset_to_poll_ns();
 }
 
 void Fdc82077::software_reset() {
@@ -451,7 +456,7 @@ Fdc82077::Seek &Fdc82077::new_seek(unsigned unit) {
 
 void Fdc82077::launch_seek(unsigned unit) {
     Seek &s = s_.seeks[unit];
-    s.done = s.start + timing_.seek_ns(s.steps, s.step_ns, drives_[unit].profile());
+    s.done = s.start + timing_->seek_ns(s.steps, s.step_ns, drives_[unit].profile());
     s_.cmd_len = 0;
     s_.phase = Phase::Command;
 }
@@ -592,7 +597,7 @@ void Fdc82077::finish_data_command() {
 void Fdc82077::exec_result(uint8_t ic, uint8_t st1, uint8_t st2) {
     const Exec &e = s_.exec;
     const uint8_t r[] = {st0_for(ic), st1, st2, e.c, e.h, e.r, e.n};
-    drives_[e.unit].load_head_until(host_.now_ns() + timing_.head_unload_ns(s_.hut, rate()));
+    drives_[e.unit].load_head_until(host_.now_ns() + timing_->head_unload_ns(s_.hut, rate()));
     // The data request ends with the execution phase, before the result phase asserts INT. In
     // PIO both are the INT pin: a request still up (a byte the host left, lost to an overrun)
     // drops here, so the result phase's INT is a fresh edge (docs/hardware/82077aa.md §10).
@@ -631,8 +636,8 @@ void Fdc82077::exec_run(int64_t now) {
         case Step::ImpliedSeek:
             if (!implied_seek_done(now)) return;
             e.step = Step::HeadLoad;
-            e.due =
-                drives_[e.unit].head_loaded(now) ? now : now + timing_.head_load_ns(s_.hlt, rate());
+            e.due = drives_[e.unit].head_loaded(now) ? now
+                                                     : now + timing_->head_load_ns(s_.hlt, rate());
             [[fallthrough]];
         case Step::HeadLoad:
             if (now < e.due) return;
@@ -661,7 +666,7 @@ bool Fdc82077::implied_seek_done(int64_t now) {
     if (!eis || exec_info().cylinder != Cylinder::C || e.c == pcn || e.seeked) return now >= e.due;
     FloppyDrive &d = drives_[e.unit];
     const unsigned steps = unsigned(std::abs(int(e.c) - int(pcn)));
-    const int64_t took = timing_.seek_ns(steps, step_ns(s_.srt, rate()), d.profile());
+    const int64_t took = timing_->seek_ns(steps, step_ns(s_.srt, rate()), d.profile());
     // The pulses spread evenly over the seek (all at once if it takes no time).
     for (unsigned i = 0; i < steps; ++i) d.step(e.c > pcn, now + took * (i + 1) / steps);
     s_.pcn[e.unit] = e.c;
@@ -719,12 +724,12 @@ void Fdc82077::exec_search(int64_t now) {
     e.layout = track_layout(g, exec_info().op == SectorOp::Format ? e.gpl : 0);
     const SearchGoal goal = search_goal(g, cylinder);
 
-    const int64_t from = timing_.readable_from(d, e.search_from);
+    const int64_t from = timing_->readable_from(d, e.search_from);
     if (from == kNever) {  // the spindle stands still: a DOR write looks again
         e.due = kNever;
         return;
     }
-    if (e.give_up == kNever) e.give_up = timing_.search_gives_up(d, from);
+    if (e.give_up == kNever) e.give_up = timing_->search_gives_up(d, from);
     if (now >= e.give_up) {
         exec_fail(goal.st1, goal.st2);
         return;
@@ -733,8 +738,8 @@ void Fdc82077::exec_search(int64_t now) {
         exec_read_id(d, from, cylinder, now);
         return;
     }
-    const int64_t hit = goal.sector == 0  ? timing_.index_passes(d, from)
-                        : goal.sector > 0 ? timing_.id_passes(d, e.layout, goal.sector, from)
+    const int64_t hit = goal.sector == 0  ? timing_->index_passes(d, from)
+                        : goal.sector > 0 ? timing_->id_passes(d, e.layout, goal.sector, from)
                                           : kNever;
     if (hit == kNever || hit >= e.give_up) {
         // Not before the search gives up; if it never does by time (fast timing), it fails now.
@@ -757,7 +762,7 @@ void Fdc82077::exec_search(int64_t now) {
 // READ ID: the first ID the head catches is the result.
 void Fdc82077::exec_read_id(FloppyDrive &d, int64_t from, int cylinder, int64_t now) {
     Exec &e = s_.exec;
-    const Timing::IdRead id = timing_.next_id(d, e.layout, from);
+    const Timing::IdRead id = timing_->next_id(d, e.layout, from);
     e.c = uint8_t(cylinder);
     e.h = e.hds;
     e.r = uint8_t(id.sector);
@@ -773,8 +778,8 @@ void Fdc82077::exec_index_found(int64_t index, int64_t now) {
     if (exec_info().search == Search::Track) e.r = 1;  // READ TRACK counts sectors in R
     e.step = Step::Search;
     e.search_from = index;
-    e.give_up = timing_.search_gives_up(drives_[e.unit], index);
-    exec_sector_found(timing_.id_after_index(e.layout, index, 1, now));
+    e.give_up = timing_->search_gives_up(drives_[e.unit], index);
+    exec_sector_found(timing_->id_after_index(e.layout, index, 1, now));
 }
 
 // The ID of the current sector begins at t_id: set up its data stream.
@@ -789,7 +794,7 @@ void Fdc82077::exec_sector_found(int64_t t_id) {
     const bool id = info.op == SectorOp::Format;  // FORMAT: the host gives the ID, C H R N
     s.len = id ? 4 : kRawSectorBytes;
     const Timing::Field f =
-        id ? timing_.id_field(e.layout, t_id) : timing_.data_field(e.layout, t_id);
+        id ? timing_->id_field(e.layout, t_id) : timing_->data_field(e.layout, t_id);
     s.t0 = f.first_byte;
     s.ns_num = f.clock.ns_num;
     s.ns_den = f.clock.ns_den;
@@ -837,7 +842,7 @@ void Fdc82077::exec_sector_done(int64_t now) {
     if (s.host_side && !e.tc && s.moved < s.len) {
         // The host still has bytes to move: reads wait for the FIFO to drain; a write has
         // underrun, unless the disk waits for the host.
-        if (s.to_host || !timing_.overruns()) return;
+        if (s.to_host || !timing_->overruns()) return;
         observer_->overrun(e.unit);
         s = Stream{};
         exec_fail(st1::kOr);
@@ -950,7 +955,7 @@ void Fdc82077::exec_next_sector(int64_t now) {
         return;
     }
     if (info.next == Next::Physical) {  // the next ID follows at once
-        exec_sector_found(timing_.id_after_index(e.layout, e.search_from, e.count + 1, now));
+        exec_sector_found(timing_->id_after_index(e.layout, e.search_from, e.count + 1, now));
         return;
     }
     e.step = Step::Search;
@@ -1150,7 +1155,7 @@ int64_t Fdc82077::exec_deadline() const {
     const bool complete = !s.host_side || s_.exec.tc || s.moved >= s.len;
     // An unfinished write at the sector's end has already underrun (stream_overrun_at).
     const int64_t end =
-        (complete || (!s.to_host && timing_.overruns())) ? s_.exec.sector_end : kNever;
+        (complete || (!s.to_host && timing_->overruns())) ? s_.exec.sector_end : kNever;
     return std::min(end, stream_overrun_at());
 }
 

@@ -55,6 +55,9 @@ class Fdc82077 {
     std::unique_ptr<DiskImage> eject_media(unsigned unit);
 
     const FdcConfig &config() const { return config_; }
+    // Switches the timing policy of the running controller (qom-set timing): delays computed
+    // from now on use it; an event already scheduled keeps its time.
+    void set_timing(TimingPolicy timing);
     void set_observer(FdcObserver *observer) { observer_ = observer ? observer : &null_observer_; }
 
     bool irq_level() const { return s_.irq_out; }
@@ -178,8 +181,8 @@ class Fdc82077 {
     uint8_t st0_for(uint8_t ic) const;
 
     FdcHost &host_;
-    const FdcConfig config_;
-    const Timing &timing_;
+    FdcConfig config_;
+    const Timing *timing_;
     FdcObserver null_observer_;
     FdcObserver *observer_ = &null_observer_;
     std::array<FloppyDrive, kUnits> drives_{};
