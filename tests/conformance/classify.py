@@ -36,7 +36,7 @@ RULES = [
     (r"^wp-.*-format$", "Δ11,Δ21", "FORMAT on a protected medium: NW at once; QEMU does not format and reports success"),
     (r"^wp-.*-(dma|pio)-write$", "Δ21", "WRITE on a protected medium: IC=01 + NW before any data in both modes; QEMU DMA adds SE, QEMU PIO stays in execution"),
     (r"^(dma-read-|wp-)", "Δ20", "TC at EOT: QEMU adds SE when it steps to the next cylinder; no TC by EOT: DS ends IC=01 EN, QEMU IC=00"),
-    (r"^(pio-read-|pio-write-|fdctest-read-no-dma-(1|18)$)", "Δ20,Δ26", "PIO has no TC: DS ends IC=01 EN with the next sector, INT dropping at the last byte and rising again for the result; QEMU IC=00 with INT high throughout (and its PIO write stays in execution, MSR 0x30)"),
+    (r"^(pio-read-|pio-write-|fdctest-read-no-dma-(1|18)$)", "Δ20", "PIO has no TC: DS ends IC=01 EN with the last sector's C/H/R; QEMU IC=00 (and its PIO write stays in execution, MSR 0x30)"),
     (r"^fdctest-read-no-dma-19$", "Δ22", "R beyond the track: QEMU ST1 EN; EOT<R gives MA (DS/Q rule)"),
     (r"^readid-wrong-rate-after-seek$", "Δ12", "READ ID at a wrong rate on C5 H1: MA at once; C/H from the head's track, R=1 where QEMU shows its sector counter"),
     (r"^readid-fm$", "Δ17", "READ ID with MFM=0 finds no ID (MA)"),
@@ -55,7 +55,7 @@ RULES = [
     (r"^cve-2015-3456-venom-46$", "Δ22,C5", "READ with R=0 ends at once (ND); INT drops on entering reset"),
     (r"^cve-2015-3456-venom-", "Δ16", "0x4E/0x8E are 82078 opcodes (invalid on an 82077AA)"),
     (r"^cve-2021-20196$", "Δ2,Δ22,C5", "DOR bit 3 = 0 selects PIO in QEMU; R=0 ends at once; INT drops on entering reset"),
-    (r"^cve-2021-20196-pio-switch$", "Δ20,Δ26,C5", "PIO write ends with IC=01 EN (QEMU stays in execution), the result a fresh INT edge; INT drops on entering reset"),
+    (r"^cve-2021-20196-pio-switch$", "Δ20,C5", "PIO write ends with IC=01 EN (QEMU stays in execution); INT drops on entering reset"),
     (r"^cve-2021-3507-read-", "Δ18", "N != 2: no ID matches; result N is the command's"),
 ]
 

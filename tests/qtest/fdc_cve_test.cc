@@ -469,7 +469,7 @@ TEST_F(MidTransfer, PioDataPhaseSurvivesDorSwitchAndRelease) {
                 EXPECT_EQ(moved, total) << ctx;
                 const std::vector<uint8_t> ok =
                     op == Op::Format ? std::vector<uint8_t>{0x00, 0, 0, 0, 0, 1, 2}
-                                     : std::vector<uint8_t>{0x40, st1::kEn, 0, 1, 0, 1, 2};
+                                     : std::vector<uint8_t>{0x40, st1::kEn, 0, 0, 0, 1, 2};
                 EXPECT_EQ(status(op, r), status(op, ok)) << ctx << ": " << json(r).dump();
                 if (op == Op::Write) std::copy(data.begin(), data.end(), want_.begin());
                 if (op == Op::Format) std::fill_n(want_.begin(), 512, fill);

@@ -436,7 +436,7 @@ void enter_pio(Fdc &f, const std::string &img) {
 }
 
 // /fdc/read_no_dma_1, adapted (Δ20): with MT, EOT=1 reads sector 1 of both heads; PIO has no TC,
-// so it ends with IC=01 + EN and the next sector's C/H/R (1/0/1), H in ST0 = the head in use.
+// so it ends with IC=01 + EN and the last sector's C/H/R (0/1/1), H in ST0 = the head in use.
 TEST(FdcQemuPort, ReadNoDma1) {
     ScratchDir d;
     const std::string img = make_image(d, "a.img", k144Bytes);
@@ -449,8 +449,8 @@ TEST(FdcQemuPort, ReadNoDma1) {
     EXPECT_EQ(r[0], 0x44) << "IC=01, head 1 at termination";
     EXPECT_EQ(r[1], st1::kEn);
     EXPECT_EQ(r[2], 0x00);
-    EXPECT_EQ(r[3], 1);
-    EXPECT_EQ(r[4], 0);
+    EXPECT_EQ(r[3], 0);
+    EXPECT_EQ(r[4], 1);
     EXPECT_EQ(r[5], 1);
     EXPECT_EQ(r[6], 2);
 }
@@ -467,9 +467,9 @@ TEST(FdcQemuPort, ReadNoDma18) {
     EXPECT_EQ(bytes, 36u * 512);
     EXPECT_EQ(r[0], 0x44);
     EXPECT_EQ(r[1], st1::kEn);
-    EXPECT_EQ(r[3], 1);
-    EXPECT_EQ(r[4], 0);
-    EXPECT_EQ(r[5], 1);
+    EXPECT_EQ(r[3], 0);
+    EXPECT_EQ(r[4], 1);
+    EXPECT_EQ(r[5], 18);
 }
 
 // /fdc/read_no_dma_19, adapted: EOT=19 on an 18-sector track. QEMU reads 38 sectors; on the
@@ -683,7 +683,8 @@ TEST(FdcDma, CountLongerThanTheRequestEndsWithEnAtEot) {
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], st1::kEn);
-    EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{1, 0, 1}));
+    EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{0, 0, 2}))
+        << "EN: the last sector";
     EXPECT_EQ(f.dma_count(), 2 * 512 - 1) << "two sectors moved";
 }
 
@@ -920,7 +921,8 @@ TEST(FdcPio, WriteOneSector) {
     const auto r = f.result7();
     EXPECT_EQ(r[0], 0x40);
     EXPECT_EQ(r[1], st1::kEn);
-    EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{3, 0, 1}));
+    EXPECT_EQ((std::vector<uint8_t>{r[3], r[4], r[5]}), (std::vector<uint8_t>{2, 0, 7}))
+        << "EN: the last sector";
     f.media_eject("floppy0", "device");
     const auto after = read_file(img);
     EXPECT_EQ(sector_of(after, lba144(2, 0, 7)), data);

@@ -583,6 +583,15 @@ uint8_t Fdc82077::st0_for(uint8_t ic) const {
     return uint8_t(ic | (e.seeked ? st0::kSe : 0) | ((e.hds & 1) ? st0::kHead : 0) | e.unit);
 }
 
+// The command ends with a data request the host left unserved (a byte lost, a medium gone): the
+// request is withdrawn before the result phase asserts INT. In PIO both are the INT pin, so the
+// result phase is a fresh edge, which an edge-triggered host needs (docs/hardware/82077aa.md
+// §9.1). A transfer the host completed needs nothing: its last byte already served the request.
+void Fdc82077::withdraw_request() {
+    s_.exec.stream = Stream{};
+    update_outputs();
+}
+
 void Fdc82077::exec_fail(uint8_t st1, uint8_t st2) {
     exec_result(st0::kIcAbnormal, s_.exec.st1 | st1, s_.exec.st2 | st2);
 }
@@ -598,17 +607,12 @@ void Fdc82077::exec_result(uint8_t ic, uint8_t st1, uint8_t st2) {
     const Exec &e = s_.exec;
     const uint8_t r[] = {st0_for(ic), st1, st2, e.c, e.h, e.r, e.n};
     drives_[e.unit].load_head_until(host_.now_ns() + timing_->head_unload_ns(s_.hut, rate()));
-    // The data request ends with the execution phase, before the result phase asserts INT. In
-    // PIO both are the INT pin: a request still up (a byte the host left, lost to an overrun)
-    // drops here, so the result phase's INT is a fresh edge (docs/hardware/82077aa.md §10).
-    s_.exec_active = false;
-    update_outputs();
     enter_result(r, true);
 }
 
 void Fdc82077::exec_abort_for_media(unsigned unit) {
     if (!s_.exec_active || s_.exec.unit != (unit & 3)) return;
-    s_.exec.stream = Stream{};
+    withdraw_request();
     exec_fail(st1::kMa);
 }
 
@@ -826,9 +830,10 @@ void Fdc82077::exec_transfer(int64_t now) {
             // byte of is not written at all (§9.1).
             e.st1 |= st1::kOr;
             e.stream.host_side = false;
+            update_outputs();  // the request is withdrawn now, whenever the sector ends
             return;
         }
-        e.stream = Stream{};
+        withdraw_request();
         exec_fail(st1::kOr);
         return;
     }
@@ -844,7 +849,7 @@ void Fdc82077::exec_sector_done(int64_t now) {
         // underrun, unless the disk waits for the host.
         if (s.to_host || !timing_->overruns()) return;
         observer_->overrun(e.unit);
-        s = Stream{};
+        withdraw_request();
         exec_fail(st1::kOr);
         return;
     }
@@ -966,41 +971,35 @@ void Fdc82077::exec_next_sector(int64_t now) {
 }
 
 // Moves C/H/R to the next sector (docs/hardware/82077aa.md §6.5); false when the command ends here.
+// An end of cylinder (EN) leaves them naming the last sector transferred.
 bool Fdc82077::advance_sector() {
     Exec &e = s_.exec;
     const CommandInfo &info = exec_info();
     const bool at_eot = e.r >= e.eot;
     const uint8_t step = info.next == Next::Stp ? std::max<uint8_t>(1, e.dtl & 3) : 1;
-    bool continue_on_other_head = false;
+    const bool other_head = at_eot && e.mt && !(e.hds & 1);   // MT: head 0's EOT goes on
+    const bool mark_stop = info.meets_wrong_mark() && !e.sk;  // without SK, after that sector
+    const bool counted = info.stop == Stop::EotOrEc && e.limit;
+    const bool stop = e.tc || mark_stop || e.scan_hit || (counted && e.count >= e.limit);
+    if (!stop && at_eot && !other_head && (info.stop == Stop::Tc || counted)) {
+        // Past EOT with data still wanted: no TC by EOT (PIO always ends like this; DMA when
+        // the count was longer), or VERIFY's SC running past EOT.
+        e.st1 |= st1::kEn;
+        return false;
+    }
     if (!at_eot) {
         e.r = uint8_t(e.r + step);
-    } else if (e.mt && !(e.hds & 1)) {
+    } else if (other_head) {
         e.h ^= 1;
         e.hds = 1;
         e.r = 1;
-        continue_on_other_head = true;
     } else {
         if (e.mt) e.h ^= 1;
         e.c = uint8_t(e.c + 1);
         e.r = 1;
     }
-    const bool mark_stop = info.meets_wrong_mark() && !e.sk;  // without SK, after that sector
-    if (e.tc || mark_stop || e.scan_hit) return false;
-    if (info.stop == Stop::EotOrEc && e.limit) {
-        if (e.count >= e.limit) return false;
-        if (at_eot && !continue_on_other_head) {
-            e.st1 |= st1::kEn;
-            return false;
-        }
-        return true;
-    }
-    if (at_eot && !continue_on_other_head) {
-        // No TC by EOT: PIO always ends like this; DMA when the count was longer (EN). Commands
-        // with no data count to run out (VERIFY, the scans) end at EOT normally.
-        if (info.stop == Stop::Tc) e.st1 |= st1::kEn;
-        return false;
-    }
-    return true;
+    // Commands with no data count to run out (VERIFY without EC, the scans) end at EOT normally.
+    return !stop && (!at_eot || other_head);
 }
 
 // ---------------------------------------------------------------------------------------------

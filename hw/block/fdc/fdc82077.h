@@ -141,6 +141,7 @@ class Fdc82077 {
     bool format_sector(DiskImage &m, unsigned cylinder);
     void exec_next_sector(int64_t now);
     bool advance_sector();  // false when the command ends after this sector
+    void withdraw_request();
     void exec_fail(uint8_t st1, uint8_t st2 = 0);
     void finish_data_command();
     void exec_result(uint8_t ic, uint8_t st1, uint8_t st2);

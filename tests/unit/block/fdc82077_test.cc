@@ -200,7 +200,8 @@ TEST_F(Fdc, DmaCountLongerThanTheTrackEndsWithEndOfCylinder) {
     make(TimingPolicy::Fast);
     host.program_dma(DmaCycle::ToMemory, 4 * 512);
     send({0x46, 0x00, 0, 0, 17, 2, 18, 0x1B, 0xFF});
-    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2}));
+    // EN: C/H/R name the last sector transferred (docs/hardware/82077aa.md §6.5).
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 0, 0, 18, 2}));
 }
 
 TEST_F(Fdc, PioReadEndsAtEotWithEndOfCylinder) {
@@ -212,7 +213,7 @@ TEST_F(Fdc, PioReadEndsAtEotWithEndOfCylinder) {
     ASSERT_EQ(data.size(), 512u);
     EXPECT_TRUE(std::equal(data.begin(), data.end(), image->bytes().begin()));
     EXPECT_TRUE(host.irq);
-    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 1, 0, 1, 2}));
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x40, 0x80, 0x00, 0, 0, 1, 2}));
 }
 
 TEST_F(Fdc, DmaWriteReachesTheMedium) {
@@ -456,6 +457,7 @@ TEST_F(Fdc, SenseDriveStatus) {
 class FdcLinuxPio : public Fdc, public ::testing::WithParamInterface<TimingPolicy> {
   protected:
     static constexpr size_t kCount = 18 * 512;
+    size_t count = kCount;                            // the handler's byte count
     static constexpr int64_t kIrqLatencyNs = 10'000;  // edge → the handler's first MSR read
     static constexpr int64_t kPerByteNs = 1'000;      // one pass of the handler's loop
 
@@ -489,7 +491,7 @@ class FdcLinuxPio : public Fdc, public ::testing::WithParamInterface<TimingPolic
                 return false;
             }
             host.advance(kIrqLatencyNs);
-            while (moved < kCount) {
+            while (moved < count) {
                 const uint8_t m = in(kMsr);
                 if ((m & 0xA0) != 0xA0) break;
                 EXPECT_TRUE(host.irq)
@@ -500,7 +502,14 @@ class FdcLinuxPio : public Fdc, public ::testing::WithParamInterface<TimingPolic
                 host.advance(kPerByteNs);
             }
             final_msr = in(kMsr);
-            if (!(final_msr & 0x20)) return true;
+            if (!(final_msr & 0x20)) {
+                // The handler has handed the result on; an edge it has not looked at would be
+                // an interrupt nobody expects (the driver logs "unexpected interrupt").
+                for (size_t i = seen; i < host.irq_edges.size(); ++i)
+                    EXPECT_FALSE(host.irq_edges[i].second)
+                        << "INT rose at " << host.irq_edges[i].first << " after the result";
+                return true;
+            }
         }
         ADD_FAILURE() << "the handler never saw the result phase";
         return false;
@@ -562,6 +571,25 @@ TEST_P(FdcLinuxPio, WritePastTheCountUnderrunsWithAFreshInterruptAndWritesNothin
     EXPECT_TRUE(std::equal(pattern.begin(), pattern.end(), after.begin())) << "head 0 written";
     EXPECT_TRUE(std::equal(after.begin() + kCount, after.end(), before.begin() + kCount))
         << "head 1 sector 1 got no byte and is not written";
+}
+
+// A whole cylinder (count 36 sectors): the command ends at head 1's EOT without TC, IC = 01 with
+// EN, C/H/R naming the last sector. The driver counts the sectors done as
+// ((C − C0)·heads + H − H0)·EOT + R − R0 + EN and warns ("long rw") when that is more than it
+// asked for.
+TEST_P(FdcLinuxPio, ReadOfACylinderEndsAtEotWithTheLastSector) {
+    setup_like_linux();
+    count = 2 * kCount;
+    send({0xE6, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF});
+    std::vector<uint8_t> data;
+    size_t moved = 0;
+    ASSERT_TRUE(run_handler(moved, [&](size_t) { data.push_back(in(kFifo)); }));
+    ASSERT_EQ(data.size(), count);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), image->bytes().begin()));
+    const std::vector<uint8_t> r = result();
+    ASSERT_EQ(r, (std::vector<uint8_t>{0x44, 0x80, 0x00, 0, 1, 18, 2}));
+    const int eoc = (r[1] & 0x80) ? 1 : 0;
+    EXPECT_EQ(((r[3] - 0) * 2 + r[4] - 0) * 18 + r[5] - 1 + eoc, 36);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothTimings, FdcLinuxPio,
