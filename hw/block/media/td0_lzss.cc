@@ -43,6 +43,7 @@ class BitReader {
 
     // Whether `n` (at most 32) more bits are there.
     bool has(unsigned n) {
+        if (count_ >= n) return true;
         fill();
         return count_ >= n;
     }
