@@ -32,5 +32,5 @@ else
     CC=clang CXX=clang++ meson setup "$builddir" "${options[@]}" >/dev/null
 fi
 ninja -C "$builddir" tests/fuzz/fdc_guest_fuzz tests/fuzz/qmp_stream_fuzz tests/fuzz/state_load_fuzz \
-    tests/fuzz/imd_parse_fuzz >&2
+    tests/fuzz/imd_parse_fuzz tests/fuzz/td0_parse_fuzz >&2
 echo "$builddir"

@@ -3,7 +3,7 @@
 # libFuzzer's final stats line (executions, exec/s, coverage). New inputs go to a scratch corpus
 # ($FUZZ_WORKDIR, default build-fuzz/work/TARGET), never into the checked-in seeds; a crash is
 # written there as crash-* and the script fails.
-# Usage: tests/fuzz/run.sh fdc_guest_fuzz|qmp_stream_fuzz|state_load_fuzz|imd_parse_fuzz EXECUTIONS [extra libFuzzer flags]
+# Usage: tests/fuzz/run.sh fdc_guest_fuzz|qmp_stream_fuzz|state_load_fuzz|imd_parse_fuzz|td0_parse_fuzz EXECUTIONS [extra libFuzzer flags]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,7 +17,9 @@ case "$target" in
     state_load_fuzz) seeds=tests/fuzz/corpus/state_load; max_len=3072 ;;
     # A few tracks of small sectors: room for every record type, the maps and a comment.
     imd_parse_fuzz) seeds=tests/fuzz/corpus/imd_parse; max_len=8192 ;;
-    *) echo "run.sh: unknown target '$target' (fdc_guest_fuzz, qmp_stream_fuzz, state_load_fuzz, imd_parse_fuzz)" >&2; exit 2 ;;
+    # The same for TD0, in both variants (the largest seed is about 1 300 bytes).
+    td0_parse_fuzz) seeds=tests/fuzz/corpus/td0_parse; max_len=8192 ;;
+    *) echo "run.sh: unknown target '$target' (fdc_guest_fuzz, qmp_stream_fuzz, state_load_fuzz, imd_parse_fuzz, td0_parse_fuzz)" >&2; exit 2 ;;
 esac
 
 builddir=$(tests/fuzz/build.sh)

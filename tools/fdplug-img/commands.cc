@@ -124,6 +124,19 @@ int write_file(const std::string &path, const std::vector<uint8_t> &bytes, bool 
     return 0;
 }
 
+// A comment as IMD comment lines: CR LF line ends, no 0x1A (which ends an IMD comment).
+std::string imd_comment_lines(const std::string &comment) {
+    std::string out;
+    for (char ch : comment) {
+        if (ch == '\x1a' || ch == '\r') continue;
+        if (ch == '\n')
+            out += "\r\n";
+        else
+            out += ch;
+    }
+    return out;
+}
+
 std::string base_name(const std::string &path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -155,18 +168,20 @@ int info(const std::string &path, bool json) {
                               {"uniform", losses.empty()},
                               {"raw_losses", losses},
                               {"tracks", tracks}};
-        if (image->format == "imd") out["comment"] = imd_comment(image->header);
+        if (image->format != "raw") out["comment"] = image->comment;
+        if (image->format == "td0") out["warnings"] = image->warnings;
         std::cout << out.dump(2) << "\n";
         return 0;
     }
     std::cout << "file: " << image->path << "\n"
               << "format: " << image->format << ", " << image->file_bytes << " bytes\n";
-    if (image->format == "imd") {
-        std::string comment = imd_comment(image->header);
+    if (image->format != "raw") {
+        std::string comment = image->comment;
         while (!comment.empty() && (comment.back() == '\n' || comment.back() == '\r'))
             comment.pop_back();
         std::cout << "comment: " << comment << "\n";
     }
+    for (const std::string &w : image->warnings) std::cout << "warning: " << w << "\n";
     std::cout << "geometry: " << geometry_text(image->choice) << "\n"
               << "uniform: " << (losses.empty() ? "yes (a raw image holds all of it)" : "no")
               << "\n";
@@ -197,7 +212,8 @@ int convert(const std::string &in, const std::string &out, const std::string &to
         const std::string header =
             image->format == "imd"
                 ? image->header
-                : imd_header(now_text(), "Converted from " + base_name(in) + " by fdplug-img\r\n");
+                : imd_header(now_text(), "Converted from " + base_name(in) + " by fdplug-img\r\n" +
+                                             imd_comment_lines(image->comment));
         auto written = write_imd(header, image->disk);
         if (!written)
             return failed("'" + in + "' cannot be written as IMD: " + written.error().message());
@@ -228,6 +244,8 @@ int check(const std::string &path) {
     auto image = load_image(path, "");
     if (!image) return failed(image.error().message());
     const std::vector<std::string> losses = sector_image_losses(image->disk);
+    for (const std::string &w : image->warnings)
+        std::cout << image->path << ": warning: " << w << "\n";
     std::cout << image->path << ": ok, " << image->format << ", " << geometry_text(image->choice)
               << (losses.empty() ? ", uniform"
                                  : ", not uniform (" + std::to_string(losses.size()) +

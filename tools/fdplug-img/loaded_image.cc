@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include "hw/block/media/imd_format.h"
 #include "hw/block/media/imd_image.h"
 #include "hw/block/media/open_medium.h"
 #include "hw/block/media/raw_image.h"
+#include "hw/block/media/td0_image.h"
 #include "hw/block/media/track_convert.h"
 
 namespace fdplug::img {
@@ -26,8 +28,17 @@ Expected<LoadedImage> load_image(const std::string &path, const std::string &for
     if (auto *imd = dynamic_cast<ImdImage *>(opened.image.get())) {
         out.format = "imd";
         out.header = imd->header();
+        out.comment = imd_comment(imd->header());
         out.disk = imd->disk();
         out.choice = imd->format();
+        return out;
+    }
+    if (auto *td0 = dynamic_cast<Td0Image *>(opened.image.get())) {
+        out.format = "td0";
+        if (td0->comment()) out.comment = td0_comment_text(*td0->comment()) + "\n";
+        out.warnings = td0->warnings();
+        out.disk = td0->disk();
+        out.choice = td0->format();
         return out;
     }
     auto *raw = dynamic_cast<RawImage *>(opened.image.get());

@@ -1,5 +1,6 @@
-// fdplug-img: inspect, convert, create and check floppy images (raw and ImageDisk) with the
-// media layer fdplug's drives use, so what it says of a file is what a drive will see.
+// fdplug-img: inspect, convert, create and check floppy images (raw and ImageDisk; Teledisk
+// files to read) with the media layer fdplug's drives use, so what it says of a file is what a
+// drive will see.
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -13,7 +14,7 @@ constexpr const char *kUsage = R"(usage: fdplug-img COMMAND [OPTIONS] ...
 
   info [--output=json] FILE         format, geometry, uniformity and every track's sectors
   convert -O raw|imd [--lossy] IN OUT
-                                    IN (raw or IMD, detected) to OUT in the given format; a
+                                    IN (raw, IMD or TD0, detected) to OUT in the given format; a
                                     conversion to raw that would lose marks, CRC errors,
                                     sizes, IDs or FM tracks is refused unless --lossy
   create -f raw|imd FILE SIZE       a blank image of SIZE: 1.44M, 720K, 1.2M, 360K, ... (the

@@ -10,6 +10,8 @@
 #include "hw/block/media/imd_image.h"
 #include "hw/block/media/imd_open.h"
 #include "hw/block/media/memory_image.h"
+#include "hw/block/media/td0_image.h"
+#include "hw/block/media/td0_open.h"
 
 namespace fdplug::floppy {
 
@@ -95,11 +97,11 @@ std::string absolute_path(const std::string &file) {
 }
 
 Status check_image_format(const std::string &format) {
-    if (format.empty() || format == "raw" || format == "imd") return {};
+    if (format.empty() || format == "raw" || format == "imd" || format == "td0") return {};
     return Error(ErrorKind::Unsupported,
                  "format=" + format +
-                     " is not supported: floppy drives take raw sector images (format=raw) "
-                     "and ImageDisk files (format=imd)");
+                     " is not supported: floppy drives take raw sector images (format=raw), "
+                     "ImageDisk files (format=imd) and Teledisk files (format=td0, read-only)");
 }
 
 Expected<OpenedMedium> open_medium(const MediumRequest &request) {
@@ -108,6 +110,9 @@ Expected<OpenedMedium> open_medium(const MediumRequest &request) {
     if (request.format == "imd" ||
         (request.format.empty() && is_imd_file(absolute_path(request.file))))
         return open_imd_medium(request);
+    if (request.format == "td0" ||
+        (request.format.empty() && is_td0_file(absolute_path(request.file))))
+        return open_td0_medium(request);
     RawImage::Options options;
     options.path = absolute_path(request.file);
     options.read_only = request.read_only || request.snapshot;

@@ -1,4 +1,4 @@
-// Opening the medium for a drive from a request — an image file (raw or IMD; snapshot=on keeps
+// Opening the medium for a drive from a request — an image file (raw, IMD or TD0; snapshot=on keeps
 // the guest's writes in memory; QEMU's null-co:// gives a blank medium in memory) or a host floppy
 // drive — with one result for every backend (the medium, or an Error whose kind says what went
 // wrong), so that whoever changes media (the -drive definitions at start-up, QEMU's block commands,
@@ -25,7 +25,7 @@ const char *attachment_name(Attachment attachment);
 
 struct MediumRequest {
     std::string file;    // "" = no medium; relative paths are taken from the working dir
-    std::string format;  // "raw", "imd", or "" to tell by the file's content
+    std::string format;  // "raw", "imd", "td0", or "" to tell by the file's content
     bool read_only = false;
     bool snapshot = false;              // writes go to a private copy in memory
     std::string size;                   // null-co:// only: "1440k", "1474560", …
@@ -39,17 +39,19 @@ struct OpenedMedium {
     Attachment kind = Attachment::Image;
     DriveType wants = DriveType::Auto;  // the drive type an `auto` drive becomes
     std::string file;                   // the absolute image path or the device node
-    std::string format = "raw";         // "raw" (images, host drives, null-co) or "imd"
+    std::string format = "raw";         // "raw" (images, host drives, null-co), "imd" or "td0"
     bool read_only = false;
     uint64_t virtual_size = 0;
 };
 
-// An image format open_medium() reads ("" = by content, "raw", "imd"), or Unsupported with a
+// An image format open_medium() reads ("" = by content, "raw", "imd", "td0"), or Unsupported with a
 // message naming the formats that are.
 Status check_image_format(const std::string &format);
 
-// Image files: raw sector images, or ImageDisk files (format=imd, or no format and a file that
-// starts with the IMD signature), failing as RawImage::open or ImdImage::open does. An
+// Image files: raw sector images, ImageDisk files (format=imd, or no format and a file that
+// starts with the IMD signature) or Teledisk files (format=td0, or no format and a file that
+// starts with a TD0 header whose CRC matches; read-only or snapshot only), failing as
+// RawImage::open, ImdImage::open or Td0Image::open does. An
 // unsupported format fails before any file is touched, as Unsupported: the request is at fault.
 Expected<OpenedMedium> open_medium(const MediumRequest &request);
 // A host floppy drive (host_floppy.h), read-write when the device allows it; failing as
