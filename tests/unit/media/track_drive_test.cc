@@ -281,6 +281,41 @@ TEST_P(TrackDrive, AnIdWithoutDataFieldEndsWithMaMd) {
     EXPECT_EQ(host.dma_pos, 0u);
 }
 
+// --- item 4: timing from the track's real layout
+
+// Back-to-back READ IDs catch consecutive IDs; under `accurate` each comes one sector slot of
+// its track after the previous one: 62 bytes of ID and marks, the data field's own size and
+// gap 3 (0x6C at 500 kbit/s, 300 rpm), 16 µs a byte — not the 682 bytes of an 18 × 512 track.
+// Under `fast` every READ ID takes QEMU's 20 ms.
+TEST_P(TrackDrive, ReadIdsComeOneRealSectorSlotApart) {
+    const std::vector<uint8_t> sizes = {2, 3, 1, 6, 0};
+    std::vector<Sector> sectors;
+    for (uint8_t i = 0; i < sizes.size(); ++i)
+        sectors.push_back({.id = {0, 0, uint8_t(i + 1), sizes[i]}, .size_code = sizes[i]});
+    insert(make_track(sectors));
+    std::vector<uint8_t> r;
+    std::vector<int64_t> at;
+    for (int i = 0; i < 6; ++i) {
+        send({0x4A, 0x00});
+        at.push_back(host.run_until_irq(2'000 * kNsPerMs));
+        r.push_back(result()[5]);
+    }
+    unsigned checked = 0;
+    for (size_t i = 0; i + 1 < r.size(); ++i) {
+        const int64_t gap = at[i + 1] - at[i];
+        if (GetParam() == TimingPolicy::Fast) {
+            EXPECT_EQ(gap, 20 * kNsPerMs);
+            ++checked;
+            continue;
+        }
+        if (r[i + 1] != r[i] + 1) continue;  // across the index: gap 4b as well
+        const int64_t slot = 62 + int64_t(sector_size(sizes[r[i] - 1])) + 0x6C;
+        EXPECT_EQ(gap, slot * 16'000) << "from R=" << int(r[i]);
+        ++checked;
+    }
+    EXPECT_GE(checked, 4u);
+}
+
 // --- item 3: READ TRACK and FORMAT
 
 TEST_P(TrackDrive, ReadTrackReadsTheFieldsInPhysicalOrderWhateverTheirIds) {
