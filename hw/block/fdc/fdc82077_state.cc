@@ -388,6 +388,7 @@ Status Fdc82077::load_state(const FdcState &in) {
     for_each_instant(st,
                      [now](const char *, int, int64_t &t, TimeForm) { t = to_absolute(t, now); });
     s_ = st.ctrl;
+    track_.forget();  // read again from the media, under the loaded head positions
     for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_mechanics(st.drives[u].mech);
     // The pins and the timer exactly as they were: the host sees the saved levels and the saved
     // deadline, and no recomputation can add an event the uninterrupted run did not have.
