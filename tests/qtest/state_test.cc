@@ -650,9 +650,21 @@ TEST_F(Refusals, AnotherDeviceSetOrConfiguration) {
     expect_refused(state, small, "same -m");
 }
 
+// Bytes of the fields before the first string (the media sources) in a blob of `version`.
+size_t fixed_width(uint32_t version) {
+    size_t n = 0;
+    for (const floppy::state_format::FieldDescription &f :
+         floppy::state_format::describe(version)) {
+        if (f.kind == "string") break;
+        n += f.width;
+    }
+    return n;
+}
+
 // `file`, a host file (system/machine_state.h), as a build of state format version 1 would have
-// written it: its isa-fdc blob at version 1, with the fields version 2 dropped put back as the
-// zeros version 1 always held there (docs/state.md §3).
+// written it: its isa-fdc blob at version 1 — each field where the current version has it (a
+// buffer that grew since: its first bytes), the fields version 2 dropped put back as the zeros
+// version 1 always held there (docs/state.md §3).
 std::vector<uint8_t> with_version1_floppy_blob(const std::vector<uint8_t> &file) {
     namespace sf = floppy::state_format;
     auto get = [](const std::vector<uint8_t> &b, size_t at, int bytes) {
@@ -676,21 +688,28 @@ std::vector<uint8_t> with_version1_floppy_blob(const std::vector<uint8_t> &file)
     }
     EXPECT_NE(length_at, 0u) << "no isa-fdc in the file";
     const size_t blob_at = at + blobs_before, blob_len = get(file, length_at, 4);
-    const std::vector<uint8_t> v2(file.begin() + long(blob_at),
-                                  file.begin() + long(blob_at + blob_len));
+    const std::vector<uint8_t> now(file.begin() + long(blob_at),
+                                   file.begin() + long(blob_at + blob_len));
 
-    std::vector<uint8_t> v1(v2.begin(), v2.begin() + sf::kHeaderSize);
+    // Every field that changed between the versions lies before the first string.
+    std::map<std::string, size_t> offset;  // in the current blob, by path
     size_t from = sf::kHeaderSize;
+    for (const sf::FieldDescription &f : sf::describe()) {
+        if (f.kind == "string") break;
+        offset[f.path] = from;
+        from += f.width;
+    }
+    std::vector<uint8_t> v1(now.begin(), now.begin() + sf::kHeaderSize);
     for (const sf::FieldDescription &f : sf::describe(1)) {
-        if (f.kind == "string") break;  // the dropped fields lie before the first string
+        if (f.kind == "string") break;
         if (f.until) {
             v1.insert(v1.end(), f.width, 0);
         } else {
-            v1.insert(v1.end(), v2.begin() + long(from), v2.begin() + long(from + f.width));
-            from += f.width;
+            const size_t at = offset.at(f.path);
+            v1.insert(v1.end(), now.begin() + long(at), now.begin() + long(at + f.width));
         }
     }
-    v1.insert(v1.end(), v2.begin() + long(from), v2.end() - sf::kTrailerSize);
+    v1.insert(v1.end(), now.begin() + long(from), now.end() - sf::kTrailerSize);
     put(v1, 8, 1);
     put(v1, 12, uint32_t(v1.size() - sf::kHeaderSize));
     v1.resize(v1.size() + 4);
@@ -708,8 +727,9 @@ std::vector<uint8_t> with_version1_floppy_blob(const std::vector<uint8_t> &file)
 // A host file saved by a build of state format version 1 still loads, and the machine goes on
 // exactly as from the file this build writes.
 TEST_F(Refusals, AFileWithAVersion1FloppyStateLoadsTheSame) {
-    const std::vector<uint8_t> v2 = read_file(state), v1 = with_version1_floppy_blob(v2);
-    ASSERT_EQ(v1.size(), v2.size() + 2) << "the two bytes version 2 dropped";
+    const std::vector<uint8_t> now = read_file(state), v1 = with_version1_floppy_blob(now);
+    ASSERT_EQ(v1.size() + fixed_width(floppy::state_format::kVersion), now.size() + fixed_width(1))
+        << "version 1's fields in place of the current version's";
     write_file(dir.path("v1.state"), v1);
     const std::vector<uint8_t> image = read_file(s.img0);
     std::vector<std::string> rests[2];

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/uniform_tracks.h"
 
 namespace fdplug::floppy {
 
@@ -517,9 +518,13 @@ void Fdc82077::cmd_format() {
     e.h = e.hds;
     s_.last_eot = s_.cmd[3];
     if (!exec_admitted()) return;
-    const Geometry &g = drives_[e.unit].media()->geometry();
-    if (e.n != kRawSectorN || e.limit == 0 || e.limit > g.sectors) {
-        exec_fail(st1::kEn);  // the image cannot hold that track
+    DiskImage &m = *drives_[e.unit].media();
+    // A sector image takes only its own layout, checked now and at each ID (§6.4); a track
+    // medium takes what its can_format() accepts, asked when the whole track is known.
+    const bool image_refuses =
+        !m.tracks() && (e.n != kRawSectorN || e.limit > m.geometry().sectors);
+    if (e.limit == 0 || image_refuses) {
+        exec_fail(st1::kEn);
         return;
     }
     exec_start();
@@ -538,6 +543,7 @@ void Fdc82077::cmd_read_id() {
 // The execution phase of the command just collected, from its first two bytes.
 Fdc82077::Exec &Fdc82077::new_exec() {
     s_.exec = Exec{};
+    track_.forget();
     Exec &e = s_.exec;
     e.cmd = cmd_info().command;
     e.unit = s_.cmd[1] & 3;
@@ -618,12 +624,14 @@ void Fdc82077::exec_abort_for_media(unsigned unit) {
 
 void Fdc82077::insert_media(unsigned unit, std::unique_ptr<DiskImage> media) {
     exec_abort_for_media(unit);
+    track_.forget();
     drives_[unit & 3].insert(std::move(media));
     run(host_.now_ns());
 }
 
 std::unique_ptr<DiskImage> Fdc82077::eject_media(unsigned unit) {
     exec_abort_for_media(unit);
+    track_.forget();
     auto m = drives_[unit & 3].eject();
     run(host_.now_ns());
     return m;
@@ -688,31 +696,67 @@ void Fdc82077::exec_begin_search(int64_t now) {
     exec_search(now);
 }
 
-// What a search looks for on this track: a sector (physical order), the index (0) or nothing
-// it can find (-1); and the status it ends with when that does not come.
-struct Fdc82077::SearchGoal {
-    int sector;
-    uint8_t st1, st2;
-};
-
-Fdc82077::SearchGoal Fdc82077::search_goal(const Geometry &g, int cylinder) const {
+const TrackInfo &Fdc82077::track() {
     const Exec &e = s_.exec;
-    const bool readable = cylinder >= 0 && e.hds < g.heads && g.rate == rate() && e.mfm;
-    if (!readable) return {-1, st1::kMa, 0};
-    switch (exec_info().search) {
-        case Search::AnyId:
-            return {1, st1::kMa, 0};  // whichever passes first: the rotation decides
-        case Search::Index:
-            return {0, st1::kMa, 0};
-        case Search::Track:  // IDs are not compared
-            if (e.step == Step::WaitIndex) return {0, st1::kNd, 0};
-            return {e.r <= g.sectors ? int(e.r) : -1, st1::kNd, 0};
-        default: {
-            const bool found = e.c == cylinder && e.h == e.hds && e.n == kRawSectorN && e.r >= 1 &&
-                               e.r <= g.sectors;
-            return {found ? int(e.r) : -1, st1::kNd, uint8_t(e.c != cylinder ? st2::kWc : 0)};
-        }
+    FloppyDrive &d = drives_[e.unit];
+    return track_.get(d.media(), e.unit, d.logical_cylinder(), e.hds);
+}
+
+// Whether the head reads this track's IDs at all: the track has some, in the encoding the
+// MFM bit asks for, at the data rate selected.
+bool Fdc82077::track_readable(const TrackInfo &t) const {
+    return !t.sectors.empty() && t.rate == rate() && (t.encoding == Encoding::Mfm) == s_.exec.mfm;
+}
+
+TrackLayout Fdc82077::search_layout(const ControllerState &c, DiskImage &m,
+                                    const TrackInfo &t) const {
+    const ExecState &e = c.exec;
+    if (command_info(e.cmd).op != SectorOp::Format) return layout_of(m, t, 0);
+    if (!m.tracks()) return layout_of(m, t, e.gpl);  // a sector image keeps its own layout
+    const uint8_t n = std::min<uint8_t>(c.cmd[2], kMaxSizeCode);  // e.n follows the IDs
+    const std::vector<uint8_t> sizes(e.limit, n);
+    const Geometry &g = m.geometry();
+    return track_layout({.size_codes = sizes,
+                         .rate = static_cast<DataRate>(c.dsr & dsr::kRateSelect),
+                         .fm = !e.mfm,
+                         .rpm = g.rpm,
+                         .perpendicular = g.perpendicular,
+                         .gap3 = e.gpl});
+}
+
+// How a search that never finds what it looks for ends (docs/hardware/82077aa.md §6.1): MA
+// when no ID could be read; ND when IDs passed and none matched, with WC (and BC for a C of
+// FF) when one of them named another cylinder.
+Fdc82077::SearchFailure Fdc82077::search_failure(const TrackInfo &t) const {
+    const Exec &e = s_.exec;
+    const Search search = exec_info().search;
+    if (!track_readable(t) || search == Search::AnyId || search == Search::Index ||
+        e.step == Step::WaitIndex)
+        return {st1::kMa, 0};
+    if (search == Search::Track) return {st1::kNd, 0};
+    uint8_t st2 = 0;
+    for (const SectorInfo &sec : t.sectors) {
+        if (!sec.id_crc_ok || sec.id.c == e.c) continue;
+        st2 |= st2::kWc | (sec.id.c == 0xFF ? st2::kBc : 0);
     }
+    return {st1::kNd, st2};
+}
+
+// The sector (1-based, physical order) whose ID the search catches first from `from`, and
+// when; k = 0 when none will pass. Sector commands take an ID equal to C H R N (a bad ID CRC
+// included: it ends the search with DE); READ TRACK takes the R-th sector whatever its ID.
+Fdc82077::IdHit Fdc82077::first_id(const FloppyDrive &d, const TrackInfo &t, int64_t from) const {
+    const Exec &e = s_.exec;
+    const SectorId want{e.c, e.h, e.r, e.n};
+    const bool by_place = exec_info().search == Search::Track;
+    IdHit best{0, kNever};
+    for (size_t i = 0; i < t.sectors.size() && i < kMaxSectorsPerTrack; ++i) {
+        const bool wanted = by_place ? i + 1 == e.r : t.sectors[i].id == want;
+        if (!wanted) continue;
+        const int64_t at = timing_->id_passes(d, e.layout, unsigned(i + 1), from);
+        if (at < best.at) best = {unsigned(i + 1), at};
+    }
+    return best;
 }
 
 // Finds when the wanted ID (or index) passes under the head, or when the search gives up.
@@ -723,10 +767,8 @@ void Fdc82077::exec_search(int64_t now) {
         exec_fail(st1::kMa);
         return;
     }
-    const Geometry &g = d.media()->geometry();
-    const int cylinder = d.logical_cylinder();
-    e.layout = track_layout(g, exec_info().op == SectorOp::Format ? e.gpl : 0);
-    const SearchGoal goal = search_goal(g, cylinder);
+    const TrackInfo &t = track();
+    e.layout = search_layout(s_, *d.media(), t);
 
     const int64_t from = timing_->readable_from(d, e.search_from);
     if (from == kNever) {  // the spindle stands still: a DOR write looks again
@@ -735,42 +777,67 @@ void Fdc82077::exec_search(int64_t now) {
     }
     if (e.give_up == kNever) e.give_up = timing_->search_gives_up(d, from);
     if (now >= e.give_up) {
-        exec_fail(goal.st1, goal.st2);
+        const SearchFailure f = search_failure(t);
+        exec_fail(f.st1, f.st2);
         return;
     }
-    if (goal.sector > 0 && exec_info().search == Search::AnyId) {
-        exec_read_id(d, from, cylinder, now);
+    // FORMAT on a track medium needs only the index: it lays down whatever the track held.
+    const bool format_anew = exec_info().search == Search::Index && d.media()->tracks();
+    const bool readable = format_anew || track_readable(t);
+    if (readable && exec_info().search == Search::AnyId) {
+        exec_read_id(d, from, now);
         return;
     }
-    const int64_t hit = goal.sector == 0  ? timing_->index_passes(d, from)
-                        : goal.sector > 0 ? timing_->id_passes(d, e.layout, goal.sector, from)
-                                          : kNever;
-    if (hit == kNever || hit >= e.give_up) {
+    const bool index = e.step == Step::WaitIndex;
+    const IdHit hit = !readable ? IdHit{0, kNever}
+                      : index   ? IdHit{0, timing_->index_passes(d, from)}
+                                : first_id(d, t, from);
+    if (hit.at == kNever || hit.at >= e.give_up) {
         // Not before the search gives up; if it never does by time (fast timing), it fails now.
-        if (e.give_up == kNever)
-            exec_fail(goal.st1, goal.st2);
-        else
+        if (e.give_up == kNever) {
+            const SearchFailure f = search_failure(t);
+            exec_fail(f.st1, f.st2);
+        } else {
             e.due = e.give_up;
+        }
         return;
     }
-    if (now < hit) {
-        e.due = hit;
+    if (now < hit.at) {
+        e.due = hit.at;
         return;
     }
-    if (e.step == Step::WaitIndex)
-        exec_index_found(hit, now);
-    else
-        exec_sector_found(hit);
+    if (index) {
+        exec_index_found(hit.at, now);
+        return;
+    }
+    if (exec_info().search == Search::Id && !t.sectors[hit.k - 1].id_crc_ok) {
+        // The matching ID's CRC is bad: DE without DD, once the ID has passed.
+        e.st1 |= st1::kDe;
+        end_at(hit.at + timing_->byte_clock(e.layout).ns(TrackLayout::kIdField), now);
+        return;
+    }
+    exec_sector_found(hit.at, hit.k);
 }
 
-// READ ID: the first ID the head catches is the result.
-void Fdc82077::exec_read_id(FloppyDrive &d, int64_t from, int cylinder, int64_t now) {
+// The command ends at `at` with the status it has gathered.
+void Fdc82077::end_at(int64_t at, int64_t now) {
+    Exec &e = s_.exec;
+    e.stream = Stream{};
+    e.step = Step::Finish;
+    e.due = at;
+    if (at <= now) finish_data_command();
+}
+
+// READ ID: the first ID the head catches is the result, its C H R N as recorded.
+void Fdc82077::exec_read_id(FloppyDrive &d, int64_t from, int64_t now) {
     Exec &e = s_.exec;
     const Timing::IdRead id = timing_->next_id(d, e.layout, from);
-    e.c = uint8_t(cylinder);
-    e.h = e.hds;
-    e.r = uint8_t(id.sector);
-    e.n = kRawSectorN;
+    const SectorInfo &sec = track().sectors[id.sector - 1];
+    e.c = sec.id.c;
+    e.h = sec.id.h;
+    e.r = sec.id.r;
+    e.n = sec.id.n;
+    if (!sec.id_crc_ok) e.st1 |= st1::kDe;
     e.step = Step::Finish;
     e.due = id.done;
     exec_run(now);
@@ -783,41 +850,71 @@ void Fdc82077::exec_index_found(int64_t index, int64_t now) {
     e.step = Step::Search;
     e.search_from = index;
     e.give_up = timing_->search_gives_up(drives_[e.unit], index);
-    exec_sector_found(timing_->id_after_index(e.layout, index, 1, now));
+    exec_sector_found(timing_->id_after_index(e.layout, index, 1, now), 1);
 }
 
-// The ID of the current sector begins at t_id: set up its data stream.
-void Fdc82077::exec_sector_found(int64_t t_id) {
+// The ID of sector k (1-based, physical order) begins at t_id: set up its data stream.
+void Fdc82077::exec_sector_found(int64_t t_id, unsigned k) {
     Exec &e = s_.exec;
     const CommandInfo &info = exec_info();
-    FloppyDrive &d = drives_[e.unit];
     Stream &s = e.stream;
     s = Stream{};
     s.to_host = info.host() != HostData::FromHost;  // the disk fills it (VERIFY: for nobody)
     s.host_side = info.host() != HostData::None;
     const bool id = info.op == SectorOp::Format;  // FORMAT: the host gives the ID, C H R N
-    s.len = id ? 4 : kRawSectorBytes;
+    if (!id) e.index = uint8_t(k - 1);
+    s.len = id ? 4 : stream_bytes(info.search, *drives_[e.unit].media(), e.n, e.dtl);
     const Timing::Field f =
-        id ? timing_->id_field(e.layout, t_id) : timing_->data_field(e.layout, t_id);
+        id ? timing_->id_field(e.layout, k, t_id) : timing_->data_field(e.layout, k, t_id);
     s.t0 = f.first_byte;
     s.ns_num = f.clock.ns_num;
     s.ns_den = f.clock.ns_den;
     e.sector_end = f.end;
-    if (s.to_host) {
-        const MediaStatus st = d.media()->read_sector(unsigned(d.logical_cylinder()), e.hds, e.r,
-                                                      std::span<uint8_t, kRawSectorBytes>(s.buf));
-        if (st != MediaStatus::Ok) {
-            s = Stream{};
-            exec_fail(st1::kDe, st2::kDd);
-            return;
-        }
-        if (info.meets_wrong_mark()) {
-            e.st2 |= st2::kCm;
-            if (e.sk) s.host_side = false;  // SK: the sector is skipped
-        }
-    }
+    if (s.to_host && !read_data_field(f.first_byte)) return;
     e.step = Step::Transfer;
     e.due = e.sector_end;
+}
+
+// A read meets the current sector's data field (mark, data, CRC; docs/hardware/82077aa.md
+// §6.1 item 4): the data into the stream, and what the mark and CRC make of the command.
+// false when the command ends here.
+bool Fdc82077::read_data_field(int64_t first_byte) {
+    Exec &e = s_.exec;
+    const CommandInfo &info = exec_info();
+    Stream &s = e.stream;
+    FloppyDrive &d = drives_[e.unit];
+    const SectorInfo sec = track().sectors[e.index];
+    // READ TRACK reads every field as it comes; the sector commands look at its mark.
+    if (info.search == Search::Id) {
+        if (sec.mark == DataMark::None) {  // no data mark after the ID
+            e.st1 |= st1::kMa;
+            e.st2 |= st2::kMd;
+            end_at(first_byte, host_.now_ns());
+            return false;
+        }
+        const DataMark wanted = info.mark == Mark::Deleted ? DataMark::Deleted : DataMark::Normal;
+        if (sec.mark != wanted) {
+            e.st2 |= st2::kCm;
+            if (e.sk) {  // SK: the sector is skipped, data and CRC unread
+                s.host_side = false;
+                return true;
+            }
+        }
+        if (!sec.data_crc_ok) {  // the data still moves; the command ends after it
+            e.st1 |= st1::kDe;
+            e.st2 |= st2::kDd;
+        }
+    }
+    const size_t field = std::min<size_t>(sector_size(sec.size_code), s.buf.size());
+    const MediaStatus st = TracksOf(*d.media())
+                               ->read_data(unsigned(d.logical_cylinder()), e.hds, e.index,
+                                           std::span(s.buf).first(field));
+    if (st != MediaStatus::Ok) {
+        s = Stream{};
+        exec_fail(st1::kDe, st2::kDd);
+        return false;
+    }
+    return true;
 }
 
 void Fdc82077::exec_transfer(int64_t now) {
@@ -869,7 +966,7 @@ void Fdc82077::exec_sector_done(int64_t now) {
             scan_sector(*m, c);
             break;
         case SectorOp::Format:
-            if (!format_sector(*m, c)) return;
+            if (!(m->tracks() ? collect_format_id() : format_sector(*m, c))) return;
             break;
         default:  // the data went to the host (or nowhere) as it passed
             break;
@@ -880,9 +977,15 @@ void Fdc82077::exec_sector_done(int64_t now) {
 bool Fdc82077::write_sector(DiskImage &m, unsigned cylinder) {
     Exec &e = s_.exec;
     Stream &s = e.stream;
-    if (s.moved < s.len) std::fill(s.buf.begin() + s.moved, s.buf.end(), 0);  // TC or underrun
-    const std::span<const uint8_t, kRawSectorBytes> data(s.buf);
-    if (m.write_sector(cylinder, e.hds, e.r, data) != MediaStatus::Ok) {
+    // The field gets the host's bytes, then zeros: after TC or an underrun, and past DTL.
+    const size_t field =
+        std::min<size_t>(sector_size(track().sectors[e.index].size_code), s.buf.size());
+    if (s.moved < field) std::fill(s.buf.begin() + s.moved, s.buf.begin() + ptrdiff_t(field), 0);
+    const DataMark mark = exec_info().mark == Mark::Deleted ? DataMark::Deleted : DataMark::Normal;
+    const MediaStatus st =
+        TracksOf(m)->write_data(cylinder, e.hds, e.index, mark, std::span(s.buf).first(field));
+    track_.forget();  // the sector's mark and CRC are new
+    if (st != MediaStatus::Ok) {
         s = Stream{};
         exec_fail(st1::kNw);  // read-only, or past the end of a short image
         return false;
@@ -894,10 +997,11 @@ void Fdc82077::scan_sector(DiskImage &m, unsigned cylinder) {
     Exec &e = s_.exec;
     const Stream &s = e.stream;
     const ScanTest satisfied = exec_info().scan;
-    std::array<uint8_t, kRawSectorBytes> disk{};
-    m.read_sector(cylinder, e.hds, e.r, disk);
+    std::array<uint8_t, StreamState::kBufferSize> disk{};
+    const size_t field = std::min(sector_size(track().sectors[e.index].size_code), disk.size());
+    TracksOf(m)->read_data(cylinder, e.hds, e.index, std::span(disk).first(field));
     bool equal = true, ok = true;
-    for (unsigned i = 0; i < s.moved && i < disk.size(); ++i) {
+    for (unsigned i = 0; i < s.moved && i < field; ++i) {
         const uint8_t host = s.buf[i];
         if (host == 0xFF) continue;  // don't care
         equal = equal && disk[i] == host;
@@ -909,6 +1013,45 @@ void Fdc82077::scan_sector(DiskImage &m, unsigned cylinder) {
     } else {
         e.st2 |= st2::kSn;
     }
+}
+
+// FORMAT on a track medium: the host's ID joins the track, laid down when the last one is in.
+bool Fdc82077::collect_format_id() {
+    Exec &e = s_.exec;
+    const Stream &s = e.stream;
+    std::copy_n(s.buf.begin(), 4, e.format_ids.begin() + 4 * ptrdiff_t(e.count));
+    e.c = s.buf[0];
+    e.h = s.buf[1];
+    e.r = s.buf[2];
+    e.n = s.buf[3];
+    return true;
+}
+
+// FORMAT on a track medium, after its last ID: the track the host described, or EN when the
+// medium cannot hold it (docs/hardware/82077aa.md §6.4).
+bool Fdc82077::lay_down_track() {
+    Exec &e = s_.exec;
+    FloppyDrive &d = drives_[e.unit];
+    TrackFormat f{.encoding = e.mfm ? Encoding::Mfm : Encoding::Fm,
+                  .rate = rate(),
+                  .size_code = uint8_t(std::min<unsigned>(s_.cmd[2], kMaxSizeCode)),
+                  .fill = e.fill};
+    for (unsigned i = 0; i < e.limit; ++i) {
+        const uint8_t *id = e.format_ids.data() + 4 * i;
+        f.ids.push_back({id[0], id[1], id[2], id[3]});
+    }
+    TracksOf media(*d.media());
+    const auto c = unsigned(d.logical_cylinder());
+    if (!media->can_format(c, e.hds, f)) {
+        e.st1 |= st1::kEn;
+        return false;
+    }
+    track_.forget();
+    if (media->format_track(c, e.hds, f) != MediaStatus::Ok) {
+        e.st1 |= st1::kNw;
+        return false;
+    }
+    return true;
 }
 
 // FORMAT: the host has given this sector's ID (C H R N); the sector gets it and the fill byte.
@@ -940,7 +1083,9 @@ bool Fdc82077::format_sector(DiskImage &m, unsigned cylinder) {
 void Fdc82077::exec_next_sector(int64_t now) {
     Exec &e = s_.exec;
     const CommandInfo &info = exec_info();
-    if (e.st1 & st1::kOr) {  // the padded sector after an underrun is written: stop
+    // The padded sector after an underrun is written, or a data CRC error was read: stop,
+    // the result naming that sector.
+    if ((e.st1 & st1::kOr) || (e.st2 & st2::kDd)) {
         e.stream = Stream{};
         finish_data_command();
         return;
@@ -948,7 +1093,12 @@ void Fdc82077::exec_next_sector(int64_t now) {
     if (e.limit) ++e.count;  // FORMAT's SC, VERIFY's EC
     const bool more = info.next == Next::Physical ? e.count < e.limit : advance_sector();
     e.stream = Stream{};
+    e.index = 0;
     if (!more && info.stop == Stop::SectorCount) {
+        if (drives_[e.unit].media()->tracks() && !lay_down_track()) {
+            finish_data_command();
+            return;
+        }
         // FORMAT's track ends at the next index (at once if the search never gives up by time).
         e.step = Step::Finish;
         e.due = e.give_up != kNever ? e.give_up : now;
@@ -960,7 +1110,8 @@ void Fdc82077::exec_next_sector(int64_t now) {
         return;
     }
     if (info.next == Next::Physical) {  // the next ID follows at once
-        exec_sector_found(timing_->id_after_index(e.layout, e.search_from, e.count + 1, now));
+        exec_sector_found(timing_->id_after_index(e.layout, e.search_from, e.count + 1, now),
+                          e.count + 1u);
         return;
     }
     e.step = Step::Search;
@@ -977,8 +1128,8 @@ bool Fdc82077::advance_sector() {
     const CommandInfo &info = exec_info();
     const bool at_eot = e.r >= e.eot;
     const uint8_t step = info.next == Next::Stp ? std::max<uint8_t>(1, e.dtl & 3) : 1;
-    const bool other_head = at_eot && e.mt && !(e.hds & 1);   // MT: head 0's EOT goes on
-    const bool mark_stop = info.meets_wrong_mark() && !e.sk;  // without SK, after that sector
+    const bool other_head = at_eot && e.mt && !(e.hds & 1);  // MT: head 0's EOT goes on
+    const bool mark_stop = (e.st2 & st2::kCm) && !e.sk;      // without SK, after that sector
     const bool counted = info.stop == Stop::EotOrEc && e.limit;
     const bool stop = e.tc || mark_stop || e.scan_hit || (counted && e.count >= e.limit);
     if (!stop && at_eot && !other_head && (info.stop == Stop::Tc || counted)) {

@@ -22,6 +22,7 @@
 #include "hw/block/fdc/fdc_regs.h"
 #include "hw/block/fdc/fdc_state.h"
 #include "hw/block/fdc/fdc_timing.h"
+#include "hw/block/fdc/fdc_track.h"
 #include "hw/block/fdc/floppy_drive.h"
 
 namespace fdplug::floppy {
@@ -129,16 +130,33 @@ class Fdc82077 {
     bool implied_seek_done(int64_t now);
     void exec_begin_search(int64_t now);
     void exec_search(int64_t now);
-    struct SearchGoal;
-    SearchGoal search_goal(const Geometry &g, int cylinder) const;
-    void exec_read_id(FloppyDrive &d, int64_t from, int cylinder, int64_t now);
+    // The track under the head of the command's drive (fdc_track.h).
+    const TrackInfo &track();
+    bool track_readable(const TrackInfo &t) const;
+    // The layout the command's search times against: the track's own, or for FORMAT on a
+    // track medium the track it lays down. `c` is the controller state it runs in.
+    TrackLayout search_layout(const ControllerState &c, DiskImage &m, const TrackInfo &t) const;
+    struct SearchFailure {
+        uint8_t st1, st2;
+    };
+    SearchFailure search_failure(const TrackInfo &t) const;
+    struct IdHit {
+        unsigned k;  // 1-based, physical order; 0: none
+        int64_t at;
+    };
+    IdHit first_id(const FloppyDrive &d, const TrackInfo &t, int64_t from) const;
+    void end_at(int64_t at, int64_t now);
+    void exec_read_id(FloppyDrive &d, int64_t from, int64_t now);
     void exec_index_found(int64_t index, int64_t now);
-    void exec_sector_found(int64_t t_id);
+    void exec_sector_found(int64_t t_id, unsigned k);
+    bool read_data_field(int64_t first_byte);
     void exec_transfer(int64_t now);
     void exec_sector_done(int64_t now);
     bool write_sector(DiskImage &m, unsigned cylinder);
     void scan_sector(DiskImage &m, unsigned cylinder);
     bool format_sector(DiskImage &m, unsigned cylinder);
+    bool collect_format_id();
+    bool lay_down_track();
     void exec_next_sector(int64_t now);
     bool advance_sector();  // false when the command ends after this sector
     void withdraw_request();
@@ -191,6 +209,7 @@ class Fdc82077 {
     // The live state (fdc_state.h), instants absolute. The drives hold their own mechanics.
     ControllerState s_{};
     bool running_ = false;
+    TrackCache track_;  // not state: read again from the medium after a load
 };
 
 }  // namespace fdplug::floppy

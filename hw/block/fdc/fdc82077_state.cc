@@ -308,20 +308,36 @@ Status Fdc82077::validate_state(const FdcState &st) const {
                               e.step == ExecStep::Transfer || e.step == ExecStep::Finish;
         if (ck.ok() && searched) {
             const Geometry &g = d.media.geometry;
-            ck.expect(L == track_layout(g, e.cmd == Command::Format ? e.gpl : 0),
-                      "ctrl.exec.layout", "not the layout of the track the command searches");
-            if (e.step == ExecStep::Transfer) {
-                ck.expect(sm.len == (e.cmd == Command::Format ? 4 : kRawSectorBytes),
-                          "ctrl.exec.stream.len",
-                          std::to_string(sm.len) + " bytes: not a sector (" +
-                              std::to_string(kRawSectorBytes) + ") nor an ID (4)");
+            // The track under the head as the medium in this drive has it (its identity is
+            // checked apart); the state's own head position says which.
+            DiskImage *m = const_cast<DiskImage *>(drives_[e.unit].media());  // reads only
+            const int cylinder = m ? logical_cylinder(m->geometry(), st.drives[e.unit].type,
+                                                      st.drives[e.unit].mech.cylinder)
+                                   : -1;
+            const TrackInfo t = read_track(m, cylinder, e.hds);
+            ck.expect(!m || L == search_layout(s, *m, t), "ctrl.exec.layout",
+                      "not the layout of the track the command searches");
+            if (e.step == ExecStep::Transfer && m) {
+                const bool format = e.cmd == Command::Format;
+                const uint16_t len =
+                    format ? 4 : stream_bytes(command_info(e.cmd).search, *m, e.n, e.dtl);
+                ck.expect(sm.len == len, "ctrl.exec.stream.len",
+                          std::to_string(sm.len) + " bytes: not the " + std::to_string(len) +
+                              " the command moves per " + (format ? "ID" : "sector"));
                 ck.range(e.hds, 0, g.heads - 1, "ctrl.exec.hds");
-                if (e.cmd == Command::Format) {
-                    ck.range(e.limit, 1, g.sectors, "ctrl.exec.limit");
+                const bool image = m && !m->tracks();
+                if (format) {
+                    ck.range(e.limit, 1, image ? g.sectors : kMaxSectorsPerTrack,
+                             "ctrl.exec.limit");
                     ck.expect(e.count < e.limit, "ctrl.exec.count",
                               "FORMAT transfers past its sector count");
-                } else {
-                    ck.range(e.r, 1, g.sectors, "ctrl.exec.r");
+                } else if (ck.range(e.index, 0, int(t.sectors.size()) - 1, "ctrl.exec.index")) {
+                    // The sector streaming is the one the search found: its ID (READ TRACK:
+                    // its place).
+                    const bool by_place = command_info(e.cmd).search == Search::Track;
+                    const unsigned want = by_place ? e.index + 1u : t.sectors[e.index].id.r;
+                    ck.expect(e.r == want, "ctrl.exec.r",
+                              "R " + std::to_string(e.r) + " is not the sector being transferred");
                 }
             }
         } else if (ck.ok()) {
@@ -372,6 +388,7 @@ Status Fdc82077::load_state(const FdcState &in) {
     for_each_instant(st,
                      [now](const char *, int, int64_t &t, TimeForm) { t = to_absolute(t, now); });
     s_ = st.ctrl;
+    track_.forget();  // read again from the media, under the loaded head positions
     for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_mechanics(st.drives[u].mech);
     // The pins and the timer exactly as they were: the host sees the saved levels and the saved
     // deadline, and no recomputation can add an event the uninterrupted run did not have.

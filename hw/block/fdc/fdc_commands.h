@@ -125,11 +125,6 @@ struct CommandInfo {
         }
     }
     constexpr bool writes() const { return op == SectorOp::Write || op == SectorOp::Format; }
-    // Raw media carry normal data address marks only: a read that wants deleted ones meets the
-    // wrong mark on every sector (CM).
-    constexpr bool meets_wrong_mark() const {
-        return op == SectorOp::Read && mark == Mark::Deleted;
-    }
 };
 
 // The row for an opcode; an opcode no command claims gives the Invalid row (1 in, 1 out).

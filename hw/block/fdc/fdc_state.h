@@ -60,7 +60,8 @@ enum class ExecStep : uint8_t {
 // One sector's data between the disk and the host, paced by the byte clock of the track
 // (zero under the fast policy). Reads fill it from the disk, writes drain it to the disk.
 struct StreamState {
-    static constexpr uint16_t kBufferSize = kRawSectorBytes;
+    // The largest data field a track holds: N = 7, 16 KiB (docs/hardware/82077aa.md §5.1).
+    static constexpr uint16_t kBufferSize = kMaxSectorBytes;
     bool to_host = true;
     bool host_side = true;  // false: no data phase with the host (VERIFY)
     uint16_t len = 0;       // ≤ kBufferSize (FORMAT: 4, the sector's ID)
@@ -98,6 +99,9 @@ struct ExecState {
     uint8_t c = 0, h = 0, r = 0, n = 0, eot = 0, gpl = 0, dtl = 0;
     bool mt = false, mfm = false, sk = false;
     uint8_t st1 = 0, st2 = 0;
+    // The current sector's place on its track (physical order from the index, 0-based) while
+    // its data streams: IDs need not be in order nor unique, so R does not say which it is.
+    uint8_t index = 0;
     bool seeked = false;  // an implied seek ran (SE in ST0)
     bool tc = false;
     uint16_t count = 0;           // sectors done (VERIFY EC, FORMAT)
@@ -107,7 +111,10 @@ struct ExecState {
     int64_t give_up = kNever;     // deadline: the second index pulse
     int64_t sector_end = kNever;  // deadline: the current sector's data CRC has passed
     bool scan_hit = false;
-    uint8_t fill = 0;      // FORMAT fill byte
+    uint8_t fill = 0;  // FORMAT fill byte
+    // FORMAT on a track medium: the C H R N the host gave for each sector so far, laid down
+    // together after the last one (a sector image writes each sector as its ID comes).
+    std::array<uint8_t, 4 * kMaxSectorsPerTrack> format_ids{};
     TrackLayout layout{};  // of the track being searched (default until the search)
     StreamState stream{};
     friend bool operator==(const ExecState &, const ExecState &) = default;

@@ -15,6 +15,12 @@ constexpr std::array<uint32_t, 4> kRateBps = {500'000, 300'000, 250'000, 1'000'0
 int64_t scaled(int64_t ns_at_500k, DataRate rate) {
     return ns_at_500k * 500'000 / kRateBps[static_cast<unsigned>(rate) & 3];
 }
+// Standard format gaps (docs/hardware/timing.md §3), by rate and spindle speed.
+uint32_t standard_gap3(DataRate rate, uint16_t rpm) {
+    if (rate == DataRate::k1000) return 0x53;
+    if (rate == DataRate::k500) return rpm == 360 ? 0x54 : 0x6C;
+    return 0x50;
+}
 // Smallest origin + k·rev + offset (k ≥ 0) that is ≥ not_before.
 int64_t next_pass(int64_t origin, int64_t rev, int64_t offset, int64_t not_before) {
     const int64_t first = origin + offset;
@@ -118,14 +124,14 @@ const Timing &timing_policy(TimingPolicy policy) {
     return accurate;
 }
 
-Timing::Field Timing::data_field(const TrackLayout &t, int64_t id) const {
+Timing::Field Timing::data_field(const TrackLayout &t, unsigned k, int64_t id) const {
     const ByteClock c = byte_clock(t);
-    return {id + c.ns(t.data_offset()), id + c.ns(t.sector_end_offset()), c};
+    return {id + c.ns(t.data_offset()), id + c.ns(t.sector_end_offset(k)), c};
 }
 
-Timing::Field Timing::id_field(const TrackLayout &t, int64_t id) const {
+Timing::Field Timing::id_field(const TrackLayout &t, unsigned k, int64_t id) const {
     const ByteClock c = byte_clock(t);
-    return {id + c.ns(TrackLayout::id_offset()), id + c.ns(t.slot()), c};
+    return {id + c.ns(TrackLayout::id_offset()), id + c.ns(t.slot(k)), c};
 }
 
 uint32_t data_rate_bps(DataRate rate) {
@@ -150,28 +156,31 @@ int64_t revolution_ns(uint16_t rpm) {
     return 60'000'000'000LL / (rpm ? rpm : 300);
 }
 
-TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
+uint32_t TrackLayout::sector_start(unsigned k) const {
+    uint32_t at = kPreamble;
+    for (unsigned i = 1; i < k; ++i) at += slot(i);
+    return at;
+}
+
+TrackLayout track_layout(const TrackShape &shape) {
     TrackLayout t;
-    const uint32_t bps = data_rate_bps(g.rate);
-    t.gap2 = g.perpendicular ? 41 : 22;
-    t.sectors = g.sectors;
-    // Standard format gaps (docs/hardware/timing.md §3), by rate and spindle speed.
-    uint32_t gap3 = format_gap3;
-    if (!gap3) {
-        if (g.rate == DataRate::k1000)
-            gap3 = 0x53;
-        else if (g.rate == DataRate::k500)
-            gap3 = g.rpm == 360 ? 0x54 : 0x6C;
-        else
-            gap3 = 0x50;
-    }
-    const int64_t rev = revolution_ns(g.rpm);
+    const uint32_t bps = data_rate_bps(shape.rate) / (shape.fm ? 2 : 1);
+    t.gap2 = shape.perpendicular ? 41 : 22;
+    t.sectors = uint32_t(std::min(shape.size_codes.size(), kMaxSectorsPerTrack));
+    std::copy_n(shape.size_codes.begin(), t.sectors, t.size_codes.begin());
+    const int64_t rev = revolution_ns(shape.rpm);
     const int64_t raw_bytes = int64_t(bps) * rev / 8'000'000'000LL;
-    auto used = [&](uint32_t gap) {
-        return int64_t(TrackLayout::kPreamble) + int64_t(g.sectors) * (t.slot() - t.gap3 + gap);
+    auto used = [&t](uint32_t gap) {
+        t.gap3 = gap;
+        return int64_t(t.used_bytes());
     };
     // Shrink gap 3 until the track fits; if even 0 does not fit, squeeze the byte clock.
-    while (gap3 > 0 && used(gap3) > raw_bytes) --gap3;
+    uint32_t gap3 = shape.gap3 ? shape.gap3 : standard_gap3(shape.rate, shape.rpm);
+    if (used(0) <= raw_bytes) {
+        while (gap3 > 0 && used(gap3) > raw_bytes) --gap3;
+    } else {
+        gap3 = 0;
+    }
     t.gap3 = gap3;
     if (used(gap3) > raw_bytes) {
         t.ns_num = rev;
@@ -181,6 +190,17 @@ TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
         t.ns_den = bps;
     }
     return t;
+}
+
+TrackLayout track_layout(const Geometry &g, uint8_t format_gap3) {
+    std::array<uint8_t, kMaxSectorsPerTrack> sizes;
+    sizes.fill(kRawSectorN);
+    return track_layout(
+        {.size_codes = std::span(sizes).first(std::min<size_t>(g.sectors, sizes.size())),
+         .rate = g.rate,
+         .rpm = g.rpm,
+         .perpendicular = g.perpendicular,
+         .gap3 = format_gap3});
 }
 
 }  // namespace fdplug::floppy

@@ -5,10 +5,13 @@
 // READ ID, which keeps QEMU's 20 ms.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 
 #include "hw/block/fdc/fdc_sector.h"
 #include "hw/block/media/floppy_geometry.h"
+#include "hw/block/media/track.h"
 
 namespace fdplug::floppy {
 
@@ -49,6 +52,8 @@ struct ByteClock {
 };
 
 // Where things are on one track, in bytes from the index, and how bytes convert to time.
+// Sectors follow each other in physical order, each with the data field its size code gives
+// (all 512 bytes on a sector image; whatever the track holds on track media).
 // A track whose sectors do not fit in one revolution (XDF-size, DMF at 1.72M) is squeezed:
 // gap 3 becomes 0 and the byte clock is scaled so the layout fills exactly one revolution.
 struct TrackLayout {
@@ -61,22 +66,40 @@ struct TrackLayout {
     uint32_t gap3 = 0;
     uint32_t sectors = 0;
     int64_t ns_num = 0, ns_den = 1;  // ns per byte = ns_num / ns_den
+    // The data field of sector k (1-based, physical order) holds 128 << size_codes[k - 1] bytes.
+    std::array<uint8_t, kMaxSectorsPerTrack> size_codes{};
 
-    uint32_t slot() const { return sector_end_offset() + gap3; }
+    // Sector k's bytes from its sync to the end of its gap 3.
+    uint32_t slot(unsigned k) const { return sector_end_offset(k) + gap3; }
     // Byte offset, from the index, where sector k (1-based, physical order) begins (its sync).
-    uint32_t sector_start(unsigned k) const { return kPreamble + (k - 1) * slot(); }
+    uint32_t sector_start(unsigned k) const;
     // From a sector's start to the C of its ID, to its first data byte, and to the end of its
     // data CRC.
     static constexpr uint32_t id_offset() { return kSync + kMark; }
     uint32_t data_offset() const { return kIdField + gap2 + kSync + kMark; }
-    uint32_t sector_end_offset() const { return data_offset() + kRawSectorBytes + kCrc; }
+    uint32_t sector_end_offset(unsigned k) const {
+        return data_offset() + sector_bytes(size_codes[(k - 1) % kMaxSectorsPerTrack]) + kCrc;
+    }
+    // From the index to the end of the last sector's gap 3.
+    uint32_t used_bytes() const { return sector_start(sectors + 1); }
     ByteClock clock() const { return {ns_num, ns_den}; }
     int64_t ns(int64_t bytes) const { return clock().ns(bytes); }
     friend bool operator==(const TrackLayout &, const TrackLayout &) = default;
 };
 
-// Layout of a track of `geometry` read at its own rate and rpm. `format_gap3` is the gap the
-// track was formatted with (0: the standard one for the format, docs/hardware/timing.md §3).
+// What a layout is built from: the data field sizes in physical order, the track's rate, the
+// spindle speed, gap 2's kind and the gap 3 it was formatted with (0: the standard one for
+// the rate and speed, docs/hardware/timing.md §3).
+struct TrackShape {
+    std::span<const uint8_t> size_codes;
+    DataRate rate = DataRate::k500;
+    bool fm = false;  // FM: half the bits of MFM per byte, so bytes take twice as long
+    uint16_t rpm = 300;
+    bool perpendicular = false;
+    uint8_t gap3 = 0;
+};
+TrackLayout track_layout(const TrackShape &shape);
+// Layout of a track of `geometry` (SPT sectors of 512 bytes) read at its own rate and rpm.
 TrackLayout track_layout(const Geometry &geometry, uint8_t format_gap3 = 0);
 
 class FloppyDrive;
@@ -138,8 +161,9 @@ class Timing {
         int64_t end;         // the field (its CRC, for data) has passed
         ByteClock clock;
     };
-    Field data_field(const TrackLayout &track, int64_t id) const;
-    Field id_field(const TrackLayout &track, int64_t id) const;
+    // `k`: the sector, 1-based in physical order.
+    Field data_field(const TrackLayout &track, unsigned k, int64_t id) const;
+    Field id_field(const TrackLayout &track, unsigned k, int64_t id) const;
 };
 
 const Timing &timing_policy(TimingPolicy policy);

@@ -51,14 +51,24 @@ bool FloppyDrive::index_pulse(int64_t now) const {
     return (now - origin) % revolution_ns(media_->geometry().rpm) < profile_.index_pulse_ns;
 }
 
+namespace {
+bool double_stepped(const Geometry &g, DriveType type) {
+    return g.cylinders <= 42 && max_cylinder(type) >= 80;
+}
+}  // namespace
+
+int logical_cylinder(const Geometry &g, DriveType type, unsigned head_cylinder) {
+    const int c = int(double_stepped(g, type) ? head_cylinder / 2 : head_cylinder);
+    return c < g.cylinders ? c : -1;
+}
+
 bool FloppyDrive::double_stepped() const {
-    return media_ && media_->geometry().cylinders <= 42 && max_cylinder(type_) >= 80;
+    return media_ && floppy::double_stepped(media_->geometry(), type_);
 }
 
 int FloppyDrive::logical_cylinder() const {
     if (!media_) return -1;
-    const int c = double_stepped() ? m_.cylinder / 2 : m_.cylinder;
-    return c < media_->geometry().cylinders ? c : -1;
+    return floppy::logical_cylinder(media_->geometry(), type_, m_.cylinder);
 }
 
 }  // namespace fdplug::floppy

@@ -14,6 +14,10 @@
 
 namespace fdplug::floppy {
 
+// The logical cylinder a head at `head_cylinder` of a `type` drive reads on a medium of
+// `geometry`, or -1 off the medium (FloppyDrive::logical_cylinder()).
+int logical_cylinder(const Geometry &geometry, DriveType type, unsigned head_cylinder);
+
 class FloppyDrive {
   public:
     FloppyDrive() = default;

@@ -1,5 +1,6 @@
 #include "hw/block/state/fdc_state_format.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <type_traits>
@@ -27,7 +28,16 @@ struct Field {
     size_t count;        // elements (Bytes: bytes; Struct: records); 1 for a scalar
     const Table *sub;    // Struct
     uint32_t until = 0;  // dropped: the first version without it (0: still encoded)
+    // Bytes that a later version made longer: before version `grown`, only the first
+    // `old_count` were encoded (the rest keep their defaults).
+    uint32_t grown = 0;
+    size_t old_count = 0;
 };
+
+// Elements the field has in blobs of `version`.
+constexpr size_t count_in(const Field &f, uint32_t version) {
+    return f.grown && version < f.grown ? f.old_count : f.count;
+}
 
 // Whether blobs of `version` carry the field.
 constexpr bool in_version(const Field &f, uint32_t version) {
@@ -121,6 +131,15 @@ constexpr Field bytes(const char *name, int64_t min = 0, int64_t max = 255, uint
     return {name,           Kind::Bytes, since,  min, max, TimeForm::Instant,
             &element_at<M>, A::size,     nullptr};
 }
+// A std::array<uint8_t, ...> of which versions before `grown` held the first `old_count`
+// bytes only (a buffer a later version made longer).
+template <auto M>
+constexpr Field grown_bytes(const char *name, size_t old_count, uint32_t grown) {
+    Field f = bytes<M>(name);
+    f.grown = grown;
+    f.old_count = old_count;
+    return f;
+}
 template <auto M>
 constexpr Field text(const char *name, int64_t max_len, uint32_t since = 1) {
     static_assert(std::is_same_v<ValueOf<M>, std::string>);
@@ -175,6 +194,7 @@ constexpr Field kLayoutFields[] = {
     num<&TrackLayout::sectors>("sectors", 0, 255),
     num<&TrackLayout::ns_num>("ns_num", 0, kMaxByteTime),
     num<&TrackLayout::ns_den>("ns_den", 1, kMaxByteTime),
+    bytes<&TrackLayout::size_codes>("size_codes", 0, kMaxSizeCode, 3),
 };
 constexpr Table kLayout{kLayoutFields};
 
@@ -187,7 +207,7 @@ constexpr Field kStreamFields[] = {
     num<&StreamState::ns_num>("ns_num", 0, kMaxByteTime),
     num<&StreamState::ns_den>("ns_den", 1, kMaxByteTime),
     flag<&StreamState::burst>("burst"),
-    bytes<&StreamState::buf>("buf"),
+    grown_bytes<&StreamState::buf>("buf", kRawSectorBytes, 3),  // 512 bytes before version 3
 };
 constexpr Table kStream{kStreamFields};
 
@@ -235,6 +255,8 @@ constexpr Field kExecFields[] = {
     num<&ExecState::fill>("fill", 0, kAnyU8),
     record<&ExecState::layout>("layout", kLayout),
     record<&ExecState::stream>("stream", kStream),
+    num<&ExecState::index>("index", 0, kMaxSectorsPerTrack - 1, 3),
+    bytes<&ExecState::format_ids>("format_ids", 0, 255, 3),
 };
 constexpr Table kExec{kExecFields};
 
@@ -399,7 +421,7 @@ class Writer : public ByteWriter {
                     for (size_t i = 0; i < f.count; ++i) table(*f.sub, f.at(o, i));
                     break;
                 case Kind::Bytes:
-                    for (size_t i = 0; i < f.count; ++i) bytes(f.at(o, i), 1);
+                    for (size_t i = 0; i < count_in(f, kVersion); ++i) bytes(f.at(o, i), 1);
                     break;
                 case Kind::String: {
                     const std::string &s = *static_cast<std::string *>(f.at(o, 0));
@@ -437,8 +459,8 @@ class Reader {
                     }
                     break;
                 case Kind::Bytes:
-                    if (!need(f.count, path)) return false;
-                    for (size_t i = 0; i < f.count; ++i) {
+                    if (!need(count_in(f, version_), path)) return false;
+                    for (size_t i = 0; i < count_in(f, version_); ++i) {
                         const uint8_t b = in_[pos_++];
                         if (b < f.min || b > f.max)
                             return fail(path + "[" + std::to_string(i) + "]",
@@ -563,7 +585,7 @@ void describe_table(const Table &t, uint32_t version, const std::string &prefix,
         FieldDescription d;
         d.path = path;
         d.kind = kind_name(f.kind);
-        d.width = f.kind == Kind::Bytes    ? f.count
+        d.width = f.kind == Kind::Bytes    ? count_in(f, version)
                   : f.kind == Kind::String ? 2 + size_t(f.max)
                                            : scalar_width(f.kind);
         d.since = f.since;
@@ -590,6 +612,9 @@ void markdown_rows(const Table &t, const std::string &prefix, std::string &out) 
         switch (f.kind) {
             case Kind::Bytes:
                 kind += "[" + std::to_string(f.count) + "]";
+                if (f.grown)
+                    kind += " (" + std::to_string(f.old_count) + " before version " +
+                            std::to_string(f.grown) + ")";
                 width = f.count;
                 range = f.min == 0 && f.max == 255
                             ? "any"
@@ -619,6 +644,15 @@ void markdown_rows(const Table &t, const std::string &prefix, std::string &out) 
                (width ? std::to_string(width) : std::string("2 + n")) + " | " + range + " | " +
                std::to_string(f.since) + " | " + (f.until ? std::to_string(f.until) : "—") + " |\n";
     }
+}
+
+// Versions 1 and 2 knew sector images only: every sector 512 bytes, sector R at place R - 1.
+void derive_since_v3(ExecState &e) {
+    std::fill_n(e.layout.size_codes.begin(),
+                std::min<size_t>(e.layout.sectors, kMaxSectorsPerTrack), kRawSectorN);
+    const Search search = command_info(e.cmd).search;
+    const bool by_r = search == Search::Id || search == Search::Track;
+    if (e.step == ExecStep::Transfer && by_r && e.r >= 1) e.index = uint8_t(e.r - 1);
 }
 
 }  // namespace
@@ -669,6 +703,7 @@ bool decode(std::span<const uint8_t> blob, FdcState *out, std::string *error) {
     if (r.left() != 0)
         return fail("the fdc82077 state has " + std::to_string(r.left()) +
                     " bytes after its last field (version " + std::to_string(version) + ")");
+    if (version < 3) derive_since_v3(st.ctrl.exec);
     *out = std::move(st);
     return true;
 }

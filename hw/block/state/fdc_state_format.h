@@ -29,8 +29,10 @@ namespace fdplug::floppy::state_format {
 
 inline constexpr char kMagic[8] = {'F', 'D', 'C', '8', '2', '0', '7', '7'};
 // Version 2 dropped ExecState's st0 and scan_fail, which the model never read; a version 1
-// blob's are range-checked and dropped.
-inline constexpr uint32_t kVersion = 2;     // what this build writes
+// blob's are range-checked and dropped. Version 3 grew the stream buffer to 16 KiB (any N) and
+// added the layout's sector sizes and the current sector's place on its track, which older
+// blobs get from their sector image (512-byte sectors, R at place R - 1).
+inline constexpr uint32_t kVersion = 3;     // what this build writes
 inline constexpr uint32_t kMinVersion = 1;  // the oldest it reads
 inline constexpr size_t kHeaderSize = 16, kTrailerSize = 4;
 

@@ -36,8 +36,8 @@ TEST_F(MediaSlotTest, OpensMediaForItsDriveType) {
     ASSERT_FALSE(medium);
     EXPECT_EQ(medium.error().kind(), ErrorKind::Unsupported);
     EXPECT_EQ(medium.error().message(),
-              "format=qcow2 is not supported: floppy drives take raw sector images (format=raw) "
-              "and ImageDisk files (format=imd)");
+              "format=qcow2 is not supported: floppy drives take raw sector images (format=raw), "
+              "ImageDisk files (format=imd) and Teledisk files (format=td0, read-only)");
 }
 
 TEST_F(MediaSlotTest, InsertAtPowerOnSendsNoEvent) {

@@ -1,6 +1,6 @@
-// An IMD medium in a drive of today's controller core, which reads every medium through the
-// sector interface: sectors found by ID whatever the interleave, a data CRC error reported as
-// one (ST1 DE, ST2 DD), and a guest's DMA write in the file after a flush.
+// An IMD medium in a drive of the controller core, which reads it through its tracks: sectors
+// found by ID whatever the interleave, a data CRC error reported as one (ST1 DE, ST2 DD), and
+// a guest's DMA write in the file after a flush.
 #include <gtest/gtest.h>
 
 #include "hw/block/media/imd_image.h"
