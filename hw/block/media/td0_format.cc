@@ -226,6 +226,9 @@ bool parse_track(Reader &in, Td0File &file, std::vector<size_t> &first_seen, siz
                                                              : DataMark::Normal,
             .data_crc_ok = !(flags & kTd0DataCrcError),
         };
+        // Without a data field the data CRC means nothing (track.h); keep it in its one form,
+        // so that the same disk compares equal however it was stored (an IMD file keeps none).
+        if (info.mark == DataMark::None) info.data_crc_ok = true;
         const std::string sector_name = name + " (R=" + std::to_string(s[2]) + ")";
         uint8_t crc_now;
         bool added;

@@ -38,6 +38,7 @@ Track expected_track(const Td0TrackSpec &t, Encoding e, DataRate rate) {
                                 : (s.flags & 0x04)          ? DataMark::Deleted
                                                             : DataMark::Normal,
                         .data_crc_ok = !(s.flags & 0x02)};
+        if (info.mark == DataMark::None) info.data_crc_ok = true;  // meaningless without data
         if (test::td0_has_block(s))
             EXPECT_TRUE(out.add(info, s.data));
         else
@@ -179,6 +180,7 @@ TEST(Td0Format, EverySectorFlagMapsToTheTrackModel) {
         {.c = 5, .h = 1, .r = 4, .n = 2, .flags = 0x06, .data = d},  // deleted + CRC
         {.c = 5, .h = 1, .r = 5, .n = 2, .flags = 0x10},             // skipped (DOS)
         {.c = 5, .h = 1, .r = 6, .n = 2, .flags = 0x20},             // ID only
+        {.c = 5, .h = 1, .r = 6, .n = 2, .flags = 0x22},             // ID only, "CRC error"
         {.c = 5, .h = 1, .r = 7, .n = 2, .flags = 0x40, .data = d},  // data without an ID
         {.c = 9, .h = 0, .r = 8, .n = 9},                            // N > 7: no data block
     };
@@ -186,7 +188,7 @@ TEST(Td0Format, EverySectorFlagMapsToTheTrackModel) {
     auto file = parse_td0(test::td0_file(spec));
     ASSERT_TRUE(file) << error_text(file);
     const Track &got = *file->disk.find(5, 1);
-    ASSERT_EQ(got.sector_count(), 9u);
+    ASSERT_EQ(got.sector_count(), 10u);
     EXPECT_TRUE(got == expected_track(t, Encoding::Mfm, DataRate::k300));
     // Spelled out, physical order kept:
     EXPECT_EQ(got.info(1).id, got.info(0).id);  // the duplicate stays, after the first
@@ -196,9 +198,11 @@ TEST(Td0Format, EverySectorFlagMapsToTheTrackModel) {
     EXPECT_EQ(got.info(5).mark, DataMark::Normal);  // skipped: data read as zeros
     EXPECT_EQ(got.data(5)[0], 0);
     EXPECT_EQ(got.info(6).mark, DataMark::None);
-    EXPECT_FALSE(got.info(7).id_crc_ok);  // no ID a controller can find
-    EXPECT_EQ(got.info(8).mark, DataMark::None);
-    EXPECT_EQ(got.info(8).id.n, 9);
+    EXPECT_EQ(got.info(7).mark, DataMark::None);
+    EXPECT_TRUE(got.info(7).data_crc_ok);  // no data, so no data CRC (found by td0_parse_fuzz)
+    EXPECT_FALSE(got.info(8).id_crc_ok);   // no ID a controller can find
+    EXPECT_EQ(got.info(9).mark, DataMark::None);
+    EXPECT_EQ(got.info(9).id.n, 9);
 }
 
 TEST(Td0Format, FmAndDataRates) {
