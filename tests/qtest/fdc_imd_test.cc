@@ -1,7 +1,9 @@
 // ImageDisk (.IMD) media through the real host: a drive defined on an IMD file (told by its
-// content), the guest reading it over qtest by sector ID whatever the physical order, and the
-// guest's writes reaching the file as a valid IMD file when the image is released — read back
-// by a fresh attach and, where Debian's mame-tools is installed, identified by MAME's floptool.
+// content), the guest reading it over qtest by sector ID whatever the physical order, what the
+// datasheet says a real disk shows (deleted marks with and without SK, a data CRC error, a
+// FORMAT of 1024-byte sectors read back), and the guest's writes reaching the file as a valid
+// IMD file when the image is released — read back by a fresh attach and, where Debian's
+// mame-tools is installed, identified by MAME's floptool.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -21,6 +23,10 @@ using floppy::test::ImdTrackSpec;
 using nlohmann::json;
 
 constexpr uint8_t kMode500Mfm = 3;
+// IMD data record types: normal, deleted, data error (docs/media.md).
+constexpr uint8_t kNormal = 1, kDeleted = 3, kDataError = 5;
+// Track C2 H0 holds a deleted sector (R=2) and one with a data CRC error (R=5).
+constexpr uint8_t kOddCylinder = 2, kDeletedR = 2, kCrcErrorR = 5;
 
 // The 512 bytes the test disk holds in the sector with ID C H R 2.
 std::vector<uint8_t> sector_data(unsigned c, unsigned h, unsigned r) {
@@ -29,7 +35,8 @@ std::vector<uint8_t> sector_data(unsigned c, unsigned h, unsigned r) {
 }
 
 // A 1.44 MB disk as an IMD file; track C0 H0 is interleaved 2:1 (R 1, 10, 2, 11, …), so that
-// only a search by ID finds its sectors where a raw image would have them.
+// only a search by ID finds its sectors where a raw image would have them; C2 H0 has a deleted
+// sector and a data CRC error.
 std::vector<uint8_t> test_disk() {
     std::vector<ImdTrackSpec> tracks;
     for (uint8_t c = 0; c < 80; ++c)
@@ -38,7 +45,11 @@ std::vector<uint8_t> test_disk() {
             for (unsigned i = 0; i < 18; ++i) {
                 const unsigned r = c == 0 && h == 0 ? (i % 2 ? 10 + i / 2 : 1 + i / 2) : i + 1;
                 t.r_map.push_back(uint8_t(r));
-                t.records.push_back(imd_data_record(1, 512, uint8_t(c * 31 + h * 17 + r)));
+                const bool odd = c == kOddCylinder && h == 0;
+                const uint8_t type = odd && r == kDeletedR    ? kDeleted
+                                     : odd && r == kCrcErrorR ? kDataError
+                                                              : kNormal;
+                t.records.push_back(imd_data_record(type, 512, uint8_t(c * 31 + h * 17 + r)));
             }
             tracks.push_back(t);
         }
@@ -87,6 +98,78 @@ TEST_F(FloppyImd, TheGuestReadsSectorsByTheirIdsWhateverThePhysicalOrder) {
     EXPECT_EQ(m->read(0, 40, 1, 5, 5, &data)[0] & st0::kIc, 0);
     for (unsigned r = 5; r <= 9; ++r)
         EXPECT_EQ(slice(data, (r - 5) * 512, 512), sector_data(40, 1, r)) << "R=" << r;
+}
+
+// READ DATA meets the deleted sector: without SK it moves it with CM and ends after it; with SK
+// it skips it. A data CRC error moves the data and ends with DE + DD.
+TEST_F(FloppyImd, DeletedMarksAndDataCrcErrorsReachTheGuest) {
+    auto m = start();
+    ASSERT_TRUE(m->ok());
+    EXPECT_EQ(m->seek(0, kOddCylinder), kOddCylinder);
+    std::vector<uint8_t> data;
+    auto r = m->read(0, kOddCylinder, 0, 1, 4, &data);
+    EXPECT_EQ(r[0] & st0::kIc, 0) << "ST0 " << hex(r[0]);
+    EXPECT_EQ(r[2] & st2::kCm, st2::kCm) << "ST2 " << hex(r[2]);
+    EXPECT_EQ(slice(data, 512, 512), sector_data(kOddCylinder, 0, kDeletedR));
+    EXPECT_EQ(m->dma_count(), 2 * 512 - 1) << "two sectors moved, then the end";
+
+    m->dma(true, 0x20000, 3 * 512);
+    m->data_command(0x66, 0, kOddCylinder, 0, 1, 4);  // READ DATA, MFM, SK
+    ASSERT_TRUE(m->irq());
+    r = m->take(7);
+    EXPECT_EQ(r[0] & st0::kIc, 0) << "ST0 " << hex(r[0]);
+    EXPECT_EQ(r[2] & st2::kCm, st2::kCm) << "ST2 " << hex(r[2]);
+    data = m->q.memread(0x20000, 3 * 512);
+    EXPECT_EQ(slice(data, 0, 512), sector_data(kOddCylinder, 0, 1));
+    EXPECT_EQ(slice(data, 512, 512), sector_data(kOddCylinder, 0, 3)) << "R=2 skipped";
+    EXPECT_EQ(slice(data, 1024, 512), sector_data(kOddCylinder, 0, 4));
+
+    r = m->read(0, kOddCylinder, 0, kCrcErrorR, 2, &data);
+    EXPECT_EQ(r[0] & st0::kIc, st0::kIcAbnormal) << "ST0 " << hex(r[0]);
+    EXPECT_EQ(r[1], st1::kDe);
+    EXPECT_EQ(r[2], st2::kDd);
+    EXPECT_EQ(r[5], kCrcErrorR) << "the result names the sector";
+    EXPECT_EQ(slice(data, 0, 512), sector_data(kOddCylinder, 0, kCrcErrorR)) << "data moved";
+}
+
+// FORMAT lays down what the host asks for — five 1024-byte sectors, interleaved — and READ DATA
+// with N=3 finds them; the file keeps the new track after a release.
+TEST_F(FloppyImd, FormatLaysDownFiveKilobyteSectorsTheGuestReadsBack) {
+    auto m = start();
+    ASSERT_TRUE(m->ok());
+    constexpr uint8_t kC = 3, kN = 3, kFill = 0x6D;
+    const uint8_t order[] = {1, 4, 2, 5, 3};
+    std::vector<uint8_t> ids;
+    for (uint8_t r : order) ids.insert(ids.end(), {kC, 0, r, kN});
+    EXPECT_EQ(m->seek(0, kC), kC);
+    m->q.memwrite(0x30000, ids);
+    m->dma(false, 0x30000, uint16_t(ids.size()));
+    m->send_all({0x4D, 0, kN, 5, 0x74, kFill});  // FORMAT, MFM: N, SC, GPL, fill
+    ASSERT_TRUE(m->irq()) << "FORMAT ends with an interrupt";
+    auto r = m->take(7);
+    EXPECT_EQ(r[0] & st0::kIc, 0) << "ST0 " << hex(r[0]) << " ST1 " << hex(r[1]);
+
+    m->dma(true, 0x20000, 5 * 1024);
+    m->send_all({0x46, 0, kC, 0, 1, kN, 5, 0x35, 0xFF});
+    ASSERT_TRUE(m->irq());
+    r = m->take(7);
+    EXPECT_EQ(r[0] & st0::kIc, 0) << "ST0 " << hex(r[0]) << " ST1 " << hex(r[1]);
+    EXPECT_EQ(m->q.memread(0x20000, 5 * 1024), std::vector<uint8_t>(5 * 1024, kFill));
+    EXPECT_EQ(m->drive("fd0")["uniform"], false);
+
+    // A 512-byte READ finds no such ID on that track any more.
+    r = m->read(0, kC, 0, 1, 1, nullptr);
+    EXPECT_EQ(r[0] & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(r[1] & st1::kNd, st1::kNd) << "ST1 " << hex(r[1]);
+
+    ASSERT_EQ(m->release("fd0").dump(), R"({"return":{}})");
+    ASSERT_EQ(m->attach("fd0", disk).dump(), R"({"return":{}})");
+    EXPECT_EQ(m->seek(0, kC), kC);
+    m->dma(true, 0x20000, 1024);
+    m->send_all({0x46, 0, kC, 0, 4, kN, 4, 0x35, 0xFF});
+    ASSERT_TRUE(m->irq());
+    EXPECT_EQ(m->take(7)[0] & st0::kIc, 0) << "the formatted track is in the file";
+    EXPECT_EQ(m->q.memread(0x20000, 1024), std::vector<uint8_t>(1024, kFill));
 }
 
 TEST_F(FloppyImd, WritesReachTheFileAsImdWhenTheImageIsReleased) {

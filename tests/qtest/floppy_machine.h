@@ -36,6 +36,7 @@ namespace msr = floppy::msr;
 namespace dir = floppy::dir;
 namespace st0 = floppy::st0;
 namespace st1 = floppy::st1;
+namespace st2 = floppy::st2;
 
 inline const std::string kFast = " -global isa-fdc.timing=fast";
 
