@@ -375,7 +375,8 @@ TEST_F(FloppyManagerTest, AnImdFileIsAttachedByItsContentAndReportedAsSuch) {
 TEST_F(FloppyManagerTest, ACorruptImdFileIsImageCaptureFailNamingTheByte) {
     std::vector<uint8_t> bytes =
         imd_file({standard_imd_track(0, 0, 9), standard_imd_track(1, 0, 9)});
-    bytes.resize(bytes.size() - 10);
+    bytes.erase(bytes.end() - 10,
+                bytes.end());  // erase: gcc -O2 + ASan misreads a shrinking resize
     const std::string cut = dir.file("cut.imd");
     write_file(cut, bytes);
     const CommandResult r = manager.attach_image("fd0", cut, false);

@@ -370,7 +370,7 @@ TEST_F(ImdImageTest, FingerprintsCoverWhatARawImageCannotHold) {
 
 TEST_F(ImdImageTest, CorruptFilesAreRefusedWithTheirOffset) {
     auto bytes = standard_disk(2, 1, 9, 5);
-    bytes.resize(bytes.size() - 100);  // the last sector's data is cut short
+    bytes.erase(bytes.end() - 100, bytes.end());  // the last sector's data is cut short
     Opened m = open(file("cut.imd", bytes));
     EXPECT_FALSE(m.image);
     EXPECT_EQ(m.kind, ErrorKind::Corrupt);
