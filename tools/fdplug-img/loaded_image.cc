@@ -25,25 +25,21 @@ Expected<LoadedImage> load_image(const std::string &path, const std::string &for
     out.path = opened.file;
     struct stat st;
     out.file_bytes = ::stat(out.path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
+    out.format = opened.format;
     if (auto *imd = dynamic_cast<ImdImage *>(opened.image.get())) {
-        out.format = "imd";
         out.header = imd->header();
-        out.comment = imd_comment(imd->header());
-        out.disk = imd->disk();
-        out.choice = imd->format();
-        return out;
-    }
-    if (auto *td0 = dynamic_cast<Td0Image *>(opened.image.get())) {
-        out.format = "td0";
+        out.comment = imd->comment();
+    } else if (auto *td0 = dynamic_cast<Td0Image *>(opened.image.get())) {
         if (td0->comment()) out.comment = td0_comment_text(*td0->comment()) + "\n";
         out.warnings = td0->warnings();
-        out.disk = td0->disk();
-        out.choice = td0->format();
+    }
+    if (auto *tracks = dynamic_cast<TrackImage *>(opened.image.get())) {
+        out.disk = tracks->disk();
+        out.choice = tracks->format();
         return out;
     }
     auto *raw = dynamic_cast<RawImage *>(opened.image.get());
     if (!raw) return Error(ErrorKind::WrongFileType, "'" + path + "' is not an image file");
-    out.format = "raw";
     out.choice = raw->format();
     Expected<TrackDisk> disk = read_tracks(*raw);
     if (!disk) return disk.error().prefixed("'" + path + "': ");

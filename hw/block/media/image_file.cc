@@ -68,6 +68,17 @@ Error<> open_failure(const std::string &path, bool read_only, int err) {
 
 }  // namespace
 
+std::vector<uint8_t> regular_file_start(const std::string &path, size_t n) {
+    struct stat st;
+    if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+    FdGuard fd{open_retry(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+    if (fd.fd < 0) return {};
+    std::vector<uint8_t> start(n);
+    const ssize_t got = posix::pread_full(fd.fd, start.data(), n, 0);
+    start.resize(got > 0 ? size_t(got) : 0);
+    return start;
+}
+
 Expected<bool> lock_image_file(int fd, bool exclusive, const std::string &path) {
     struct flock lock = {};
     lock.l_type = exclusive ? F_WRLCK : F_RDLCK;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hw/block/error/expected.h"
 #include "hw/block/media/posix_io.h"
@@ -32,6 +33,11 @@ struct ImageFile {
 //   InUse         another process (or drive) holds a conflicting lock
 //   IoError       examining or locking the file failed
 Expected<ImageFile> open_image_file(const std::string &path, bool read_only);
+
+// Up to `n` bytes from the start of the regular file at `path`, to tell its format by content;
+// empty for anything that is not a regular file or cannot be read. Checked with stat before it
+// is opened, and opened non-blocking, so a FIFO or a device is never read.
+std::vector<uint8_t> regular_file_start(const std::string &path, size_t n);
 
 // A whole-file OFD lock on `fd`: true when taken, false when the file system has no OFD locks;
 // InUse when someone holds a conflicting one, IoError when locking fails otherwise.

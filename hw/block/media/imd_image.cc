@@ -35,13 +35,7 @@ std::string real_path(const std::string &path) {
 }  // namespace
 
 bool is_imd_file(const std::string &path) {
-    struct stat st;
-    if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-    FdGuard fd{posix::open_retry(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
-    if (fd.fd < 0) return false;
-    uint8_t start[kImdSignature.size()];
-    const ssize_t got = posix::pread_full(fd.fd, start, sizeof start, 0);
-    return got == ssize_t(sizeof start) && looks_like_imd(start);
+    return looks_like_imd(regular_file_start(path, kImdSignature.size()));
 }
 
 Expected<std::unique_ptr<ImdImage>> ImdImage::open(const Options &o, MediaFaultsPtr faults) {
@@ -73,60 +67,18 @@ Expected<std::unique_ptr<ImdImage>> ImdImage::open(const Options &o, MediaFaults
 ImdImage::ImdImage(int fd, std::string path, std::string header, TrackDisk disk,
                    const Options &options, FormatChoice choice, uint64_t size,
                    MediaFaultsPtr faults)
-    : fd_(fd),
-      path_(std::move(path)),
+    : TrackImage(fd, std::move(path), choice,
+                 MemoryTracks(std::move(disk), options.read_only, imd_can_hold), size),
       header_(std::move(header)),
       writes_file_(!options.read_only && !options.snapshot),
-      choice_(choice),
-      tracks_(std::move(disk), options.read_only, imd_can_hold),
-      file_size_(size),
       faults_(std::move(faults)) {}
 
 ImdImage::~ImdImage() {
     if (writes_file_ && tracks_.dirty()) (void)save();
-    if (fd_ >= 0) ::close(fd_);
-}
-
-bool ImdImage::uniform() const {
-    return sector_image_losses(tracks_.disk()).empty();
 }
 
 std::string ImdImage::comment() const {
     return imd_comment(header_);
-}
-
-std::optional<size_t> ImdImage::sector_index(unsigned c, unsigned h, unsigned r) const {
-    const Track *t = tracks_.disk().find(c, h);
-    if (!t || c > UINT8_MAX || h > UINT8_MAX || r > UINT8_MAX) return std::nullopt;
-    const SectorId want{uint8_t(c), uint8_t(h), uint8_t(r), kSizeCode512};
-    for (size_t i = 0; i < t->sector_count(); ++i) {
-        const SectorInfo &s = t->info(i);
-        if (s.id_crc_ok && s.id == want && s.size_code == kSizeCode512) return i;
-    }
-    return std::nullopt;
-}
-
-MediaStatus ImdImage::read_sector(unsigned c, unsigned h, unsigned r,
-                                  std::span<uint8_t, kSectorSize> out) {
-    const std::optional<size_t> i = sector_index(c, h, r);
-    if (!i) return MediaStatus::OutOfRange;
-    const SectorInfo &s = tracks_.disk().find(c, h)->info(*i);
-    if (s.mark == DataMark::None || !s.data_crc_ok) {
-        last_error_ = "sector C=" + std::to_string(c) + " H=" + std::to_string(h) +
-                      " R=" + std::to_string(r) + " of " + quoted(path_) +
-                      (s.mark == DataMark::None ? " has no data field" : " has a data CRC error");
-        std::ranges::fill(out, uint8_t{0});
-        return MediaStatus::IoError;
-    }
-    return tracks_.read_data(c, h, *i, out);
-}
-
-MediaStatus ImdImage::write_sector(unsigned c, unsigned h, unsigned r,
-                                   std::span<const uint8_t, kSectorSize> in) {
-    if (read_only()) return MediaStatus::ReadOnly;
-    const std::optional<size_t> i = sector_index(c, h, r);
-    if (!i) return MediaStatus::OutOfRange;
-    return tracks_.write_data(c, h, *i, DataMark::Normal, in);
 }
 
 Status ImdImage::flush() {

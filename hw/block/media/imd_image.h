@@ -16,12 +16,11 @@
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/media_faults.h"
-#include "hw/block/media/memory_tracks.h"
-#include "hw/block/media/raw_image.h"
+#include "hw/block/media/track_image.h"
 
 namespace fdplug::floppy {
 
-class ImdImage final : public DiskImage {
+class ImdImage final : public TrackImage {
   public:
     struct Options {
         std::string path;  // must be absolute
@@ -36,47 +35,23 @@ class ImdImage final : public DiskImage {
     // drive of this type reads are UnknownSize. `faults`: test-only fault injection.
     static Expected<std::unique_ptr<ImdImage>> open(const Options &options,
                                                     MediaFaultsPtr faults = {});
-    ~ImdImage() override;  // saves unsaved writes as a last resort, then closes the file
+    ~ImdImage() override;  // saves unsaved writes as a last resort
 
-    // The sector interface: the sector whose ID is C H R 2 (512 bytes) on track (c, h).
-    // OutOfRange when the track has none; IoError when it has no data field or a data CRC
-    // error (last_error() says which).
-    const Geometry &geometry() const override { return choice_.geometry; }
-    bool read_only() const override { return tracks_.read_only(); }
-    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
-                            std::span<uint8_t, kSectorSize> out) override;
-    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
-                             std::span<const uint8_t, kSectorSize> in) override;
     // Writes the tracks back if anything changed (else syncs the file as it is).
     Status flush() override;
-    const std::string &source() const override { return path_; }
-    TrackMedium *tracks() override { return &tracks_; }
-    bool uniform() const override;
 
-    const FormatChoice &format() const { return choice_; }
-    const TrackDisk &disk() const { return tracks_.disk(); }
     // The header and comment the file came with (imd_format.h); a rewritten file keeps them.
     const std::string &header() const { return header_; }
     std::string comment() const;
-    uint64_t file_size() const { return file_size_; }
-    const std::string &last_error() const { return last_error_; }
 
   private:
     ImdImage(int fd, std::string path, std::string header, TrackDisk disk, const Options &options,
              FormatChoice choice, uint64_t size, MediaFaultsPtr faults);
-    // The index of the sector the sector interface calls (c, h, r), or nullopt.
-    std::optional<size_t> sector_index(unsigned c, unsigned h, unsigned r) const;
     Status save();
 
-    int fd_;
-    std::string path_;
     std::string header_;
     bool writes_file_;  // read-write and not a snapshot
-    FormatChoice choice_;
-    MemoryTracks tracks_;
-    uint64_t file_size_;
     MediaFaultsPtr faults_;
-    std::string last_error_;
 };
 
 // A regular file that starts with the IMD signature. Checked with stat before it is opened

@@ -8,10 +8,8 @@
 
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/imd_image.h"
-#include "hw/block/media/imd_open.h"
 #include "hw/block/media/memory_image.h"
 #include "hw/block/media/td0_image.h"
-#include "hw/block/media/td0_open.h"
 
 namespace fdplug::floppy {
 
@@ -51,6 +49,28 @@ Expected<OpenedMedium> open_null_co(const MediumRequest &request) {
     out.file = kNullCo;
     out.read_only = request.read_only;
     out.virtual_size = *size;
+    return out;
+}
+
+// An image file read whole into tracks (IMD, TD0): opened with the request's options, reported
+// as `format`.
+template <class Image>
+Expected<OpenedMedium> open_track_image(const MediumRequest &request, const char *format) {
+    typename Image::Options options;
+    options.path = absolute_path(request.file);
+    options.read_only = request.read_only;
+    options.snapshot = request.snapshot;
+    options.drive = request.drive;
+    auto opened = Image::open(options, request.faults);
+    if (!opened) return opened.error();
+    std::unique_ptr<Image> &image = *opened;
+    OpenedMedium out;
+    out.format = format;
+    out.wants = image->format().drive;
+    out.file = options.path;
+    out.read_only = image->read_only();
+    out.virtual_size = image->geometry().size_bytes();
+    out.image = std::move(image);
     return out;
 }
 
@@ -109,10 +129,10 @@ Expected<OpenedMedium> open_medium(const MediumRequest &request) {
     if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
     if (request.format == "imd" ||
         (request.format.empty() && is_imd_file(absolute_path(request.file))))
-        return open_imd_medium(request);
+        return open_track_image<ImdImage>(request, "imd");
     if (request.format == "td0" ||
         (request.format.empty() && is_td0_file(absolute_path(request.file))))
-        return open_td0_medium(request);
+        return open_track_image<Td0Image>(request, "td0");
     RawImage::Options options;
     options.path = absolute_path(request.file);
     options.read_only = request.read_only || request.snapshot;

@@ -16,12 +16,12 @@
 #include "hw/block/media/disk_image.h"
 #include "hw/block/media/floppy_formats.h"
 #include "hw/block/media/media_faults.h"
-#include "hw/block/media/memory_tracks.h"
 #include "hw/block/media/td0_format.h"
+#include "hw/block/media/track_image.h"
 
 namespace fdplug::floppy {
 
-class Td0Image final : public DiskImage {
+class Td0Image final : public TrackImage {
   public:
     struct Options {
         std::string path;  // must be absolute
@@ -35,42 +35,19 @@ class Td0Image final : public DiskImage {
     // the path), UnknownSize for tracks no drive of this type reads.
     static Expected<std::unique_ptr<Td0Image>> open(const Options &options,
                                                     MediaFaultsPtr faults = {});
-    ~Td0Image() override;
-
-    // The sector interface: the sector whose ID is C H R 2 on track (c, h), as for IMD media.
-    const Geometry &geometry() const override { return choice_.geometry; }
-    bool read_only() const override { return tracks_.read_only(); }
-    MediaStatus read_sector(unsigned c, unsigned h, unsigned r,
-                            std::span<uint8_t, kSectorSize> out) override;
-    MediaStatus write_sector(unsigned c, unsigned h, unsigned r,
-                             std::span<const uint8_t, kSectorSize> in) override;
     Status flush() override { return {}; }  // nothing is ever written to the file
-    const std::string &source() const override { return path_; }
-    TrackMedium *tracks() override { return &tracks_; }
-    bool uniform() const override;
 
-    const FormatChoice &format() const { return choice_; }
-    const TrackDisk &disk() const { return tracks_.disk(); }
     const Td0Header &header() const { return header_; }
     const std::optional<Td0Comment> &comment() const { return comment_; }
     const std::vector<std::string> &warnings() const { return warnings_; }
-    uint64_t file_size() const { return file_size_; }
-    const std::string &last_error() const { return last_error_; }
 
   private:
     Td0Image(int fd, std::string path, Td0File file, bool writable, FormatChoice choice,
              uint64_t size);
-    std::optional<size_t> sector_index(unsigned c, unsigned h, unsigned r) const;
 
-    int fd_;  // held for the shared lock
-    std::string path_;
     Td0Header header_;
     std::optional<Td0Comment> comment_;
     std::vector<std::string> warnings_;
-    FormatChoice choice_;
-    MemoryTracks tracks_;
-    uint64_t file_size_;
-    std::string last_error_;
 };
 
 // A regular file that starts with a TD0 header (signature and header CRC). Checked with stat
