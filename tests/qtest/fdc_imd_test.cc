@@ -13,6 +13,7 @@
 #include "tests/qtest/floppy_machine.h"
 #include "tests/qtest/scratch_dir.h"
 #include "tests/support/imd_bytes.h"
+#include "tests/support/shell_command.h"
 
 namespace fdplug::test {
 namespace {
@@ -202,18 +203,13 @@ TEST_F(FloppyImd, WritesReachTheFileAsImdWhenTheImageIsReleased) {
     EXPECT_EQ(slice(data, 512, written.size()), written);
 
     // An independent reader: MAME's floptool identifies the file fdplug wrote.
-    if (std::system("command -v floptool >/dev/null 2>&1") != 0) {
+    if (!have_command("floptool")) {
         std::printf("floptool not installed (mame-tools): independent check skipped\n");
         return;
     }
     ASSERT_EQ(m->release("fd0").dump(), R"({"return":{}})");
-    std::string out;
-    if (FILE *p = ::popen(("floptool identify '" + disk + "' 2>&1").c_str(), "r")) {
-        char buf[256];
-        while (std::fgets(buf, sizeof buf, p)) out += buf;
-        ::pclose(p);
-    }
-    EXPECT_NE(out.find("IMD disk image"), std::string::npos) << out;
+    const ShellResult id = run_shell("floptool identify '" + disk + "'");
+    EXPECT_NE(id.output.find("IMD disk image"), std::string::npos) << id.output;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/scratch_dir.h"
 #include "tests/support/fdc_guest.h"
+#include "tests/support/shell_command.h"
 
 namespace fdplug::test {
 
@@ -48,17 +49,10 @@ inline std::string floppy_plugin_args() {
 // Runs the host with arguments and no sockets, for at most timeout_s; {exit status, combined
 // output}.
 inline std::pair<int, std::string> run_host(const std::string &args, unsigned timeout_s) {
-    const std::string cmd = "timeout " + std::to_string(timeout_s) + " " +
-                            env_or_empty("QTEST_QEMU_BINARY") + " " + floppy_plugin_args() + args +
-                            " 2>&1";
-    std::string out;
-    FILE *p = ::popen(cmd.c_str(), "r");
-    if (!p) return {-1, ""};
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = ::pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    const ShellResult r =
+        run_shell("timeout " + std::to_string(timeout_s) + " " + env_or_empty("QTEST_QEMU_BINARY") +
+                  " " + floppy_plugin_args() + args);
+    return {r.status, r.output};
 }
 
 // A qtest connection as the bus of tests/support/fdc_guest.h.

@@ -5,7 +5,6 @@
 // to a raw PC image byte for byte equal to the raw image they came from. Skipped (exit 77) when
 // floptool is not installed.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include "hw/block/media/track_convert.h"
 #include "temp_dir.h"
 #include "tests/support/expected_text.h"
+#include "tests/support/shell_command.h"
 
 namespace fdplug::floppy {
 namespace {
@@ -24,26 +24,11 @@ namespace {
 using test::error_text;
 using test::TempDir;
 
-struct Result {
-    int status;
-    std::string output;
-};
-
-// Runs a shell command line, collecting stdout and stderr.
-Result run(const std::string &command) {
-    Result r{-1, ""};
-    FILE *p = ::popen((command + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    const int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using Result = fdplug::test::ShellResult;
+using fdplug::test::run_shell;
 
 bool floptool_present() {
-    return run("command -v floptool").status == 0;
+    return fdplug::test::have_command("floptool");
 }
 
 std::vector<uint8_t> imd_bytes(const TrackDisk &disk, const std::string &comment) {
@@ -60,12 +45,12 @@ class Floptool : public ::testing::Test {
     std::string check_readable(const std::string &name, const std::vector<uint8_t> &bytes) {
         const std::string path = dir.file(name + ".imd");
         test::write_file(path, bytes);
-        const Result id = run("floptool identify '" + path + "'");
+        const Result id = run_shell("floptool identify '" + path + "'");
         EXPECT_EQ(id.status, 0) << id.output;
         EXPECT_NE(id.output.find("imd"), std::string::npos) << name << ": " << id.output;
         EXPECT_NE(id.output.find("IMD disk image"), std::string::npos) << id.output;
         const std::string mfi = dir.file(name + ".mfi");
-        const Result conv = run("floptool flopconvert imd mfi '" + path + "' '" + mfi + "'");
+        const Result conv = run_shell("floptool flopconvert imd mfi '" + path + "' '" + mfi + "'");
         EXPECT_EQ(conv.status, 0) << name << ": " << conv.output;
         EXPECT_GT(test::read_file(mfi).size(), 0u) << name << ": " << conv.output;
         std::printf("%s: %zu bytes; identify: %s", name.c_str(), bytes.size(),
@@ -82,7 +67,7 @@ TEST_F(Floptool, StandardDisksAreIdentifiedAndConvertBackToTheSameSectors) {
         ASSERT_TRUE(disk) << error_text(disk);
         const std::string path = check_readable(name, imd_bytes(*disk, "converted from raw"));
         const std::string back = dir.file(std::string(name) + ".img");
-        const Result conv = run("floptool flopconvert imd pc '" + path + "' '" + back + "'");
+        const Result conv = run_shell("floptool flopconvert imd pc '" + path + "' '" + back + "'");
         ASSERT_EQ(conv.status, 0) << conv.output;
         EXPECT_EQ(test::read_file(back), raw.bytes()) << name;
     }

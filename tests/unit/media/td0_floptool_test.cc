@@ -4,7 +4,6 @@
 // convert to a raw PC image equal, byte for byte, to the sectors they were made from, and read
 // the same through fdplug's reader. Skipped (exit 77) when floptool is not installed.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <string>
@@ -12,6 +11,7 @@
 #include "hw/block/media/td0_format.h"
 #include "temp_dir.h"
 #include "tests/support/expected_text.h"
+#include "tests/support/shell_command.h"
 #include "tests/support/td0_bytes.h"
 
 namespace fdplug::floppy {
@@ -20,25 +20,11 @@ namespace {
 using test::error_text;
 using test::TempDir;
 
-struct Result {
-    int status;
-    std::string output;
-};
-
-Result run(const std::string &command) {
-    Result r{-1, ""};
-    FILE *p = ::popen((command + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    const int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using Result = fdplug::test::ShellResult;
+using fdplug::test::run_shell;
 
 bool floptool_present() {
-    return run("command -v floptool").status == 0;
+    return fdplug::test::have_command("floptool");
 }
 
 // A standard disk of C x 2 x SPT 512-byte sectors, and the raw image of it.
@@ -61,12 +47,12 @@ class Floptool : public ::testing::Test {
     std::string check_readable(const std::string &name, const std::vector<uint8_t> &bytes) {
         const std::string path = dir.file(name + ".td0");
         test::write_file(path, bytes);
-        const Result id = run("floptool identify '" + path + "'");
+        const Result id = run_shell("floptool identify '" + path + "'");
         EXPECT_EQ(id.status, 0) << id.output;
         EXPECT_NE(id.output.find("td0"), std::string::npos) << name << ": " << id.output;
         EXPECT_NE(id.output.find("Teledisk disk image"), std::string::npos) << id.output;
         const std::string mfi = dir.file(name + ".mfi");
-        const Result conv = run("floptool flopconvert td0 mfi '" + path + "' '" + mfi + "'");
+        const Result conv = run_shell("floptool flopconvert td0 mfi '" + path + "' '" + mfi + "'");
         EXPECT_EQ(conv.status, 0) << name << ": " << conv.output;
         EXPECT_GT(test::read_file(mfi).size(), 0u) << name << ": " << conv.output;
         std::printf("%s: %zu bytes\n", name.c_str(), bytes.size());
@@ -98,7 +84,8 @@ TEST_F(Floptool, StandardDisksConvertToTheSameSectorsInBothVariants) {
             ASSERT_TRUE(ours) << name << ": " << error_text(ours);
             const std::string path = check_readable(name, bytes);
             const std::string back = dir.file(name + ".img");
-            const Result conv = run("floptool flopconvert td0 pc '" + path + "' '" + back + "'");
+            const Result conv =
+                run_shell("floptool flopconvert td0 pc '" + path + "' '" + back + "'");
             ASSERT_EQ(conv.status, 0) << conv.output;
             EXPECT_EQ(test::read_file(back), raw) << name;
         }
