@@ -47,6 +47,20 @@ DataRate most_common_rate(const TrackDisk &disk) {
     return DataRate(std::ranges::max_element(votes) - votes.begin());
 }
 
+// The sectors per track of most tracks (a tie: the larger count), at least 1: a copy-protected
+// disk's one track of extra sectors leaves its format what the other tracks say.
+size_t most_common_sector_count(const TrackDisk &disk) {
+    std::array<size_t, kMaxSectorsPerTrack + 1> votes{};
+    for (unsigned c = 0; c < disk.cylinders(); ++c)
+        for (unsigned h = 0; h < disk.heads(); ++h)
+            if (const Track *t = disk.find(c, h))
+                ++votes[std::min(t->sector_count(), kMaxSectorsPerTrack)];
+    size_t best = 1;
+    for (size_t n = 1; n < votes.size(); ++n)
+        if (votes[n] && votes[n] >= votes[best]) best = n;
+    return best;
+}
+
 bool same_rate_family(const Geometry &entry, DataRate recorded) {
     if (entry.rate == recorded) return true;
     // A double-density 5.25" disk reads at 250 kbit/s at 300 rpm and 300 kbit/s at 360 rpm.
@@ -149,12 +163,8 @@ Expected<FormatChoice> choose_track_format(const TrackDisk &disk, DriveType driv
         return fail(
             "the drive has type 'none' and takes no medium; give it a drive type such "
             "as drive-type=auto");
-    size_t most = 1;
-    for (unsigned c = 0; c < disk.cylinders(); ++c)
-        for (unsigned h = 0; h < disk.heads(); ++h)
-            if (const Track *t = disk.find(c, h)) most = std::max(most, t->sector_count());
-    Geometry recorded{uint8_t(disk.cylinders()), uint8_t(disk.heads()), uint8_t(most),
-                      most_common_rate(disk)};
+    Geometry recorded{uint8_t(disk.cylinders()), uint8_t(disk.heads()),
+                      uint8_t(most_common_sector_count(disk)), most_common_rate(disk)};
 
     // A table format of this shape and rate family, in QEMU's order: one the drive reads first.
     const FloppyFormat *listed = nullptr;

@@ -290,6 +290,18 @@ TEST(TrackGeometry, AUniformDiskIsItsTableFormatAndLosesNothingAsRaw) {
     EXPECT_EQ(sector_image_of(disk, g), image.bytes());
 }
 
+TEST(TrackGeometry, OneTrackOfExtraSectorsLeavesTheFormatToTheOthers) {
+    // Copy protection's way: C2/H1 holds two more sectors than the other 159 tracks.
+    TrackDisk disk;
+    for (unsigned c = 0; c < 80; ++c)
+        for (unsigned h = 0; h < 2; ++h)
+            disk.put(c, h, standard_track(c, h, c == 2 && h == 1 ? 20 : 18, DataRate::k500));
+    auto choice = choose_track_format(disk, DriveType::Auto);
+    ASSERT_TRUE(choice) << error_text(choice);
+    EXPECT_EQ(choice->geometry, format_by_name("1.44M")->geometry);
+    EXPECT_EQ(choice->drive, DriveType::k144);
+}
+
 TEST(TrackGeometry, DoubleDensityFiveInchMediaFollowTheDrivesSpeed) {
     // A 360K disk imaged in a 1.2M drive: 300 kbit/s.
     TrackDisk disk;
