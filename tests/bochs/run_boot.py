@@ -4,11 +4,14 @@
 Builds a 1.44 MB test floppy (boot.asm's boot sector + deterministic pseudo-random data), boots
 it headless in Bochs with Bochs' own floppy plugin ("stock") and with fdplug's ("fdplug", timing
 accurate; "fdplug-fast", FDPLUG_TIMING=fast; "fdplug-imd", the same disk as an ImageDisk file
-made by fdplug-img, `floppya: 1_44=fd.imd`), and checks for each run:
+made by fdplug-img, `floppya: 1_44=fd.imd`; "fdplug-imd-marks", an IMD file written here whose
+track C2/H1 also holds, between R=9 and R=10, R=19 with a deleted data mark and R=20 with a data
+CRC error), and checks for each run:
   - the port 0xE9 markers: FDTEST boot, the CMOS dump, HASH (= the hash of the image file),
     TRACKS 00A0 (every track read), WRITE OK, FDTEST DONE;
   - the image afterwards: C79/H1 holds the written pattern, every other byte is unchanged (an
-    IMD file is converted back to raw with fdplug-img to be compared);
+    IMD file is converted back to raw with fdplug-img to be compared; the marked twin's file
+    still holds its two extra sectors with their flags);
   - which plugin Bochs loaded (fdplug logs one line at INIT);
 and across variants that the marker lines are identical. Prints every run's wall time and the
 median per variant. Each Bochs run is killed after --timeout seconds (a hang fails the test).
@@ -33,6 +36,10 @@ SEED = 0xF10BB1E5
 DEBIAN_PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/bochs/plugins"
 BXSHARE = "/usr/share/bochs"
 MARKER = re.compile(r"^(FDTEST boot|CMOS( [0-9A-F]{2}=[0-9A-F]{2})+|HASH [0-9A-F]{8} TRACKS [0-9A-F]{4} RETRIES [0-9A-F]{4}|WRITE (OK|FAIL)|FDTEST DONE)$")
+MARKS_TRACK = (2, 1)  # marks.asm's PROBE_C/PROBE_H
+# IMD sector records (docs/media.md): 1 data, 3 deleted data, 5 data with a CRC error.
+IMD_DATA, IMD_DELETED, IMD_CRC_ERROR = 1, 3, 5
+MARKS = [(19, IMD_DELETED, 0x19), (20, IMD_CRC_ERROR, 0x20)]  # (R, record, fill byte)
 
 
 def make_image(boot_sector, seed=SEED):
@@ -44,6 +51,54 @@ def make_image(boot_sector, seed=SEED):
         x ^= (x << 5) & 0xFFFFFFFF
         words.append(x)
     return boot_sector + struct.pack(f"<{len(words)}I", *words)
+
+
+def marked_imd(image_bytes):
+    """The disk as an ImageDisk file (mode 3: 500 kbit/s MFM; 18 x 512 per track) with MARKS
+    added to MARKS_TRACK between R=9 and R=10."""
+    imd = bytearray(b"IMD 1.18: 01/01/2026 00:00:00\r\nfdplug boot test, marked twin\x1a")
+    for track in range(160):
+        c, h = divmod(track, 2)
+        data = image_bytes[track * TRACK_BYTES:(track + 1) * TRACK_BYTES]
+        sectors = [(r, IMD_DATA, data[(r - 1) * 512:r * 512]) for r in range(1, 19)]
+        if (c, h) == MARKS_TRACK:
+            sectors[9:9] = [(r, rec, bytes([fill]) * 512) for r, rec, fill in MARKS]
+        imd += bytes([3, c, h, len(sectors), 2]) + bytes(r for r, _, _ in sectors)
+        for _, rec, payload in sectors:
+            imd += bytes([rec]) + payload
+    return bytes(imd)
+
+
+def imd_track_records(imd, want):
+    """The (R, record type) list of track want=(C, H) in an IMD file written as marked_imd does
+    (every sector 512 bytes, no maps), read back after the run; compressed records (even types)
+    hold one byte."""
+    pos = imd.index(0x1A) + 1
+    while pos < len(imd):
+        mode, c, h, n, size = imd[pos:pos + 5]
+        rs = list(imd[pos + 5:pos + 5 + n])
+        pos += 5 + n
+        recs = []
+        for r in rs:
+            rec = imd[pos]
+            recs.append((r, rec))
+            pos += 1 + (0 if rec == 0 else 1 if rec % 2 == 0 else 128 << size)
+        if (c, h & 0x3F) == want:
+            return recs
+    return None
+
+
+def record_kind(record):
+    """(R, record type) with a compressed record counted as its uncompressed type: the writer
+    compresses any uniform sector, so a fill byte's sector comes back as type 4 or 6."""
+    r, rec = record
+    return r, rec - 1 if rec and rec % 2 == 0 else rec
+
+
+def marked_records():
+    """The (R, record type) list marked_imd gives MARKS_TRACK, in physical order."""
+    return [(n, IMD_DATA) for n in range(1, 10)] + [(n, rec) for n, rec, _ in MARKS] + \
+        [(n, IMD_DATA) for n in range(10, 19)]
 
 
 def djb_xor(data):
@@ -99,12 +154,17 @@ def run_once(args, variant, index, image_bytes, prefix):
     rundir = os.path.join(args.workdir, f"{args.bios}-{variant}-{index}")
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
-    imd = variant.endswith("-imd")
+    imd = variant.endswith("-imd") or variant.endswith("-imd-marks")
     raw = os.path.join(rundir, "fd.img")
     with open(raw, "wb") as fh:
         fh.write(image_bytes)
     image = raw
-    if imd:
+    if variant.endswith("-imd-marks"):
+        image = os.path.join(rundir, "fd.imd")
+        with open(image, "wb") as fh:
+            fh.write(marked_imd(image_bytes))
+        os.unlink(raw)
+    elif imd:
         image = os.path.join(rundir, "fd.imd")
         img_tool(args, "convert", "-O", "imd", raw, image)
         os.unlink(raw)
@@ -129,14 +189,17 @@ def run_once(args, variant, index, image_bytes, prefix):
             fh.write(data)
     text = out.decode("latin-1")
     markers = [l.strip() for l in text.splitlines() if MARKER.match(l.strip())]
+    records = None
     if imd:
-        img_tool(args, "convert", "-O", "raw", image, raw)
+        # --lossy: the marked twin's extra sectors have no place in a raw image.
+        img_tool(args, "convert", "-O", "raw", "--lossy", image, raw)
+        records = imd_track_records(open(image, "rb").read(), MARKS_TRACK)
     with open(raw, "rb") as fh:
         after = fh.read()
     logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
     ticks = re.findall(r"^(\d{11,})[a-z]\[", logtext, re.M)
     return {"rundir": rundir, "wall": wall, "ticks": int(ticks[-1]) if ticks else 0, "timed_out": timed_out,
-            "markers": markers, "after": after, "log": logtext}
+            "markers": markers, "after": after, "log": logtext, "records": records}
 
 
 def check(variant, r, expected_hash, image_bytes):
@@ -154,6 +217,11 @@ def check(variant, r, expected_hash, image_bytes):
         problems.append("no 'WRITE OK'")
     if "FDTEST DONE" not in m:
         problems.append("no 'FDTEST DONE'")
+    if variant.endswith("-imd-marks"):
+        want = marked_records()
+        if r["records"] is None or [record_kind(x) for x in r["records"]] != want:
+            problems.append(f"C{MARKS_TRACK[0]}/H{MARKS_TRACK[1]} in the IMD file after the run is "
+                            f"{r['records']}, expected {want}")
     start, end = WRITE_TRACK * TRACK_BYTES, (WRITE_TRACK + 1) * TRACK_BYTES
     after = r["after"]
     if len(after) != len(image_bytes):
@@ -227,7 +295,8 @@ def main():
     ap = common_args(__doc__.splitlines()[0], "boot.asm")
     ap.add_argument("--runs", type=int, default=3, help="runs per variant (times: the median)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds before a Bochs run is killed")
-    ap.add_argument("--variants", default="stock,fdplug,fdplug-fast")
+    ap.add_argument("--variants", default="stock,fdplug,fdplug-fast",
+                    help="comma-separated; NAME:N runs NAME N times instead of --runs")
     ap.add_argument("--img-tool", help="fdplug-img, for the -imd variants")
     ap.add_argument("--bios", choices=sorted(BIOSES), default="rombios")
     args = ap.parse_args()
@@ -241,9 +310,10 @@ def main():
     print(f"image: {IMAGE_BYTES} bytes, expected HASH {expected_hash:08X}; network: {how}")
 
     failures, results = 0, {}
-    for variant in args.variants.split(","):
+    for spec in args.variants.split(","):
+        variant, _, runs = spec.partition(":")
         results[variant] = []
-        for i in range(args.runs):
+        for i in range(int(runs) if runs else args.runs):
             r = run_once(args, variant, i, image_bytes, prefix)
             problems = check(variant, r, expected_hash, image_bytes)
             results[variant].append(r)
