@@ -70,9 +70,9 @@ def marked_imd(image_bytes):
 
 
 def imd_track_records(imd, want):
-    """The (R, record type) list of track want=(C, H) in an IMD file written as marked_imd does
-    (every sector 512 bytes, no maps), read back after the run; compressed records (even types)
-    hold one byte."""
+    """(size code, [(R, record type)...]) of track want=(C, H) in an IMD file without cylinder
+    or head maps and with one sector size per track (as marked_imd and fdplug write them), or
+    None; compressed records (even types) hold one byte."""
     pos = imd.index(0x1A) + 1
     while pos < len(imd):
         mode, c, h, n, size = imd[pos:pos + 5]
@@ -84,7 +84,7 @@ def imd_track_records(imd, want):
             recs.append((r, rec))
             pos += 1 + (0 if rec == 0 else 1 if rec % 2 == 0 else 128 << size)
         if (c, h & 0x3F) == want:
-            return recs
+            return size, recs
     return None
 
 
@@ -193,7 +193,8 @@ def run_once(args, variant, index, image_bytes, prefix):
     if imd:
         # --lossy: the marked twin's extra sectors have no place in a raw image.
         img_tool(args, "convert", "-O", "raw", "--lossy", image, raw)
-        records = imd_track_records(open(image, "rb").read(), MARKS_TRACK)
+        track = imd_track_records(open(image, "rb").read(), MARKS_TRACK)
+        records = track[1] if track else None
     with open(raw, "rb") as fh:
         after = fh.read()
     logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
