@@ -138,11 +138,17 @@ inline constexpr unsigned kSimGetParamEnum = 0x50;    // verify: slot bochs-bin 
 inline constexpr unsigned kParamNumGet64 = 0x48;   // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN14bx_param_num_c5get64Ev
 inline constexpr unsigned kParamEnumGet64 = 0x48;  // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN14bx_param_num_c5get64Ev
 inline constexpr unsigned kParamBoolGet64 = 0x48;  // verify: slot bochs-bin _ZTV15bx_param_bool_c _ZN14bx_param_num_c5get64Ev
+// void set(int64_t): numeric and bool share bx_param_num_c's; enum overrides it (checks the value).
+inline constexpr unsigned kParamNumSet = 0x50;   // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN14bx_param_num_c3setEl
+inline constexpr unsigned kParamBoolSet = 0x50;  // verify: slot bochs-bin _ZTV15bx_param_bool_c _ZN14bx_param_num_c3setEl
+inline constexpr unsigned kParamEnumSet = 0x50;  // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN15bx_param_enum_c3setEl
 // bx_param_string_c: the char* value, read by the inline getptr() right after get_param_string.
 inline constexpr unsigned kParamStringValue = 0x70;  // verify: load libbx_floppy _ZN16bx_floppy_ctrl_c4initEv ret(_ZN24bx_simulator_interface_c16get_param_stringEPKcP10bx_param_c)+{V}
 
 static_assert(kParamNumGet64 == kParamEnumGet64 && kParamNumGet64 == kParamBoolGet64,
               "one get64() slot serves every numeric parameter");
+static_assert(kParamNumSet == kParamEnumSet && kParamNumSet == kParamBoolSet,
+              "one set() slot serves every numeric parameter");
 static_assert(kPicRaiseIrq == kPicStubRaiseIrq && kDmaSetDrq == kDmaStubSetDrq &&
                   kHddVirtWrite == kHddStubVirtWrite && kPicLowerIrq == kPicStubLowerIrq,
               "stub and real device classes share their layout");
@@ -169,7 +175,8 @@ inline constexpr char kPortName[] = "Floppy Drive";  // verify: string libbx_flo
 inline constexpr char kNoMedia[] = "none";           // verify: string libbx_floppy
 // floppy.N.type: BX_FLOPPY_NONE, which Debian's init() tests before looking at the image.
 inline constexpr int64_t kMediaNone = 10;  // verify: imm libbx_floppy _ZN16bx_floppy_ctrl_c4initEv cmp    $0xa,%eax
-// floppy.N.status: BX_INSERTED (Debian's runtime_config compares status with it).
+// floppy.N.status: BX_EJECTED / BX_INSERTED (Debian's runtime_config compares status with it).
+inline constexpr int64_t kStatusEjected = 0;   // verify: value the other status (a floppy that is not in)
 inline constexpr int64_t kStatusInserted = 1;  // verify: value checked by the boot test (a floppy that boots)
 // boot_params.boot_drive1 value meaning "floppy A" (CMOS 0x2D bit 5).
 inline constexpr int64_t kBootFloppyA = 1;  // verify: value checked by the boot test's CMOS dump against Debian's plugin

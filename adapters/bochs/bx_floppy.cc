@@ -8,6 +8,7 @@
 // Reference: docs/bochs.md#the-bochs-27-plugin-abi; user guide: docs/bochs.md.
 #include <dlfcn.h>
 #include <glib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 
 #include "adapters/bochs/bochs_abi.h"
 #include "adapters/bochs/bochs_qmp.h"
+#include "adapters/bochs/bochsrc_media.h"
 #include "hw/block/fdc/fdc82077.h"
 #include "hw/block/fdc/fdc_host.h"
 #include "hw/block/management/floppy_manager.h"
@@ -135,6 +137,14 @@ int64_t param_num(CheckedSlot &getter, const std::string &path) {
 int64_t param_enum(const std::string &path) {
     return param_num(sim_enum, path);
 }
+// Sets a numeric, bool or enum parameter as Bochs' own plugin does (its handler, if any, runs).
+void param_set(CheckedSlot &getter, const std::string &path, int64_t value) {
+    void *p = param(getter, path);
+    CheckedSlot set{"parameter set",
+                    abi::kParamNumSet,
+                    {"_ZN14bx_param_num_c3setEl", "_ZN15bx_param_enum_c3setEl"}};
+    abi::vcall<void>(set.object(p), abi::kParamNumSet, value);
+}
 bool param_bool(const std::string &path) {
     return param_num(sim_bool, path) != 0;
 }
@@ -144,24 +154,6 @@ std::string param_string(const std::string &path) {
     std::memcpy(&value, static_cast<const unsigned char *>(p) + abi::kParamStringValue,
                 sizeof value);
     return value ? value : "";
-}
-
-// floppy.N.devtype is the CMOS drive code.
-DriveType drive_type_of(int64_t devtype) {
-    switch (devtype) {
-        case 1:
-            return DriveType::k360;
-        case 2:
-            return DriveType::k120;
-        case 3:
-            return DriveType::k720;
-        case 4:
-            return DriveType::k144;
-        case 5:
-            return DriveType::k288;
-        default:
-            return DriveType::None;
-    }
 }
 
 // ---- The registered object: bx_devmodel_c's vtable layout ------------------------------------
@@ -369,7 +361,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
         for (unsigned u = 0; u < 2; ++u) {
             const std::string base = u == 0 ? abi::kParamFloppyA : abi::kParamFloppyB;
             devtype[u] = param_enum(base + "." + abi::kParamDevtype);
-            const DriveType type = drive_type_of(devtype[u]);
+            const DriveType type = bochs::drive_type_of(devtype[u]);
             core_->drive(u).connect(type);
             // Both positions are drives for QMP: an unconfigured one answers VM_E_VM_UNKNOWN.
             const bool read_only =
@@ -378,11 +370,18 @@ class BochsFloppy final : public DevModel, public FdcHost {
                 std::make_unique<MediaSlot>(*core_, u, identity(u), nullptr, read_only));
             manager_.add(*slots_.back());
             if (type == DriveType::None) continue;
-            if (param_enum(base + "." + abi::kParamType) == abi::kMediaNone) continue;
-            if (param_enum(base + "." + abi::kParamStatus) != abi::kStatusInserted) continue;
+            const int64_t media = param_enum(base + "." + abi::kParamType);
+            if (media == abi::kMediaNone) continue;
             const std::string path = param_string(base + "." + abi::kParamPath);
             if (path.empty() || path == abi::kNoMedia) continue;
-            attach(*slots_.back(), path, read_only);
+            // A medium fdplug can never open stops Bochs now, naming the bochsrc line.
+            if (const Status source = check_source(u, media, path); !source)
+                fatal("%s", source.error().message());
+            if (param_enum(base + "." + abi::kParamStatus) != abi::kStatusInserted) continue;
+            if (!attach(*slots_.back(), media, path, read_only))
+                param_set(sim_enum, base + "." + abi::kParamStatus, abi::kStatusEjected);
+            else if (slots_.back()->read_only() && !read_only)
+                param_set(sim_bool, base + "." + abi::kParamReadonly, 1);
         }
         write_cmos(devtype);
         pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s",
@@ -401,11 +400,39 @@ class BochsFloppy final : public DevModel, public FdcHost {
                             .controller = abi::kDeviceName};
     }
 
-    // The floppya:/floppyb: medium at power-on, through the same MediaSlot path QMP uses.
-    void attach(MediaSlot &slot, const std::string &path, bool read_only) {
+    // The floppya:/floppyb: medium at power-on, through the same MediaSlot path QMP uses. False
+    // (and the drive empty) when it cannot be used, as Bochs' own plugin leaves it.
+    bool attach(MediaSlot &slot, int64_t media, const std::string &path, bool read_only) {
+        Expected<OpenedMedium> medium = open_medium(slot, path, read_only);
+        if (medium) {
+            if (const Status size = check_size(media, medium->file, medium->virtual_size); !size)
+                medium = size.error();
+        }
+        if (!medium) {
+            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(),
+                             medium.error().message().c_str());
+            return false;
+        }
+        const Geometry &g = medium->image->geometry();
+        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
+                        slot.name().c_str(), medium->file.c_str(),
+                        medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
+                        unsigned(g.heads), unsigned(g.sectors));
+        slot.insert(std::move(*medium), false);
+        return true;
+    }
+
+    // An image file (raw, or IMD told by its content) or, for a device node such as /dev/fd0,
+    // the host's floppy drive, as Bochs' plugin opens either.
+    static Expected<OpenedMedium> open_medium(MediaSlot &slot, const std::string &path,
+                                              bool read_only) {
+        const std::string file = absolute_path(path);
+        struct stat st {};
+        if (::stat(file.c_str(), &st) == 0 && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)))
+            return slot.open_host_drive(file);
         MediumRequest request;
-        request.file = absolute_path(path);
-        request.format = "";  // raw, or IMD told by its content
+        request.file = file;
+        request.format = "";
         request.read_only = read_only;
         Expected<OpenedMedium> medium = slot.open_image(request);
         if (!medium && medium.error().kind() == ErrorKind::ReadOnly) {
@@ -416,17 +443,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
                 pluginlog->info("fdplug: %s: %s is read-only: write-protected", slot.name().c_str(),
                                 request.file.c_str());
         }
-        if (!medium) {
-            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(),
-                             medium.error().message().c_str());
-            return;
-        }
-        const Geometry &g = medium->image->geometry();
-        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
-                        slot.name().c_str(), medium->file.c_str(),
-                        medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
-                        unsigned(g.heads), unsigned(g.sectors));
-        slot.insert(std::move(*medium), false);
+        return medium;
     }
 
     // FDPLUG_QMP: the monitor, and a periodic Bochs timer that services its socket on Bochs'
