@@ -56,6 +56,27 @@ public:
     void panic(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 
+// Parameters: only the non-virtual handler installers are called by name. A handler runs inside
+// set(), before the new value is stored, and returns the value to store. `long` is int64_t on
+// LP64 and spelled so that the mangled names match (…EPFlP10bx_param_cblE).
+class bx_param_c;  // opaque
+class bx_param_num_c {
+public:
+    void set_handler(long (*handler)(bx_param_c *param, bool set, long value));
+};
+class bx_param_string_c {
+public:
+    void set_handler(const char *(*handler)(bx_param_string_c *param, bool set, const char *old_value,
+                                            const char *value, int max_length));
+};
+
+// The GUI: the status bar's items (the drive LEDs " A: ", " B: ").
+class bx_gui_c {
+public:
+    int register_statusitem(const char *text, bool auto_off);
+    void statusbar_setitem(int element, bool active, bool w);
+};
+
 class bx_devmodel_c;  // opaque: we only pass our own object with this vtable layout
 struct plugin_t;      // opaque: passed back to pluginRegisterDeviceDevmodel
 
@@ -65,6 +86,7 @@ extern bx_pc_system_c bx_pc_system;
 extern unsigned char bx_devices[];  // bx_devices_c: only read at the hub offsets below
 extern void *SIM;                   // bx_simulator_interface_c*
 extern logfunctions *pluginlog;
+extern bx_gui_c *bx_gui;
 extern int (*pluginRegisterIRQ)(unsigned irq, const char *name);
 extern int (*pluginRegisterIOReadHandler)(void *this_ptr, uint32_t (*)(void *, uint32_t addr, unsigned len),
                                           unsigned port, const char *name, uint8_t mask);
@@ -81,6 +103,7 @@ inline constexpr size_t kDevicesSize = 0xFA0;     // verify: size bochs-bin bx_d
 inline constexpr size_t kPcSystemSize = 0x1678;   // verify: size bochs-bin bx_pc_system B
 inline constexpr size_t kSimPtrSize = 8;          // verify: size bochs-bin SIM B
 inline constexpr size_t kPluginlogPtrSize = 8;    // verify: size bochs-bin pluginlog B
+inline constexpr size_t kGuiPtrSize = 8;          // verify: size bochs-bin bx_gui B
 inline constexpr size_t kRegisterIrqPtrSize = 8;  // verify: size bochs-bin pluginRegisterIRQ B
 inline constexpr size_t kRegisterReadPtrSize = 8;   // verify: size bochs-bin pluginRegisterIOReadHandler B
 inline constexpr size_t kRegisterWritePtrSize = 8;  // verify: size bochs-bin pluginRegisterIOWriteHandler B
@@ -134,6 +157,16 @@ inline constexpr unsigned kHddStubVirtWrite = 0x40;  // verify: slot bochs-bin _
 inline constexpr unsigned kSimGetParamString = 0x40;  // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c16get_param_stringEPKcP10bx_param_c
 inline constexpr unsigned kSimGetParamBool = 0x48;    // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c14get_param_boolEPKcP10bx_param_c
 inline constexpr unsigned kSimGetParamEnum = 0x50;    // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c
+// Runtime media changes: Bochs' GUI floppy buttons and its runtime configuration menu set
+// floppy.N.status/path/readonly and then call SIM->update_runtime_options(), which calls every
+// registered runtime-config handler (Debian's floppyA_handler shows the slot's guard).
+inline constexpr unsigned kSimRegisterRuntimeConfig = 0x1F8;  // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c31register_runtime_config_handlerEPvPFvS0_E
+inline constexpr unsigned kSimUpdateRuntimeOptions = 0x208;   // verify: guard bochs-bin _ZN8bx_gui_c15floppyA_handlerEv _ZN24bx_simulator_interface_c22update_runtime_optionsEv
+// void set_runtime_param(bool): bx_param_c's, for numeric, enum, bool and string parameters.
+inline constexpr unsigned kParamNumSetRuntime = 0x18;     // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN10bx_param_c17set_runtime_paramEb
+inline constexpr unsigned kParamEnumSetRuntime = 0x18;    // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN10bx_param_c17set_runtime_paramEb
+inline constexpr unsigned kParamBoolSetRuntime = 0x18;    // verify: slot bochs-bin _ZTV15bx_param_bool_c _ZN10bx_param_c17set_runtime_paramEb
+inline constexpr unsigned kParamStringSetRuntime = 0x18;  // verify: slot bochs-bin _ZTV17bx_param_string_c _ZN10bx_param_c17set_runtime_paramEb
 // bx_param_num_c and its subclasses bool and enum: int64_t get64() (0x40 is the inline get()).
 inline constexpr unsigned kParamNumGet64 = 0x48;   // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN14bx_param_num_c5get64Ev
 inline constexpr unsigned kParamEnumGet64 = 0x48;  // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN14bx_param_num_c5get64Ev
@@ -149,6 +182,9 @@ static_assert(kParamNumGet64 == kParamEnumGet64 && kParamNumGet64 == kParamBoolG
               "one get64() slot serves every numeric parameter");
 static_assert(kParamNumSet == kParamEnumSet && kParamNumSet == kParamBoolSet,
               "one set() slot serves every numeric parameter");
+static_assert(kParamNumSetRuntime == kParamEnumSetRuntime && kParamNumSetRuntime == kParamBoolSetRuntime &&
+                  kParamNumSetRuntime == kParamStringSetRuntime,
+              "one set_runtime_param() slot serves every parameter");
 static_assert(kPicRaiseIrq == kPicStubRaiseIrq && kDmaSetDrq == kDmaStubSetDrq &&
                   kHddVirtWrite == kHddStubVirtWrite && kPicLowerIrq == kPicStubLowerIrq,
               "stub and real device classes share their layout");

@@ -119,6 +119,11 @@ CheckedSlot sim_enum{"SIM get_param_enum",
                      abi::kSimGetParamEnum,
                      {"_ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c", nullptr}};
 
+CheckedSlot sim_register_runtime{
+    "SIM register_runtime_config_handler",
+    abi::kSimRegisterRuntimeConfig,
+    {"_ZN13bx_real_sim_c31register_runtime_config_handlerEPvPFvS0_E", nullptr}};
+
 // ---- Parameter tree -------------------------------------------------------------------------
 
 void *param(CheckedSlot &getter, const std::string &path) {
@@ -147,6 +152,13 @@ void param_set(CheckedSlot &getter, const std::string &path, int64_t value) {
 }
 bool param_bool(const std::string &path) {
     return param_num(sim_bool, path) != 0;
+}
+// Marks a parameter as one Bochs' runtime configuration menu may change.
+void set_runtime(void *p) {
+    CheckedSlot runtime{"parameter set_runtime_param",
+                        abi::kParamNumSetRuntime,
+                        {"_ZN10bx_param_c17set_runtime_paramEb", nullptr}};
+    abi::vcall<void>(runtime.object(p), abi::kParamNumSetRuntime, true);
 }
 std::string param_string(const std::string &path) {
     void *p = param(sim_string, path);
@@ -228,6 +240,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
         // (CPU-only) reset does not reach the controller.
         guarded("reset", [&] {
             if (type == abi::kResetHardware && core_) core_->hardware_reset();
+            if (core_) update_leds();
         });
     }
 
@@ -249,6 +262,25 @@ class BochsFloppy final : public DevModel, public FdcHost {
     static void qmp_timer_fired(void *self) {
         static_cast<BochsFloppy *>(self)->guarded(
             "QMP", [&] { static_cast<BochsFloppy *>(self)->poll_qmp(); });
+    }
+    // Handlers of floppy.N.status/readonly (numeric) and floppy.N.path: run inside Bochs' set(),
+    // they only note the drive; the change is made when Bochs calls the runtime-config handler
+    // after the GUI button or the configuration menu (update_runtime_options).
+    static long num_param_set(bx_param_c *param, bool set, long value) {
+        if (set && g_floppy)
+            g_floppy->guarded("parameter", [&] { g_floppy->param_changed(param); });
+        return value;
+    }
+    static const char *path_param_set(bx_param_string_c *param, bool set, const char *,
+                                      const char *value, int) {
+        if (!value || !*value) value = abi::kNoMedia;  // as Bochs: an empty path is no medium
+        if (set && g_floppy)
+            g_floppy->guarded("parameter", [&] { g_floppy->param_changed(param); });
+        return value;
+    }
+    static void runtime_config_fired(void *self) {
+        static_cast<BochsFloppy *>(self)->guarded(
+            "runtime config", [&] { static_cast<BochsFloppy *>(self)->apply_runtime_config(); });
     }
     // dmaWrite: device → memory (a disk read; a verify cycle asks for 1 byte and drops it).
     static uint16_t dma_to_memory(uint8_t *buf, uint16_t maxlen) {
@@ -378,12 +410,14 @@ class BochsFloppy final : public DevModel, public FdcHost {
             if (const Status source = check_source(u, media, path); !source)
                 fatal("%s", source.error().message());
             if (param_enum(base + "." + abi::kParamStatus) != abi::kStatusInserted) continue;
-            if (!attach(*slots_.back(), media, path, read_only))
+            if (!attach(*slots_.back(), media, path, read_only, false))
                 param_set(sim_enum, base + "." + abi::kParamStatus, abi::kStatusEjected);
             else if (slots_.back()->read_only() && !read_only)
                 param_set(sim_bool, base + "." + abi::kParamReadonly, 1);
         }
         write_cmos(devtype);
+        install_runtime_handlers();
+        register_leds();
         pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s",
                         FDPLUG_VERSION, config.timing == TimingPolicy::Fast ? "fast" : "accurate",
                         library_path().c_str());
@@ -402,7 +436,8 @@ class BochsFloppy final : public DevModel, public FdcHost {
 
     // The floppya:/floppyb: medium at power-on, through the same MediaSlot path QMP uses. False
     // (and the drive empty) when it cannot be used, as Bochs' own plugin leaves it.
-    bool attach(MediaSlot &slot, int64_t media, const std::string &path, bool read_only) {
+    bool attach(MediaSlot &slot, int64_t media, const std::string &path, bool read_only,
+                bool notify) {
         Expected<OpenedMedium> medium = open_medium(slot, path, read_only);
         if (medium) {
             if (const Status size = check_size(media, medium->file, medium->virtual_size); !size)
@@ -418,8 +453,101 @@ class BochsFloppy final : public DevModel, public FdcHost {
                         slot.name().c_str(), medium->file.c_str(),
                         medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
                         unsigned(g.heads), unsigned(g.sectors));
-        slot.insert(std::move(*medium), false);
+        slot.insert(std::move(*medium), notify);
         return true;
+    }
+
+    static std::string drive_param(unsigned unit, const char *child) {
+        return std::string(unit == 0 ? abi::kParamFloppyA : abi::kParamFloppyB) + "." + child;
+    }
+
+    // As Bochs' own plugin: handlers on floppy.N.path, readonly and status, all three marked
+    // runtime parameters, and one runtime-config handler for both drives.
+    void install_runtime_handlers() {
+        for (unsigned u = 0; u < 2; ++u) {
+            RuntimeParams &d = runtime_[u];
+            d.path = param(sim_string, drive_param(u, abi::kParamPath));
+            d.readonly = param(sim_bool, drive_param(u, abi::kParamReadonly));
+            d.status = param(sim_enum, drive_param(u, abi::kParamStatus));
+            static_cast<bx_param_string_c *>(d.path)->set_handler(&BochsFloppy::path_param_set);
+            static_cast<bx_param_num_c *>(d.readonly)->set_handler(&BochsFloppy::num_param_set);
+            static_cast<bx_param_num_c *>(d.status)->set_handler(&BochsFloppy::num_param_set);
+            for (void *p : {d.path, d.readonly, d.status}) set_runtime(p);
+        }
+        abi::vcall<int>(sim_register_runtime.object(SIM), abi::kSimRegisterRuntimeConfig,
+                        static_cast<void *>(this), &BochsFloppy::runtime_config_fired);
+    }
+
+    void param_changed(const void *param) {
+        if (applying_) return;  // our own set() of status or readonly
+        for (RuntimeParams &d : runtime_)
+            if (param == d.path || param == d.readonly || param == d.status) d.changed = true;
+    }
+
+    // After a change through Bochs' GUI or menu: as Bochs' plugin, the medium goes out and the
+    // one the parameters name goes in, through the same MediaSlot path as a QMP swap (so the
+    // guest sees DSKCHG, and QMP's events and query-floppy-drives follow).
+    void apply_runtime_config() {
+        for (unsigned u = 0; u < 2; ++u) {
+            RuntimeParams &d = runtime_[u];
+            if (!d.changed) continue;
+            d.changed = false;
+            MediaSlot &slot = *slots_[u];
+            if (!slot.configured()) {
+                pluginlog->error(
+                    "fdplug: %s: Bochs connects drives at start-up only: add '%s: "
+                    "type=1_44' to the bochsrc",
+                    slot.name().c_str(), directive_of(u).c_str());
+                continue;
+            }
+            const bool inserted =
+                param_enum(drive_param(u, abi::kParamStatus)) == abi::kStatusInserted;
+            if (slot.attachment() != Attachment::None) {
+                if (const Status released = slot.release(false, true); !released) {
+                    pluginlog->error("fdplug: %s: %s", slot.name().c_str(),
+                                     released.error().message().c_str());
+                    set_own(sim_enum, drive_param(u, abi::kParamStatus), abi::kStatusInserted);
+                    continue;
+                }
+            }
+            if (!inserted) continue;
+            const std::string path = param_string(drive_param(u, abi::kParamPath));
+            const bool read_only = param_bool(drive_param(u, abi::kParamReadonly));
+            if (path.empty() || path == abi::kNoMedia ||
+                !attach(slot, param_enum(drive_param(u, abi::kParamType)), path, read_only, true))
+                set_own(sim_enum, drive_param(u, abi::kParamStatus), abi::kStatusEjected);
+            else if (slot.read_only() && !read_only)
+                set_own(sim_bool, drive_param(u, abi::kParamReadonly), 1);
+        }
+        update_leds();
+    }
+
+    // Sets a parameter whose handler is ours without taking it for a user's change.
+    void set_own(CheckedSlot &getter, const std::string &path, int64_t value) {
+        applying_ = true;
+        param_set(getter, path, value);
+        applying_ = false;
+    }
+
+    // The status bar's " A: " and " B: ", one per connected drive, as Bochs' plugin registers.
+    void register_leds() {
+        if (!bx_gui) return;
+        for (unsigned u = 0; u < 2; ++u)
+            if (slots_[u]->configured())
+                runtime_[u].led = bx_gui->register_statusitem(u == 0 ? " A: " : " B: ", false);
+    }
+
+    // A drive's LED is lit while its motor runs and it is the selected drive (DOR).
+    void update_leds() {
+        const uint8_t dor = core_->read(kDor);
+        for (unsigned u = 0; u < 2; ++u) {
+            RuntimeParams &d = runtime_[u];
+            const bool on = (dor & (0x10u << u)) && (dor & 3u) == u;
+            if (d.led < 0 || on == d.led_on) continue;
+            d.led_on = on;
+            trace("LED %c: %s", char('A' + u), on ? "on" : "off");
+            bx_gui->statusbar_setitem(d.led, on, false);
+        }
     }
 
     // An image file (raw, or IMD told by its content) or, for a device node such as /dev/fd0,
@@ -524,6 +652,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
             return;
         }
         core_->write(port & 7, uint8_t(value));
+        if ((port & 7) == kDor) update_leds();
     }
     void expired() {
         // Bochs fires the timer on the tick the deadline was rounded down to: the core sees the
@@ -561,7 +690,17 @@ class BochsFloppy final : public DevModel, public FdcHost {
     static constexpr unsigned kQmpTimerUsec = 1000;
     static constexpr int64_t kQmpPollWallUs = 1000;
 
+    // What Bochs' GUI and configuration menu change, per drive, and the drive's LED.
+    struct RuntimeParams {
+        void *path = nullptr, *readonly = nullptr, *status = nullptr;
+        bool changed = false;
+        int led = -1;  // the status-bar item, -1 without a drive
+        bool led_on = false;
+    };
+
     std::FILE *trace_ = nullptr;
+    RuntimeParams runtime_[2];
+    bool applying_ = false;
     std::unique_ptr<Fdc82077> core_;
     FloppyManager manager_;
     std::vector<std::unique_ptr<MediaSlot>> slots_;  // unit 0 (A:), unit 1 (B:)
