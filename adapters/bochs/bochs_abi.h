@@ -68,6 +68,7 @@ class bx_param_string_c {
 public:
     void set_handler(const char *(*handler)(bx_param_string_c *param, bool set, const char *old_value,
                                             const char *value, int max_length));
+    void set(const char *value);  // runs the handler, then copies the value
 };
 
 // The GUI: the status bar's items (the drive LEDs " A: ", " B: ").
@@ -75,6 +76,9 @@ class bx_gui_c {
 public:
     int register_statusitem(const char *text, bool auto_off);
     void statusbar_setitem(int element, bool active, bool w);
+    // Re-reads floppy.N.status into the toolbar buttons' state, which the floppy buttons toggle
+    // (update_runtime_options() calls it after the handlers).
+    void update_drive_status_buttons();
 };
 
 class bx_devmodel_c;  // opaque: we only pass our own object with this vtable layout

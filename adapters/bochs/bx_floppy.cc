@@ -323,6 +323,21 @@ class BochsFloppy final : public DevModel, public FdcHost {
     }
 
   private:
+    // What Bochs' GUI and configuration menu change, per drive, and the drive's LED.
+    struct Shown {
+        bool inserted = false;
+        std::string path;
+        bool read_only = false;
+        bool operator==(const Shown &) const = default;
+    };
+    struct RuntimeParams {
+        void *path = nullptr, *readonly = nullptr, *status = nullptr;
+        bool changed = false;
+        Shown shown;   // the medium as the parameters last showed it
+        int led = -1;  // the status-bar item, -1 without a drive
+        bool led_on = false;
+    };
+
     template <typename F>
     void guarded(const char *what, F &&f) {
         try {
@@ -473,6 +488,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
             static_cast<bx_param_num_c *>(d.readonly)->set_handler(&BochsFloppy::num_param_set);
             static_cast<bx_param_num_c *>(d.status)->set_handler(&BochsFloppy::num_param_set);
             for (void *p : {d.path, d.readonly, d.status}) set_runtime(p);
+            d.shown = shown_by(*slots_[u]);
         }
         abi::vcall<int>(sim_register_runtime.object(SIM), abi::kSimRegisterRuntimeConfig,
                         static_cast<void *>(this), &BochsFloppy::runtime_config_fired);
@@ -518,6 +534,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
                 set_own(sim_enum, drive_param(u, abi::kParamStatus), abi::kStatusEjected);
             else if (slot.read_only() && !read_only)
                 set_own(sim_bool, drive_param(u, abi::kParamReadonly), 1);
+            d.shown = shown_by(slot);
         }
         update_leds();
     }
@@ -595,6 +612,30 @@ class BochsFloppy final : public DevModel, public FdcHost {
         if (wall - last_qmp_poll_us_ < kQmpPollWallUs) return;
         last_qmp_poll_us_ = wall;
         qmp_->poll();
+        show_media_in_params();
+    }
+
+    // What a drive holds as Bochs' parameter tree shows it: after a QMP change the tree says so
+    // too, so that the toolbar button and the configuration menu start from the drive's state.
+    Shown shown_by(const MediaSlot &slot) const {
+        return Shown{slot.attachment() != Attachment::None, slot.source(), slot.read_only()};
+    }
+    void show_media_in_params() {
+        for (unsigned u = 0; u < 2; ++u) {
+            const MediaSlot &slot = *slots_[u];
+            const Shown now = shown_by(slot);
+            if (!slot.configured() || now == runtime_[u].shown) continue;
+            runtime_[u].shown = now;
+            applying_ = true;
+            if (now.inserted) {
+                static_cast<bx_param_string_c *>(runtime_[u].path)->set(now.path.c_str());
+                param_set(sim_bool, drive_param(u, abi::kParamReadonly), now.read_only);
+            }
+            param_set(sim_enum, drive_param(u, abi::kParamStatus),
+                      now.inserted ? abi::kStatusInserted : abi::kStatusEjected);
+            applying_ = false;
+            if (bx_gui) bx_gui->update_drive_status_buttons();
+        }
     }
 
     // CMOS bytes exactly as Debian's plugin writes them, unless a CMOS image provides them.
@@ -689,14 +730,6 @@ class BochsFloppy final : public DevModel, public FdcHost {
 
     static constexpr unsigned kQmpTimerUsec = 1000;
     static constexpr int64_t kQmpPollWallUs = 1000;
-
-    // What Bochs' GUI and configuration menu change, per drive, and the drive's LED.
-    struct RuntimeParams {
-        void *path = nullptr, *readonly = nullptr, *status = nullptr;
-        bool changed = false;
-        int led = -1;  // the status-bar item, -1 without a drive
-        bool led_on = false;
-    };
 
     std::FILE *trace_ = nullptr;
     RuntimeParams runtime_[2];

@@ -7,7 +7,8 @@ FDPLUG_QMP and FDPLUG_TRACE, headless with the rfb display inside an empty netwo
 and is the rfb client: once the guest has read A's track and waits for a disk change, it clicks
 the toolbar's floppy A: button (the leftmost, 32 pixels wide), which makes Bochs set
 floppy.0.status to ejected and call its runtime-config handlers; then clicks it again, which
-inserts floppy.0.path again. It checks, as after a QMP swap (run_swap.py): the guest sees DSKCHG
+inserts floppy.0.path again. A second run ejects over QMP instead and then clicks the button,
+which must insert again: the QMP eject has to show in floppy.0.status. It checks, as after a QMP swap (run_swap.py): the guest sees DSKCHG
 and reads A's track again; QMP sends FLOPPY_MEDIA_EJECTED and FLOPPY_MEDIA_INSERTED with A's
 path; query-floppy-drives shows the drive empty between the clicks; the image is unchanged.
 The trace must show LED A: on for the first read, off when swap.asm turns the motor off before
@@ -41,7 +42,23 @@ def inside(args):
     boot = run_boot.assemble(args, "gui-swap.bin")
     if boot is None:
         return 1
-    rundir = os.path.join(args.workdir, "gui-swap")
+    failures = 0
+    for scenario in SCENARIOS:
+        try:
+            failures += not run(args, boot, scenario)
+        except (run_swap.Failure, OSError, ValueError) as e:
+            print(f"FAIL {scenario}: {e}")
+            failures += 1
+    return 1 if failures else 0
+
+
+# button: eject and insert with the button. qmp-then-button: eject over QMP, then the button
+# inserts again, which works only if the QMP eject set floppy.0.status to ejected.
+SCENARIOS = ["button", "qmp-then-button"]
+
+
+def run(args, boot, scenario):
+    rundir = os.path.join(args.workdir, "gui-" + scenario)
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
     disk = run_swap.make_disk(boot, "A", run_swap.SEED_A)
@@ -61,7 +78,10 @@ def inside(args):
         qmp.execute("qmp_capabilities")
         rfb = Rfb(5900, deadline)
         bochs.wait_line("SWAP READY", deadline, seen)
-        click(rfb, *FLOPPY_A_BUTTON)
+        if scenario == "button":
+            click(rfb, *FLOPPY_A_BUTTON)
+        else:
+            qmp.execute("floppy-release-image", {"id": "floppya"})
         ejected = qmp.event("FLOPPY_MEDIA_EJECTED", deadline)["data"]
         if ejected != {"id": "floppya", "path": image, "attachment": "image"}:
             problems.append(f"FLOPPY_MEDIA_EJECTED data {ejected}")
@@ -93,10 +113,10 @@ def inside(args):
     want_leds = ["LED A: on", "LED A: off", "LED A: on"]
     if leds[:3] != want_leds:
         problems.append(f"LED changes in the trace {leds[:6]}, expected {want_leds} first")
-    print(f"{'ok  ' if not problems else 'FAIL'} gui-swap: {wall:.2f} s wall; LED changes {len(leds)}")
+    print(f"{'ok  ' if not problems else 'FAIL'} {scenario}: {wall:.2f} s wall; LED changes {len(leds)}")
     for p in problems:
         print(f"       {p} (see {rundir})")
-    return 1 if problems else 0
+    return not problems
 
 
 class Qmp(run_swap.Qmp):
