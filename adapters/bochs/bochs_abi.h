@@ -81,6 +81,11 @@ public:
     void update_drive_status_buttons();
 };
 
+// The debugger (Debian builds Bochs with it): `info device "floppy"` calls slot 0x30,
+// debug_dump(argc, argv), of the object registered under that name; dbg_printf prints there.
+void dbg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool bx_dbg_register_debug_info(const char *name, void *device);
+
 class bx_devmodel_c;  // opaque: we only pass our own object with this vtable layout
 struct plugin_t;      // opaque: passed back to pluginRegisterDeviceDevmodel
 

@@ -172,12 +172,12 @@ std::string param_string(const std::string &path) {
 
 class DevModel {
   public:
-    virtual ~DevModel() = default;            // slots 0x00 (complete), 0x08 (deleting)
-    virtual void init() = 0;                  // 0x10
-    virtual void reset(unsigned type) = 0;    // 0x18
-    virtual void register_state() {}          // 0x20
-    virtual void after_restore_state() {}     // 0x28
-    virtual void debug_dump(int, char **) {}  // 0x30 (Debian builds with the debugger)
+    virtual ~DevModel() = default;              // slots 0x00 (complete), 0x08 (deleting)
+    virtual void init() = 0;                    // 0x10
+    virtual void reset(unsigned type) = 0;      // 0x18
+    virtual void register_state() {}            // 0x20
+    virtual void after_restore_state() {}       // 0x28
+    virtual void debug_dump(int, char **) = 0;  // 0x30 (Debian builds with the debugger)
 };
 
 // Where g++ put a virtual method: a pointer to a virtual member holds 1 + its vtable offset.
@@ -234,6 +234,32 @@ class BochsFloppy final : public DevModel, public FdcHost {
 
     void init() override {
         guarded("init", [this] { do_init(); });
+    }
+    // The debugger's `info device "floppy"`: each drive as query-floppy-drives sees it, and DOR.
+    void debug_dump(int, char **) override {
+        guarded("debug_dump", [&] {
+            dbg_printf("fdplug %s: Intel 82077AA floppy controller, DOR=0x%02x\n", FDPLUG_VERSION,
+                       unsigned(core_->read(kDor)));
+            for (const auto &slot : slots_) {
+                const auto info = slot->info();
+                std::string line = directive_of(slot->unit()) + ": ";
+                if (!slot->configured()) {
+                    dbg_printf("%snot installed\n", line.c_str());
+                    continue;
+                }
+                line += "drive " + info.value("drive-type", std::string("?")) + ", ";
+                if (slot->attachment() == Attachment::None) {
+                    line += "no medium";
+                } else {
+                    const auto &g = info["geometry"];
+                    line += "'" + slot->source() + "' " + g.value("format", std::string("?")) +
+                            (slot->read_only() ? " read-only" : " read-write");
+                }
+                dbg_printf("%s; motor %s, cylinder %d, disk changed %s\n", line.c_str(),
+                           info.value("motor", false) ? "on" : "off", info.value("cylinder", 0),
+                           info.value("disk-changed", false) ? "yes" : "no");
+            }
+        });
     }
     void reset(unsigned type) override {
         // Bochs' power-on and machine reset (BX_RESET_HARDWARE) pulse RESET DRV; a software
@@ -433,6 +459,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
         write_cmos(devtype);
         install_runtime_handlers();
         register_leds();
+        bx_dbg_register_debug_info(abi::kDeviceName, static_cast<DevModel *>(this));
         pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s",
                         FDPLUG_VERSION, config.timing == TimingPolicy::Fast ? "fast" : "accurate",
                         library_path().c_str());

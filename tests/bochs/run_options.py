@@ -5,7 +5,7 @@ Each case is one short Bochs run (FDPLUG_TIMING=fast) with its own floppya:/flop
 checks what fdplug made of them: query-floppy-drives over FDPLUG_QMP (drive type, attachment,
 read-only, geometry), Bochs' log, and for the boot case the guest's markers (boot.asm: the CMOS
 dump gives the drive types Bochs' BIOS sees; WRITE FAIL on a write-protected disk) and the image
-file afterwards. A case without a guest is ended once the monitor has answered. The vvfat case
+file afterwards, and the debugger's `info device "floppy"`. A case without a guest is ended once the monitor has answered. The vvfat case
 must stop Bochs at start-up with a message naming the directive. Every run is time-boxed.
 
     python3 tests/bochs/run_options.py --nasm /usr/bin/nasm --bochs /usr/bin/bochs-bin \\
@@ -52,6 +52,9 @@ CASES = [
         "cmos10": "45",  # A: 1.44M (4), B: 2.88M (5)
         "a": {"drive-type": "144", "attachment": "image", "read-only": True, "geometry": (80, 2, 18)},
         "b": {"drive-type": "288", "attachment": "none"},
+        # The debugger's `info device "floppy"` (run from the rc file before `c`).
+        "debugger": ["floppya: drive 144, '{boot}' 1.44M read-only; motor off, cylinder 0",
+                     "floppyb: drive 288, no medium"],
     },
     {
         "name": "small-media",
@@ -76,11 +79,11 @@ CASES = [
 ]
 
 
-def write_rc(rundir, text):
+def write_rc(rundir, text, debugger=False):
     with open(os.path.join(rundir, "options.bxrc"), "w") as fh:
         fh.write(text)
     with open(os.path.join(rundir, "c.rc"), "w") as fh:
-        fh.write("c\n")
+        fh.write(('info device "floppy"\n' if debugger else "") + "c\n")
 
 
 def start(args, rundir, prefix, env_extra):
@@ -106,7 +109,8 @@ def run_case(args, case, boot_image, prefix):
             fh.write(run_boot.make_image(bytes(512), 0x1234 + len(name))[:SIZES[size]])
     before = {n: open(p, "rb").read() for n, p in paths.items()}
     log = os.path.join(rundir, "bochs.log")
-    write_rc(rundir, run_boot.bochsrc(None, log, "seabios", case["floppies"].format(**paths)))
+    write_rc(rundir, run_boot.bochsrc(None, log, "seabios", case["floppies"].format(**paths)),
+             "debugger" in case)
     sock = os.path.join(rundir, "qmp.sock")
     t0 = time.monotonic()
     deadline = t0 + args.timeout
@@ -148,6 +152,9 @@ def run_case(args, case, boot_image, prefix):
             problems.append(f"no '{want_hash}' line: {markers}")
         if "WRITE FAIL" not in markers or "FDTEST DONE" not in markers:
             problems.append(f"the write to the write-protected disk did not fail: {markers}")
+        for want in case.get("debugger", []):
+            if want.format(**paths) not in text:
+                problems.append(f"no '{want.format(**paths)}' from info device \"floppy\"")
     for name, path in paths.items():
         if open(path, "rb").read() != before[name]:
             problems.append(f"{name}.img changed")
