@@ -56,6 +56,36 @@ public:
     void panic(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 
+// Parameters: only the non-virtual handler installers are called by name. A handler runs inside
+// set(), before the new value is stored, and returns the value to store. `long` is int64_t on
+// LP64 and spelled so that the mangled names match (…EPFlP10bx_param_cblE).
+class bx_param_c;  // opaque
+class bx_param_num_c {
+public:
+    void set_handler(long (*handler)(bx_param_c *param, bool set, long value));
+};
+class bx_param_string_c {
+public:
+    void set_handler(const char *(*handler)(bx_param_string_c *param, bool set, const char *old_value,
+                                            const char *value, int max_length));
+    void set(const char *value);  // runs the handler, then copies the value
+};
+
+// The GUI: the status bar's items (the drive LEDs " A: ", " B: ").
+class bx_gui_c {
+public:
+    int register_statusitem(const char *text, bool auto_off);
+    void statusbar_setitem(int element, bool active, bool w);
+    // Re-reads floppy.N.status into the toolbar buttons' state, which the floppy buttons toggle
+    // (update_runtime_options() calls it after the handlers).
+    void update_drive_status_buttons();
+};
+
+// The debugger (Debian builds Bochs with it): `info device "floppy"` calls slot 0x30,
+// debug_dump(argc, argv), of the object registered under that name; dbg_printf prints there.
+void dbg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool bx_dbg_register_debug_info(const char *name, void *device);
+
 class bx_devmodel_c;  // opaque: we only pass our own object with this vtable layout
 struct plugin_t;      // opaque: passed back to pluginRegisterDeviceDevmodel
 
@@ -65,6 +95,7 @@ extern bx_pc_system_c bx_pc_system;
 extern unsigned char bx_devices[];  // bx_devices_c: only read at the hub offsets below
 extern void *SIM;                   // bx_simulator_interface_c*
 extern logfunctions *pluginlog;
+extern bx_gui_c *bx_gui;
 extern int (*pluginRegisterIRQ)(unsigned irq, const char *name);
 extern int (*pluginRegisterIOReadHandler)(void *this_ptr, uint32_t (*)(void *, uint32_t addr, unsigned len),
                                           unsigned port, const char *name, uint8_t mask);
@@ -81,6 +112,7 @@ inline constexpr size_t kDevicesSize = 0xFA0;     // verify: size bochs-bin bx_d
 inline constexpr size_t kPcSystemSize = 0x1678;   // verify: size bochs-bin bx_pc_system B
 inline constexpr size_t kSimPtrSize = 8;          // verify: size bochs-bin SIM B
 inline constexpr size_t kPluginlogPtrSize = 8;    // verify: size bochs-bin pluginlog B
+inline constexpr size_t kGuiPtrSize = 8;          // verify: size bochs-bin bx_gui B
 inline constexpr size_t kRegisterIrqPtrSize = 8;  // verify: size bochs-bin pluginRegisterIRQ B
 inline constexpr size_t kRegisterReadPtrSize = 8;   // verify: size bochs-bin pluginRegisterIOReadHandler B
 inline constexpr size_t kRegisterWritePtrSize = 8;  // verify: size bochs-bin pluginRegisterIOWriteHandler B
@@ -134,15 +166,34 @@ inline constexpr unsigned kHddStubVirtWrite = 0x40;  // verify: slot bochs-bin _
 inline constexpr unsigned kSimGetParamString = 0x40;  // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c16get_param_stringEPKcP10bx_param_c
 inline constexpr unsigned kSimGetParamBool = 0x48;    // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c14get_param_boolEPKcP10bx_param_c
 inline constexpr unsigned kSimGetParamEnum = 0x50;    // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c
+// Runtime media changes: Bochs' GUI floppy buttons and its runtime configuration menu set
+// floppy.N.status/path/readonly and then call SIM->update_runtime_options(), which calls every
+// registered runtime-config handler (Debian's floppyA_handler shows the slot's guard).
+inline constexpr unsigned kSimRegisterRuntimeConfig = 0x1F8;  // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c31register_runtime_config_handlerEPvPFvS0_E
+inline constexpr unsigned kSimUpdateRuntimeOptions = 0x208;   // verify: guard bochs-bin _ZN8bx_gui_c15floppyA_handlerEv _ZN24bx_simulator_interface_c22update_runtime_optionsEv
+// void set_runtime_param(bool): bx_param_c's, for numeric, enum, bool and string parameters.
+inline constexpr unsigned kParamNumSetRuntime = 0x18;     // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN10bx_param_c17set_runtime_paramEb
+inline constexpr unsigned kParamEnumSetRuntime = 0x18;    // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN10bx_param_c17set_runtime_paramEb
+inline constexpr unsigned kParamBoolSetRuntime = 0x18;    // verify: slot bochs-bin _ZTV15bx_param_bool_c _ZN10bx_param_c17set_runtime_paramEb
+inline constexpr unsigned kParamStringSetRuntime = 0x18;  // verify: slot bochs-bin _ZTV17bx_param_string_c _ZN10bx_param_c17set_runtime_paramEb
 // bx_param_num_c and its subclasses bool and enum: int64_t get64() (0x40 is the inline get()).
 inline constexpr unsigned kParamNumGet64 = 0x48;   // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN14bx_param_num_c5get64Ev
 inline constexpr unsigned kParamEnumGet64 = 0x48;  // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN14bx_param_num_c5get64Ev
 inline constexpr unsigned kParamBoolGet64 = 0x48;  // verify: slot bochs-bin _ZTV15bx_param_bool_c _ZN14bx_param_num_c5get64Ev
+// void set(int64_t): numeric and bool share bx_param_num_c's; enum overrides it (checks the value).
+inline constexpr unsigned kParamNumSet = 0x50;   // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN14bx_param_num_c3setEl
+inline constexpr unsigned kParamBoolSet = 0x50;  // verify: slot bochs-bin _ZTV15bx_param_bool_c _ZN14bx_param_num_c3setEl
+inline constexpr unsigned kParamEnumSet = 0x50;  // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN15bx_param_enum_c3setEl
 // bx_param_string_c: the char* value, read by the inline getptr() right after get_param_string.
 inline constexpr unsigned kParamStringValue = 0x70;  // verify: load libbx_floppy _ZN16bx_floppy_ctrl_c4initEv ret(_ZN24bx_simulator_interface_c16get_param_stringEPKcP10bx_param_c)+{V}
 
 static_assert(kParamNumGet64 == kParamEnumGet64 && kParamNumGet64 == kParamBoolGet64,
               "one get64() slot serves every numeric parameter");
+static_assert(kParamNumSet == kParamEnumSet && kParamNumSet == kParamBoolSet,
+              "one set() slot serves every numeric parameter");
+static_assert(kParamNumSetRuntime == kParamEnumSetRuntime && kParamNumSetRuntime == kParamBoolSetRuntime &&
+                  kParamNumSetRuntime == kParamStringSetRuntime,
+              "one set_runtime_param() slot serves every parameter");
 static_assert(kPicRaiseIrq == kPicStubRaiseIrq && kDmaSetDrq == kDmaStubSetDrq &&
                   kHddVirtWrite == kHddStubVirtWrite && kPicLowerIrq == kPicStubLowerIrq,
               "stub and real device classes share their layout");
@@ -169,7 +220,8 @@ inline constexpr char kPortName[] = "Floppy Drive";  // verify: string libbx_flo
 inline constexpr char kNoMedia[] = "none";           // verify: string libbx_floppy
 // floppy.N.type: BX_FLOPPY_NONE, which Debian's init() tests before looking at the image.
 inline constexpr int64_t kMediaNone = 10;  // verify: imm libbx_floppy _ZN16bx_floppy_ctrl_c4initEv cmp    $0xa,%eax
-// floppy.N.status: BX_INSERTED (Debian's runtime_config compares status with it).
+// floppy.N.status: BX_EJECTED / BX_INSERTED (Debian's runtime_config compares status with it).
+inline constexpr int64_t kStatusEjected = 0;   // verify: value the other status (a floppy that is not in)
 inline constexpr int64_t kStatusInserted = 1;  // verify: value checked by the boot test (a floppy that boots)
 // boot_params.boot_drive1 value meaning "floppy A" (CMOS 0x2D bit 5).
 inline constexpr int64_t kBootFloppyA = 1;  // verify: value checked by the boot test's CMOS dump against Debian's plugin

@@ -8,6 +8,7 @@
 // Reference: docs/bochs.md#the-bochs-27-plugin-abi; user guide: docs/bochs.md.
 #include <dlfcn.h>
 #include <glib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 
 #include "adapters/bochs/bochs_abi.h"
 #include "adapters/bochs/bochs_qmp.h"
+#include "adapters/bochs/bochsrc_media.h"
 #include "hw/block/fdc/fdc82077.h"
 #include "hw/block/fdc/fdc_host.h"
 #include "hw/block/management/floppy_manager.h"
@@ -117,6 +119,11 @@ CheckedSlot sim_enum{"SIM get_param_enum",
                      abi::kSimGetParamEnum,
                      {"_ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c", nullptr}};
 
+CheckedSlot sim_register_runtime{
+    "SIM register_runtime_config_handler",
+    abi::kSimRegisterRuntimeConfig,
+    {"_ZN13bx_real_sim_c31register_runtime_config_handlerEPvPFvS0_E", nullptr}};
+
 // ---- Parameter tree -------------------------------------------------------------------------
 
 void *param(CheckedSlot &getter, const std::string &path) {
@@ -135,8 +142,23 @@ int64_t param_num(CheckedSlot &getter, const std::string &path) {
 int64_t param_enum(const std::string &path) {
     return param_num(sim_enum, path);
 }
+// Sets a numeric, bool or enum parameter as Bochs' own plugin does (its handler, if any, runs).
+void param_set(CheckedSlot &getter, const std::string &path, int64_t value) {
+    void *p = param(getter, path);
+    CheckedSlot set{"parameter set",
+                    abi::kParamNumSet,
+                    {"_ZN14bx_param_num_c3setEl", "_ZN15bx_param_enum_c3setEl"}};
+    abi::vcall<void>(set.object(p), abi::kParamNumSet, value);
+}
 bool param_bool(const std::string &path) {
     return param_num(sim_bool, path) != 0;
+}
+// Marks a parameter as one Bochs' runtime configuration menu may change.
+void set_runtime(void *p) {
+    CheckedSlot runtime{"parameter set_runtime_param",
+                        abi::kParamNumSetRuntime,
+                        {"_ZN10bx_param_c17set_runtime_paramEb", nullptr}};
+    abi::vcall<void>(runtime.object(p), abi::kParamNumSetRuntime, true);
 }
 std::string param_string(const std::string &path) {
     void *p = param(sim_string, path);
@@ -146,34 +168,16 @@ std::string param_string(const std::string &path) {
     return value ? value : "";
 }
 
-// floppy.N.devtype is the CMOS drive code.
-DriveType drive_type_of(int64_t devtype) {
-    switch (devtype) {
-        case 1:
-            return DriveType::k360;
-        case 2:
-            return DriveType::k120;
-        case 3:
-            return DriveType::k720;
-        case 4:
-            return DriveType::k144;
-        case 5:
-            return DriveType::k288;
-        default:
-            return DriveType::None;
-    }
-}
-
 // ---- The registered object: bx_devmodel_c's vtable layout ------------------------------------
 
 class DevModel {
   public:
-    virtual ~DevModel() = default;            // slots 0x00 (complete), 0x08 (deleting)
-    virtual void init() = 0;                  // 0x10
-    virtual void reset(unsigned type) = 0;    // 0x18
-    virtual void register_state() {}          // 0x20
-    virtual void after_restore_state() {}     // 0x28
-    virtual void debug_dump(int, char **) {}  // 0x30 (Debian builds with the debugger)
+    virtual ~DevModel() = default;              // slots 0x00 (complete), 0x08 (deleting)
+    virtual void init() = 0;                    // 0x10
+    virtual void reset(unsigned type) = 0;      // 0x18
+    virtual void register_state() {}            // 0x20
+    virtual void after_restore_state() {}       // 0x28
+    virtual void debug_dump(int, char **) = 0;  // 0x30 (Debian builds with the debugger)
 };
 
 // Where g++ put a virtual method: a pointer to a virtual member holds 1 + its vtable offset.
@@ -231,11 +235,38 @@ class BochsFloppy final : public DevModel, public FdcHost {
     void init() override {
         guarded("init", [this] { do_init(); });
     }
+    // The debugger's `info device "floppy"`: each drive as query-floppy-drives sees it, and DOR.
+    void debug_dump(int, char **) override {
+        guarded("debug_dump", [&] {
+            dbg_printf("fdplug %s: Intel 82077AA floppy controller, DOR=0x%02x\n", FDPLUG_VERSION,
+                       unsigned(core_->read(kDor)));
+            for (const auto &slot : slots_) {
+                const auto info = slot->info();
+                std::string line = directive_of(slot->unit()) + ": ";
+                if (!slot->configured()) {
+                    dbg_printf("%snot installed\n", line.c_str());
+                    continue;
+                }
+                line += "drive " + info.value("drive-type", std::string("?")) + ", ";
+                if (slot->attachment() == Attachment::None) {
+                    line += "no medium";
+                } else {
+                    const auto &g = info["geometry"];
+                    line += "'" + slot->source() + "' " + g.value("format", std::string("?")) +
+                            (slot->read_only() ? " read-only" : " read-write");
+                }
+                dbg_printf("%s; motor %s, cylinder %d, disk changed %s\n", line.c_str(),
+                           info.value("motor", false) ? "on" : "off", info.value("cylinder", 0),
+                           info.value("disk-changed", false) ? "yes" : "no");
+            }
+        });
+    }
     void reset(unsigned type) override {
         // Bochs' power-on and machine reset (BX_RESET_HARDWARE) pulse RESET DRV; a software
         // (CPU-only) reset does not reach the controller.
         guarded("reset", [&] {
             if (type == abi::kResetHardware && core_) core_->hardware_reset();
+            if (core_) update_leds();
         });
     }
 
@@ -257,6 +288,25 @@ class BochsFloppy final : public DevModel, public FdcHost {
     static void qmp_timer_fired(void *self) {
         static_cast<BochsFloppy *>(self)->guarded(
             "QMP", [&] { static_cast<BochsFloppy *>(self)->poll_qmp(); });
+    }
+    // Handlers of floppy.N.status/readonly (numeric) and floppy.N.path: run inside Bochs' set(),
+    // they only note the drive; the change is made when Bochs calls the runtime-config handler
+    // after the GUI button or the configuration menu (update_runtime_options).
+    static long num_param_set(bx_param_c *param, bool set, long value) {
+        if (set && g_floppy)
+            g_floppy->guarded("parameter", [&] { g_floppy->param_changed(param); });
+        return value;
+    }
+    static const char *path_param_set(bx_param_string_c *param, bool set, const char *,
+                                      const char *value, int) {
+        if (!value || !*value) value = abi::kNoMedia;  // as Bochs: an empty path is no medium
+        if (set && g_floppy)
+            g_floppy->guarded("parameter", [&] { g_floppy->param_changed(param); });
+        return value;
+    }
+    static void runtime_config_fired(void *self) {
+        static_cast<BochsFloppy *>(self)->guarded(
+            "runtime config", [&] { static_cast<BochsFloppy *>(self)->apply_runtime_config(); });
     }
     // dmaWrite: device → memory (a disk read; a verify cycle asks for 1 byte and drops it).
     static uint16_t dma_to_memory(uint8_t *buf, uint16_t maxlen) {
@@ -299,6 +349,21 @@ class BochsFloppy final : public DevModel, public FdcHost {
     }
 
   private:
+    // What Bochs' GUI and configuration menu change, per drive, and the drive's LED.
+    struct Shown {
+        bool inserted = false;
+        std::string path;
+        bool read_only = false;
+        bool operator==(const Shown &) const = default;
+    };
+    struct RuntimeParams {
+        void *path = nullptr, *readonly = nullptr, *status = nullptr;
+        bool changed = false;
+        Shown shown;   // the medium as the parameters last showed it
+        int led = -1;  // the status-bar item, -1 without a drive
+        bool led_on = false;
+    };
+
     template <typename F>
     void guarded(const char *what, F &&f) {
         try {
@@ -369,7 +434,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
         for (unsigned u = 0; u < 2; ++u) {
             const std::string base = u == 0 ? abi::kParamFloppyA : abi::kParamFloppyB;
             devtype[u] = param_enum(base + "." + abi::kParamDevtype);
-            const DriveType type = drive_type_of(devtype[u]);
+            const DriveType type = bochs::drive_type_of(devtype[u]);
             core_->drive(u).connect(type);
             // Both positions are drives for QMP: an unconfigured one answers VM_E_VM_UNKNOWN.
             const bool read_only =
@@ -378,13 +443,23 @@ class BochsFloppy final : public DevModel, public FdcHost {
                 std::make_unique<MediaSlot>(*core_, u, identity(u), nullptr, read_only));
             manager_.add(*slots_.back());
             if (type == DriveType::None) continue;
-            if (param_enum(base + "." + abi::kParamType) == abi::kMediaNone) continue;
-            if (param_enum(base + "." + abi::kParamStatus) != abi::kStatusInserted) continue;
+            const int64_t media = param_enum(base + "." + abi::kParamType);
+            if (media == abi::kMediaNone) continue;
             const std::string path = param_string(base + "." + abi::kParamPath);
             if (path.empty() || path == abi::kNoMedia) continue;
-            attach(*slots_.back(), path, read_only);
+            // A medium fdplug can never open stops Bochs now, naming the bochsrc line.
+            if (const Status source = check_source(u, media, path); !source)
+                fatal("%s", source.error().message());
+            if (param_enum(base + "." + abi::kParamStatus) != abi::kStatusInserted) continue;
+            if (!attach(*slots_.back(), media, path, read_only, false))
+                param_set(sim_enum, base + "." + abi::kParamStatus, abi::kStatusEjected);
+            else if (slots_.back()->read_only() && !read_only)
+                param_set(sim_bool, base + "." + abi::kParamReadonly, 1);
         }
         write_cmos(devtype);
+        install_runtime_handlers();
+        register_leds();
+        bx_dbg_register_debug_info(abi::kDeviceName, static_cast<DevModel *>(this));
         pluginlog->info("fdplug %s: Intel 82077AA floppy controller (timing=%s), from %s",
                         FDPLUG_VERSION, config.timing == TimingPolicy::Fast ? "fast" : "accurate",
                         library_path().c_str());
@@ -401,11 +476,135 @@ class BochsFloppy final : public DevModel, public FdcHost {
                             .controller = abi::kDeviceName};
     }
 
-    // The floppya:/floppyb: medium at power-on, through the same MediaSlot path QMP uses.
-    void attach(MediaSlot &slot, const std::string &path, bool read_only) {
+    // The floppya:/floppyb: medium at power-on, through the same MediaSlot path QMP uses. False
+    // (and the drive empty) when it cannot be used, as Bochs' own plugin leaves it.
+    bool attach(MediaSlot &slot, int64_t media, const std::string &path, bool read_only,
+                bool notify) {
+        Expected<OpenedMedium> medium = open_medium(slot, path, read_only);
+        if (medium) {
+            if (const Status size = check_size(media, medium->file, medium->virtual_size); !size)
+                medium = size.error();
+        }
+        if (!medium) {
+            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(),
+                             medium.error().message().c_str());
+            return false;
+        }
+        const Geometry &g = medium->image->geometry();
+        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
+                        slot.name().c_str(), medium->file.c_str(),
+                        medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
+                        unsigned(g.heads), unsigned(g.sectors));
+        slot.insert(std::move(*medium), notify);
+        return true;
+    }
+
+    static std::string drive_param(unsigned unit, const char *child) {
+        return std::string(unit == 0 ? abi::kParamFloppyA : abi::kParamFloppyB) + "." + child;
+    }
+
+    // As Bochs' own plugin: handlers on floppy.N.path, readonly and status, all three marked
+    // runtime parameters, and one runtime-config handler for both drives.
+    void install_runtime_handlers() {
+        for (unsigned u = 0; u < 2; ++u) {
+            RuntimeParams &d = runtime_[u];
+            d.path = param(sim_string, drive_param(u, abi::kParamPath));
+            d.readonly = param(sim_bool, drive_param(u, abi::kParamReadonly));
+            d.status = param(sim_enum, drive_param(u, abi::kParamStatus));
+            static_cast<bx_param_string_c *>(d.path)->set_handler(&BochsFloppy::path_param_set);
+            static_cast<bx_param_num_c *>(d.readonly)->set_handler(&BochsFloppy::num_param_set);
+            static_cast<bx_param_num_c *>(d.status)->set_handler(&BochsFloppy::num_param_set);
+            for (void *p : {d.path, d.readonly, d.status}) set_runtime(p);
+            d.shown = shown_by(*slots_[u]);
+        }
+        abi::vcall<int>(sim_register_runtime.object(SIM), abi::kSimRegisterRuntimeConfig,
+                        static_cast<void *>(this), &BochsFloppy::runtime_config_fired);
+    }
+
+    void param_changed(const void *param) {
+        if (applying_) return;  // our own set() of status or readonly
+        for (RuntimeParams &d : runtime_)
+            if (param == d.path || param == d.readonly || param == d.status) d.changed = true;
+    }
+
+    // After a change through Bochs' GUI or menu: as Bochs' plugin, the medium goes out and the
+    // one the parameters name goes in, through the same MediaSlot path as a QMP swap (so the
+    // guest sees DSKCHG, and QMP's events and query-floppy-drives follow).
+    void apply_runtime_config() {
+        for (unsigned u = 0; u < 2; ++u) {
+            RuntimeParams &d = runtime_[u];
+            if (!d.changed) continue;
+            d.changed = false;
+            MediaSlot &slot = *slots_[u];
+            if (!slot.configured()) {
+                pluginlog->error(
+                    "fdplug: %s: Bochs connects drives at start-up only: add '%s: "
+                    "type=1_44' to the bochsrc",
+                    slot.name().c_str(), directive_of(u).c_str());
+                continue;
+            }
+            const bool inserted =
+                param_enum(drive_param(u, abi::kParamStatus)) == abi::kStatusInserted;
+            if (slot.attachment() != Attachment::None) {
+                if (const Status released = slot.release(false, true); !released) {
+                    pluginlog->error("fdplug: %s: %s", slot.name().c_str(),
+                                     released.error().message().c_str());
+                    set_own(sim_enum, drive_param(u, abi::kParamStatus), abi::kStatusInserted);
+                    continue;
+                }
+            }
+            if (!inserted) continue;
+            const std::string path = param_string(drive_param(u, abi::kParamPath));
+            const bool read_only = param_bool(drive_param(u, abi::kParamReadonly));
+            if (path.empty() || path == abi::kNoMedia ||
+                !attach(slot, param_enum(drive_param(u, abi::kParamType)), path, read_only, true))
+                set_own(sim_enum, drive_param(u, abi::kParamStatus), abi::kStatusEjected);
+            else if (slot.read_only() && !read_only)
+                set_own(sim_bool, drive_param(u, abi::kParamReadonly), 1);
+            d.shown = shown_by(slot);
+        }
+        update_leds();
+    }
+
+    // Sets a parameter whose handler is ours without taking it for a user's change.
+    void set_own(CheckedSlot &getter, const std::string &path, int64_t value) {
+        applying_ = true;
+        param_set(getter, path, value);
+        applying_ = false;
+    }
+
+    // The status bar's " A: " and " B: ", one per connected drive, as Bochs' plugin registers.
+    void register_leds() {
+        if (!bx_gui) return;
+        for (unsigned u = 0; u < 2; ++u)
+            if (slots_[u]->configured())
+                runtime_[u].led = bx_gui->register_statusitem(u == 0 ? " A: " : " B: ", false);
+    }
+
+    // A drive's LED is lit while its motor runs and it is the selected drive (DOR).
+    void update_leds() {
+        const uint8_t dor = core_->read(kDor);
+        for (unsigned u = 0; u < 2; ++u) {
+            RuntimeParams &d = runtime_[u];
+            const bool on = (dor & (0x10u << u)) && (dor & 3u) == u;
+            if (d.led < 0 || on == d.led_on) continue;
+            d.led_on = on;
+            trace("LED %c: %s", char('A' + u), on ? "on" : "off");
+            bx_gui->statusbar_setitem(d.led, on, false);
+        }
+    }
+
+    // An image file (raw, or IMD told by its content) or, for a device node such as /dev/fd0,
+    // the host's floppy drive, as Bochs' plugin opens either.
+    static Expected<OpenedMedium> open_medium(MediaSlot &slot, const std::string &path,
+                                              bool read_only) {
+        const std::string file = absolute_path(path);
+        struct stat st {};
+        if (::stat(file.c_str(), &st) == 0 && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)))
+            return slot.open_host_drive(file);
         MediumRequest request;
-        request.file = absolute_path(path);
-        request.format = "";  // raw, or IMD told by its content
+        request.file = file;
+        request.format = "";
         request.read_only = read_only;
         Expected<OpenedMedium> medium = slot.open_image(request);
         if (!medium && medium.error().kind() == ErrorKind::ReadOnly) {
@@ -416,17 +615,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
                 pluginlog->info("fdplug: %s: %s is read-only: write-protected", slot.name().c_str(),
                                 request.file.c_str());
         }
-        if (!medium) {
-            pluginlog->error("fdplug: %s: %s; the drive stays empty", slot.name().c_str(),
-                             medium.error().message().c_str());
-            return;
-        }
-        const Geometry &g = medium->image->geometry();
-        pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
-                        slot.name().c_str(), medium->file.c_str(),
-                        medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
-                        unsigned(g.heads), unsigned(g.sectors));
-        slot.insert(std::move(*medium), false);
+        return medium;
     }
 
     // FDPLUG_QMP: the monitor, and a periodic Bochs timer that services its socket on Bochs'
@@ -450,6 +639,30 @@ class BochsFloppy final : public DevModel, public FdcHost {
         if (wall - last_qmp_poll_us_ < kQmpPollWallUs) return;
         last_qmp_poll_us_ = wall;
         qmp_->poll();
+        show_media_in_params();
+    }
+
+    // What a drive holds as Bochs' parameter tree shows it: after a QMP change the tree says so
+    // too, so that the toolbar button and the configuration menu start from the drive's state.
+    Shown shown_by(const MediaSlot &slot) const {
+        return Shown{slot.attachment() != Attachment::None, slot.source(), slot.read_only()};
+    }
+    void show_media_in_params() {
+        for (unsigned u = 0; u < 2; ++u) {
+            const MediaSlot &slot = *slots_[u];
+            const Shown now = shown_by(slot);
+            if (!slot.configured() || now == runtime_[u].shown) continue;
+            runtime_[u].shown = now;
+            applying_ = true;
+            if (now.inserted) {
+                static_cast<bx_param_string_c *>(runtime_[u].path)->set(now.path.c_str());
+                param_set(sim_bool, drive_param(u, abi::kParamReadonly), now.read_only);
+            }
+            param_set(sim_enum, drive_param(u, abi::kParamStatus),
+                      now.inserted ? abi::kStatusInserted : abi::kStatusEjected);
+            applying_ = false;
+            if (bx_gui) bx_gui->update_drive_status_buttons();
+        }
     }
 
     // CMOS bytes exactly as Debian's plugin writes them, unless a CMOS image provides them.
@@ -507,6 +720,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
             return;
         }
         core_->write(port & 7, uint8_t(value));
+        if ((port & 7) == kDor) update_leds();
     }
     void expired() {
         // Bochs fires the timer on the tick the deadline was rounded down to: the core sees the
@@ -545,6 +759,8 @@ class BochsFloppy final : public DevModel, public FdcHost {
     static constexpr int64_t kQmpPollWallUs = 1000;
 
     std::FILE *trace_ = nullptr;
+    RuntimeParams runtime_[2];
+    bool applying_ = false;
     std::unique_ptr<Fdc82077> core_;
     FloppyManager manager_;
     std::vector<std::unique_ptr<MediaSlot>> slots_;  // unit 0 (A:), unit 1 (B:)

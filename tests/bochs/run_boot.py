@@ -130,11 +130,13 @@ BIOSES = {
 }
 
 
-def bochsrc(image, log, bios):
+def bochsrc(image, log, bios, floppies=None):
+    """The headless bochsrc of the Bochs tests; `floppies` replaces the floppya: line."""
+    floppies = floppies or f"floppya: 1_44={image}, status=inserted"
     return f"""romimage: file={BIOSES[bios]}
 vgaromimage: file={BXSHARE}/VGABIOS-lgpl-latest
 megs: 32
-floppya: 1_44={image}, status=inserted
+{floppies}
 boot: floppy
 port_e9_hack: enabled=1
 clock: sync=none

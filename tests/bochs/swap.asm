@@ -4,6 +4,7 @@
 ;   SWAP boot
 ;   DISK <16 characters> HASH xxxxxxxx RETRIES xxxx   the track's first 16 bytes and hash
 ;   DIR xx                                             port 0x3F7 after the read (bit 7 clear)
+;   (the motor is turned off here, as by the BIOS's timeout)
 ;   SWAP READY                                         the test swaps the disk now
 ;   SWAP CHANGED                                       DIR bit 7 (DSKCHG) went to 1
 ;   DISK <16 characters> HASH xxxxxxxx RETRIES xxxx   the same track of the new disk
@@ -25,6 +26,19 @@ READSEG    equ 0x1000
 
 main:
         call read_track
+        ; Motor off, as the BIOS's motor timeout does (DOR: DMA, not reset, drive 0; BDA 0040:003F
+        ; bit 0 cleared), so that the drive's status-bar LED goes off before the change
+        ; (run_gui.py checks it in fdplug's trace); the next read turns it on again.
+        cli
+        mov dx, 0x3F2
+        mov al, 0x0C
+        out dx, al
+        push ds
+        mov ax, 0x40
+        mov ds, ax
+        and byte [0x3F], 0xFE
+        pop ds
+        sti
         mov si, msg_ready
         call puts
 
