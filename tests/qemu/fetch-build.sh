@@ -20,7 +20,7 @@ for dir in "$cache"/*/; do
         echo "${dir%/}"
         exit 0
     fi
-done 2>/dev/null
+done
 
 start=$SECONDS
 work=$cache/work

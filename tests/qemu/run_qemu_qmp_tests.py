@@ -139,7 +139,8 @@ def main():
                     problems.append(f"{program} {case}: fails and is not accepted: {detail}")
                 elif reason:
                     verdict = "UNEXPECTED " + result
-                    problems.append(f"{program} {case}: {result}es but is listed as an accepted "
+                    did = "passes" if result == "pass" else "is skipped"
+                    problems.append(f"{program} {case}: {did} but is listed as an accepted "
                                     f"failure: remove it from {args.accepted}")
                 else:
                     verdict = result
