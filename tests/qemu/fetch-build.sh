@@ -13,7 +13,7 @@ cache=${FDPLUG_QEMU_QTEST_CACHE:-/var/cache/fdplug/qemu-qtest}
 jobs=$(nproc)
 log() { echo "fetch-build: $*" >&2; }
 
-# The newest cached build whose two binaries are both there wins: later runs need no network.
+# A cached build with both programs will do: later runs need no network.
 for dir in "$cache"/*/; do
     if [ -x "$dir/qmp-test" ] && [ -x "$dir/qmp-cmd-test" ] && [ -s "$dir/version" ]; then
         log "cached: $(cat "$dir/version") in $dir"
@@ -56,6 +56,8 @@ log "apt-get source --download-only qemu"
 (cd "$work/src" && apt-get -qq "${apt_private[@]}" source --download-only qemu)
 dsc=$(ls "$work"/src/qemu_*.dsc)
 version=$(sed -n 's/^Version: //p' "$dsc")
+# apt-get source checked every file against the signed Sources index; dpkg-source's own check of
+# the uploader's signature needs debian-keyring, so its gpgv says "No public key" (not an error).
 log "dpkg-source -x $(basename "$dsc") (Debian's patches applied, as Debian builds it)"
 (cd "$work/src" && dpkg-source -q -x "$(basename "$dsc")" qemu >/dev/null)
 fetched=$SECONDS
