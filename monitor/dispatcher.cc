@@ -112,6 +112,10 @@ Json Dispatcher::handle(const Json &req, bool &negotiated) {
     auto handler = handlers_.find(name);
     if (!cmd || handler == handlers_.end())
         return fail("CommandNotFound", "The command " + name + " has not been found");
+    if (!machine_ready_ && !cmd->allow_preconfig)
+        return fail("GenericError", "The command '" + name +
+                                        "' is permitted only after machine initialization has "
+                                        "completed");
     static const Json kNoArguments = Json::object();
     const Json &args = req.contains("arguments") ? req["arguments"] : kNoArguments;
     std::string why;

@@ -57,6 +57,10 @@ class Dispatcher {
     void run_after_reply();
     static Json error_reply(const Error &e, const Json *id);
 
+    // Before the machine is built (--preconfig), only commands the schema marks
+    // 'allow-preconfig' run; the others fail as they do in QEMU.
+    void set_machine_ready(bool ready) { machine_ready_ = ready; }
+
     const QapiSchema &schema() const { return schema_; }
     // query-commands and query-qmp-schema describe the same set: the declared commands that
     // have a handler. A command declared without one is neither listed nor executable.
@@ -70,6 +74,7 @@ class Dispatcher {
     std::map<int, EventSink> sinks_;
     int next_token_ = 1;
     std::function<void()> after_reply_;
+    bool machine_ready_ = true;
 };
 
 }  // namespace fdplug::qmp

@@ -135,6 +135,9 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
              if (!m.name().empty()) r["name"] = m.name();
              return Outcome::ok(r);
          }},
+        {"x-exit-preconfig", [&m](const Json &) { return m.exit_preconfig(); }},
+        // The host has no CPU: the list is empty (as QEMU's is for a machine without one).
+        {"query-cpus-fast", [](const Json &) { return Outcome::ok(Json::array()); }},
         {"stop",
          [&m, &d](const Json &) {
              stop_machine(m, d);

@@ -29,6 +29,12 @@ class MachineControl {
             change_medium;
     };
     virtual std::vector<BlockSlot> block_slots() const = 0;
+    // x-exit-preconfig: build and start the machine of a host started with --preconfig. A host
+    // whose machine is built (every host without --preconfig) answers QEMU's error.
+    virtual Outcome exit_preconfig() {
+        return Outcome::fail("GenericError",
+                             "The command is permitted only before machine initialization");
+    }
 
     // The object tree (qom-*, docs/qmp.md#objects-and-properties). A host without one answers
     // as QEMU does for a path that names nothing, and knows no types.

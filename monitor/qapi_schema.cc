@@ -215,6 +215,7 @@ bool QapiSchema::add(const std::string &text, const std::string &source, std::st
                 referenced.emplace_back(c.ret_type, at);
             }
             c.allow_oob = expr.value("allow-oob", false);
+            c.allow_preconfig = expr.value("allow-preconfig", false);
             next.commands_[name] = std::move(c);
         } else if (kind == "event") {
             QapiEvent e;

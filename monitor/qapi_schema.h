@@ -34,6 +34,7 @@ struct QapiCommand {
     std::string arg_type;  // a struct type ("" = no arguments)
     std::string ret_type;  // "" = no data ({})
     bool allow_oob = false;
+    bool allow_preconfig = false;  // may run before the machine is built (--preconfig)
 };
 
 struct QapiEvent {

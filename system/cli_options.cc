@@ -234,6 +234,9 @@ const std::map<std::string, OptionSpec> &options() {
         {"S",
          {false, [](HostConfig &c, const std::string &,
                     std::string *) { return c.start_stopped = true; }}},
+        {"preconfig",
+         {false,
+          [](HostConfig &c, const std::string &, std::string *) { return c.preconfig = true; }}},
         {"nographic",
          {false, [](HostConfig &, const std::string &, std::string *) { return true; }}},
         {"h",
@@ -307,6 +310,8 @@ std::string command_line_help() {
            "  -blockdev driver=…,node-name=…   define a block node\n"
            "  -m SIZE                          guest RAM (default 128M)\n"
            "  -name NAME  -nodefaults  -S  -display none  -nographic  -audio none\n"
+           "  --preconfig                      open the monitors first; x-exit-preconfig builds "
+           "the machine\n"
            "  -qtest unix:PATH  -qtest-log FILE  -accel qtest\n"
            "  -chardev socket,id=ID,path=P[,server=on,wait=off]  -mon chardev=ID,mode=control\n"
            "  -qmp unix:PATH,server=on,wait=off | tcp:HOST:PORT,server=on,wait=off\n"

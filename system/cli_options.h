@@ -26,6 +26,7 @@ struct HostConfig {
     bool qtest_accel = false;
     bool nodefaults = false;
     bool start_stopped = false;  // -S
+    bool preconfig = false;      // --preconfig: monitors first, machine on x-exit-preconfig
     uint64_t ram_bytes = 128ull << 20;
     std::string name;
     std::vector<DeviceRequest> devices;

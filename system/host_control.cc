@@ -90,7 +90,30 @@ HostControl::HostControl(Machine &machine, qmp::Dispatcher &dispatcher, GMainLoo
     };
 }
 
+void HostControl::begin_preconfig(std::function<bool(std::string *)> build_machine) {
+    build_machine_ = std::move(build_machine);
+    dispatcher_.set_machine_ready(false);
+}
+
+qmp::Outcome HostControl::exit_preconfig() {
+    if (!in_preconfig()) return MachineControl::exit_preconfig();
+    const auto build = std::move(build_machine_);
+    build_machine_ = nullptr;
+    dispatcher_.set_machine_ready(true);
+    std::string error;
+    if (!build(&error)) {
+        // QEMU exits when its board cannot be built; so does the host, after this reply.
+        request_quit();
+        return qmp::Outcome::fail("GenericError", error);
+    }
+    // As QEMU's x-exit-preconfig, which continues the machine (and sends RESUME) before it
+    // replies, unless -S asked for a stopped start.
+    if (running()) dispatcher_.emit_event("RESUME", qmp::Json::object());
+    return qmp::Outcome::ok();
+}
+
 std::string HostControl::run_state() const {
+    if (in_preconfig()) return "prelaunch";
     if (running()) return "running";
     return ever_ran_ ? "paused" : "prelaunch";
 }

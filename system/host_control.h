@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "monitor/host_commands.h"
@@ -28,6 +30,11 @@ class HostControl : public qmp::MachineControl {
     void request_quit() override;
     std::string name() const override;
     std::vector<BlockSlot> block_slots() const override { return slots_; }
+    // --preconfig: the monitors run before the machine is built; x-exit-preconfig calls
+    // build_machine (false and *error when the machine cannot be built), then starts it.
+    void begin_preconfig(std::function<bool(std::string *error)> build_machine);
+    bool in_preconfig() const { return static_cast<bool>(build_machine_); }
+    qmp::Outcome exit_preconfig() override;
     qmp::Outcome qom_list(const std::string &path) const override;
     qmp::Outcome qom_get(const std::string &path, const std::string &property) const override;
     qmp::Outcome qom_set(const std::string &path, const std::string &property,
@@ -42,6 +49,7 @@ class HostControl : public qmp::MachineControl {
     QmpBridge bridge_;
     std::vector<BlockSlot> slots_;
     bool ever_ran_ = false;
+    std::function<bool(std::string *error)> build_machine_;  // set while in preconfig
 };
 
 // A plugin's C error as a QMP error; frees what the plugin allocated.

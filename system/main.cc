@@ -138,14 +138,9 @@ int run(int argc, char **argv) {
     }
     for (auto &chr : qmp_chardevs) monitor_chardevs.push_back(chr.get());
 
-    if (!machine.build(&error)) return fail(error);
-    // Plugins register in init, realize or machine_ready; by now every handler is in.
-    for (const std::string &name : dispatcher.unhandled_commands())
-        std::fprintf(stderr,
-                     "fdplug-host: warning: QMP command %s is declared in a schema but has no "
-                     "handler; it is not offered\n",
-                     name.c_str());
-
+    // The qtest server answers from the start, as QEMU's does: with --preconfig, libqtest asks
+    // for the target's endianness before the machine exists (port and memory accesses then
+    // reach an empty bus and the guest RAM).
     std::unique_ptr<QtestServer> qtest;
     if (qtest_chr) {
         qtest = std::make_unique<QtestServer>(
@@ -154,10 +149,32 @@ int run(int argc, char **argv) {
             qtest->intercepted_pin_changed(path, pin, level);
         };
     }
+    // Builds the machine and starts its clock; at start-up, or with --preconfig when a client
+    // sends x-exit-preconfig.
+    std::unique_ptr<ClockSource> clock_source;
+    std::string startup_error;
+    auto build_machine = [&](std::string *why) {
+        if (!machine.build(why)) {
+            startup_error = *why;
+            return false;
+        }
+        // Plugins register in init, realize or machine_ready; by now every handler is in.
+        for (const std::string &name : dispatcher.unhandled_commands())
+            std::fprintf(stderr,
+                         "fdplug-host: warning: QMP command %s is declared in a schema but has no "
+                         "handler; it is not offered\n",
+                         name.c_str());
+        clock_source = std::make_unique<ClockSource>(machine.clock());
+        return true;
+    };
+    if (config.preconfig)
+        control.begin_preconfig(build_machine);
+    else if (!build_machine(&error))
+        return fail(error);
+
     std::vector<std::unique_ptr<qmp::Monitor>> monitors;
     for (Chardev *chr : monitor_chardevs)
         monitors.push_back(std::make_unique<qmp::Monitor>(dispatcher, *chr, qmp::host_version()));
-    ClockSource clock_source(machine.clock());
 
     SignalContext signals{loop, &dispatcher};
     g_unix_signal_add(SIGTERM, on_quit_signal, &signals);
@@ -170,7 +187,7 @@ int run(int argc, char **argv) {
     qtest.reset();
     machine.unrealize_all();  // devices flush their media here
     plugins.fini_all();
-    return 0;
+    return startup_error.empty() ? 0 : fail(startup_error);
 }
 
 }  // namespace

@@ -463,6 +463,47 @@ TEST(Qmp, RunStateEventsAndPrelaunch) {
     EXPECT_TRUE(reset["timestamp"]["microseconds"].is_number_integer());
 }
 
+// --preconfig: monitors before the machine; only allow-preconfig commands until
+// x-exit-preconfig builds and starts it (QEMU 7.2's order: RESUME, then the reply).
+TEST(Qmp, PreconfigGatesCommandsUntilExitPreconfig) {
+    QTestState qts("-machine pc --preconfig");
+    ASSERT_TRUE(qts.ok());
+    json st = qts.qmp("{'execute': 'query-status'}")["return"];
+    EXPECT_EQ(st, json::parse(R"({"running": false, "singlestep": false, "status": "prelaunch"})"));
+    EXPECT_TRUE(qts.qmp("{'execute': 'query-commands'}").contains("return"));
+    json r = qts.qmp("{'execute': 'query-cpus-fast'}");
+    EXPECT_EQ(r["error"]["class"], "GenericError");
+    EXPECT_EQ(r["error"]["desc"],
+              "The command 'query-cpus-fast' is permitted only after machine initialization has "
+              "completed");
+    EXPECT_EQ(qts.qmp("{'execute': 'cont'}")["error"]["class"], "GenericError");
+
+    qts.qmp_send_raw("{\"execute\": \"x-exit-preconfig\", \"id\": 1}\r\n");
+    EXPECT_EQ(qts.qmp_receive()["event"], "RESUME");
+    EXPECT_EQ(qts.qmp_receive(), json::parse(R"({"return": {}, "id": 1})"));
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "running");
+    EXPECT_EQ(qts.qmp("{'execute': 'query-cpus-fast'}")["return"], json::array());
+    r = qts.qmp("{'execute': 'x-exit-preconfig'}");
+    EXPECT_EQ(r["error"]["desc"], "The command is permitted only before machine initialization");
+}
+
+TEST(Qmp, PreconfigWithDashSStaysStopped) {
+    QTestState qts("-machine pc --preconfig -S");
+    ASSERT_TRUE(qts.ok());
+    EXPECT_TRUE(qts.qmp("{'execute': 'x-exit-preconfig'}").contains("return"));
+    EXPECT_EQ(qts.qmp("{'execute': 'query-status'}")["return"]["status"], "prelaunch");
+    qts.qmp("{'execute': 'cont'}");
+    EXPECT_EQ(qts.qmp_event_wait("RESUME")["event"], "RESUME");
+}
+
+TEST(Qmp, ExitPreconfigWithoutPreconfigIsRefused) {
+    QTestState qts("-machine none");
+    ASSERT_TRUE(qts.ok());
+    json r = qts.qmp("{'execute': 'x-exit-preconfig'}");
+    EXPECT_EQ(r["error"]["class"], "GenericError");
+    EXPECT_EQ(r["error"]["desc"], "The command is permitted only before machine initialization");
+}
+
 TEST(Qmp, QuitSendsShutdownAndExitsZero) {
     QTestState qts("-machine pc");
     ASSERT_TRUE(qts.ok());

@@ -108,6 +108,18 @@ TEST(CommandLine, OldStyleAccelAndQmpShorthand) {
     EXPECT_EQ(c->ram_bytes, 64u << 20) << "a bare -m number is MiB";
 }
 
+// QEMU's qmp-test starts "-nodefaults -machine none --preconfig"; -preconfig is the same option.
+TEST(CommandLine, PreconfigInBothSpellings) {
+    for (const char *spelling : {"--preconfig", "-preconfig"}) {
+        auto c = parse_command_line({"-nodefaults", "-machine", "none", spelling}, nullptr);
+        ASSERT_TRUE(c) << spelling;
+        EXPECT_TRUE(c->preconfig) << spelling;
+    }
+    auto c = parse_command_line({"-machine", "none"}, nullptr);
+    ASSERT_TRUE(c);
+    EXPECT_FALSE(c->preconfig);
+}
+
 TEST(CommandLine, ErrorsNameTheOption) {
     std::string err;
     EXPECT_FALSE(parse_command_line({"-hda", "x.img"}, &err));
