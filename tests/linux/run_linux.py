@@ -12,11 +12,16 @@ through ACPI. The checks:
   read   a whole-disk read of /dev/fd0 (DMA, through the page cache) has the image's SHA-256;
   write  8 tracks (C40-C43) written with dd conv=fsync read back (O_DIRECT, after the driver's
          track buffer moved to track 0) with the pattern's SHA-256, and after Bochs exits those
-         tracks of the image file hold the pattern and every other byte is unchanged.
+         tracks of the image file hold the pattern and every other byte is unchanged;
+and in the DMA variants, on drive B (a second 1.44 MB drive):
+  format every track formatted through FDFMTBEG/FDFMTTRK/FDFMTEND (fdformat.c, built here with
+         gcc -static) reads back as the fill byte, and the image file holds it after the run;
+  fat    mformat + mcopy of the pattern onto the formatted disk and back in the guest (mtools and
+         its glibc in the initramfs), and the host's mtools find the file in the image file.
 Variants: fdplug (FDPLUG_TIMING=accurate), fdplug-fast (FDPLUG_TIMING=fast), stock (Bochs' own
 floppy plugin); a "-pio" suffix loads the driver with floppy=nodma. Each boot is killed after
---timeout seconds. Exits 77 (skipped) when the kernel cache, busybox-static, mtools, syslinux or
-network isolation is missing.
+--timeout seconds. Exits 77 (skipped) when the kernel cache, busybox-static, mtools, syslinux,
+gcc and libc.a or network isolation is missing.
 """
 import argparse
 import hashlib
@@ -34,9 +39,17 @@ import run_boot  # noqa: E402  (Bochs' paths, the image generator, the plugin en
 
 CACHE = os.environ.get("FDPLUG_LINUX_CACHE", "/var/cache/fdplug/linux")
 BUSYBOX = "/bin/busybox"  # busybox-static: the initramfs has no libc
-TOOLS = {"mformat": "mtools", "mcopy": "mtools", "syslinux": "syslinux"}
+TOOLS = {"mformat": "mtools", "mcopy": "mtools", "mdir": "mtools", "syslinux": "syslinux", "gcc": "gcc"}
+LIBC_A = "/usr/lib/x86_64-linux-gnu/libc.a"  # libc6-dev: fdformat is linked statically
+MTOOLS = ("mformat", "mcopy")  # in the initramfs, as links to the mtools binary
+# mtools converts file names through iconv to codepage 850: glibc loads this module for it.
+GCONV_MODULE = "/usr/lib/x86_64-linux-gnu/gconv/IBM850.so"
+GCONV_CACHE = "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache"
+FILL_BYTE = 0xF6  # what the driver's FORMAT writes into every sector (FD_FILL_BYTE)
 IMAGE_SEED = 0xF10BB1E5    # = run_boot.SEED: the floppy's data
 PATTERN_SEED = 0x0DDBA11   # the written tracks' data
+IMAGE_B_SEED = 0x5EEDB0B   # drive B's data before its FORMAT
+FDFORMAT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fdformat.c")
 WRITE_TRACK = 80           # C40/H0
 WRITE_TRACKS = 8           # C40-C43, both heads
 HD_HEADS, HD_SPT = 16, 63  # the boot disk's CHS geometry; cylinders follow from its size
@@ -44,7 +57,9 @@ HD_HEADS, HD_SPT = 16, 63  # the boot disk's CHS geometry; cylinders follow from
 # self-tests (15 s of guest time, the longest initcall), rodata=off two page-table walks (W+X
 # checks, 5 s); mitigations=off spares system calls the speculation barriers.
 CMDLINE = "console=ttyS0,115200 panic=-1 cryptomgr.notests rodata=off mitigations=off"
-IDENT = [r"Floppy drive\(s\): fd0 is 1\.44M$", r"FDC 0 is a post-1991 82077$"]
+IDENT = [r"FDC 0 is a post-1991 82077$"]
+DRIVES = r"Floppy drive\(s\): fd0 is 1\.44M$"          # PIO variants: drive A only
+DRIVES_AB = r"Floppy drive\(s\): fd0 is 1\.44M, fd1 is 1\.44M$"  # DMA variants: A and B
 # The driver's echo of floppy=nodma as it parses the option: expected in "-pio" variants only.
 NODMA_ECHO = r"^floppy0: nodma=1$"
 
@@ -117,6 +132,25 @@ dd if=/dev/fd0 of=/tmp/back bs=9216 skip=@TRACK@ count=@TRACKS@ iflag=direct 2>/
 rc=$?
 say READBACK rc=$rc bytes=$(size /tmp/back) sha256=$(sha /tmp/back)
 [ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+[ @EXTRA@ = 1 ] || finish
+
+# FORMAT: every track of drive B through FDFMTBEG/FDFMTTRK/FDFMTEND (tests/linux/fdformat.c),
+# then the whole disk read back: every byte must be the driver's fill byte.
+t0=$(up)
+out=$(fdformat /dev/fd1 2>/tmp/fmt.err)
+rc=$?
+t1=$(up)
+say FORMAT rc=$rc $out t0=$t0 t1=$t1
+[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/fmt.err
+# A FAT file system on the formatted disk, and the pattern copied onto it and back (mtools).
+export MTOOLS_SKIP_CHECK=1
+t0=$(up)
+{ mformat -i /dev/fd1 -f 1440 -v FDPLUG :: && mcopy -i /dev/fd1 /pattern.bin ::PATTERN.BIN && sync &&
+  blockdev --flushbufs /dev/fd1 && mcopy -i /dev/fd1 ::PATTERN.BIN /tmp/fat; } >/tmp/m.err 2>&1
+rc=$?
+t1=$(up)
+say FAT rc=$rc bytes=$(size /tmp/fat) sha256=$(sha /tmp/fat) t0=$t0 t1=$t1
+[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/m.err
 finish
 """
 
@@ -135,17 +169,39 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-def initramfs(modules, options, pattern):
+def initramfs(modules, options, pattern, fdformat=None):
+    """The initramfs. With fdformat (the path of the static tests/linux/fdformat.c build), the
+    checks on drive B as well: fdformat, and mtools with the libraries and the codepage module
+    it loads."""
     init = (INIT.replace("@MODULES@", " ".join(modules)).replace("@OPTIONS@", options)
-            .replace("@TRACK@", str(WRITE_TRACK)).replace("@TRACKS@", str(WRITE_TRACKS)))
-    entries = [(d, 0o040755, b"", 0, 0) for d in ("bin", "dev", "proc", "sys", "tmp")]
-    entries.append(("dev/console", 0o020600, b"", 5, 1))  # init's stdio before devtmpfs is mounted
+            .replace("@TRACK@", str(WRITE_TRACK)).replace("@TRACKS@", str(WRITE_TRACKS))
+            .replace("@EXTRA@", "1" if fdformat else "0"))
+    dirs = ["bin", "dev", "proc", "sys", "tmp"]
+    entries = [("dev/console", 0o020600, b"", 5, 1)]  # init's stdio before devtmpfs is mounted
     entries.append(("bin/busybox", 0o100755, open(BUSYBOX, "rb").read(), 0, 0))
     entries.append(("init", 0o100755, init.encode(), 0, 0))
     for m in modules:
         entries.append((f"{m}.ko", 0o100644, open(os.path.join(CACHE, f"{m}.ko"), "rb").read(), 0, 0))
     entries.append(("pattern.bin", 0o100644, pattern, 0, 0))
-    return cpio_newc(entries)
+    if fdformat:
+        entries.append(("bin/fdformat", 0o100755, open(fdformat, "rb").read(), 0, 0))
+        mtools = os.path.realpath(shutil.which("mtools"))
+        entries.append(("bin/mtools", 0o100755, open(mtools, "rb").read(), 0, 0))
+        entries += [(f"bin/{name}", 0o120777, b"mtools", 0, 0) for name in MTOOLS]
+        for path in sorted(set(shared_libraries(mtools) + [GCONV_MODULE, GCONV_CACHE])):
+            entries.append((path.lstrip("/"), 0o100755, open(path, "rb").read(), 0, 0))
+    for path in [e[0] for e in entries]:
+        parent = os.path.dirname(path)
+        while parent and parent not in dirs:
+            dirs.append(parent)
+            parent = os.path.dirname(parent)
+    return cpio_newc([(d, 0o040755, b"", 0, 0) for d in sorted(dirs, key=len)] + entries)
+
+
+def shared_libraries(program):
+    """The shared libraries and the program interpreter that ldd lists for program."""
+    out = subprocess.run(["ldd", program], check=True, capture_output=True, text=True).stdout
+    return re.findall(r"(/\S+) \(0x", out)
 
 
 def boot_disk(path, initrd, cmdline):
@@ -170,12 +226,13 @@ def boot_disk(path, initrd, cmdline):
     return cylinders
 
 
-def bochsrc(floppy, disk, cylinders, serial, log):
+def bochsrc(floppy, disk, cylinders, serial, log, floppy_b=None):
     return f"""romimage: file={run_boot.BIOSES['seabios']}
 vgaromimage: file={run_boot.BXSHARE}/VGABIOS-lgpl-latest
 megs: 128
 cpu: model=core2_penryn_t9600, count=1, ips=50000000
 floppya: 1_44={floppy}, status=inserted
+{f"floppyb: 1_44={floppy_b}, status=inserted" if floppy_b else "# no drive B"}
 ata0-master: type=disk, path={disk}, mode=flat, cylinders={cylinders}, heads={HD_HEADS}, spt={HD_SPT}
 boot: disk
 com1: enabled=1, mode=file, dev={serial}
@@ -238,8 +295,9 @@ def check(variant, r, image, pattern):
                   f"/init at {f.get('BOOT', {}).get('uptime', '?')} s guest time, {wall('BOOT')} wall"))
 
     kernel = [re.sub(r"^\[\s*[\d.]+\]\s*", "", k) for k in f["K"]]
-    missing = [p for p in IDENT if not any(re.search(p, k) for k in kernel)]
-    expected = IDENT + ([NODMA_ECHO] if "pio" in variant.split("-") else [])
+    ident = [DRIVES_AB if extra_checks(variant) else DRIVES] + IDENT
+    missing = [p for p in ident if not any(re.search(p, k) for k in kernel)]
+    expected = ident + ([NODMA_ECHO] if "pio" in variant.split("-") else [])
     other = [k for k in kernel if not any(re.search(p, k) for p in expected)]
     problem = []
     if "INSMOD" not in f or not f["INSMOD"]["_"].startswith("ok"):
@@ -279,8 +337,67 @@ def check(variant, r, image, pattern):
     cases.append(("write", "; ".join(problem) or None,
                   f"{len(pattern)} bytes (C40-C43) in {seconds(wr):.2f} s guest time, {wall('WRITE', 'READ')} "
                   "wall; in the image file after exit"))
+    if extra_checks(variant):
+        cases += check_b(f, r, pattern, wall)
     if not boot:
         cases = cases[:1] + [(c, p or "not reached: the boot failed", d) for c, p, d in cases[1:]]
+    return cases
+
+
+def extra_checks(variant):
+    """True for the variants that run the checks on drive B (FORMAT, mtools): the DMA ones."""
+    return "pio" not in variant.split("-")
+
+
+def image_b():
+    """Drive B's image before the run: pseudo-random data that no FORMAT leaves behind."""
+    return run_boot.make_image(b"fdplug tests/linux drive B\n".ljust(512, b"\0"), IMAGE_B_SEED)
+
+
+def check_b(f, r, pattern, wall):
+    """The checks on drive B: FORMAT and mtools."""
+    cases, after = [], r["after_b"]
+    sectors = len(after) // 512
+    fill = sum(1 for i in range(sectors) if after[i * 512:(i + 1) * 512] == bytes([FILL_BYTE]) * 512)
+    # mformat writes the boot sector, two 9-sector FATs and the 14-sector root directory (33
+    # sectors), mcopy the pattern's 144 sectors; every other sector keeps FORMAT's fill byte. The
+    # image held pseudo-random data before, so these sectors were written by the FORMAT.
+    want_fill = sectors - 33 - len(pattern) // 512
+    fm = f.get("FORMAT", {})
+    problem = []
+    if fm.get("rc") != "0" or fm.get("tracks") != "160" or fm.get("bytes") != str(len(after)) or fm.get("notfill") != "0":
+        problem.append(f"fdformat rc={fm.get('rc')} tracks={fm.get('tracks')} bytes={fm.get('bytes')} "
+                       f"notfill={fm.get('notfill')}; expected rc=0 tracks=160 bytes={len(after)} notfill=0 "
+                       f"(160 tracks formatted, the whole disk read back as 0x{FILL_BYTE:02X})"
+                       + "".join(" | " + d for d in fm.get("dd", [])[:4]))
+    if fill < want_fill:
+        problem.append(f"after the run only {fill} of {sectors} sectors of the image file hold the fill byte "
+                       f"0x{FILL_BYTE:02X}, expected at least {want_fill}: the FORMAT did not land in the file")
+    cases.append(("format", "; ".join(problem) or None,
+                  f"{fm.get('tracks')} tracks ({fm.get('geometry')}) formatted and read back as 0x{FILL_BYTE:02X} "
+                  f"in {seconds(fm):.2f} s guest time, {wall('FORMAT', 'READBACK')} wall; {fill} of {sectors} "
+                  "sectors of the image file hold the fill byte after the run"))
+
+    fat = f.get("FAT", {})
+    want = hashlib.sha256(pattern).hexdigest()
+    problem = []
+    if fat.get("rc") != "0" or fat.get("sha256") != want:
+        problem.append(f"mformat/mcopy in the guest rc={fat.get('rc')} bytes={fat.get('bytes')} "
+                       f"sha256={fat.get('sha256')}, expected rc=0 and the pattern's {want}"
+                       + "".join(" | " + d for d in fat.get("dd", [])[:4]))
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    listing = subprocess.run(["mdir", "-b", "-i", r["image_b"], "::"], env=env, capture_output=True, text=True)
+    copy = subprocess.run(["mcopy", "-n", "-i", r["image_b"], "::PATTERN.BIN", "-"], env=env, capture_output=True)
+    if listing.returncode != 0 or "PATTERN.BIN" not in listing.stdout.upper():
+        problem.append(f"host mdir of the image file: rc={listing.returncode} "
+                       f"{(listing.stdout + listing.stderr).strip()[:200]!r}, expected PATTERN.BIN")
+    elif copy.returncode != 0 or copy.stdout != pattern:
+        problem.append(f"host mcopy of PATTERN.BIN from the image file: rc={copy.returncode}, "
+                       f"{len(copy.stdout)} bytes, sha256 {hashlib.sha256(copy.stdout).hexdigest()}; expected the "
+                       f"pattern ({len(pattern)} bytes, {want})")
+    cases.append(("fat", "; ".join(problem) or None,
+                  f"mformat + mcopy of {len(pattern)} bytes there and back in {seconds(fat):.2f} s guest time, "
+                  f"{wall('FAT', 'FORMAT')} wall; host mdir/mcopy find the file in the image file"))
     return cases
 
 
@@ -296,9 +413,16 @@ def run(args, variant, image, pattern, modules, prefix):
     with open(floppy, "wb") as fh:
         fh.write(image)
     options = "floppy=nodma" if "pio" in parts else ""
-    cylinders = boot_disk(disk, initramfs(modules, options, pattern), " ".join([CMDLINE, args.append]).strip())
+    floppy_b = fdformat = None
+    if extra_checks(variant):
+        floppy_b, fdformat = os.path.join(rundir, "fd1.img"), os.path.join(rundir, "fdformat")
+        with open(floppy_b, "wb") as fh:
+            fh.write(image_b())
+        subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", fdformat, FDFORMAT_C], check=True)
+    cylinders = boot_disk(disk, initramfs(modules, options, pattern, fdformat),
+                          " ".join([CMDLINE, args.append]).strip())
     with open(os.path.join(rundir, "linux.bxrc"), "w") as fh:
-        fh.write(bochsrc(floppy, disk, cylinders, serial, log))
+        fh.write(bochsrc(floppy, disk, cylinders, serial, log, floppy_b))
     with open(os.path.join(rundir, "c.rc"), "w") as fh:
         fh.write("c\n")  # the debugger is compiled in: continue at once
     env = run_boot.bochs_env(args.plugin if fdplug else None, timing if fdplug else None)
@@ -317,6 +441,7 @@ def run(args, variant, image, pattern, modules, prefix):
     problem = run_boot.plugin_problem(logtext, fdplug, timing)
     return {"rundir": rundir, "wall": wall, "cpu": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
             "killed": killed, "seen": seen, "found": parse(text), "after": open(floppy, "rb").read(),
+            "after_b": open(floppy_b, "rb").read() if floppy_b else None, "image_b": floppy_b,
             "plugin_problems": ([problem] if problem else []) + log_errors[:4]}
 
 
@@ -376,6 +501,8 @@ def missing_prerequisites():
     if not os.access(BUSYBOX, os.X_OK) or dynamic_elf(BUSYBOX):
         need.append(f"a static {BUSYBOX} (package busybox-static)")
     need += [f"{tool} (package {pkg})" for tool, pkg in TOOLS.items() if not shutil.which(tool)]
+    need += [f"{path} (package {pkg})" for path, pkg in ((LIBC_A, "libc6-dev"), (GCONV_MODULE, "libc6"),
+                                                         (GCONV_CACHE, "libc6")) if not os.path.exists(path)]
     return need
 
 
