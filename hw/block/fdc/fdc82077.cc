@@ -670,13 +670,17 @@ void Fdc82077::exec_run(int64_t now) {
 }
 
 // With EIS (or implied seeks configured always), a command that names a cylinder first seeks
-// to it. false while the seek's pulses run.
+// to it. false while the seek's pulses run. The `always` mode stands in for firmware that never
+// seeks (docs/bochs.md); without EIS it leaves the head where it is when the track under it
+// already carries cylinder C: a 40-track medium in an 80-track drive, which the guest reached by
+// double stepping (PCN = 2·C, docs/hardware/media.md), must not be stepped back to PCN = C.
 bool Fdc82077::implied_seek_done(int64_t now) {
     Exec &e = s_.exec;
     const bool eis = s_.eis || config_.implied_seek == ImpliedSeek::Always;
     const uint8_t pcn = s_.pcn[e.unit];
     if (!eis || exec_info().cylinder != Cylinder::C || e.c == pcn || e.seeked) return now >= e.due;
     FloppyDrive &d = drives_[e.unit];
+    if (!s_.eis && d.double_stepped() && d.logical_cylinder() == int(e.c)) return now >= e.due;
     const unsigned steps = unsigned(std::abs(int(e.c) - int(pcn)));
     const int64_t took = timing_->seek_ns(steps, step_ns(s_.srt, rate()), d.profile());
     // The pulses spread evenly over the seek (all at once if it takes no time).

@@ -291,6 +291,39 @@ TEST_F(Fdc, ImpliedSeekAlwaysSeeksWithoutConfigure) {
         std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 7 * 36 * 512));
 }
 
+// A 360 KB disk in a 1.2 MB drive lies on every other track (docs/hardware/media.md): Linux's
+// driver seeks to PCN 2 for C = 1 and reads with C = 1. The adapter's `always` implied seek must
+// not step the head back to PCN 1 (logical C0, so ND/WC); with EIS = 1 the chip's rule holds.
+TEST_F(Fdc, ImpliedSeekAlwaysLeavesADoubleSteppedHeadAlone) {
+    constexpr Geometry k360in120{40, 2, 9, DataRate::k300, 360, DriveType::k120, false};
+    fdc = std::make_unique<Fdc82077>(
+        host, FdcConfig{FdcMode::At, TimingPolicy::Fast, ImpliedSeek::Always});
+    host.fdc = fdc.get();
+    fdc->drive(0).connect(DriveType::k120);
+    auto m = std::make_unique<MemoryImage>(k360in120, patterned(k360in120));
+    image = m.get();
+    fdc->insert_media(0, std::move(m));
+    out(kCcr, 1);  // 300 kbit/s
+    send({0x0F, 0x00, 2});
+    host.run_until_irq(kNsPerMs * 100);
+    send({0x08});
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x20, 2}));
+    host.program_dma(DmaCycle::ToMemory, 512);
+    send({0x46, 0x00, 1, 0, 1, 2, 9, 0x23, 0xFF});
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x00, 0x00, 0x00, 1, 0, 2, 2}))
+        << "no SE: no implied seek";
+    EXPECT_EQ(fdc->pcn(0), 2);
+    EXPECT_TRUE(
+        std::equal(host.memory.begin(), host.memory.end(), image->bytes().begin() + 18 * 512));
+    // With EIS the datasheet rule: C = 1 differs from PCN 2, so the head steps to track 1,
+    // which holds logical cylinder 0.
+    send({0x13, 0x00, 0x40, 0x00});
+    host.program_dma(DmaCycle::ToMemory, 512);
+    send({0x46, 0x00, 1, 0, 1, 2, 9, 0x23, 0xFF});
+    EXPECT_EQ(result(), (std::vector<uint8_t>{0x60, 0x04, 0x10, 1, 0, 1, 2}));
+    EXPECT_EQ(fdc->pcn(0), 1);
+}
+
 TEST_F(Fdc, FormatFillsTheTrack) {
     make(TimingPolicy::Fast);
     std::vector<uint8_t> ids;
