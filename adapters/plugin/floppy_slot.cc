@@ -78,7 +78,7 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
         request.file = opt("file");
         request.format = opt("format");
         request.read_only = truthy(plugin_.host.drive_option(slot.drive, "readonly"));
-        request.snapshot = truthy(plugin_.host.drive_option(slot.drive, "snapshot"));
+        request.transient = truthy(plugin_.host.drive_option(slot.drive, "snapshot"));
         request.size = opt("size");
         drive_read_only = request.read_only;
         if (Status format = check_image_format(request.format); request.file.empty() && !format)
