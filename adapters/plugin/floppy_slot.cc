@@ -46,6 +46,14 @@ const FdplugBlockOps kBlockOps = {
                                                read_only_mode ? read_only_mode : "retain"),
                 err);
         },
+    .change_medium2 =
+        [](void *opaque, const char *filename, const char *format, const char *read_only_mode,
+           bool transient, FdplugError *err) {
+            return block_result(media_of(opaque).change_medium(
+                                    filename ? filename : "", format ? format : "",
+                                    read_only_mode ? read_only_mode : "retain", transient),
+                                err);
+        },
 };
 
 }  // namespace

@@ -65,7 +65,10 @@ Status export_medium(DiskImage &medium, const std::string &path, ExportFormat fo
             return Error(ErrorKind::Failed, "the export file " + quoted(path) +
                                                 " already exists; an export never replaces a "
                                                 "file: choose a new name or remove it");
-        return Error(ErrorKind::Unreadable,
+        // A missing directory is the request's fault; a refused one is the file system's.
+        const ErrorKind kind =
+            err == ENOENT || err == ENOTDIR ? ErrorKind::NotFound : ErrorKind::Unreadable;
+        return Error(kind,
                      "cannot create the export file " + quoted(path) + ": " + errno_text(err));
     }
     if (!posix::pwrite_full(out.fd, bytes->data(), bytes->size(), 0) || ::fsync(out.fd) != 0) {

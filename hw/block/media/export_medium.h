@@ -15,9 +15,9 @@ enum class ExportFormat { Raw, Imd };
 
 // Writes `medium` to `path`, which must be absolute and must not exist (an export never
 // replaces a file). Errors: BadPath (a relative path), Failed (the file exists), Unsupported
-// (the format cannot hold the disk: the message says what it would lose), Unreadable (the file
-// cannot be created: permission), IoError (reading the medium or writing the file failed; no
-// partial file is left).
+// (the format cannot hold the disk: the message says what it would lose), NotFound (no such
+// directory), Unreadable (the file cannot be created there: permission), IoError (reading the
+// medium or writing the file failed; no partial file is left).
 Status export_medium(DiskImage &medium, const std::string &path, ExportFormat format);
 
 }  // namespace fdplug::floppy
