@@ -186,7 +186,8 @@ bool register_host_commands(Dispatcher &d, MachineControl &m, std::string *error
              std::optional<std::string> format;
              if (args.contains("format")) format = args["format"].get<std::string>();
              return slot->change_medium(args["filename"].get<std::string>(), format,
-                                        args.value("read-only-mode", "retain"));
+                                        args.value("read-only-mode", "retain"),
+                                        args.value("transient", false));
          }},
         {"human-monitor-command",
          [&m, &d, version](const Json &args) {

@@ -25,7 +25,7 @@ class MachineControl {
         std::function<Json()> query;  // a BlockInfo object
         std::function<Outcome(bool force)> eject;
         std::function<Outcome(const std::string &filename, const std::optional<std::string> &format,
-                              const std::string &read_only_mode)>
+                              const std::string &read_only_mode, bool transient)>
             change_medium;
     };
     virtual std::vector<BlockSlot> block_slots() const = 0;

@@ -79,12 +79,18 @@ HostControl::HostControl(Machine &machine, qmp::Dispatcher &dispatcher, GMainLoo
         };
         slot.change_medium = [ops, opaque](const std::string &file,
                                            const std::optional<std::string> &format,
-                                           const std::string &mode) {
+                                           const std::string &mode, bool transient) {
             FdplugError err{};
-            return outcome_of(
-                ops->change_medium(opaque, file.c_str(), format ? format->c_str() : nullptr,
-                                   mode.c_str(), &err),
-                err);
+            const char *fmt = format ? format->c_str() : nullptr;
+            if (ops->change_medium2)
+                return outcome_of(
+                    ops->change_medium2(opaque, file.c_str(), fmt, mode.c_str(), transient, &err),
+                    err);
+            if (transient)
+                return qmp::Outcome::fail("GenericError",
+                                          "this drive's device does not take transient media");
+            return outcome_of(ops->change_medium(opaque, file.c_str(), fmt, mode.c_str(), &err),
+                              err);
         };
         slots_.push_back(std::move(slot));
     };

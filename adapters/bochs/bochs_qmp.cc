@@ -105,8 +105,8 @@ std::vector<qmp::MachineControl::BlockSlot> BochsQmp::block_slots() const {
         b.query = [slot] { return slot->query_block(); };
         b.eject = [slot](bool force) { return block_outcome(slot->eject(force)); };
         b.change_medium = [slot](const std::string &file, const std::optional<std::string> &format,
-                                 const std::string &mode) {
-            return block_outcome(slot->change_medium(file, format.value_or(""), mode));
+                                 const std::string &mode, bool transient) {
+            return block_outcome(slot->change_medium(file, format.value_or(""), mode, transient));
         };
         out.push_back(std::move(b));
     }

@@ -410,6 +410,17 @@ class BochsFloppy final : public DevModel, public FdcHost {
                 "configure (the datasheet: only with CONFIGURE EIS)",
                 seek);
 
+        // FDPLUG_TRANSIENT=on: the floppya:/floppyb: files never change; the guest's writes go
+        // to an overlay in memory (docs/bochs.md).
+        const char *transient = std::getenv("FDPLUG_TRANSIENT");
+        if (!transient || !*transient || !std::strcmp(transient, "off"))
+            transient_ = false;
+        else if (!std::strcmp(transient, "on"))
+            transient_ = true;
+        else
+            fatal("FDPLUG_TRANSIENT='%s': use on (writes stay in memory) or off (the default)",
+                  transient);
+
         // The core first: Bochs may call any handler registered below from then on. Its
         // constructor's reset leaves INT and DRQ low and arms nothing, so it calls no host pin.
         core_ = std::make_unique<Fdc82077>(*this, config);
@@ -493,8 +504,10 @@ class BochsFloppy final : public DevModel, public FdcHost {
         const Geometry &g = medium->image->geometry();
         pluginlog->info("fdplug: %s: '%s' %s, %u cylinders, %u heads, %u sectors",
                         slot.name().c_str(), medium->file.c_str(),
-                        medium->read_only ? "read-only" : "read-write", unsigned(g.cylinders),
-                        unsigned(g.heads), unsigned(g.sectors));
+                        medium->read_only   ? "read-only"
+                        : medium->transient ? "transient (writes stay in memory)"
+                                            : "read-write",
+                        unsigned(g.cylinders), unsigned(g.heads), unsigned(g.sectors));
         slot.insert(std::move(*medium), notify);
         return true;
     }
@@ -596,8 +609,8 @@ class BochsFloppy final : public DevModel, public FdcHost {
 
     // An image file (raw, or IMD told by its content) or, for a device node such as /dev/fd0,
     // the host's floppy drive, as Bochs' plugin opens either.
-    static Expected<OpenedMedium> open_medium(MediaSlot &slot, const std::string &path,
-                                              bool read_only) {
+    Expected<OpenedMedium> open_medium(MediaSlot &slot, const std::string &path,
+                                       bool read_only) const {
         const std::string file = absolute_path(path);
         struct stat st {};
         if (::stat(file.c_str(), &st) == 0 && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)))
@@ -606,6 +619,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
         request.file = file;
         request.format = "";
         request.read_only = read_only;
+        request.transient = transient_;
         Expected<OpenedMedium> medium = slot.open_image(request);
         if (!medium && medium.error().kind() == ErrorKind::ReadOnly) {
             // As Bochs does: a file that cannot be written is used write-protected.
@@ -761,6 +775,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
     std::FILE *trace_ = nullptr;
     RuntimeParams runtime_[2];
     bool applying_ = false;
+    bool transient_ = false;  // FDPLUG_TRANSIENT=on
     std::unique_ptr<Fdc82077> core_;
     FloppyManager manager_;
     std::vector<std::unique_ptr<MediaSlot>> slots_;  // unit 0 (A:), unit 1 (B:)

@@ -46,6 +46,14 @@ const FdplugBlockOps kBlockOps = {
                                                read_only_mode ? read_only_mode : "retain"),
                 err);
         },
+    .change_medium2 =
+        [](void *opaque, const char *filename, const char *format, const char *read_only_mode,
+           bool transient, FdplugError *err) {
+            return block_result(media_of(opaque).change_medium(
+                                    filename ? filename : "", format ? format : "",
+                                    read_only_mode ? read_only_mode : "retain", transient),
+                                err);
+        },
 };
 
 }  // namespace
@@ -78,7 +86,7 @@ bool FloppySlot::attach(const SlotRequest &slot, std::string *error) {
         request.file = opt("file");
         request.format = opt("format");
         request.read_only = truthy(plugin_.host.drive_option(slot.drive, "readonly"));
-        request.snapshot = truthy(plugin_.host.drive_option(slot.drive, "snapshot"));
+        request.transient = truthy(plugin_.host.drive_option(slot.drive, "snapshot"));
         request.size = opt("size");
         drive_read_only = request.read_only;
         if (Status format = check_image_format(request.format); request.file.empty() && !format)

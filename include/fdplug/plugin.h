@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define FDPLUG_ABI_MAJOR 1
-#define FDPLUG_ABI_MINOR 1
+#define FDPLUG_ABI_MINOR 2
 
 /* The one symbol a plugin exports; its type is FdplugEntryFn. */
 #define FDPLUG_ENTRY_SYMBOL "fdplug_plugin_entry"
@@ -105,6 +105,11 @@ typedef struct FdplugBlockOps {
     /* read_only_mode: "retain", "read-only" or "read-write"; format may be NULL. */
     bool (*change_medium)(void *opaque, const char *filename, const char *format,
                           const char *read_only_mode, FdplugError *err);
+    /* Since ABI 1.2. change_medium with blockdev-change-medium's `transient` (the guest's
+     * writes stay in memory and the file never changes); the host calls it when it is not
+     * NULL, else change_medium, refusing transient=true. */
+    bool (*change_medium2)(void *opaque, const char *filename, const char *format,
+                           const char *read_only_mode, bool transient, FdplugError *err);
 } FdplugBlockOps;
 
 /* What a device answers when a client changes a property of the realized device (qom-set). */

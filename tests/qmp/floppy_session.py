@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the socat sessions of docs/floppy-management.md against a real fdplug-host with the floppy
+"""Runs the socat sessions of docs/floppy-management.md (and docs/media.md's) against a real fdplug-host with the floppy
 plugin, exactly as the document tells the reader to (socat - UNIX-CONNECT:…), and checks that every
 line the host sends is the documented one (timestamp values aside). With --update it writes what
 the host said into the document instead, so the transcripts are always real output.
@@ -33,6 +33,32 @@ DOC_DIR, DOC_LOOP = '/tmp/floppy', '/dev/loop0'
 BLOCK = re.compile(r'(<!-- floppy-session (\S+): (.*?) -->\n```\n)(.*?)(```)', re.S)
 
 
+def td0_crc(data):
+    """Teledisk's CRC-16 (docs/media.md#teledisk-td0-files): polynomial 0xA097, from 0."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0xA097 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def blank360_td0():
+    """docs/media.md's blank 360K TD0 file (normal compression, a comment, every sector 0xE5)."""
+    head = bytearray(b'TD\x00\x00\x15\x00\x01\x80\x00\x02')
+    head += td0_crc(head).to_bytes(2, 'little')
+    text = b'A 360K disk\x00'
+    rest = len(text).to_bytes(2, 'little') + bytes([124, 0, 1, 0, 0, 0]) + text
+    body = td0_crc(rest).to_bytes(2, 'little') + rest
+    data_crc = td0_crc(bytes([0xE5]) * 512) & 0xFF
+    for c in range(40):
+        for h in range(2):
+            body += bytes([9, c, h, td0_crc(bytes([9, c, h])) & 0xFF])
+            for r in range(1, 10):
+                body += bytes([c, h, r, 2, 0, data_crc, 5, 0, 1, 0, 1, 0xE5, 0xE5])
+    return bytes(head + body + b'\xff')
+
+
 def prepare(tmp):
     """The set-up of docs/floppy-management.md, in `tmp`."""
     def image(name, size):
@@ -45,6 +71,8 @@ def prepare(tmp):
         os.chmod(os.path.join(tmp, name), 0o666)  # writable by the reader (or `nobody`)
     os.chmod(os.path.join(tmp, 'ro.img'), 0o444)
     os.mkfifo(os.path.join(tmp, 'fifo.img'))
+    with open(os.path.join(tmp, 'blank360.td0'), 'wb') as f:
+        f.write(blank360_td0())
     os.chmod(tmp, 0o777)  # the host (maybe `nobody`) makes its socket here
 
 

@@ -175,11 +175,7 @@ TEST_F(FloppyImd, FormatLaysDownFiveKilobyteSectorsTheGuestReadsBack) {
     std::vector<uint8_t> ids;
     for (uint8_t r : order) ids.insert(ids.end(), {kC, 0, r, kN});
     EXPECT_EQ(m->seek(0, kC), kC);
-    m->q.memwrite(0x30000, ids);
-    m->dma(false, 0x30000, uint16_t(ids.size()));
-    m->send_all({0x4D, 0, kN, 5, 0x74, kFill});  // FORMAT, MFM: N, SC, GPL, fill
-    ASSERT_TRUE(m->irq()) << "FORMAT ends with an interrupt";
-    auto r = m->take(7);
+    auto r = m->format(0, 0, kN, ids, kFill);
     EXPECT_EQ(r[0] & st0::kIc, 0) << "ST0 " << hex(r[0]) << " ST1 " << hex(r[1]);
 
     m->dma(true, 0x20000, 5 * 1024);

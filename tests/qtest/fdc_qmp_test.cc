@@ -783,6 +783,7 @@ TEST_F(QueryFloppyDrives, ListsEveryDriveWithItsState) {
                              {"drive-type", "144"},
                              {"attachment", "none"},
                              {"read-only", false},
+                             {"transient", false},
                              {"disk-changed", true},
                              {"motor", false},
                              {"cylinder", 0}}));

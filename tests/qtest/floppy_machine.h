@@ -150,6 +150,18 @@ class FloppyMachine {
         return take(7);
     }
 
+    // FORMAT TRACK (MFM) on a unit's current cylinder, head h: one ID per four bytes of `ids`
+    // (C H R N), data fields of 128 << n bytes of `fill`, the IDs through DMA at 0x30000; the
+    // result phase bytes.
+    std::vector<uint8_t> format(unsigned unit, uint8_t h, uint8_t n,
+                                const std::vector<uint8_t> &ids, uint8_t fill) {
+        q.memwrite(0x30000, ids);
+        dma(false, 0x30000, uint16_t(ids.size()));
+        send_all({0x4D, uint8_t(unit | h << 2), n, uint8_t(ids.size() / 4), 0x74, fill});
+        EXPECT_TRUE(irq()) << "FORMAT ends with an interrupt";
+        return take(7);
+    }
+
   private:
     QtestPorts bus_{q};
     // A byte sent or read without the handshake is a failure; the test goes on.

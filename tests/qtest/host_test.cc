@@ -319,7 +319,7 @@ TEST(HostPlugins, MismatchedAbiIsRefusedNamingBothVersions) {
     auto [status, out] =
         run_host(std::string("-plugin-dir ") + std::getenv("FDPLUG_BADABI_DIR") + " -device help");
     EXPECT_EQ(status, 0);
-    EXPECT_NE(out.find("plugin ABI 2.1 does not fit host ABI 1.1"), std::string::npos) << out;
+    EXPECT_NE(out.find("plugin ABI 2.2 does not fit host ABI 1.2"), std::string::npos) << out;
     EXPECT_EQ(out.find("bad-abi-dev"), std::string::npos) << "a refused plugin provides nothing";
 }
 

@@ -93,16 +93,6 @@ nlohmann::json track_json(unsigned c, unsigned h, const Track &t) {
             {"sectors", sectors}};
 }
 
-// "dd/mm/yyyy hh:mm:ss" now, local time: the date an IMD header carries.
-std::string now_text() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    ::localtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%d/%m/%Y %H:%M:%S", &tm);
-    return buf;
-}
-
 // Writes a new file; `exclusive`: fail if it exists.
 int write_file(const std::string &path, const std::vector<uint8_t> &bytes, bool exclusive) {
     const int fd =
@@ -212,8 +202,9 @@ int convert(const std::string &in, const std::string &out, const std::string &to
         const std::string header =
             image->format == "imd"
                 ? image->header
-                : imd_header(now_text(), "Converted from " + base_name(in) + " by fdplug-img\r\n" +
-                                             imd_comment_lines(image->comment));
+                : imd_header(imd_date_now(), "Converted from " + base_name(in) +
+                                                 " by fdplug-img\r\n" +
+                                                 imd_comment_lines(image->comment));
         auto written = write_imd(header, image->disk);
         if (!written)
             return failed("'" + in + "' cannot be written as IMD: " + written.error().message());
@@ -233,7 +224,8 @@ int create(const std::string &path, const std::string &format, const std::string
     MemoryImage blank(g, false);
     Expected<TrackDisk> disk = read_tracks(blank);
     if (!disk) return failed(size + " media cannot be made: " + disk.error().message());
-    const std::string header = imd_header(now_text(), "Blank " + size + " disk by fdplug-img\r\n");
+    const std::string header =
+        imd_header(imd_date_now(), "Blank " + size + " disk by fdplug-img\r\n");
     auto written = write_imd(header, *disk);
     if (!written)
         return failed(size + " media cannot be an IMD file: " + written.error().message());

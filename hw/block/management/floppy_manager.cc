@@ -66,9 +66,10 @@ const char *release_command(Attachment kind) {
     return kind == Attachment::HostDrive ? "floppy-release-host-drive" : "floppy-release-image";
 }
 
-constexpr const char *kCommands[] = {"floppy-attach-image", "floppy-release-image",
+constexpr const char *kCommands[] = {"floppy-attach-image",      "floppy-release-image",
                                      "floppy-attach-host-drive", "floppy-release-host-drive",
-                                     "query-floppy-drives"};
+                                     "query-floppy-drives",      "floppy-commit-image",
+                                     "floppy-export-image"};
 
 using Failure = Error<VpcError>;
 
@@ -105,6 +106,43 @@ Failure host_drive_capture_failure(const std::string &id, const Error<> &error) 
         default:
             return Failure(VpcError::HostFloppyCaptureFail,
                            drive_text(id) + ": " + error.message());
+    }
+}
+
+// A commit the file refuses: read-only, locked by someone else, or a layout it cannot hold.
+Failure commit_failure(const std::string &id, const MediaSlot &slot, const Error<> &error) {
+    const std::string text = drive_text(id) + ": committing to '" + slot.source() +
+                             "' failed: " + error.message() + "; the changes stay in memory";
+    switch (error.kind()) {
+        case ErrorKind::ReadOnly:
+        case ErrorKind::Unreadable:
+            return Failure(VpcError::FileReadOnly,
+                           text +
+                               " (make the file writable, or save them to a new file with "
+                               "floppy-export-image)");
+        case ErrorKind::InUse:
+            return Failure(VpcError::ImageCaptureFail,
+                           text +
+                               " (the file cannot be captured for writing while another "
+                               "program or drive uses it)");
+        case ErrorKind::Unsupported:
+            return Failure(VpcError::MediaWrongType,
+                           text + " (save them with floppy-export-image, \"format\": \"imd\")");
+        default:
+            return Failure(VpcError::DispException, text);
+    }
+}
+
+// An export the request is at fault for is an invalid argument; a failure writing it is not.
+Failure export_failure(const std::string &id, const Error<> &error) {
+    const std::string text = drive_text(id) + ": " + error.message();
+    switch (error.kind()) {
+        case ErrorKind::IoError:
+            return Failure(VpcError::DispException, text);
+        case ErrorKind::Unreadable:
+            return Failure(VpcError::FileReadOnly, text);
+        default:
+            return Failure(VpcError::InvalidArg, text);
     }
 }
 
@@ -163,7 +201,8 @@ Expected<MediaSlot *, VpcError> FloppyManager::empty_drive(const std::string &id
 }
 
 CommandResult FloppyManager::attach_image(const std::string &id, const std::string &filename,
-                                          bool read_only, const std::string &format) {
+                                          bool read_only, const std::string &format,
+                                          bool transient) {
     if (auto problem = path_form_problem(filename, "image path", "/srv/floppies/dos622.img"))
         return Failure(VpcError::ImageCaptureFail, drive_text(id) + ": " + *problem);
     auto slot = empty_drive(id);
@@ -172,6 +211,7 @@ CommandResult FloppyManager::attach_image(const std::string &id, const std::stri
     request.file = filename;
     request.format = format;
     request.read_only = read_only;
+    request.transient = transient;
     Expected<OpenedMedium> medium = (*slot)->open_image(request);
     if (!medium) return image_capture_failure(id, medium.error());
     (*slot)->insert(std::move(*medium));
@@ -229,14 +269,63 @@ CommandResult FloppyManager::query_drives() const {
     return list;
 }
 
+CommandResult FloppyManager::commit_image(const std::string &id) {
+    auto found = lookup(id);
+    if (!found) return found.error();
+    MediaSlot &slot = **found;
+    if (slot.attachment() == Attachment::HostDrive)
+        return Failure(VpcError::MediaWrongType,
+                       drive_text(id) + " holds " + holding(slot) +
+                           ", which is written in place; only a transient image has changes "
+                           "to commit");
+    if (slot.attachment() == Attachment::None)
+        return Failure(VpcError::NoMediaCaptured,
+                       drive_text(id) +
+                           " holds no image; there is nothing to commit (attach "
+                           "one with floppy-attach-image and \"transient\": true)");
+    if (!slot.transient())
+        return Failure(VpcError::MediaWrongType,
+                       drive_text(id) + " holds " + holding(slot) + " attached " +
+                           (slot.read_only() ? "read-only" : "read-write, written in place") +
+                           ", not transient: there are no changes to commit (attach it with "
+                           "\"transient\": true to keep the guest's writes in memory)");
+    if (slot.format() == "td0")
+        return Failure(VpcError::FileReadOnly,
+                       drive_text(id) + ": " + holding(slot) +
+                           " is a Teledisk file, which fdplug cannot write; save the changes to "
+                           "a new file with floppy-export-image (\"format\": \"imd\")");
+    if (Status committed = slot.commit(); !committed)
+        return commit_failure(id, slot, committed.error());
+    return Json::object();
+}
+
+CommandResult FloppyManager::export_image(const std::string &id, const std::string &filename,
+                                          const std::string &format) {
+    if (auto problem = path_form_problem(filename, "export path", "/srv/floppies/saved.imd"))
+        return Failure(VpcError::InvalidArg, drive_text(id) + ": " + *problem);
+    auto found = lookup(id);
+    if (!found) return found.error();
+    MediaSlot &slot = **found;
+    if (slot.attachment() == Attachment::None)
+        return Failure(VpcError::NoMediaCaptured,
+                       drive_text(id) + " holds no medium; there is nothing to export");
+    const ExportFormat to = format == "raw" ? ExportFormat::Raw : ExportFormat::Imd;
+    if (Status exported = slot.export_to(filename, to); !exported)
+        return export_failure(id, exported.error());
+    return Json::object();
+}
+
 CommandResult FloppyManager::execute(std::string_view command, const nlohmann::json &args) {
     try {
         auto str = [&args](const char *key) { return args.value(key, std::string()); };
         if (command == "floppy-attach-image") {
             // format: the schema admits only the formats open_medium() reads.
             return attach_image(str("id"), str("filename"), args.value("read-only", false),
-                                str("format"));
+                                str("format"), args.value("transient", false));
         }
+        if (command == "floppy-commit-image") return commit_image(str("id"));
+        if (command == "floppy-export-image")
+            return export_image(str("id"), str("filename"), str("format"));
         if (command == "floppy-release-image") return release_image(str("id"));
         if (command == "floppy-attach-host-drive")
             return attach_host_drive(str("id"), str("device"));

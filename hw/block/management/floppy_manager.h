@@ -49,13 +49,19 @@ class FloppyManager final : public MediaObserver {
     // unexpected exception, or a command it does not have, becomes DISP_E_EXCEPTION.
     CommandResult execute(std::string_view command, const nlohmann::json &args);
 
-    // format: "raw", "imd", or "" to tell by the file's content.
+    // format: "raw", "imd", "td0", or "" to tell by the file's content. transient: the guest's
+    // writes go to an overlay in memory and the file never changes (read_only wins).
     CommandResult attach_image(const std::string &id, const std::string &filename, bool read_only,
-                               const std::string &format = "");
+                               const std::string &format = "", bool transient = false);
     CommandResult release_image(const std::string &id);
     CommandResult attach_host_drive(const std::string &id, const std::string &device);
     CommandResult release_host_drive(const std::string &id);
     CommandResult query_drives() const;
+    // A transient image's changes into its file.
+    CommandResult commit_image(const std::string &id);
+    // The medium, with a transient image's changes, into a new file; format "raw" or "imd".
+    CommandResult export_image(const std::string &id, const std::string &filename,
+                               const std::string &format);
 
     // MediaObserver: FLOPPY_MEDIA_INSERTED / FLOPPY_MEDIA_EJECTED, warnings to the log.
     void media_inserted(const MediaSlot &slot) override;

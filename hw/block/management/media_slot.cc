@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "hw/block/media/floppy_formats.h"
+#include "hw/block/media/transient_image.h"
 
 namespace fdplug::floppy {
 
@@ -39,6 +40,7 @@ void MediaSlot::insert(OpenedMedium &&medium, bool notify) {
     source_ = medium.file;
     format_ = medium.format;
     read_only_ = medium.read_only;
+    transient_ = medium.transient;
     size_ = medium.virtual_size;
     core_.insert_media(unit_, std::move(medium.image));
     if (notify && observer_) observer_->media_inserted(*this);
@@ -47,6 +49,18 @@ void MediaSlot::insert(OpenedMedium &&medium, bool notify) {
 Status MediaSlot::flush() {
     DiskImage *media = core_.drive(unit_).media();
     return media ? media->flush() : Status();
+}
+
+Status MediaSlot::commit() {
+    auto *image = dynamic_cast<TransientImage *>(core_.drive(unit_).media());
+    if (!image) return Error(ErrorKind::Failed, "the drive holds no transient image");
+    return image->commit();
+}
+
+Status MediaSlot::export_to(const std::string &path, ExportFormat format) {
+    DiskImage *media = core_.drive(unit_).media();
+    if (!media) return Error(ErrorKind::NoMedium, "the drive is empty");
+    return export_medium(*media, path, format);
 }
 
 Status MediaSlot::release(bool drop_unsaved, bool notify) {
@@ -67,6 +81,7 @@ Status MediaSlot::release(bool drop_unsaved, bool notify) {
     const std::string path = std::exchange(source_, std::string());
     format_.clear();
     read_only_ = false;
+    transient_ = false;
     size_ = 0;
     // The medium is destroyed here: the file or device is closed, and its lock goes with it.
     core_.eject_media(unit_);
@@ -119,7 +134,7 @@ Status MediaSlot::eject(bool force) {
 }
 
 Status MediaSlot::change_medium(const std::string &filename, const std::string &format,
-                                const std::string &read_only_mode) {
+                                const std::string &read_only_mode, bool transient) {
     if (!configured())
         return Error(
             ErrorKind::Failed,
@@ -133,6 +148,7 @@ Status MediaSlot::change_medium(const std::string &filename, const std::string &
     request.read_only = read_only_mode == "read-only"    ? true
                         : read_only_mode == "read-write" ? false
                                                          : drive_read_only_;
+    request.transient = transient;
     // The current medium goes out before the new one goes in; a failed flush keeps it in.
     auto release_current = [this]() -> Status {
         Status released = release(false);
@@ -172,6 +188,9 @@ nlohmann::ordered_json MediaSlot::info() const {
     }
     if (attachment_ == Attachment::HostDrive) out["host-device"] = source_;
     out["read-only"] = attachment_ != Attachment::None && read_only_;
+    out["transient"] = transient_;
+    if (const auto *image = dynamic_cast<const TransientImage *>(drive.media()))
+        out["dirty-tracks"] = image->dirty_tracks();
     if (const DiskImage *media = drive.media()) {
         const Geometry &g = media->geometry();
         nlohmann::ordered_json geometry;

@@ -15,6 +15,7 @@
 
 #include "hw/block/error/expected.h"
 #include "hw/block/fdc/fdc82077.h"
+#include "hw/block/media/export_medium.h"
 #include "hw/block/media/media_faults.h"
 #include "hw/block/media/open_medium.h"
 
@@ -62,6 +63,9 @@ class MediaSlot {
     Attachment attachment() const { return attachment_; }
     const std::string &source() const { return source_; }  // image path or device; "" if empty
     bool read_only() const { return read_only_; }
+    // The guest's writes go to an overlay in memory, not to the file (transient_image.h).
+    bool transient() const { return transient_; }
+    const std::string &format() const { return format_; }
 
     void set_observer(MediaObserver *observer) { observer_ = observer; }
 
@@ -79,12 +83,18 @@ class MediaSlot {
     Status release(bool drop_unsaved, bool notify = true);
     // Writes every completed write through to the backing store.
     Status flush();
+    // A transient image's changes into its file (TransientImage::commit); Failed when the drive
+    // holds no transient image.
+    Status commit();
+    // The medium as the guest now sees it into a new file (export_medium.h); NoMedium when the
+    // drive is empty.
+    Status export_to(const std::string &path, ExportFormat format);
 
     // QEMU's block commands (QEMU semantics; an error's message is a GenericError's desc).
     nlohmann::ordered_json query_block() const;
     Status eject(bool force);
     Status change_medium(const std::string &filename, const std::string &format,
-                         const std::string &read_only_mode);
+                         const std::string &read_only_mode, bool transient = false);
 
     // query-floppy-drives' FloppyDriveInfo (qapi/floppy.json).
     nlohmann::ordered_json info() const;
@@ -101,6 +111,7 @@ class MediaSlot {
     std::string source_;
     std::string format_;  // the image's format ("raw", "imd"); "" when empty
     bool read_only_ = false;
+    bool transient_ = false;
     uint64_t size_ = 0;
 };
 

@@ -13,6 +13,7 @@
 namespace fdplug::floppy {
 
 class TrackMedium;
+class TrackDisk;
 
 enum class MediaStatus : uint8_t {
     Ok,
@@ -44,6 +45,10 @@ class DiskImage {
     // order with normal marks and good CRCs on every track (track_geometry.h). Sector images
     // always are.
     virtual bool uniform() const { return true; }
+    // Puts these whole tracks in place of the medium's own and makes them durable: how a
+    // transient medium's changes are committed (transient_image.h). A sector image takes
+    // uniform tracks of its geometry (disk_image.cc); a format without a writer refuses.
+    virtual Status store_tracks(const TrackDisk &changes);
 };
 
 }  // namespace fdplug::floppy

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <optional>
 
 namespace fdplug::floppy {
@@ -308,6 +309,15 @@ Expected<std::vector<uint8_t>> write_imd(std::string_view header_text, const Tra
 std::string imd_header(std::string_view date_time, std::string_view comment) {
     return std::string(kImdSignature) + "1.18: " + std::string(date_time) + "\r\n" +
            std::string(comment);
+}
+
+std::string imd_date_now() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%d/%m/%Y %H:%M:%S", &tm);
+    return buf;
 }
 
 std::string imd_comment(std::string_view header) {

@@ -52,6 +52,8 @@ Expected<std::vector<uint8_t>> write_imd(std::string_view header, const TrackDis
 // A header for a new file: the signature line with this date ("dd/mm/yyyy hh:mm:ss"), CR LF,
 // and the comment.
 std::string imd_header(std::string_view date_time, std::string_view comment);
+// "dd/mm/yyyy hh:mm:ss", local time now: the date a new header carries.
+std::string imd_date_now();
 // The comment part of a header: what follows the signature line.
 std::string imd_comment(std::string_view header);
 

@@ -40,7 +40,7 @@ bool is_imd_file(const std::string &path) {
 
 Expected<std::unique_ptr<ImdImage>> ImdImage::open(const Options &o, MediaFaultsPtr faults) {
     const std::string &path = o.path;
-    Expected<ImageFile> file = open_image_file(path, o.read_only || o.snapshot);
+    Expected<ImageFile> file = open_image_file(path, o.read_only);
     if (!file) return file.error();
     const uint64_t size = file->size;
     if (size > kMaxImdFileBytes)
@@ -70,7 +70,7 @@ ImdImage::ImdImage(int fd, std::string path, std::string header, TrackDisk disk,
     : TrackImage(fd, std::move(path), choice,
                  MemoryTracks(std::move(disk), options.read_only, imd_can_hold), size),
       header_(std::move(header)),
-      writes_file_(!options.read_only && !options.snapshot),
+      writes_file_(!options.read_only),
       faults_(std::move(faults)) {}
 
 ImdImage::~ImdImage() {
@@ -87,6 +87,27 @@ Status ImdImage::flush() {
     if (sync_with_faults(faults_, fd_) == 0) return {};
     return Error(ErrorKind::IoError,
                  "flushing IMD image " + quoted(path_) + " failed: " + errno_text(errno));
+}
+
+Status ImdImage::store_tracks(const TrackDisk &changes) {
+    auto each = [&](auto &&step) -> Status {
+        for (unsigned c = 0; c < kMaxTrackCylinders; ++c)
+            for (unsigned h = 0; h < kMaxTrackHeads; ++h)
+                if (const Track *t = changes.find(c, h))
+                    if (Status done = step(c, h, *t); !done)
+                        return done.error().prefixed("IMD image " + quoted(path_) +
+                                                     " cannot hold cylinder " + std::to_string(c) +
+                                                     " head " + std::to_string(h) + ": ");
+        return {};
+    };
+    if (Status held = each([](unsigned, unsigned, const Track &t) { return imd_can_hold(t); });
+        !held)
+        return held;
+    if (Status put = each(
+            [&](unsigned c, unsigned h, const Track &t) { return tracks_.replace_track(c, h, t); });
+        !put)
+        return put;
+    return save();
 }
 
 Status ImdImage::save() {

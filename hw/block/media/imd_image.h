@@ -23,9 +23,8 @@ namespace fdplug::floppy {
 class ImdImage final : public TrackImage {
   public:
     struct Options {
-        std::string path;  // must be absolute
-        bool read_only = false;
-        bool snapshot = false;  // writes stay in memory and the file is never written
+        std::string path;        // must be absolute
+        bool read_only = false;  // transient writes: open it read-only (transient_image.h)
         DriveType drive = DriveType::Auto;
     };
 
@@ -39,6 +38,8 @@ class ImdImage final : public TrackImage {
 
     // Writes the tracks back if anything changed (else syncs the file as it is).
     Status flush() override;
+    // Puts the changed tracks in and saves the file; none goes in unless IMD can hold all.
+    Status store_tracks(const TrackDisk &changes) override;
 
     // The header and comment the file came with (imd_format.h); a rewritten file keeps them.
     const std::string &header() const { return header_; }
@@ -50,7 +51,7 @@ class ImdImage final : public TrackImage {
     Status save();
 
     std::string header_;
-    bool writes_file_;  // read-write and not a snapshot
+    bool writes_file_;  // read-write
     MediaFaultsPtr faults_;
 };
 

@@ -36,24 +36,9 @@ MediaStatus MemoryTracks::write_data(unsigned c, unsigned h, size_t index, DataM
 }
 
 Expected<Track> MemoryTracks::formatted(unsigned c, unsigned h, const TrackFormat &f) const {
-    auto refuse = [](std::string text) { return Error(ErrorKind::Unsupported, std::move(text)); };
-    if (c >= kMaxTrackCylinders || h >= kMaxTrackHeads)
-        return refuse("no drive reaches cylinder " + std::to_string(c) + " head " +
-                      std::to_string(h));
-    if (f.size_code > kMaxSizeCode)
-        return refuse("N=" + std::to_string(f.size_code) +
-                      " is larger than the largest sector (N=" + std::to_string(kMaxSizeCode) +
-                      ")");
-    if (f.ids.size() > kMaxSectorsPerTrack ||
-        f.ids.size() * sector_size(f.size_code) > kMaxTrackDataBytes)
-        return refuse(std::to_string(f.ids.size()) + " sectors of " +
-                      std::to_string(sector_size(f.size_code)) +
-                      " bytes are more than a track holds");
-    Track t(f.encoding, f.rate);
-    t.reserve(f.ids.size(), f.ids.size() * sector_size(f.size_code));
-    for (const SectorId &id : f.ids) t.add_filled({.id = id, .size_code = f.size_code}, f.fill);
-    if (can_hold_)
-        if (Status held = can_hold_(t); !held) return held.error();
+    Expected<Track> t = formatted_track(c, h, f);
+    if (t && can_hold_)
+        if (Status held = can_hold_(*t); !held) return held.error();
     return t;
 }
 
@@ -69,6 +54,17 @@ MediaStatus MemoryTracks::format_track(unsigned c, unsigned h, const TrackFormat
     disk_.put(c, h, std::move(*t));
     dirty_ = true;
     return MediaStatus::Ok;
+}
+
+Status MemoryTracks::replace_track(unsigned c, unsigned h, Track track) {
+    if (read_only_) return Error(ErrorKind::ReadOnly, "the medium is write-protected");
+    if (can_hold_)
+        if (Status held = can_hold_(track); !held) return held;
+    if (!disk_.put(c, h, std::move(track)))
+        return Error(ErrorKind::Unsupported, "no drive reaches cylinder " + std::to_string(c) +
+                                                 " head " + std::to_string(h));
+    dirty_ = true;
+    return {};
 }
 
 }  // namespace fdplug::floppy

@@ -29,6 +29,10 @@ class MemoryTracks final : public TrackMedium {
     MediaStatus format_track(unsigned c, unsigned h, const TrackFormat &format) override;
 
     const TrackDisk &disk() const { return disk_; }
+    // Puts a whole track in place of the one at (c, h), as a commit of a transient medium does
+    // (track_overlay.h); an Error when the backing format cannot store it or the medium is
+    // write-protected, leaving the disk unchanged.
+    Status replace_track(unsigned c, unsigned h, Track track);
     // Something was written or formatted since construction or the last mark_saved().
     bool dirty() const { return dirty_; }
     void mark_saved() { dirty_ = false; }

@@ -10,6 +10,7 @@
 #include "hw/block/media/imd_image.h"
 #include "hw/block/media/memory_image.h"
 #include "hw/block/media/td0_image.h"
+#include "hw/block/media/transient_image.h"
 
 namespace fdplug::floppy {
 
@@ -59,7 +60,6 @@ Expected<OpenedMedium> open_track_image(const MediumRequest &request, const char
     typename Image::Options options;
     options.path = absolute_path(request.file);
     options.read_only = request.read_only;
-    options.snapshot = request.snapshot;
     options.drive = request.drive;
     auto opened = Image::open(options, request.faults);
     if (!opened) return opened.error();
@@ -72,27 +72,6 @@ Expected<OpenedMedium> open_track_image(const MediumRequest &request, const char
     out.virtual_size = image->geometry().size_bytes();
     out.image = std::move(image);
     return out;
-}
-
-// snapshot=on: the guest writes to a private copy; the file itself is never written.
-Status copy_into_memory(OpenedMedium &out, RawImage &file) {
-    const Geometry g = file.geometry();
-    std::vector<uint8_t> bytes(g.size_bytes());
-    for (unsigned c = 0; c < g.cylinders; ++c)
-        for (unsigned h = 0; h < g.heads; ++h)
-            for (unsigned r = 1; r <= g.sectors; ++r) {
-                const uint32_t lba = *g.lba(c, h, r);
-                std::span<uint8_t, DiskImage::kSectorSize> sector(bytes.data() + size_t(lba) * 512,
-                                                                  512);
-                if (file.read_sector(c, h, r, sector) != MediaStatus::Ok)
-                    return Error(ErrorKind::IoError, file.last_error());
-            }
-    // Keep the short-file rule (writes past the end fail) of the image it copies.
-    const uint64_t keep = std::min<uint64_t>(bytes.size(), (out.virtual_size + 511) / 512 * 512);
-    bytes.resize(size_t(keep));
-    out.image = std::make_unique<MemoryImage>(g, std::move(bytes), false);
-    out.read_only = false;
-    return {};
 }
 
 }  // namespace
@@ -124,9 +103,10 @@ Status check_image_format(const std::string &format) {
                      "ImageDisk files (format=imd) and Teledisk files (format=td0, read-only)");
 }
 
-Expected<OpenedMedium> open_medium(const MediumRequest &request) {
-    if (Status format = check_image_format(request.format); !format) return format.error();
-    if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
+namespace {
+
+// The file as its format's backend opens it, without transient writes.
+Expected<OpenedMedium> open_file(const MediumRequest &request) {
     if (request.format == "imd" ||
         (request.format.empty() && is_imd_file(absolute_path(request.file))))
         return open_track_image<ImdImage>(request, "imd");
@@ -135,7 +115,7 @@ Expected<OpenedMedium> open_medium(const MediumRequest &request) {
         return open_track_image<Td0Image>(request, "td0");
     RawImage::Options options;
     options.path = absolute_path(request.file);
-    options.read_only = request.read_only || request.snapshot;
+    options.read_only = request.read_only;
     options.drive = request.drive;
     auto opened = RawImage::open(options, request.faults);
     if (!opened) return opened.error();
@@ -144,13 +124,39 @@ Expected<OpenedMedium> open_medium(const MediumRequest &request) {
     out.wants = file->format().drive;
     out.file = options.path;
     out.virtual_size = file->file_size();
-    if (request.snapshot) {
-        if (Status copied = copy_into_memory(out, *file); !copied) return copied.error();
-        return out;
-    }
     out.read_only = file->read_only();
     out.image = std::move(file);
     return out;
+}
+
+// Transient writes: the file read-only under an overlay. A commit opens it again, in the format
+// it was found to have, so that it is read the same way.
+Expected<OpenedMedium> open_transient(MediumRequest request) {
+    request.transient = false;
+    request.read_only = true;
+    Expected<OpenedMedium> out = open_file(request);
+    if (!out) return out;
+    request.format = out->format;
+    auto reopen = [request](bool writable) -> Expected<std::unique_ptr<DiskImage>> {
+        MediumRequest again = request;
+        again.read_only = !writable;
+        Expected<OpenedMedium> opened = open_file(again);
+        if (!opened) return opened.error();
+        return std::move(opened->image);
+    };
+    out->image = std::make_unique<TransientImage>(std::move(out->image), std::move(reopen));
+    out->read_only = false;
+    out->transient = true;
+    return out;
+}
+
+}  // namespace
+
+Expected<OpenedMedium> open_medium(const MediumRequest &request) {
+    if (Status format = check_image_format(request.format); !format) return format.error();
+    if (request.file.rfind(kNullCo, 0) == 0) return open_null_co(request);
+    if (request.transient && !request.read_only) return open_transient(request);
+    return open_file(request);
 }
 
 Expected<OpenedMedium> open_host_drive(const std::string &device, DriveType drive,

@@ -1,5 +1,6 @@
-// Opening the medium for a drive from a request — an image file (raw, IMD or TD0; snapshot=on keeps
-// the guest's writes in memory; QEMU's null-co:// gives a blank medium in memory) or a host floppy
+// Opening the medium for a drive from a request — an image file (raw, IMD or TD0; transient writes,
+// snapshot=on, keep the guest's writes in an overlay in memory, transient_image.h; QEMU's
+// null-co:// gives a blank medium in memory) or a host floppy
 // drive — with one result for every backend (the medium, or an Error whose kind says what went
 // wrong), so that whoever changes media (the -drive definitions at start-up, QEMU's block commands,
 // the floppy-* commands) opens them the same way.
@@ -27,7 +28,10 @@ struct MediumRequest {
     std::string file;    // "" = no medium; relative paths are taken from the working dir
     std::string format;  // "raw", "imd", "td0", or "" to tell by the file's content
     bool read_only = false;
-    bool snapshot = false;              // writes go to a private copy in memory
+    // Transient writes (snapshot=on, "transient": true): the file is opened read-only and the
+    // guest's writes and FORMATs go to an overlay in memory (transient_image.h). A read-only
+    // request stays read-only.
+    bool transient = false;
     std::string size;                   // null-co:// only: "1440k", "1474560", …
     DriveType drive = DriveType::Auto;  // the drive it goes into (Auto: the medium decides)
     MediaFaultsPtr faults;              // test-only fault injection, handed to the backend
@@ -41,6 +45,7 @@ struct OpenedMedium {
     std::string file;                   // the absolute image path or the device node
     std::string format = "raw";         // "raw" (images, host drives, null-co), "imd" or "td0"
     bool read_only = false;
+    bool transient = false;  // image is a TransientImage
     uint64_t virtual_size = 0;
 };
 
@@ -50,7 +55,7 @@ Status check_image_format(const std::string &format);
 
 // Image files: raw sector images, ImageDisk files (format=imd, or no format and a file that
 // starts with the IMD signature) or Teledisk files (format=td0, or no format and a file that
-// starts with a TD0 header whose CRC matches; read-only or snapshot only), failing as
+// starts with a TD0 header whose CRC matches; read-only or transient only), failing as
 // RawImage::open, ImdImage::open or Td0Image::open does. An
 // unsupported format fails before any file is touched, as Unsupported: the request is at fault.
 Expected<OpenedMedium> open_medium(const MediumRequest &request);

@@ -19,7 +19,7 @@ bool is_td0_file(const std::string &path) {
 
 Expected<std::unique_ptr<Td0Image>> Td0Image::open(const Options &o, MediaFaultsPtr faults) {
     const std::string &path = o.path;
-    if (!o.read_only && !o.snapshot)
+    if (!o.read_only)
         return Error(ErrorKind::ReadOnly,
                      "Teledisk image " + quoted(path) +
                          " can only be opened read-only (fdplug has no TD0 writer); attach it "
@@ -50,14 +50,12 @@ Expected<std::unique_ptr<Td0Image>> Td0Image::open(const Options &o, MediaFaults
     auto choice = choose_track_format(parsed->disk, o.drive);
     if (!choice)
         return choice.error().prefixed("Teledisk image " + quoted(path) + " cannot be used: ");
-    return std::unique_ptr<Td0Image>(new Td0Image(file->fd.release(), path, std::move(*parsed),
-                                                  o.snapshot && !o.read_only, *choice,
-                                                  bytes.size()));
+    return std::unique_ptr<Td0Image>(
+        new Td0Image(file->fd.release(), path, std::move(*parsed), *choice, bytes.size()));
 }
 
-Td0Image::Td0Image(int fd, std::string path, Td0File file, bool writable, FormatChoice choice,
-                   uint64_t size)
-    : TrackImage(fd, std::move(path), choice, MemoryTracks(std::move(file.disk), !writable), size),
+Td0Image::Td0Image(int fd, std::string path, Td0File file, FormatChoice choice, uint64_t size)
+    : TrackImage(fd, std::move(path), choice, MemoryTracks(std::move(file.disk), true), size),
       header_(file.header),
       comment_(file.has_comment ? std::optional<Td0Comment>(std::move(file.comment))
                                 : std::nullopt),

@@ -1,8 +1,8 @@
 // Teledisk (.TD0) files as a medium. The whole file is read into the track model when it is
 // opened (td0_format.h) and never written: fdplug has no TD0 writer, so a TD0 medium is
-// write-protected, unless it is opened as a snapshot, whose writes stay in memory and are
-// dropped with the medium. Read-write asked of a TD0 file is refused (ReadOnly), with the ways
-// out: read-only, snapshot=on, or `fdplug-img convert -O imd`.
+// write-protected here; with transient writes (snapshot=on, "transient") it is opened read-only
+// under an overlay the guest writes to (transient_image.h). Read-write asked of a TD0 file is
+// refused (ReadOnly), with the ways out: read-only, transient, or `fdplug-img convert -O imd`.
 //
 // The file is opened and locked as every image file is (image_file.h: a shared lock).
 #pragma once
@@ -24,13 +24,12 @@ namespace fdplug::floppy {
 class Td0Image final : public TrackImage {
   public:
     struct Options {
-        std::string path;  // must be absolute
-        bool read_only = true;
-        bool snapshot = false;  // writable in memory; the file is never written
+        std::string path;       // must be absolute
+        bool read_only = true;  // false is refused: transient writes go through an overlay
         DriveType drive = DriveType::Auto;
     };
 
-    // ReadOnly when neither read_only nor snapshot is set; otherwise the errors of
+    // ReadOnly when read_only is not set; otherwise the errors of
     // open_image_file(), Corrupt / Unsupported for a file parse_td0() refuses (prefixed with
     // the path), UnknownSize for tracks no drive of this type reads.
     static Expected<std::unique_ptr<Td0Image>> open(const Options &options,
@@ -42,8 +41,7 @@ class Td0Image final : public TrackImage {
     const std::vector<std::string> &warnings() const { return warnings_; }
 
   private:
-    Td0Image(int fd, std::string path, Td0File file, bool writable, FormatChoice choice,
-             uint64_t size);
+    Td0Image(int fd, std::string path, Td0File file, FormatChoice choice, uint64_t size);
 
     Td0Header header_;
     std::optional<Td0Comment> comment_;

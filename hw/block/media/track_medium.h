@@ -66,4 +66,12 @@ class TrackMedium {
 // is good, as a controller's search for an ID finds it.
 std::optional<size_t> find_sector(const TrackInfo &track, const SectorId &id, size_t from = 0);
 
+// The sector the sector interface (DiskImage) calls (c, h, r) on this track: the first with the
+// ID C H R 2, a good ID CRC and a 512-byte data field; nullopt when the track has none.
+std::optional<size_t> find_sector_512(const TrackInfo &track, unsigned c, unsigned h, unsigned r);
+
+// The track FORMAT lays down at (c, h), or an Unsupported Error saying why the track model
+// cannot hold it (beyond the cylinders any drive reaches, N too large, more than a track holds).
+Expected<Track> formatted_track(unsigned c, unsigned h, const TrackFormat &format);
+
 }  // namespace fdplug::floppy

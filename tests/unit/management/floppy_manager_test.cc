@@ -322,6 +322,7 @@ TEST_F(FloppyManagerTest, QueryListsEveryDriveWithItsMedium) {
                                     {"image-file", a},
                                     {"image-format", "raw"},
                                     {"read-only", true},
+                                    {"transient", false},
                                     {"geometry", geometry},
                                     {"uniform", true},
                                     {"disk-changed", true},
@@ -336,6 +337,7 @@ TEST_F(FloppyManagerTest, QueryListsEveryDriveWithItsMedium) {
                                     {"drive-type", "144"},
                                     {"attachment", "none"},
                                     {"read-only", false},
+                                    {"transient", false},
                                     {"disk-changed", true},
                                     {"motor", false},
                                     {"cylinder", 0}})

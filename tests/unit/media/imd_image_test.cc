@@ -84,7 +84,7 @@ class ImdImageTest : public ::testing::Test {
         r.format = format;
         r.read_only = read_only;
         r.drive = drive;
-        r.snapshot = snapshot;
+        r.transient = snapshot;
         return result(open_medium(r));
     }
     static ImdImage &imd(OpenedMedium &m) { return dynamic_cast<ImdImage &>(*m.image); }

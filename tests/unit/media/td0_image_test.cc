@@ -40,7 +40,7 @@ MediumRequest request(const std::string &file, const std::string &format = "",
     r.file = file;
     r.format = format;
     r.read_only = read_only;
-    r.snapshot = snapshot;
+    r.transient = snapshot;
     return r;
 }
 
