@@ -6,8 +6,9 @@ it headless in Bochs with Bochs' own floppy plugin ("stock") and with fdplug's (
 accurate; "fdplug-fast", FDPLUG_TIMING=fast; "fdplug-imd", the same disk as an ImageDisk file
 made by fdplug-img, `floppya: 1_44=fd.imd`; "fdplug-imd-marks", an IMD file written here whose
 track C2/H1 also holds, between R=9 and R=10, R=19 with a deleted data mark and R=20 with a data
-CRC error; "fdplug-transient", FDPLUG_TRANSIENT=on: the guest's writes stay in memory), and
-checks for each run:
+CRC error; "fdplug-transient", FDPLUG_TRANSIENT=on: the guest's writes stay in memory;
+"fdplug-td0-transient", the same with the disk as a Teledisk file written here, which fdplug
+opens only with transient writes), and checks for each run:
   - the port 0xE9 markers: FDTEST boot, the CMOS dump, HASH (= the hash of the image file),
     TRACKS 00A0 (every track read), WRITE OK, FDTEST DONE;
   - the image afterwards: C79/H1 holds the written pattern, every other byte is unchanged (an
@@ -90,6 +91,37 @@ def imd_track_records(imd, want):
     return None
 
 
+def td0_crc(data, crc=0, table=[]):
+    """Teledisk's CRC-16: polynomial 0xA097, initial value 0, most significant bit first."""
+    if not table:
+        for i in range(256):
+            c = i << 8
+            for _ in range(8):
+                c = ((c << 1) ^ 0xA097 if c & 0x8000 else c << 1) & 0xFFFF
+            table.append(c)
+    for b in data:
+        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ b]
+    return crc
+
+
+def td0_twin(image_bytes):
+    """The disk as a Teledisk file without compression ("TD"; docs/media.md): version 2.1,
+    500 kbit/s MFM, two sides, each sector a raw data block (encoding 0)."""
+    header = bytes([ord("T"), ord("D"), 0, 0x5A, 21, 2, 4, 0, 0, 2])
+    crc = td0_crc(header)
+    out = bytearray(header + bytes([crc & 0xFF, crc >> 8]))
+    for track in range(160):
+        c, h = divmod(track, 2)
+        head = bytes([18, c, h])
+        out += head + bytes([td0_crc(head) & 0xFF])
+        for r in range(1, 19):
+            data = image_bytes[track * TRACK_BYTES + (r - 1) * 512:track * TRACK_BYTES + r * 512]
+            out += bytes([c, h, r, 2, 0, td0_crc(data) & 0xFF]) + (513).to_bytes(2, "little")
+            out += b"\x00" + data
+    out.append(0xFF)
+    return bytes(out)
+
+
 def record_kind(record):
     """(R, record type) with a compressed record counted as its uncompressed type: the writer
     compresses any uniform sector, so a fill byte's sector comes back as type 4 or 6."""
@@ -163,10 +195,11 @@ def run_once(args, variant, index, image_bytes, prefix):
     with open(raw, "wb") as fh:
         fh.write(image_bytes)
     image = raw
-    if variant.endswith("-imd-marks"):
-        image = os.path.join(rundir, "fd.imd")
+    td0 = "-td0" in variant
+    if variant.endswith("-imd-marks") or td0:
+        image = os.path.join(rundir, "fd.td0" if td0 else "fd.imd")
         with open(image, "wb") as fh:
-            fh.write(marked_imd(image_bytes))
+            fh.write(td0_twin(image_bytes) if td0 else marked_imd(image_bytes))
         os.unlink(raw)
     elif imd:
         image = os.path.join(rundir, "fd.imd")
@@ -195,6 +228,9 @@ def run_once(args, variant, index, image_bytes, prefix):
     text = out.decode("latin-1")
     markers = [l.strip() for l in text.splitlines() if MARKER.match(l.strip())]
     records = None
+    file_after = open(image, "rb").read()
+    if td0:
+        img_tool(args, "convert", "-O", "raw", image, raw)
     if imd:
         # --lossy: the marked twin's extra sectors have no place in a raw image.
         img_tool(args, "convert", "-O", "raw", "--lossy", image, raw)
@@ -205,7 +241,8 @@ def run_once(args, variant, index, image_bytes, prefix):
     logtext = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
     ticks = re.findall(r"^(\d{11,})[a-z]\[", logtext, re.M)
     return {"rundir": rundir, "wall": wall, "ticks": int(ticks[-1]) if ticks else 0, "timed_out": timed_out,
-            "markers": markers, "after": after, "log": logtext, "records": records}
+            "markers": markers, "after": after, "log": logtext, "records": records,
+            "file_unchanged": not td0 or file_after == td0_twin(image_bytes)}
 
 
 def check(variant, r, expected_hash, image_bytes):
@@ -233,7 +270,7 @@ def check(variant, r, expected_hash, image_bytes):
     if len(after) != len(image_bytes):
         problems.append(f"image is {len(after)} bytes after the run")
     elif variant.endswith("-transient"):
-        if after != image_bytes:
+        if after != image_bytes or not r["file_unchanged"]:
             problems.append("the image file changed, though FDPLUG_TRANSIENT=on")
         if "transient (writes stay in memory)" not in r["log"]:
             problems.append("fdplug did not attach floppya transient (no such line in bochs.log)")
