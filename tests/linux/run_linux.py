@@ -108,6 +108,14 @@ DRIVES_AB = r"Floppy drive\(s\): fd0 is 1\.44M, fd1 is 1\.44M$"  # DMA variants:
 DRIVES_MEDIA = r"Floppy drive\(s\): fd0 is 1\.2M, fd1 is 2\.88M"
 # The driver's echo of floppy=nodma as it parses the option: expected in "-pio" variants only.
 NODMA_ECHO = r"^floppy0: nodma=1$"
+# Pseudo-DMA only: the guest served a FIFO burst's INT late (about 200 µs with interrupts off
+# elsewhere in the kernel), the controller overran and raised the result phase's fresh INT edge
+# (docs/hardware/82077aa.md §9.1), and the local APIC delivered both edges, so the driver's
+# handler ran a second time with nothing left to do: it logs these three lines, sends SENSE
+# INTERRUPT (0x80: nothing pending) and goes on; the transfer is retried and its data checks
+# still apply (docs/linux.md, "Without DMA"). Tolerated as whole groups only, at most twice.
+LATE_PDMA_SERVICE = [r"^floppy0: unexpected interrupt\s*$", r"^floppy0: sensei repl\[0\]=80\s*$",
+                     r"^floppy0: -- FDC reply error$"]
 
 INIT = r"""#!/bin/busybox sh
 # PID 1 of tests/linux's initramfs: loads the floppy driver, runs the checks, prints one FDLINUX
@@ -490,6 +498,9 @@ def check(variant, r, image, pattern):
     missing = [p for p in ident if not any(re.search(p, k) for k in kernel)]
     expected = ident + ([NODMA_ECHO] if "pio" in variant.split("-") else [])
     other = [k for k in kernel if not any(re.search(p, k) for p in expected)]
+    late = 0
+    if "pio" in variant.split("-"):
+        other, late = drop_late_pdma_service(other)
     problem = []
     if "INSMOD" not in f or not f["INSMOD"]["_"].startswith("ok"):
         problem.append(f"insmod: {f.get('INSMOD', {}).get('_', 'no result')}")
@@ -497,7 +508,10 @@ def check(variant, r, image, pattern):
         problem.append("no kernel line matching " + ", ".join(missing))
     if other:
         problem.append(f"{len(other)} other floppy line(s) in the kernel log: " + " | ".join(other[:6]))
-    cases.append(("ident", "; ".join(problem) or None, " | ".join(k for k in kernel if k not in other)))
+    if late > 2:
+        problem.append(f"{late} late pseudo-DMA services (unexpected interrupt), at most 2 tolerated")
+    cases.append(("ident", "; ".join(problem) or None, " | ".join(k for k in kernel if k not in other) +
+                  (f" ({late} late pseudo-DMA service(s) tolerated)" if late else "")))
     if media:
         return fail_unbooted(cases + check_media(f, r, pattern, wall), boot)
 
@@ -542,6 +556,21 @@ def fail_unbooted(cases, boot):
     if not boot:
         cases = cases[:1] + [(c, p or "not reached: the boot failed", d) for c, p, d in cases[1:]]
     return cases
+
+
+def drop_late_pdma_service(lines):
+    """lines without each whole LATE_PDMA_SERVICE group, and how many groups there were."""
+    out, groups, i = [], 0, 0
+    n = len(LATE_PDMA_SERVICE)
+    while i < len(lines):
+        window = lines[i:i + n]
+        if len(window) == n and all(re.search(p, l) for p, l in zip(LATE_PDMA_SERVICE, window)):
+            groups += 1
+            i += n
+        else:
+            out.append(lines[i])
+            i += 1
+    return out, groups
 
 
 def check_media(f, r, pattern, wall):
