@@ -63,7 +63,7 @@ class FakeMachine final : public MachineControl {
             return Outcome::ok();
         };
         fd0.change_medium = [self](const std::string &filename, const std::optional<std::string> &,
-                                   const std::string &mode) {
+                                   const std::string &mode, bool /*transient*/) {
             if (filename.empty())
                 return Outcome::fail("GenericError",
                                      "Could not open '': No such file or directory");
