@@ -182,6 +182,11 @@ await() {
     done
     return 1
 }
+# idle_at_0 DEV: the head on track 0 and the drive idle before the host swaps the disk. A step
+# pulse with a disk in clears the change latch (docs/hardware/82077aa.md §10), so a swap that
+# lands while the head is still stepping to where the polling reads go is lost to the driver,
+# which then keeps the old disk's format; the polling reads themselves stay on track 0.
+idle_at_0() { label $1 >/dev/null; }
 @BODY@"""
 
 MAIN_BODY = r"""
@@ -233,6 +238,7 @@ if [ @QMP@ = 1 ]; then
 exec 3</dev/fd1 4<>/dev/fd1
 dd if=/dev/fd1 of=/dev/null bs=9216 count=4 2>/dev/null
 phase swap
+idle_at_0 /dev/fd1
 say ASKWP
 t0=$(up)
 await /dev/fd1 "@WP_LABEL@"
@@ -279,6 +285,7 @@ say ATTACH rc=$rc readrc=$readrc bytes=$(size /tmp/again) sha256=$(sha /tmp/agai
 sed 's/^/FDLINUX DD /' /tmp/dd.err
 # 720 KB media in the 1.44 MB drive: the driver finds the format by itself (autodetection).
 phase m720
+idle_at_0 /dev/fd1
 say ASK720
 t0=$(up)
 await /dev/fd1 "@LABEL_720K@"
@@ -333,6 +340,7 @@ readall /dev/fd0 M1200 15360
 readall /dev/fd1 M2880 18432
 writetracks /dev/fd1 W2880 18432 @W2880@
 phase swap
+idle_at_0 /dev/fd0
 say ASK360
 t0=$(up)
 await /dev/fd0 "@LABEL_360K@"
