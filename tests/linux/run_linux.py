@@ -946,7 +946,10 @@ def watch(proc, serial, t0, deadline, ask=None):
         except subprocess.TimeoutExpired:
             exited = False
         if os.path.exists(serial):
-            with open(serial, encoding="latin-1") as fh:
+            # newline="": the console writes CR LF, and a translated read would make len(text)
+            # lag behind the file offset, so the next read would start inside old text and could
+            # splice a line ("FDLIFDLINUX ASK720"), losing its tag and the swap it asks for.
+            with open(serial, encoding="latin-1", newline="") as fh:
                 fh.seek(len(text))
                 text += fh.read()
         # Whole lines only: Bochs may have written half of one.
