@@ -206,25 +206,10 @@ def run_once(args, variant, index, image_bytes, prefix):
         img_tool(args, "convert", "-O", "imd", raw, image)
         os.unlink(raw)
     log = os.path.join(rundir, "bochs.log")
-    with open(os.path.join(rundir, "fdtest.bxrc"), "w") as fh:
-        fh.write(bochsrc(image, log, args.bios))
-    with open(os.path.join(rundir, "c.rc"), "w") as fh:
-        fh.write("c\n")  # the debugger is compiled in: continue at once
     env = bochs_env(args.plugin if variant.startswith("fdplug") else None,
                     "fast" if variant == "fdplug-fast" else None,
                     transient=variant.endswith("-transient"))
-    cmd = prefix + [args.bochs, "-q", "-f", "fdtest.bxrc", "-rc", "c.rc"]
-    t0 = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=args.timeout)
-        out, err, timed_out = proc.stdout, proc.stderr, False
-    except subprocess.TimeoutExpired as e:
-        out, err, timed_out = e.stdout or b"", e.stderr or b"", True
-    wall = time.monotonic() - t0
-    for name, data in (("stdout.txt", out), ("stderr.txt", err)):
-        with open(os.path.join(rundir, name), "wb") as fh:
-            fh.write(data)
+    out, timed_out, wall = run_bochs(args, rundir, bochsrc(image, log, args.bios), env, prefix)
     text = out.decode("latin-1")
     markers = [l.strip() for l in text.splitlines() if MARKER.match(l.strip())]
     records = None
@@ -243,6 +228,28 @@ def run_once(args, variant, index, image_bytes, prefix):
     return {"rundir": rundir, "wall": wall, "ticks": int(ticks[-1]) if ticks else 0, "timed_out": timed_out,
             "markers": markers, "after": after, "log": logtext, "records": records,
             "file_unchanged": not td0 or file_after == td0_twin(image_bytes)}
+
+
+def run_bochs(args, rundir, bxrc, env, prefix):
+    """Bochs in rundir on the bochsrc text bxrc, killed after args.timeout seconds; its stdout
+    and stderr are kept in rundir. Returns (stdout, timed out, wall seconds)."""
+    with open(os.path.join(rundir, "bochs.bxrc"), "w") as fh:
+        fh.write(bxrc)
+    with open(os.path.join(rundir, "c.rc"), "w") as fh:
+        fh.write("c\n")  # the debugger is compiled in: continue at once
+    cmd = prefix + [args.bochs, "-q", "-f", "bochs.bxrc", "-rc", "c.rc"]
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=args.timeout)
+        out, err, timed_out = proc.stdout, proc.stderr, False
+    except subprocess.TimeoutExpired as e:
+        out, err, timed_out = e.stdout or b"", e.stderr or b"", True
+    wall = time.monotonic() - t0
+    for name, data in (("stdout.txt", out), ("stderr.txt", err)):
+        with open(os.path.join(rundir, name), "wb") as fh:
+            fh.write(data)
+    return out, timed_out, wall
 
 
 def check(variant, r, expected_hash, image_bytes):

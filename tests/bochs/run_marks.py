@@ -17,9 +17,7 @@ as the five 1024-byte sectors in the order formatted; the raw image is unchanged
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_boot  # noqa: E402  (the disk, its IMD twin, the bochsrc, the environment, unshare)
@@ -91,22 +89,9 @@ def run_once(args, variant, index, image_bytes, prefix):
     with open(image, "wb") as fh:
         fh.write(content)
     log = os.path.join(rundir, "bochs.log")
-    with open(os.path.join(rundir, "marks.bxrc"), "w") as fh:
-        fh.write(run_boot.bochsrc(image, log, "seabios"))
-    with open(os.path.join(rundir, "c.rc"), "w") as fh:
-        fh.write("c\n")
     timing = "fast" if variant.startswith("fdplug-fast") else "accurate"
-    env = run_boot.bochs_env(args.plugin, timing)
-    t0 = time.monotonic()
-    try:
-        proc = subprocess.run(prefix + [args.bochs, "-q", "-f", "marks.bxrc", "-rc", "c.rc"], cwd=rundir,
-                              env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=args.timeout)
-        out, timed_out = proc.stdout, False
-    except subprocess.TimeoutExpired as e:
-        out, timed_out = e.stdout or b"", True
-    wall = time.monotonic() - t0
-    with open(os.path.join(rundir, "stdout.txt"), "wb") as fh:
-        fh.write(out)
+    out, timed_out, wall = run_boot.run_bochs(args, rundir, run_boot.bochsrc(image, log, "seabios"),
+                                              run_boot.bochs_env(args.plugin, timing), prefix)
     lines = [l.strip() for l in out.decode("latin-1").splitlines() if LINE.match(l.strip())]
     problems = ["timed out (Bochs killed)"] if timed_out else []
     for l in expected("marks" if marked else "raw", image_bytes):
