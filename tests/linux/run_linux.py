@@ -190,10 +190,12 @@ idle_at_0() { label $1 >/dev/null; }
 @BODY@"""
 
 MAIN_BODY = r"""
+say READGO
 t0=$(up)
 dd if=/dev/fd0 of=/tmp/disk bs=9216 2>/tmp/dd.err
 rc=$?
 t1=$(up)
+say READEND
 say READ rc=$rc bytes=$(size /tmp/disk) sha256=$(sha /tmp/disk) t0=$t0 t1=$t1
 [ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
 rm -f /tmp/disk
@@ -483,7 +485,8 @@ def check(variant, r, image, pattern):
 
     def wall(tag, since=None):
         """Host seconds until the console showed tag (since the line since, if given); the
-        console is polled 4 times a second, and a line comes after its check's hashing."""
+        console is polled 4 times a second. A result line comes after its check's hashing; the
+        read alone is timed between READGO and READEND, printed around its dd."""
         seen = r["seen"]
         if tag not in seen or (since and since not in seen):
             return "? s"
@@ -530,7 +533,7 @@ def check(variant, r, image, pattern):
         problem = (f"read rc={rd.get('rc')} bytes={rd.get('bytes')} sha256={rd.get('sha256')}; expected rc=0 "
                    f"bytes={len(image)} sha256={want}" + "".join(" | " + d for d in rd.get("dd", [])[:4]))
     cases.append(("read", problem, f"{len(image)} bytes in {seconds(rd):.2f} s guest time, "
-                                   f"{wall('READ', 'INSMOD')} wall"))
+                                   f"{wall('READEND', 'READGO')} wall"))
 
     wr, back = f.get("WRITE", {}), f.get("READBACK", {})
     want = hashlib.sha256(pattern).hexdigest()
