@@ -18,8 +18,12 @@ and in the DMA variants, on drive B (a second 1.44 MB drive):
          gcc -static) reads back as the fill byte, and the image file holds it after the run;
   fat    mformat + mcopy of the pattern onto the formatted disk and back in the guest (mtools and
          its glibc in the initramfs), and the host's mtools find the file in the image file.
+and, in fdplug's DMA variants, once the raw commands are done with the driver unloaded:
+  pio-*  floppy.ko loaded again with floppy=nodma (pseudo-DMA): identified again with no other
+         floppy line, drive A read whole and 8 more tracks (C60-C63) written and read back.
 Variants: fdplug (FDPLUG_TIMING=accurate), fdplug-fast (FDPLUG_TIMING=fast), stock (Bochs' own
-floppy plugin); a "-pio" suffix loads the driver with floppy=nodma. Each boot is killed after
+floppy plugin); a "-pio" suffix loads the driver with floppy=nodma from the start (drive A's read
+and write only), "-media" is the boot with other drives and media. Each boot is killed after
 --timeout seconds. Exits 77 (skipped) when the kernel cache, busybox-static, mtools, syslinux,
 gcc and libc.a or network isolation is missing.
 """
@@ -96,6 +100,7 @@ RAW = {
 }
 WRITE_TRACK = 80           # C40/H0
 WRITE_TRACKS = 8           # C40-C43, both heads
+PIO_TRACK = 120            # the PIO phase's write: C60-C63
 HD_HEADS, HD_SPT = 16, 63  # the boot disk's CHS geometry; cylinders follow from its size
 # Guest-time savers that leave the floppy path alone: cryptomgr.notests skips the crypto
 # self-tests (15 s of guest time, the longest initcall), rodata=off two page-table walks (W+X
@@ -158,15 +163,47 @@ dmesg -n 1
 dmesg -c >/dev/null
 follow &
 follower=$!
-for m in @MODULES@; do
-    opts=
-    [ $m = floppy ] && opts="@OPTIONS@"
-    insmod /$m.ko $opts || { say INSMOD FAIL $m rc=$?; finish; }
-done
-n=0
-while [ ! -b /dev/fd0 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-[ -b /dev/fd0 ] || { say INSMOD FAIL no /dev/fd0; finish; }
-say INSMOD ok uptime=$(up)
+# load TAG OPTIONS: the modules, floppy.ko with OPTIONS, and /dev/fd0 there; one TAG line.
+load() {
+    for m in @MODULES@; do
+        opts=
+        [ $m = floppy ] && opts="$2"
+        insmod /$m.ko $opts || { say $1 FAIL $m rc=$?; return 1; }
+    done
+    n=0
+    while [ ! -b /dev/fd0 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    [ -b /dev/fd0 ] || { say $1 FAIL no /dev/fd0; return 1; }
+    say $1 ok uptime=$(up)
+}
+load INSMOD "@OPTIONS@" || finish
+# readall DEV TAG BS: DEV read whole through the page cache, one result line. TAGGO and TAGEND
+# come just before and after the dd, so that the host can time the read alone.
+readall() {
+    say ${2}GO
+    t0=$(up)
+    dd if=$1 of=/tmp/m bs=$3 2>/tmp/dd.err
+    rc=$?
+    t1=$(up)
+    say ${2}END
+    say $2 rc=$rc bytes=$(size /tmp/m) sha256=$(sha /tmp/m) t0=$t0 t1=$t1
+    [ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+    rm -f /tmp/m
+}
+# writetracks DEV TAG BS SEEK [COUNT]: COUNT (2) tracks of the pattern at track SEEK, read back
+# past the caches: the page cache dropped, and track 0 read so that the driver's one-track
+# buffer holds none of them.
+writetracks() {
+    t0=$(up)
+    dd if=/pattern.bin of=$1 bs=$3 count=${5:-2} seek=$4 conv=notrunc,fsync 2>/tmp/dd.err
+    rc=$?
+    t1=$(up)
+    blockdev --flushbufs $1
+    dd if=$1 of=/dev/null bs=$3 count=1 iflag=direct 2>/dev/null
+    dd if=$1 of=/tmp/back bs=$3 count=${5:-2} skip=$4 iflag=direct 2>>/tmp/dd.err
+    readrc=$?
+    say $2 rc=$rc readrc=$readrc sha256=$(sha /tmp/back) t0=$t0 t1=$t1
+    [ $rc = 0 ] && [ $readrc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+}
 # label DEV: the first line of DEV's sector 0, read past every cache (O_DIRECT; the open checks
 # for a disk change). await DEV TEXT: polls until it is TEXT (with !TEXT: readable and not TEXT).
 label() { dd if=$1 bs=512 count=1 iflag=direct 2>/dev/null | head -n 1; }
@@ -190,30 +227,8 @@ idle_at_0() { label $1 >/dev/null; }
 @BODY@"""
 
 MAIN_BODY = r"""
-say READGO
-t0=$(up)
-dd if=/dev/fd0 of=/tmp/disk bs=9216 2>/tmp/dd.err
-rc=$?
-t1=$(up)
-say READEND
-say READ rc=$rc bytes=$(size /tmp/disk) sha256=$(sha /tmp/disk) t0=$t0 t1=$t1
-[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
-rm -f /tmp/disk
-
-t0=$(up)
-dd if=/pattern.bin of=/dev/fd0 bs=9216 seek=@TRACK@ conv=notrunc,fsync 2>/tmp/dd.err
-rc=$?
-t1=$(up)
-say WRITE rc=$rc t0=$t0 t1=$t1
-[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
-# Read back from the drive, not from a cache: drop the page cache, and read track 0 first so that
-# the driver's one-track buffer no longer holds a written track.
-blockdev --flushbufs /dev/fd0
-dd if=/dev/fd0 of=/dev/null bs=9216 count=1 iflag=direct 2>/dev/null
-dd if=/dev/fd0 of=/tmp/back bs=9216 skip=@TRACK@ count=@TRACKS@ iflag=direct 2>/tmp/dd.err
-rc=$?
-say READBACK rc=$rc bytes=$(size /tmp/back) sha256=$(sha /tmp/back)
-[ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
+readall /dev/fd0 READ 9216
+writetracks /dev/fd0 WRITE 9216 @TRACK@ @TRACKS@
 [ @EXTRA@ = 1 ] || finish
 
 # FORMAT: every track of drive B through FDFMTBEG/FDFMTTRK/FDFMTEND (tests/linux/fdformat.c),
@@ -306,6 +321,15 @@ rmmod floppy 2>/tmp/rm.err
 rc=$?
 say RAW rmmod=$rc $(fdcraw 2>&1)
 [ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/rm.err
+if [ @PIO@ = 1 ]; then
+# Without DMA: the driver loaded again with floppy=nodma moves every byte itself (pseudo-DMA,
+# docs/linux.md); drive A read whole (with the tracks written above) and 8 more tracks written.
+phase pio
+if load PINSMOD floppy=nodma; then
+    readall /dev/fd0 PREAD 9216
+    writetracks /dev/fd0 PWRITE 9216 @PIO_TRACK@ @TRACKS@
+fi
+fi
 phase main
 finish
 """
@@ -315,29 +339,6 @@ finish
 # a 2.88 MB drive with 2.88 MB media; then 360 KB media into drive A over QMP (double stepping).
 # Each disk is read whole, and two tracks are written to the 2.88 MB and the 360 KB disks.
 MEDIA_BODY = r"""
-# readall DEV TAG BS: DEV read whole through the page cache, one result line.
-readall() {
-    t0=$(up)
-    dd if=$1 of=/tmp/m bs=$3 2>/tmp/dd.err
-    rc=$?
-    t1=$(up)
-    say $2 rc=$rc bytes=$(size /tmp/m) sha256=$(sha /tmp/m) t0=$t0 t1=$t1
-    [ $rc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
-    rm -f /tmp/m
-}
-# writetracks DEV TAG BS SEEK: two tracks of the pattern at track SEEK, read back past the caches.
-writetracks() {
-    t0=$(up)
-    dd if=/pattern.bin of=$1 bs=$3 count=2 seek=$4 conv=notrunc,fsync 2>/tmp/dd.err
-    rc=$?
-    t1=$(up)
-    blockdev --flushbufs $1
-    dd if=$1 of=/dev/null bs=$3 count=1 iflag=direct 2>/dev/null
-    dd if=$1 of=/tmp/back bs=$3 count=2 skip=$4 iflag=direct 2>>/tmp/dd.err
-    readrc=$?
-    say $2 rc=$rc readrc=$readrc sha256=$(sha /tmp/back) t0=$t0 t1=$t1
-    [ $rc = 0 ] && [ $readrc = 0 ] || sed 's/^/FDLINUX DD /' /tmp/dd.err
-}
 readall /dev/fd0 M1200 15360
 readall /dev/fd1 M2880 18432
 writetracks /dev/fd1 W2880 18432 @W2880@
@@ -368,14 +369,15 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-def initramfs(modules, options, pattern, fdformat=None, qmp=False, fdcraw=None, media=False):
+def initramfs(modules, options, pattern, fdformat=None, qmp=False, fdcraw=None, media=False, pio=False):
     """The initramfs. With fdformat (the path of the static tests/linux/fdformat.c build), the
     checks on drive B as well: fdformat, and mtools with the libraries and the codepage module
-    it loads."""
+    it loads. With pio, the PIO phase at the end (pio_phase)."""
     init = (INIT.replace("@BODY@", MEDIA_BODY if media else MAIN_BODY)
             .replace("@MODULES@", " ".join(modules)).replace("@OPTIONS@", options)
             .replace("@TRACK@", str(WRITE_TRACK)).replace("@TRACKS@", str(WRITE_TRACKS))
             .replace("@EXTRA@", "1" if fdformat else "0").replace("@QMP@", "1" if qmp else "0")
+            .replace("@PIO@", "1" if pio else "0").replace("@PIO_TRACK@", str(PIO_TRACK))
             .replace("@WP_LABEL@", WP_LABEL).replace("@LABEL_720K@", MEDIA["720K"][0])
             .replace("@LABEL_360K@", MEDIA["360K"][0]).replace("@W2880@", str(W2880)).replace("@W360@", str(W360)))
     dirs = ["bin", "dev", "proc", "sys", "tmp"]
@@ -503,63 +505,96 @@ def check(variant, r, image, pattern):
     cases.append(("boot", "; ".join(why) or None,
                   f"/init at {f.get('BOOT', {}).get('uptime', '?')} s guest time, {wall('BOOT')} wall"))
 
-    kernel = klines(f, "main")
-    media = "media" in variant.split("-")
-    ident = [DRIVES_MEDIA if media else DRIVES_AB if extra_checks(variant) else DRIVES] + IDENT
-    missing = [p for p in ident if not any(re.search(p, k) for k in kernel)]
-    expected = ident + ([NODMA_ECHO] if "pio" in variant.split("-") else [])
+    parts = variant.split("-")
+    media = "media" in parts
+    drives = DRIVES_MEDIA if media else DRIVES_AB if extra_checks(variant) else DRIVES
+    expected = [drives] + IDENT + ([NODMA_ECHO] if "pio" in parts else [])
+    cases.append(("ident", *ident(f, "INSMOD", "main", expected, "pio" in parts)))
+    if media:
+        return fail_unbooted(cases + check_media(f, r, pattern, wall), boot)
+
+    written = [WRITE_TRACK] + ([PIO_TRACK] if pio_phase(variant) else [])
+    cases.append(("read", read_problem(f, "READ", image),
+                  f"{len(image)} bytes in {seconds(f.get('READ', {})):.2f} s guest time, "
+                  f"{wall('READEND', 'READGO')} wall"))
+    cases.append(("write", write_problems(f, r, image, pattern, "WRITE", WRITE_TRACK, written),
+                  f"{len(pattern)} bytes (C40-C43) in {seconds(f.get('WRITE', {})):.2f} s guest time, "
+                  f"{wall('WRITE', 'READ')} wall; in the image file after exit"))
+    if extra_checks(variant):
+        cases += check_b(f, r, pattern, wall)
+        cases += check_qmp(f, r, wall)
+        cases += check_raw(f, r["host"] is not None)
+    if pio_phase(variant):
+        # Drive A as the DMA checks left it: the pattern at C40-C43.
+        start = WRITE_TRACK * 9216
+        before = image[:start] + pattern + image[start + len(pattern):]
+        cases.append(("pio-ident", *ident(f, "PINSMOD", "pio", [drives, NODMA_ECHO] + IDENT, True)))
+        cases.append(("pio-read", read_problem(f, "PREAD", before),
+                      f"{len(image)} bytes by PIO in {seconds(f.get('PREAD', {})):.2f} s guest time, "
+                      f"{wall('PREADEND', 'PREADGO')} wall"))
+        cases.append(("pio-write", write_problems(f, r, image, pattern, "PWRITE", PIO_TRACK, written),
+                      f"{len(pattern)} bytes (C60-C63) by PIO in {seconds(f.get('PWRITE', {})):.2f} s guest "
+                      "time; in the image file after exit"))
+    return fail_unbooted(cases, boot)
+
+
+def ident(f, tag, phase, expected, pio):
+    """(problem or None, detail) of the driver's load (the tag line) and the kernel's floppy lines
+    of a phase: a line for each of expected, and no other; with pio (floppy=nodma) whole
+    LATE_PDMA_SERVICE groups are tolerated, at most twice."""
+    kernel = klines(f, phase)
+    missing = [p for p in expected if not any(re.search(p, k) for k in kernel)]
     other = [k for k in kernel if not any(re.search(p, k) for p in expected)]
     late = 0
-    if "pio" in variant.split("-"):
+    if pio:
         other, late = drop_late_pdma_service(other)
     problem = []
-    if "INSMOD" not in f or not f["INSMOD"]["_"].startswith("ok"):
-        problem.append(f"insmod: {f.get('INSMOD', {}).get('_', 'no result')}")
+    if tag not in f or not f[tag]["_"].startswith("ok"):
+        problem.append(f"insmod: {f.get(tag, {}).get('_', 'no result')}")
     if missing:
         problem.append("no kernel line matching " + ", ".join(missing))
     if other:
         problem.append(f"{len(other)} other floppy line(s) in the kernel log: " + " | ".join(other[:6]))
     if late > 2:
         problem.append(f"{late} late pseudo-DMA services (unexpected interrupt), at most 2 tolerated")
-    cases.append(("ident", "; ".join(problem) or None, " | ".join(k for k in kernel if k not in other) +
-                  (f" ({late} late pseudo-DMA service(s) tolerated)" if late else "")))
-    if media:
-        return fail_unbooted(cases + check_media(f, r, pattern, wall), boot)
+    return "; ".join(problem) or None, (" | ".join(k for k in kernel if k not in other) +
+                                        (f" ({late} late pseudo-DMA service(s) tolerated)" if late else ""))
 
-    rd = f.get("READ", {})
-    want = hashlib.sha256(image).hexdigest()
-    problem = None
-    if rd.get("rc") != "0" or rd.get("bytes") != str(len(image)) or rd.get("sha256") != want:
-        problem = (f"read rc={rd.get('rc')} bytes={rd.get('bytes')} sha256={rd.get('sha256')}; expected rc=0 "
-                   f"bytes={len(image)} sha256={want}" + "".join(" | " + d for d in rd.get("dd", [])[:4]))
-    cases.append(("read", problem, f"{len(image)} bytes in {seconds(rd):.2f} s guest time, "
-                                   f"{wall('READEND', 'READGO')} wall"))
 
-    wr, back = f.get("WRITE", {}), f.get("READBACK", {})
-    want = hashlib.sha256(pattern).hexdigest()
+def read_problem(f, tag, image):
+    """What is wrong with readall's tag line, which must have read image whole, or None."""
+    rd, want = f.get(tag, {}), hashlib.sha256(image).hexdigest()
+    if rd.get("rc") == "0" and rd.get("bytes") == str(len(image)) and rd.get("sha256") == want:
+        return None
+    return (f"read rc={rd.get('rc')} bytes={rd.get('bytes')} sha256={rd.get('sha256')}; expected rc=0 "
+            f"bytes={len(image)} sha256={want}" + "".join(" | " + d for d in rd.get("dd", [])[:4]))
+
+
+def write_problems(f, r, image, pattern, tag, track, written):
+    """What is wrong with writetracks' tag line (the pattern written at track and read back), and
+    with drive A's image file after the run: the pattern at track, and outside the tracks of
+    every write of the run (written) the image's own bytes; None when nothing is."""
+    w, want = f.get(tag, {}), hashlib.sha256(pattern).hexdigest()
     problem = []
-    if wr.get("rc") != "0":
-        problem.append(f"write rc={wr.get('rc')}" + "".join(" | " + d for d in wr.get("dd", [])[:4]))
-    if back.get("rc") != "0" or back.get("sha256") != want:
-        problem.append(f"read-back rc={back.get('rc')} bytes={back.get('bytes')} sha256={back.get('sha256')}, "
-                       f"expected the pattern's {want}" + "".join(" | " + d for d in back.get("dd", [])[:4]))
-    start, end = WRITE_TRACK * 9216, (WRITE_TRACK + WRITE_TRACKS) * 9216
+    if w.get("rc") != "0" or w.get("readrc") != "0" or w.get("sha256") != want:
+        problem.append(f"write rc={w.get('rc')}, read back rc={w.get('readrc')} sha256={w.get('sha256')}; "
+                       f"expected 0, 0 and the pattern's {want}" + "".join(" | " + d for d in w.get("dd", [])[:4]))
     after = r["after"]
     if len(after) != len(image):
         problem.append(f"the image file is {len(after)} bytes after the run")
-    else:
-        if after[start:end] != pattern:
-            problem.append(f"bytes {start}-{end - 1} of the image file do not hold the pattern")
-        if after[:start] != image[:start] or after[end:] != image[end:]:
-            problem.append("bytes outside the written tracks changed in the image file")
-    cases.append(("write", "; ".join(problem) or None,
-                  f"{len(pattern)} bytes (C40-C43) in {seconds(wr):.2f} s guest time, {wall('WRITE', 'READ')} "
-                  "wall; in the image file after exit"))
-    if extra_checks(variant):
-        cases += check_b(f, r, pattern, wall)
-        cases += check_qmp(f, r, wall)
-        cases += check_raw(f, r["host"] is not None)
-    return fail_unbooted(cases, boot)
+        return "; ".join(problem)
+    start = track * 9216
+    if after[start:start + len(pattern)] != pattern:
+        problem.append(f"bytes {start}-{start + len(pattern) - 1} of the image file do not hold the pattern")
+
+    def outside(data):
+        data = bytearray(data)
+        for t in written:
+            data[t * 9216:t * 9216 + len(pattern)] = bytes(len(pattern))
+        return data
+    if outside(after) != outside(image):
+        problem.append("bytes outside the written tracks changed in the image file")
+    return "; ".join(problem) or None
 
 
 def fail_unbooted(cases, boot):
@@ -625,6 +660,13 @@ def check_media(f, r, pattern, wall):
 
 def host_problems(r, tag):
     return list(r["host"].problems.get(tag, [])) if r["host"] else ["no QMP (Bochs' own plugin)"]
+
+
+def pio_phase(variant):
+    """True for the boots that, after the DMA checks, load the driver again with floppy=nodma and
+    read and write drive A by PIO: fdplug's DMA variants (Bochs' plugin cannot do PIO: its driver
+    loops resetting the controller, docs/linux.md)."""
+    return extra_checks(variant) and variant.split("-")[0] == "fdplug"
 
 
 def extra_checks(variant):
@@ -731,7 +773,7 @@ def check_b(f, r, pattern, wall):
                        f"0x{FILL_BYTE:02X}, expected at least {want_fill}: the FORMAT did not land in the file")
     cases.append(("format", "; ".join(problem) or None,
                   f"{fm.get('tracks')} tracks ({fm.get('geometry')}) formatted and read back as 0x{FILL_BYTE:02X} "
-                  f"in {seconds(fm):.2f} s guest time, {wall('FORMAT', 'READBACK')} wall; {fill} of {sectors} "
+                  f"in {seconds(fm):.2f} s guest time, {wall('FORMAT', 'WRITE')} wall; {fill} of {sectors} "
                   "sectors of the image file hold the fill byte after the run"))
 
     fat = f.get("FAT", {})
@@ -901,7 +943,8 @@ def run(args, variant, image, pattern, modules, prefix):
                 "ASKATT": [("floppy-attach-image", {"id": "floppyb", "filename": floppy_b})],
                 "ASK720": [("floppy-release-image", {"id": "floppyb"}),
                            ("floppy-attach-image", {"id": "floppyb", "filename": media["720K"], "read-only": True})]})
-    cylinders = boot_disk(disk, initramfs(modules, options, pattern, fdformat, bool(qmp), fdcraw, "media" in parts),
+    cylinders = boot_disk(disk, initramfs(modules, options, pattern, fdformat, bool(qmp), fdcraw, "media" in parts,
+                                    pio_phase(variant)),
                           " ".join([CMDLINE, args.append]).strip())
     with open(os.path.join(rundir, "linux.bxrc"), "w") as fh:
         fh.write(bochsrc(drives, disk, cylinders, serial, log))
@@ -1009,7 +1052,7 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--variants", default="fdplug,fdplug-fast",
                     help="comma-separated: fdplug, fdplug-fast, stock, each with an optional -pio suffix")
-    ap.add_argument("--timeout", type=float, default=600, help="seconds before a Bochs run is killed")
+    ap.add_argument("--timeout", type=float, default=750, help="seconds before a Bochs run is killed")
     ap.add_argument("--append", default="", help="more kernel command-line arguments")
     args = ap.parse_args()
 
