@@ -594,7 +594,7 @@ uint8_t Fdc82077::st0_for(uint8_t ic) const {
 // result phase is a fresh edge, which an edge-triggered host needs (docs/hardware/82077aa.md
 // §9.1). A transfer the host completed needs nothing: its last byte already served the request.
 void Fdc82077::withdraw_request() {
-    s_.exec.stream = Stream{};
+    s_.exec.stream.reset();
     update_outputs();
 }
 
@@ -826,7 +826,7 @@ void Fdc82077::exec_search(int64_t now) {
 // The command ends at `at` with the status it has gathered.
 void Fdc82077::end_at(int64_t at, int64_t now) {
     Exec &e = s_.exec;
-    e.stream = Stream{};
+    e.stream.reset();
     e.step = Step::Finish;
     e.due = at;
     if (at <= now) finish_data_command();
@@ -862,7 +862,7 @@ void Fdc82077::exec_sector_found(int64_t t_id, unsigned k) {
     Exec &e = s_.exec;
     const CommandInfo &info = exec_info();
     Stream &s = e.stream;
-    s = Stream{};
+    s.reset();
     s.to_host = info.host() != HostData::FromHost;  // the disk fills it (VERIFY: for nobody)
     s.host_side = info.host() != HostData::None;
     const bool id = info.op == SectorOp::Format;  // FORMAT: the host gives the ID, C H R N
@@ -913,8 +913,11 @@ bool Fdc82077::read_data_field(int64_t first_byte) {
     const MediaStatus st = TracksOf(*d.media())
                                ->read_data(unsigned(d.logical_cylinder()), e.hds, e.index,
                                            std::span(s.buf).first(field));
+    // A field longer than the stream (N = 0 with DTL): its tail is not the host's, and the
+    // buffer keeps zeros past len (StreamState::reset).
+    if (field > s.len) std::fill(s.buf.begin() + s.len, s.buf.begin() + ptrdiff_t(field), 0);
     if (st != MediaStatus::Ok) {
-        s = Stream{};
+        s.reset();
         exec_fail(st1::kDe, st2::kDd);
         return false;
     }
@@ -990,7 +993,7 @@ bool Fdc82077::write_sector(DiskImage &m, unsigned cylinder) {
         TracksOf(m)->write_data(cylinder, e.hds, e.index, mark, std::span(s.buf).first(field));
     track_.forget();  // the sector's mark and CRC are new
     if (st != MediaStatus::Ok) {
-        s = Stream{};
+        s.reset();
         exec_fail(st1::kNw);  // read-only, or past the end of a short image
         return false;
     }
@@ -1065,14 +1068,14 @@ bool Fdc82077::format_sector(DiskImage &m, unsigned cylinder) {
     const uint8_t c = s.buf[0], h = s.buf[1], r = s.buf[2], n = s.buf[3];
     const Geometry &g = m.geometry();
     if (c != cylinder || h != e.hds || r < 1 || r > g.sectors || n != kRawSectorN) {
-        s = Stream{};
+        s.reset();
         exec_fail(st1::kEn);  // an ID the image cannot represent
         return false;
     }
     std::array<uint8_t, kRawSectorBytes> fill;
     fill.fill(e.fill);
     if (m.write_sector(c, h, r, fill) != MediaStatus::Ok) {
-        s = Stream{};
+        s.reset();
         exec_fail(st1::kNw);
         return false;
     }
@@ -1090,13 +1093,13 @@ void Fdc82077::exec_next_sector(int64_t now) {
     // The padded sector after an underrun is written, or a data CRC error was read: stop,
     // the result naming that sector.
     if ((e.st1 & st1::kOr) || (e.st2 & st2::kDd)) {
-        e.stream = Stream{};
+        e.stream.reset();
         finish_data_command();
         return;
     }
     if (e.limit) ++e.count;  // FORMAT's SC, VERIFY's EC
     const bool more = info.next == Next::Physical ? e.count < e.limit : advance_sector();
-    e.stream = Stream{};
+    e.stream.reset();
     e.index = 0;
     if (!more && info.stop == Stop::SectorCount) {
         if (drives_[e.unit].media()->tracks() && !lay_down_track()) {

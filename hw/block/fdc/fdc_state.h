@@ -15,6 +15,7 @@
 // than anything matters: a head that never stepped or was unloaded).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -73,8 +74,22 @@ struct StreamState {
     // The host is serving a request: it holds until the FIFO is empty (reads) or full
     // (writes), although the level has left the trigger point (docs/hardware/82077aa.md §7).
     bool burst = false;
+    // Every byte at or past len is zero: the core stores past len only zeros, and a loaded
+    // state is made so (Fdc82077::load_state).
     std::array<uint8_t, kBufferSize> buf{};
     friend bool operator==(const StreamState &, const StreamState &) = default;
+
+    // The stream of the next sector or command, equal to StreamState{}. Clearing the len bytes
+    // in use clears the buffer; assigning StreamState{} built and copied all 16 KiB, twice per
+    // sector, which made a fast whole-disk read six times slower (docs/performance.md).
+    void reset() {
+        std::fill_n(buf.begin(), len, uint8_t{0});
+        to_host = host_side = true;
+        len = moved = 0;
+        t0 = ns_num = 0;
+        ns_den = 1;
+        burst = false;
+    }
 };
 
 // A SEEK / RELATIVE SEEK / RECALIBRATE running on one drive after its command phase.
