@@ -196,6 +196,52 @@ TEST_F(FloppyTransientQmp, CommitOfALayoutRawCannotHoldIsMediaWrongType) {
     EXPECT_EQ(read_file(img), before);
 }
 
+// A raw file shorter than its geometry (2 532 sectors taken as a 1.44M disk). Attached the usual
+// way, a guest write past its end fails and the file never grows; transient, the guest may write
+// there, and a commit that would have to grow the file is refused before any byte is written.
+TEST_F(FloppyTransientQmp, CommitToAShortRawFileNeverGrowsItNorHalfWritesIt) {
+    constexpr uint32_t kShort = 1296384;
+    const std::string img = dir.path("short.img");
+    std::vector<uint8_t> bytes(kShort);
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i / 512 + i);
+    write_file(img, bytes);
+    ::chmod(img.c_str(), 0644);
+    const std::vector<uint8_t> sector(512, 0xAB);
+    FloppyMachine m(kDrives);
+    ASSERT_TRUE(m.ok());
+    m.specify();
+
+    // The direct path: the write past the end ends abnormally, the file is unchanged.
+    ASSERT_EQ(attach(m, "fd0", img).dump(), kOk);
+    EXPECT_EQ(m.seek(0, 79), 79);
+    EXPECT_EQ(m.write(0, 79, 1, 18, sector)[0] & st0::kIc, st0::kIcAbnormal);
+    EXPECT_EQ(read_file(img), bytes);
+    ASSERT_EQ(m.release("fd0").dump(), kOk);
+
+    // Transient: within the file, the commit writes the sector and keeps the length.
+    ASSERT_EQ(attach(m, "fd0", img, {{"transient", true}}).dump(), kOk);
+    EXPECT_EQ(m.seek(0, 70), 70);
+    EXPECT_EQ(m.write(0, 70, 0, 12, sector)[0] & st0::kIc, 0) << "the file's last sector";
+    ASSERT_EQ(commit(m, "fd0").dump(), kOk);
+    std::copy(sector.begin(), sector.end(), bytes.end() - 512);
+    EXPECT_EQ(read_file(img), bytes);
+
+    // Past the end, beside a change the file could hold: refused, nothing written.
+    EXPECT_EQ(m.write(0, 70, 0, 1, std::vector<uint8_t>(512, 0x5A))[0] & st0::kIc, 0);
+    EXPECT_EQ(m.seek(0, 79), 79);
+    EXPECT_EQ(m.write(0, 79, 1, 18, sector)[0] & st0::kIc, 0) << "the overlay takes it";
+    const json reply = commit(m, "fd0");
+    EXPECT_EQ(error_class(reply), "VM_E_MEDIA_WRONG_TYPE") << reply.dump();
+    EXPECT_EQ(reply["error"].value("desc", ""),
+              "floppy drive 'fd0': committing to '" + img +
+                  "' failed: the image is 1296384 bytes, shorter than its geometry (1474560 "
+                  "bytes), and is never extended: 1 sector past its end holds data: cylinder 79 "
+                  "head 1 sector 18; the changes stay in memory (save them with "
+                  "floppy-export-image, \"format\": \"imd\")");
+    EXPECT_EQ(read_file(img), bytes) << "not one byte of the commit written";
+    EXPECT_EQ(m.drive("fd0")["dirty-tracks"], 2) << "the changes stay";
+}
+
 TEST_F(FloppyTransientQmp, ExportRefusesBadRequests) {
     const std::string img = image("a.img");
     FloppyMachine m(kDrives);

@@ -1,7 +1,8 @@
 // A sector image's commit: whole tracks written sector by sector, which only tracks of its own
-// layout can be (uniform_tracks.h).
+// layout can be (uniform_tracks.h), and never past the end of a short file.
 #include "hw/block/media/disk_image.h"
 
+#include <algorithm>
 #include <string>
 
 #include "hw/block/media/floppy_formats.h"
@@ -30,10 +31,25 @@ std::string not_uniform(const Track &t, const Geometry &g, unsigned c, unsigned 
     return {};
 }
 
+bool is_zero(uint8_t byte) {
+    return byte == 0;
+}
+
 }  // namespace
 
 Status DiskImage::store_tracks(const TrackDisk &changes) {
+    return store_sector_tracks(changes, geometry().size_bytes());
+}
+
+Status DiskImage::store_sector_tracks(const TrackDisk &changes, uint64_t end) {
     const Geometry &g = geometry();
+    auto past_end = [&](unsigned c, unsigned h, size_t i) {
+        return (uint64_t(*g.lba(c, h, unsigned(i + 1))) + 1) * kSectorSize > end;
+    };
+    // Every track is checked before the first byte is written, so a refusal leaves the store
+    // as it was.
+    size_t stranded = 0;
+    std::string first;
     for (unsigned c = 0; c < kMaxTrackCylinders; ++c)
         for (unsigned h = 0; h < kMaxTrackHeads; ++h)
             if (const Track *t = changes.find(c, h)) {
@@ -44,21 +60,35 @@ Status DiskImage::store_tracks(const TrackDisk &changes) {
                     return Error(ErrorKind::Unsupported,
                                  "a sector image cannot hold cylinder " + std::to_string(c) +
                                      " head " + std::to_string(h) + ": the track " + why);
+                for (size_t i = 0; i < t->sector_count(); ++i) {
+                    if (!past_end(c, h, i) || std::ranges::all_of(t->data(i), is_zero)) continue;
+                    if (stranded == 0)
+                        first = "cylinder " + std::to_string(c) + " head " + std::to_string(h) +
+                                " sector " + std::to_string(i + 1);
+                    ++stranded;
+                }
             }
+    if (stranded)
+        return Error(ErrorKind::Unsupported,
+                     "the image is " + std::to_string(end) + " bytes, shorter than its geometry (" +
+                         std::to_string(g.size_bytes()) + " bytes), and is never extended: " +
+                         (stranded == 1 ? "1 sector past its end holds data: "
+                                        : std::to_string(stranded) +
+                                              " sectors past its end hold data, the first ") +
+                         first);
     for (unsigned c = 0; c < g.cylinders; ++c)
         for (unsigned h = 0; h < g.heads; ++h)
             if (const Track *t = changes.find(c, h))
                 for (size_t i = 0; i < t->sector_count(); ++i) {
+                    if (past_end(c, h, i)) continue;  // zeros, as the store reads it
                     std::span<const uint8_t, kSectorSize> data(t->data(i).data(), kSectorSize);
                     if (MediaStatus w = write_sector(c, h, unsigned(i + 1), data);
                         w != MediaStatus::Ok)
                         return Error(ErrorKind::IoError,
                                      "writing cylinder " + std::to_string(c) + " head " +
                                          std::to_string(h) + " sector " + std::to_string(i + 1) +
-                                         (w == MediaStatus::IoError
-                                              ? std::string(" failed (past the end of a short "
-                                                            "file, or an I/O error)")
-                                              : std::string(" was refused")));
+                                         (w == MediaStatus::IoError ? std::string(" failed")
+                                                                    : std::string(" was refused")));
                 }
     return flush();
 }

@@ -49,6 +49,12 @@ class DiskImage {
     // transient medium's changes are committed (transient_image.h). A sector image takes
     // uniform tracks of its geometry (disk_image.cc); a format without a writer refuses.
     virtual Status store_tracks(const TrackDisk &changes);
+
+  protected:
+    // store_tracks() of a sector image whose store ends after `end` bytes (a short file).
+    // Sectors past the end read as zeros and are never written: a change that leaves them zero
+    // stores nothing there, one that puts data there refuses the whole commit before any write.
+    Status store_sector_tracks(const TrackDisk &changes, uint64_t end);
 };
 
 }  // namespace fdplug::floppy

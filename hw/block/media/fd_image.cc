@@ -63,6 +63,12 @@ MediaStatus FdImage::write_sector(unsigned c, unsigned h, unsigned r,
     return MediaStatus::Ok;
 }
 
+Status FdImage::store_tracks(const TrackDisk &changes) {
+    const std::optional<uint64_t> end = store_end();
+    if (!end) return Error(ErrorKind::IoError, last_error_);
+    return store_sector_tracks(changes, *end);
+}
+
 Status FdImage::flush() {
     if (read_only_) return {};  // nothing was written
     if (sync_with_faults(faults_, fd_) == 0) return {};

@@ -28,6 +28,8 @@ class FdImage : public DiskImage {
                              std::span<const uint8_t, kSectorSize> in) override;
     Status flush() override;
     const std::string &source() const override { return path_; }
+    // Up to store_end(): a commit never extends a short store (DiskImage::store_sector_tracks).
+    Status store_tracks(const TrackDisk &changes) override;
 
     const FormatChoice &format() const { return choice_; }
     // What the last IoError from read_sector/write_sector was ("" if none yet).

@@ -53,10 +53,18 @@ Expected<OpenedMedium> open_null_co(const MediumRequest &request) {
     return out;
 }
 
-// An image file read whole into tracks (IMD, TD0): opened with the request's options, reported
-// as `format`.
+// What query-block reports as an image's size: a raw file's own (a short file is smaller than its
+// geometry), a track image's geometry.
+uint64_t virtual_size(const RawImage &image) {
+    return image.file_size();
+}
+uint64_t virtual_size(const DiskImage &image) {
+    return image.geometry().size_bytes();
+}
+
+// An image file opened by its backend with the request's options, reported as `format`.
 template <class Image>
-Expected<OpenedMedium> open_track_image(const MediumRequest &request, const char *format) {
+Expected<OpenedMedium> open_image(const MediumRequest &request, const char *format) {
     typename Image::Options options;
     options.path = absolute_path(request.file);
     options.read_only = request.read_only;
@@ -69,10 +77,24 @@ Expected<OpenedMedium> open_track_image(const MediumRequest &request, const char
     out.wants = image->format().drive;
     out.file = options.path;
     out.read_only = image->read_only();
-    out.virtual_size = image->geometry().size_bytes();
+    out.virtual_size = virtual_size(*image);
     out.image = std::move(image);
     return out;
 }
+
+// The image formats, in the order a file's content is tested for them: raw has no signature and
+// takes any file the others do not recognise.
+struct ImageFormat {
+    const char *name;
+    bool (*recognises)(const std::string &path);  // nullptr: any file
+    Expected<OpenedMedium> (*open)(const MediumRequest &request, const char *format);
+};
+
+constexpr ImageFormat kImageFormats[] = {
+    {"imd", is_imd_file, open_image<ImdImage>},
+    {"td0", is_td0_file, open_image<Td0Image>},
+    {"raw", nullptr, open_image<RawImage>},
+};
 
 }  // namespace
 
@@ -96,7 +118,9 @@ std::string absolute_path(const std::string &file) {
 }
 
 Status check_image_format(const std::string &format) {
-    if (format.empty() || format == "raw" || format == "imd" || format == "td0") return {};
+    if (format.empty() ||
+        std::ranges::any_of(kImageFormats, [&](const ImageFormat &f) { return format == f.name; }))
+        return {};
     return Error(ErrorKind::Unsupported,
                  "format=" + format +
                      " is not supported: floppy drives take raw sector images (format=raw), "
@@ -105,28 +129,14 @@ Status check_image_format(const std::string &format) {
 
 namespace {
 
-// The file as its format's backend opens it, without transient writes.
+// The file as its format's backend opens it, without transient writes: the format asked for,
+// else the first whose signature the file has.
 Expected<OpenedMedium> open_file(const MediumRequest &request) {
-    if (request.format == "imd" ||
-        (request.format.empty() && is_imd_file(absolute_path(request.file))))
-        return open_track_image<ImdImage>(request, "imd");
-    if (request.format == "td0" ||
-        (request.format.empty() && is_td0_file(absolute_path(request.file))))
-        return open_track_image<Td0Image>(request, "td0");
-    RawImage::Options options;
-    options.path = absolute_path(request.file);
-    options.read_only = request.read_only;
-    options.drive = request.drive;
-    auto opened = RawImage::open(options, request.faults);
-    if (!opened) return opened.error();
-    std::unique_ptr<RawImage> &file = *opened;
-    OpenedMedium out;
-    out.wants = file->format().drive;
-    out.file = options.path;
-    out.virtual_size = file->file_size();
-    out.read_only = file->read_only();
-    out.image = std::move(file);
-    return out;
+    const std::string path = absolute_path(request.file);
+    for (const ImageFormat &f : kImageFormats)
+        if (request.format.empty() ? !f.recognises || f.recognises(path) : request.format == f.name)
+            return f.open(request, f.name);
+    return check_image_format(request.format).error();  // a format no entry names
 }
 
 // Transient writes: the file read-only under an overlay. A commit opens it again, in the format

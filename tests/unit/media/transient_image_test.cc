@@ -186,6 +186,71 @@ TEST_F(Transient, RawCommitWritesTheChangedSectorsBack) {
     EXPECT_EQ(test::read_file(path), expected) << "writes after the commit stay transient";
 }
 
+// A raw file shorter than its geometry (Debian's grub-rescue-floppy.img size: 2 532 sectors of a
+// 1.44M disk). Written in place, a sector past its end fails and the file never grows
+// (raw_image_io_test.cc); a commit gives the same file. Track C70 H0 straddles the end: sectors
+// 1..12 are in the file, 13..18 past it.
+constexpr uint64_t kShortBytes = 1296384;
+
+TEST_F(Transient, RawCommitToAShortFileWritesWhatItHoldsAndNeverGrowsIt) {
+    const std::string path = dir.file("short.img");
+    test::write_file(path, test::pattern(kShortBytes, 3));
+    std::vector<uint8_t> expected = test::read_file(path);
+    OpenedMedium m = open(path);
+    ASSERT_EQ(m.image->geometry().total_sectors(), 2880u);
+    ASSERT_EQ(m.image->write_sector(0, 0, 1, filled(0x11)), MediaStatus::Ok);
+    // The straddling track is copied whole into the overlay, its tail as the file reads it.
+    ASSERT_EQ(m.image->write_sector(70, 0, 12, filled(0x22)), MediaStatus::Ok);
+    // Zeros past the end are what the file already reads there: nothing to store.
+    ASSERT_EQ(m.image->write_sector(79, 1, 18, Sector{}), MediaStatus::Ok);
+    ASSERT_EQ(transient(m).dirty_tracks(), 3u);
+    Status committed = transient(m).commit();
+    ASSERT_TRUE(committed) << error_text(committed);
+    EXPECT_EQ(transient(m).dirty_tracks(), 0u);
+
+    std::fill_n(expected.begin(), 512, 0x11);
+    std::fill_n(expected.end() - 512, 512, 0x22);  // LBA 2531 = C70 H0 R12, the last sector
+    EXPECT_EQ(test::file_size(path), kShortBytes) << "a commit never grows the file";
+    EXPECT_EQ(test::read_file(path), expected);
+    Sector back;
+    ASSERT_EQ(m.image->read_sector(70, 0, 13, back), MediaStatus::Ok);
+    EXPECT_EQ(back, Sector{}) << "past the end still reads as zeros";
+}
+
+TEST_F(Transient, RawCommitOfDataPastTheEndOfAShortFileIsRefusedBeforeAnyWrite) {
+    const std::string path = dir.file("short.img");
+    test::write_file(path, test::pattern(kShortBytes, 3));
+    const std::vector<uint8_t> before = test::read_file(path);
+    OpenedMedium m = open(path);
+    // A change the file holds first, so that a commit that wrote as it went would leave it
+    // half-written.
+    ASSERT_EQ(m.image->write_sector(0, 0, 1, filled(0x11)), MediaStatus::Ok);
+    ASSERT_EQ(m.image->write_sector(70, 0, 13, filled(0x33)), MediaStatus::Ok);
+    ASSERT_EQ(m.image->write_sector(79, 1, 18, filled(0x44)), MediaStatus::Ok);
+    Status committed = transient(m).commit();
+    ASSERT_FALSE(committed);
+    EXPECT_EQ(committed.error().kind(), ErrorKind::Unsupported) << committed.error().message();
+    const std::string &why = committed.error().message();
+    EXPECT_NE(why.find("1296384 bytes"), std::string::npos) << why;
+    EXPECT_NE(why.find("cylinder 70 head 0 sector 13"), std::string::npos) << why;
+    EXPECT_NE(why.find("2 sectors past its end"), std::string::npos) << why;
+    EXPECT_EQ(test::read_file(path), before) << "not one byte written";
+    EXPECT_EQ(transient(m).dirty_tracks(), 3u) << "a refused commit keeps the changes";
+    Sector back;
+    ASSERT_EQ(m.image->read_sector(79, 1, 18, back), MediaStatus::Ok);
+    EXPECT_EQ(back, filled(0x44));
+
+    // The way out: an export holds the whole disk.
+    const std::string whole = dir.file("whole.img");
+    ASSERT_TRUE(export_medium(*m.image, whole, ExportFormat::Raw));
+    std::vector<uint8_t> expected = before;
+    expected.resize(k144Bytes);
+    std::fill_n(expected.begin(), 512, 0x11);
+    std::fill_n(expected.begin() + 2532 * 512, 512, 0x33);
+    std::fill_n(expected.end() - 512, 512, 0x44);
+    EXPECT_EQ(test::read_file(whole), expected);
+}
+
 TEST_F(Transient, ImdCommitKeepsMarksAndNewLayouts) {
     std::vector<test::ImdTrackSpec> tracks;
     for (uint8_t c = 0; c < 40; ++c)
