@@ -527,15 +527,20 @@ class BochsFloppy final : public DevModel, public FdcHost {
             pluginlog->error("fdplug: saving the floppy controller: writing %zu bytes failed",
                              blob->size());
         pluginlog->info("fdplug: state saved (%zu bytes): %s", blob->size(),
-                        pins_and_phase().c_str());
-        trace("state saved: %zu bytes, %s", blob->size(), pins_and_phase().c_str());
+                        visible_state().c_str());
+        trace("state saved: %zu bytes, %s", blob->size(), visible_state().c_str());
     }
 
-    // For the log lines of a save and a restore.
-    std::string pins_and_phase() const {
-        return std::string("IRQ6 ") + (core_->irq_level() ? "1" : "0") + ", DRQ2 " +
-               (core_->drq_level() ? "1" : "0") + ", controller " +
-               (core_->busy() ? "busy" : "idle");
+    // For the log lines of a save and a restore: what the rest of Bochs sees of the controller.
+    std::string visible_state() const {
+        std::string text = std::string("IRQ6 ") + (core_->irq_level() ? "1" : "0") + ", DRQ2 " +
+                           (core_->drq_level() ? "1" : "0") + ", controller " +
+                           (core_->busy() ? "busy" : "idle");
+        for (unsigned u = 0; u < 2; ++u)
+            if (runtime_[u].led >= 0)
+                text += std::string(", LED ") + char('A' + u) + ": " +
+                        (runtime_[u].led_on ? "on" : "off");
+        return text;
     }
 
     // Bochs' restore reads the file before any device's after_restore_state(): keep the bytes.
@@ -575,15 +580,9 @@ class BochsFloppy final : public DevModel, public FdcHost {
         saved_blob_read_ = false;
         for (unsigned u = 0; u < 2; ++u) runtime_[u].shown = shown_by(*slots_[u]);
         update_leds();
-        std::string leds;
-        for (unsigned u = 0; u < 2; ++u)
-            if (runtime_[u].led >= 0)
-                leds += std::string(", LED ") + char('A' + u) + ": " +
-                        (runtime_[u].led_on ? "on" : "off");
-        pluginlog->info("fdplug: state restored from %s (%zu bytes): %s%s", where.c_str(),
-                        saved_blob_.size(), pins_and_phase().c_str(), leds.c_str());
-        trace("state restored: %zu bytes, %s%s", saved_blob_.size(), pins_and_phase().c_str(),
-              leds.c_str());
+        pluginlog->info("fdplug: state restored from %s (%zu bytes): %s", where.c_str(),
+                        saved_blob_.size(), visible_state().c_str());
+        trace("state restored: %zu bytes, %s", saved_blob_.size(), visible_state().c_str());
         saved_blob_.clear();
     }
 
