@@ -2,7 +2,8 @@
 // Bochs' own plugin interface. Bochs loads libbx_floppy.so as a core plugin; this file forwards
 // its port accesses (0x3F2–0x3F5 and 0x3F7; 0x3F6 and DIR bits 6–0 belong to the hard-disk
 // device), IRQ 6, DMA channel 2, one Bochs timer (the core's next deadline), reset, the CMOS
-// floppy and boot bytes, and the floppya:/floppyb: media to the core. Every ABI fact it uses is
+// floppy and boot bytes, the floppya:/floppyb: media and Bochs' save and restore (one file in
+// the save folder holding the core's state blob) to the core. Every ABI fact it uses is
 // in bochs_abi.h. With FDPLUG_QMP set it also serves fdplug's QMP floppy commands
 // (bochs_qmp.h), polled from a periodic Bochs timer on Bochs' own thread.
 // Reference: docs/bochs.md#the-bochs-27-plugin-abi; user guide: docs/bochs.md.
@@ -513,7 +514,7 @@ class BochsFloppy final : public DevModel, public FdcHost {
     }
 
     // Bochs' save: the blob (media flushed first) into SAVEDIR/floppy.fdc82077. A failure cannot
-    // stop Bochs' save; it is logged, and restoring that folder then says the state is missing.
+    // stop Bochs' save: it is logged, the file stays empty, and a restore refuses it.
     void save(std::FILE *file) {
         const Expected<std::vector<uint8_t>> blob = state_format::save_blob(*core_);
         if (!blob) {
