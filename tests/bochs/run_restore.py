@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_boot  # noqa: E402
 import run_swap  # noqa: E402
 from run_grub import Rfb, find_top, screen_text, vga_font  # noqa: E402
-from run_gui import click  # noqa: E402
+from run_gui import click, rerun_in_namespace  # noqa: E402
 
 SAVE_BUTTON = (672, 16)  # the toolbar's save/restore button: x 656..687, left of power
 BXRC_EXTRA = "panic: action=fatal\n"
@@ -399,16 +399,7 @@ def main():
     args.workdir = os.path.join(os.path.abspath(args.workdir), "restore")
     if args.inside:
         return inside(args)
-    unshare, ip = shutil.which("unshare"), shutil.which("ip")
-    if not unshare or not ip or subprocess.run([unshare, "-n", "true"], capture_output=True).returncode:
-        print("skip: needs unshare -n (root) and ip(8): the rfb display and its client share an empty network namespace")
-        return 77
-    cmd = [unshare, "-n", sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
-    try:
-        return subprocess.run(cmd, timeout=args.timeout * 20).returncode
-    except subprocess.TimeoutExpired:
-        print("FAIL restore: the test did not end in time")
-        return 1
+    return rerun_in_namespace("save-restore", args.timeout * 20)
 
 
 if __name__ == "__main__":
