@@ -18,8 +18,8 @@ Boot test (boot.asm, run_boot.py's disk), once per timing (FDPLUG_TIMING accurat
     (accurate timing), and the restore's the same pins, phase and drive LED (on inside a
     transfer);
   - refusals: the "bios" save restored again after its restored run wrote the disk (the medium's
-    fingerprint differs) and a copy of a save with floppy.fdc82077 cut in half must end Bochs with
-    fdplug's message naming the problem, not a crash.
+    fingerprint differs), and a copy of a save with floppy.fdc82077 cut in half, then without it,
+    must end Bochs with fdplug's message naming the problem, not a crash.
 QMP after a restore (swap.asm, run_swap.py's disks, accurate timing): saved while the guest waits
 for a disk change; after `bochs -r`, query-floppy-drives must be what it was before the save, and
 a release of A and an attach of B over QMP must reach the guest (it reads B's track).
@@ -268,6 +268,9 @@ def boot_point(args, timing, variant, name, us, reference, image_bytes, expected
             fh.write(image_bytes)
         problems += expect_refusal(args, rundir, image, env, save_copy, "floppy.fdc82077",
                                    f"{timing} state file cut in half")
+        os.unlink(blob)
+        problems += expect_refusal(args, rundir, image, env, save_copy, "holds no fdplug controller state",
+                                   f"{timing} state file missing")
     return problems
 
 
