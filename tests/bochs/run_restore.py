@@ -54,8 +54,9 @@ KEY_RETURN = 0xFF0D
 class Display:
     """Bochs' rfb display: its text read back from the pixels, keys typed into it."""
 
-    def __init__(self, deadline):
+    def __init__(self, deadline, rundir):
         self.rfb = Rfb(5900, deadline)
+        self.rundir = rundir
         self.font = vga_font()
         self.full = False
 
@@ -65,15 +66,18 @@ class Display:
         top = find_top(self.rfb.fb, self.rfb.w, self.rfb.h, self.font)
         return "" if top is None else "\n".join(screen_text(self.rfb.fb, self.rfb.w, top, self.font))
 
-    def wait_for(self, words, deadline):
-        """Waits until the screen shows `words` (glyphs the font match misses read as '?')."""
+    def wait_for(self, words, deadline, quiet=False):
+        """Waits until the screen shows `words` (glyphs the font match misses read as '?');
+        quiet: returns False at the deadline instead of failing."""
         text = ""
         while time.monotonic() < deadline:
             text = self.text()
             if words in text:
-                return
+                return True
             time.sleep(0.1)
-        shot = os.path.abspath("screen.pgm")
+        if quiet:
+            return False
+        shot = os.path.join(self.rundir, "screen.pgm")
         with open(shot, "wb") as fh:  # 8-bit palette indexes shown as grey levels
             fh.write(b"P5 %d %d 255\n" % (self.rfb.w, self.rfb.h) + bytes(self.rfb.fb))
         raise run_swap.Failure(f"the display never showed '{words}' (pixels: {shot}); last screen:\n{text}")
@@ -92,7 +96,12 @@ def save_with_button(display, deadline, resume=None):
     click(display.rfb, *SAVE_BUTTON)
     if resume:
         resume()
-    display.wait_for("Bochs state to", deadline)
+    # A click is now and then lost (no question comes): click again after 5 s without it.
+    while not display.wait_for("Bochs state to", min(deadline, time.monotonic() + 5), quiet=True):
+        if time.monotonic() > deadline:
+            display.wait_for("Bochs state to", deadline)  # fails, with the screen
+        print("   the save/restore click showed no question: clicking again")
+        click(display.rfb, *SAVE_BUTTON)
     display.type("save\n")
     display.wait_for("continue?", deadline)
     display.type("n\n")
@@ -197,7 +206,7 @@ def boot_point(args, timing, variant, name, us, reference, image_bytes, expected
         bochs.proc.stdin.flush()
 
     try:
-        display = Display(deadline)
+        display = Display(deadline, rundir)
         command("c\n")
         bochs.wait_line("(0) Caught time breakpoint", deadline, seen)
         deadline = time.monotonic() + args.timeout  # the time box of the save itself
@@ -271,7 +280,15 @@ def boot_point(args, timing, variant, name, us, reference, image_bytes, expected
         os.unlink(blob)
         problems += expect_refusal(args, rundir, image, env, save_copy, "holds no fdplug controller state",
                                    f"{timing} state file missing")
+    if not problems:
+        drop_saves(rundir)
     return problems
+
+
+def drop_saves(rundir):
+    """A passed point's save folders go: each holds the guest's RAM and video memory (~50 MB)."""
+    for name in ("save", "save-copy"):
+        shutil.rmtree(os.path.join(rundir, name), ignore_errors=True)
 
 
 def qmp_after_restore(args):
@@ -279,6 +296,8 @@ def qmp_after_restore(args):
     the save and a swap over QMP reaches the guest."""
     summary, problems = qmp_runs(args)
     print(f"{'ok  ' if not problems else 'FAIL'} QMP after restore: {summary}")
+    if not problems:
+        drop_saves(os.path.join(args.workdir, "qmp"))
     for p in problems:
         print(f"       {p} (see {os.path.join(args.workdir, 'qmp')})")
     return problems
@@ -307,7 +326,7 @@ def qmp_runs(args):
     seen, problems, qmp = [], [], None
     bochs = run_swap.Bochs(args, rundir, files["A"], env, [], show, bxrc_extra=BXRC_EXTRA)
     try:
-        display = Display(deadline)
+        display = Display(deadline, rundir)
         qmp = run_swap.Qmp(sock, deadline, show, lambda: bochs.drain(seen))
         qmp.execute("qmp_capabilities")
         bochs.wait_line("SWAP READY", deadline, seen)
