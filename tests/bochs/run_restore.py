@@ -377,8 +377,9 @@ def qmp_runs(args):
     for n in "AB":
         if open(files[n], "rb").read() != disks[n]:
             problems.append(f"disk-{n.lower()}.img changed")
-    return (f"{len(before)} drives as before the save, release A + attach B seen by the guest "
-            f"({restored[-3:] if restored else []}); save run {t1 - t0:.2f} s, restore run "
+    return (f"query-floppy-drives ({len(before)} drives) before the save and after the restore, "
+            f"then release A + attach B; the guest's last lines {restored[-3:] if restored else []}; "
+            f"save run {t1 - t0:.2f} s, restore run "
             f"{time.monotonic() - t1:.2f} s wall"), problems
 
 
