@@ -13,6 +13,8 @@
 //   guard BIN FN SYM       in BIN's FN a vtable slot at this offset is compared with SYM
 //   load BIN FN EXPR       FN reads EXPR ({V} = the value): a member of what a call returned
 //   imm BIN FN TEXT        FN's disassembly contains TEXT ({V} = the value in hex)
+//   alloc BIN FN CTOR      FN calls operator new with this many bytes and CTOR on the result:
+//                          the size of an object we construct with Bochs' own constructor
 //   string BIN             (for string constants) BIN's read-only data holds the string
 // The same script checks the built module: one exported symbol, no library but the C/C++
 // runtime and GLib (QMP inside Bochs), every other undefined symbol exported by bochs-bin,
@@ -31,6 +33,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 static_assert(sizeof(void *) == 8 && CHAR_BIT == 8, "Debian amd64 only: every offset below is for LP64");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86-64 only");
@@ -39,7 +42,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86-64 only");
 #endif
 
 // ---- Classes whose non-virtual member functions bochs-bin exports. Only their mangled names
-// matter: these declarations have no data members and are never instantiated by us.
+// matter: these declarations have no data members. The two parameter classes below are built by
+// their exported constructors in memory of the size Bochs allocates (kListSize,
+// kShadowFiledataSize); every other one is never instantiated by us.
 class bx_pc_system_c {
 public:
     int register_timer(void *this_ptr, void (*handler)(void *), unsigned usec, bool continuous,
@@ -69,6 +74,24 @@ public:
     void set_handler(const char *(*handler)(bx_param_string_c *param, bool set, const char *old_value,
                                             const char *value, int max_length));
     void set(const char *value);  // runs the handler, then copies the value
+};
+
+// Save and restore: a list node of the parameter tree, added to `parent` by its constructor
+// (Bochs' save writes each list under the root to a file of its name in the save folder) ...
+class bx_list_c {
+public:
+    bx_list_c(bx_param_c *parent, const char *name);
+};
+// ... and a parameter whose value is a file of its own. Bochs' save opens SAVEDIR/LIST.NAME for
+// writing, copies *scratch_file into it if that is open, and calls `save(owner, file)`. Its
+// restore opens the file for reading, copies it to *scratch_file (a tmpfile() it opens when that
+// is null) and then calls `restore(owner, file)` with the file at its end; all of this before
+// any device's after_restore_state().
+class bx_shadow_filedata_c {
+public:
+    bx_shadow_filedata_c(bx_param_c *parent, const char *name, FILE **scratch_file);
+    void set_sr_handlers(void *owner, void (*save)(void *owner, FILE *file),
+                         void (*restore)(void *owner, FILE *file));
 };
 
 // The GUI: the status bar's items (the drive LEDs " A: ", " B: ").
@@ -171,6 +194,15 @@ inline constexpr unsigned kSimGetParamEnum = 0x50;    // verify: slot bochs-bin 
 // registered runtime-config handler (Debian's floppyA_handler shows the slot's guard).
 inline constexpr unsigned kSimRegisterRuntimeConfig = 0x1F8;  // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c31register_runtime_config_handlerEPvPFvS0_E
 inline constexpr unsigned kSimUpdateRuntimeOptions = 0x208;   // verify: guard bochs-bin _ZN8bx_gui_c15floppyA_handlerEv _ZN24bx_simulator_interface_c22update_runtime_optionsEv
+// The root of the parameter tree that Bochs' save state writes ("bochs"); every device adds its
+// list under it in register_state(). Debian's BX_MEM_C::register_state shows the slot's guard.
+inline constexpr unsigned kSimGetBochsRoot = 0x2B8;  // verify: slot bochs-bin _ZTV13bx_real_sim_c _ZN13bx_real_sim_c14get_bochs_rootEv
+// Object sizes for the parameters we construct: the operator new that Bochs' own register_state
+// code calls right before each constructor.
+inline constexpr size_t kListSize = 0xA0;            // verify: alloc bochs-bin _ZN14bx_pc_system_c14register_stateEv _ZN9bx_list_cC1EP10bx_param_cPKc
+inline constexpr size_t kShadowFiledataSize = 0x90;  // verify: alloc bochs-bin _ZN8BX_MEM_C14register_stateEv _ZN20bx_shadow_filedata_cC1EP10bx_param_cPKcPP8_IO_FILE
+// The folder `bochs -r DIR` restores from (named in our restore error messages).
+inline constexpr char kParamRestorePath[] = "general.restore_path";  // verify: string bochs-bin
 // void set_runtime_param(bool): bx_param_c's, for numeric, enum, bool and string parameters.
 inline constexpr unsigned kParamNumSetRuntime = 0x18;     // verify: slot bochs-bin _ZTV14bx_param_num_c _ZN10bx_param_c17set_runtime_paramEb
 inline constexpr unsigned kParamEnumSetRuntime = 0x18;    // verify: slot bochs-bin _ZTV15bx_param_enum_c _ZN10bx_param_c17set_runtime_paramEb

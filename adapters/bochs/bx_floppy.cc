@@ -2,7 +2,8 @@
 // Bochs' own plugin interface. Bochs loads libbx_floppy.so as a core plugin; this file forwards
 // its port accesses (0x3F2–0x3F5 and 0x3F7; 0x3F6 and DIR bits 6–0 belong to the hard-disk
 // device), IRQ 6, DMA channel 2, one Bochs timer (the core's next deadline), reset, the CMOS
-// floppy and boot bytes, and the floppya:/floppyb: media to the core. Every ABI fact it uses is
+// floppy and boot bytes, the floppya:/floppyb: media and Bochs' save and restore (one file in
+// the save folder holding the core's state blob) to the core. Every ABI fact it uses is
 // in bochs_abi.h. With FDPLUG_QMP set it also serves fdplug's QMP floppy commands
 // (bochs_qmp.h), polled from a periodic Bochs timer on Bochs' own thread.
 // Reference: docs/bochs.md#the-bochs-27-plugin-abi; user guide: docs/bochs.md.
@@ -33,6 +34,7 @@
 #include "hw/block/management/floppy_manager.h"
 #include "hw/block/management/media_slot.h"
 #include "hw/block/media/floppy_formats.h"
+#include "hw/block/state/fdc_state_blob.h"
 
 #ifndef FDPLUG_VERSION
 #define FDPLUG_VERSION "unknown"
@@ -118,6 +120,9 @@ CheckedSlot sim_bool{"SIM get_param_bool",
 CheckedSlot sim_enum{"SIM get_param_enum",
                      abi::kSimGetParamEnum,
                      {"_ZN13bx_real_sim_c14get_param_enumEPKcP10bx_param_c", nullptr}};
+
+CheckedSlot sim_root{
+    "SIM get_bochs_root", abi::kSimGetBochsRoot, {"_ZN13bx_real_sim_c14get_bochs_rootEv", nullptr}};
 
 CheckedSlot sim_register_runtime{
     "SIM register_runtime_config_handler",
@@ -261,6 +266,16 @@ class BochsFloppy final : public DevModel, public FdcHost {
             }
         });
     }
+    // Save and restore (docs/bochs.md#save-and-restore): the list "floppy" under the tree's root
+    // holds one file parameter, whose file in the save folder is the controller's state blob.
+    void register_state() override {
+        guarded("register_state", [this] { do_register_state(); });
+    }
+    // Bochs has restored every device's parameters (the clock, the PIC, the DMA controller and
+    // the timers among them) and our handler has read the blob: load it now.
+    void after_restore_state() override {
+        guarded("after_restore_state", [this] { restore(); });
+    }
     void reset(unsigned type) override {
         // Bochs' power-on and machine reset (BX_RESET_HARDWARE) pulse RESET DRV; a software
         // (CPU-only) reset does not reach the controller.
@@ -303,6 +318,14 @@ class BochsFloppy final : public DevModel, public FdcHost {
         if (set && g_floppy)
             g_floppy->guarded("parameter", [&] { g_floppy->param_changed(param); });
         return value;
+    }
+    static void save_fired(void *self, std::FILE *file) {
+        static_cast<BochsFloppy *>(self)->guarded(
+            "save state", [&] { static_cast<BochsFloppy *>(self)->save(file); });
+    }
+    static void restore_fired(void *self, std::FILE *file) {
+        static_cast<BochsFloppy *>(self)->guarded(
+            "restore state", [&] { static_cast<BochsFloppy *>(self)->read_saved(file); });
     }
     static void runtime_config_fired(void *self) {
         static_cast<BochsFloppy *>(self)->guarded(
@@ -476,6 +499,92 @@ class BochsFloppy final : public DevModel, public FdcHost {
                         library_path().c_str());
         if (const char *address = std::getenv("FDPLUG_QMP"); address && *address)
             start_qmp(address);
+    }
+
+    void do_register_state() {
+        void *root = abi::vcall<void *>(sim_root.object(SIM), abi::kSimGetBochsRoot);
+        if (!root) fatal("%s", "Bochs has no parameter tree root to register the state in");
+        // Built by Bochs' own constructors, in memory of the size Bochs gives them: the tree owns
+        // and frees both.
+        auto *list = new (::operator new(abi::kListSize))
+            bx_list_c(static_cast<bx_param_c *>(root), abi::kDeviceName);
+        auto *file = new (::operator new(abi::kShadowFiledataSize))
+            bx_shadow_filedata_c(reinterpret_cast<bx_param_c *>(list), kStateParam, &scratch_file_);
+        file->set_sr_handlers(this, &BochsFloppy::save_fired, &BochsFloppy::restore_fired);
+    }
+
+    // Bochs' save: the blob (media flushed first) into SAVEDIR/floppy.fdc82077. A failure cannot
+    // stop Bochs' save: it is logged, the file stays empty, and a restore refuses it.
+    void save(std::FILE *file) {
+        const Expected<std::vector<uint8_t>> blob = state_format::save_blob(*core_);
+        if (!blob) {
+            std::fprintf(stderr, "fdplug libbx_floppy: saving the floppy controller: %s\n",
+                         blob.error().message().c_str());
+            pluginlog->error("fdplug: saving the floppy controller: %s",
+                             blob.error().message().c_str());
+            return;
+        }
+        if (std::fwrite(blob->data(), 1, blob->size(), file) != blob->size())
+            pluginlog->error("fdplug: saving the floppy controller: writing %zu bytes failed",
+                             blob->size());
+        pluginlog->info("fdplug: state saved (%zu bytes): %s", blob->size(),
+                        visible_state().c_str());
+        trace("state saved: %zu bytes, %s", blob->size(), visible_state().c_str());
+    }
+
+    // For the log lines of a save and a restore: what the rest of Bochs sees of the controller.
+    std::string visible_state() const {
+        std::string text = std::string("IRQ6 ") + (core_->irq_level() ? "1" : "0") + ", DRQ2 " +
+                           (core_->drq_level() ? "1" : "0") + ", controller " +
+                           (core_->busy() ? "busy" : "idle");
+        for (unsigned u = 0; u < 2; ++u)
+            if (runtime_[u].led >= 0)
+                text += std::string(", LED ") + char('A' + u) + ": " +
+                        (runtime_[u].led_on ? "on" : "off");
+        return text;
+    }
+
+    // Bochs' restore reads the file before any device's after_restore_state(): keep the bytes.
+    // Bochs has already copied the file to a scratch file of its own and hands it over at its
+    // end: read it from the start. The scratch file is closed, because Bochs' next save would
+    // put its content in front of the blob.
+    void read_saved(std::FILE *file) {
+        if (scratch_file_) {
+            std::fclose(scratch_file_);
+            scratch_file_ = nullptr;
+        }
+        std::rewind(file);
+        saved_blob_.clear();
+        uint8_t chunk[4096];
+        size_t n;
+        while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0)
+            saved_blob_.insert(saved_blob_.end(), chunk, chunk + n);
+        saved_blob_read_ = true;
+    }
+
+    // The saved state against this controller and the media the saved bochsrc attached
+    // (load_blob refuses a medium whose fingerprint differs, naming the drive and the file).
+    // load_state drives IRQ 6 and DRQ 2 to their saved levels: Bochs' PIC and DMA controller
+    // restored the same levels, so neither sees an edge, and it re-arms our Bochs timer at the
+    // saved deadline, replacing what Bochs restored for it.
+    void restore() {
+        const std::string where =
+            param_string(abi::kParamRestorePath) + "/" + abi::kDeviceName + "." + kStateParam;
+        if (!saved_blob_read_)
+            fatal("%s", "restoring the floppy controller: Bochs did not read " + where +
+                            ": the folder holds no fdplug controller state (saved with Bochs' "
+                            "own floppy plugin?)");
+        if (const Status loaded = state_format::load_blob(*core_, saved_blob_); !loaded)
+            fatal("%s", "restoring the floppy controller from " + where + " (" +
+                            std::to_string(saved_blob_.size()) +
+                            " bytes): " + loaded.error().message());
+        saved_blob_read_ = false;
+        for (unsigned u = 0; u < 2; ++u) runtime_[u].shown = shown_by(*slots_[u]);
+        update_leds();
+        pluginlog->info("fdplug: state restored from %s (%zu bytes): %s", where.c_str(),
+                        saved_blob_.size(), visible_state().c_str());
+        trace("state restored: %zu bytes, %s", saved_blob_.size(), visible_state().c_str());
+        saved_blob_.clear();
     }
 
     // Drive A: is floppya (QEMU's legacy name floppy0), drive B: floppyb (floppy1).
@@ -770,9 +879,14 @@ class BochsFloppy final : public DevModel, public FdcHost {
     }
 
     static constexpr unsigned kQmpTimerUsec = 1000;
+    // The state's file in a save folder is floppy.fdc82077 (the blob's magic).
+    static constexpr char kStateParam[] = "fdc82077";
     static constexpr int64_t kQmpPollWallUs = 1000;
 
     std::FILE *trace_ = nullptr;
+    std::FILE *scratch_file_ = nullptr;  // Bochs' copy of a restored file (read_saved())
+    std::vector<uint8_t> saved_blob_;    // read by Bochs' restore, loaded after it
+    bool saved_blob_read_ = false;
     RuntimeParams runtime_[2];
     bool applying_ = false;
     bool transient_ = false;  // FDPLUG_TRANSIENT=on

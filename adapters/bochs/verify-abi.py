@@ -208,6 +208,32 @@ def trace(path, function):
     return _cache[key]
 
 
+def allocations(path, function, ctor):
+    """The sizes FUNCTION passes to operator new (mov $SIZE,%edi; call operator new) whose
+    object the constructor CTOR is called on within the next few instructions."""
+    target = nm(path)[0].get(ctor)
+    if not target:
+        return []
+    text = run("objdump", "-d", "--no-show-raw-insn", f"--disassemble={function}", path)
+    size, after_new, sizes = None, None, []
+    for line in text.splitlines():
+        m = re.match(r"^\s+[0-9a-f]+:\s+(\S+)\s*(.*)$", line)
+        if not m:
+            continue
+        mnem, ops = m.group(1), m.group(2)
+        if after_new is not None:
+            after_new += 1
+        if mnem == "mov" and ops.endswith(",%edi") and ops.startswith("$"):
+            size = int(ops[1:].split(",")[0], 16)
+        elif mnem == "call" and "<_Znwm" in ops:
+            after_new, pending = 0, size
+        elif mnem == "call" and after_new is not None and after_new < 10 and \
+                re.match(rf"^{target[0]:x}\s", ops):
+            sizes.append(pending)
+            after_new = None
+    return sizes
+
+
 # --- the checks -------------------------------------------------------------------------------
 
 def check_fact(name, value, how):
@@ -245,6 +271,11 @@ def check_fact(name, value, how):
         _, calls, loads = trace(path, fn)
         ok = expr in loads or expr in calls
         return ok, f"{demangle(fn)} loads {expr}"
+    if kind == "alloc":  # alloc BINARY FUNCTION CTOR: in FUNCTION, operator new is called with
+        # VALUE bytes and what it returned goes to CTOR: the size Bochs allocates for that class
+        path, fn, ctor = binary(f[1]), f[2], f[3]
+        sizes = allocations(path, fn, ctor)
+        return value in sizes, f"{demangle(fn)} allocates {[hex(v) for v in sizes]} for {demangle(ctor)}"
     if kind == "imm":  # imm BINARY FUNCTION TEXT: the function's disassembly holds TEXT
         path, fn = binary(f[1]), f[2]
         text = " ".join(how.split(None, 3)[3].split())

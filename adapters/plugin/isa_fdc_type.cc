@@ -7,7 +7,7 @@
 
 #include "adapters/plugin/device_types.h"
 #include "adapters/plugin/isa_fdc.h"
-#include "hw/block/state/fdc_state_format.h"
+#include "hw/block/state/fdc_state_blob.h"
 
 namespace fdplug::floppy::plugin {
 
@@ -109,27 +109,16 @@ void fdc_machine_ready(void *self) {
     static_cast<IsaFdc *>(self)->machine_ready();
 }
 
-// Device state (docs/state.md): the core's FdcState in the wire format of fdc_state_format.h.
-// Media are flushed first, so that their files hold the bytes the state's fingerprints name.
+// Device state (docs/state.md): the core's FdcState in the wire format of fdc_state_format.h,
+// media flushed first (fdc_state_blob.h).
 bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
     IsaFdc &fdc = *static_cast<IsaFdc *>(self);
-    for (unsigned u = 0; u < Fdc82077::kUnits; ++u) {
-        DiskImage *m = fdc.core().drive(u).media();
-        if (!m) continue;
-        if (Status flushed = m->flush(); !flushed) {
-            if (errp)
-                *errp = dup_string(fdc.name() + ": cannot flush the medium of unit " +
-                                   std::to_string(u) + ": " + flushed.error().message());
-            return false;
-        }
-    }
-    const Expected<FdcState> state = fdc.core().save_state();
-    if (!state) {
-        if (errp) *errp = dup_string(fdc.name() + ": " + state.error().message());
+    const Expected<std::vector<uint8_t>> blob = state_format::save_blob(fdc.core());
+    if (!blob) {
+        if (errp) *errp = dup_string(fdc.name() + ": " + blob.error().message());
         return false;
     }
-    const std::vector<uint8_t> blob = state_format::encode(*state);
-    fdc.plugin().host.buffer_append(out, blob.data(), blob.size());
+    fdc.plugin().host.buffer_append(out, blob->data(), blob->size());
     return true;
 }
 
@@ -137,14 +126,9 @@ bool fdc_save_state(void *self, FdplugBuffer *out, char **errp) {
 // media) before anything changes; on failure the device is as it was.
 bool fdc_load_state(void *self, const uint8_t *data, size_t len, char **errp) {
     IsaFdc &fdc = *static_cast<IsaFdc *>(self);
-    FdcState state;
-    std::string error;
-    if (state_format::decode(std::span<const uint8_t>(data, len), &state, &error)) {
-        const Status loaded = fdc.core().load_state(state);
-        if (loaded) return true;
-        error = loaded.error().message();
-    }
-    if (errp) *errp = dup_string(fdc.name() + ": " + error);
+    const Status loaded = state_format::load_blob(fdc.core(), std::span<const uint8_t>(data, len));
+    if (loaded) return true;
+    if (errp) *errp = dup_string(fdc.name() + ": " + loaded.error().message());
     return false;
 }
 

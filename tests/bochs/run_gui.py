@@ -133,15 +133,22 @@ def main():
     args = ap.parse_args()
     if args.inside:
         return inside(args)
+    return rerun_in_namespace("gui-swap", args.timeout + 30)
+
+
+def rerun_in_namespace(name, timeout):
+    """The running script again with --inside, in an empty network namespace that Bochs' rfb
+    display and its client share; killed after `timeout` seconds. 77 (skipped) without
+    unshare -n or ip(8)."""
     unshare, ip = shutil.which("unshare"), shutil.which("ip")
     if not unshare or not ip or subprocess.run([unshare, "-n", "true"], capture_output=True).returncode:
         print("skip: needs unshare -n (root) and ip(8): the rfb display and its client share an empty network namespace")
         return 77
-    cmd = [unshare, "-n", sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
+    cmd = [unshare, "-n", sys.executable, os.path.abspath(sys.argv[0]), "--inside", *sys.argv[1:]]
     try:
-        return subprocess.run(cmd, timeout=args.timeout + 30).returncode
+        return subprocess.run(cmd, timeout=timeout).returncode
     except subprocess.TimeoutExpired:
-        print("FAIL gui-swap: the run did not end in time")
+        print(f"FAIL {name}: the run did not end in time")
         return 1
 
 

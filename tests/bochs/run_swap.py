@@ -55,26 +55,34 @@ class Failure(Exception):
 
 
 class Bochs:
-    """Bochs with fdplug and QMP; its port 0xE9 lines (stdout) arrive on a queue."""
+    """Bochs with fdplug and QMP; its port 0xE9 lines (stdout) that match `lines` (by default
+    swap.asm's) arrive on a queue. rc: the debugger's rc file; bxrc_extra: lines added to the
+    bochsrc; restore: a save folder to start from (`-r`) instead of the bochsrc; stdin: a pipe
+    for debugger commands (else /dev/null)."""
 
-    def __init__(self, args, rundir, image, env_extra, prefix, show):
+    def __init__(self, args, rundir, image, env_extra, prefix, show, *, rc="c\n", bxrc_extra="",
+                 restore=None, lines=LINE, stdin=False):
         self.log = os.path.join(rundir, "bochs.log")
+        self.pattern = lines
         with open(os.path.join(rundir, "swap.bxrc"), "w") as fh:
-            fh.write(run_boot.bochsrc(image, self.log, args.bios))
+            fh.write(run_boot.bochsrc(image, self.log, args.bios) + bxrc_extra)
         with open(os.path.join(rundir, "c.rc"), "w") as fh:
-            fh.write("c\n")
+            fh.write(rc)
         env = dict(os.environ)
         for k in ("LTDL_LIBRARY_PATH", "FDPLUG_TIMING", "FDPLUG_QMP"):
             env.pop(k, None)
         env["LTDL_LIBRARY_PATH"] = os.path.dirname(os.path.abspath(args.plugin)) + ":" + run_boot.DEBIAN_PLUGIN_DIR
         env.update(env_extra)
-        self.stderr = open(os.path.join(rundir, "stderr.txt"), "wb")
-        self.stdout_copy = open(os.path.join(rundir, "stdout.txt"), "wb")
-        cmd = prefix + [args.bochs, "-q", "-f", "swap.bxrc", "-rc", "c.rc"]
+        kept = "restore-" if restore else ""  # a restore keeps the saving run's output
+        self.stderr = open(os.path.join(rundir, kept + "stderr.txt"), "wb")
+        self.stdout_copy = open(os.path.join(rundir, kept + "stdout.txt"), "wb")
+        config = ["-r", restore] if restore else ["-f", "swap.bxrc"]
+        cmd = prefix + [args.bochs, "-q", *config, "-rc", "c.rc"]
         shown = " ".join(f"{k}={env[k]}" for k in ("LTDL_LIBRARY_PATH", *sorted(env_extra)))
-        print(f"$ cd {show(rundir)} && {show(shown)} {' '.join(cmd)} </dev/null")
-        self.proc = subprocess.Popen(cmd, cwd=rundir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.stderr)
+        print(f"$ cd {show(rundir)} && {show(shown)} {show(' '.join(cmd))}" + ("" if stdin else " </dev/null"))
+        self.proc = subprocess.Popen(cmd, cwd=rundir, env=env,
+                                     stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
         self.lines = queue.Queue()
         self.ended = False
         threading.Thread(target=self._read, daemon=True).start()
@@ -83,7 +91,7 @@ class Bochs:
         for raw in self.proc.stdout:
             self.stdout_copy.write(raw)
             line = raw.decode("latin-1").strip()
-            if LINE.match(line):
+            if self.pattern.match(line):
                 self.lines.put(line)
         self.lines.put(None)
 
@@ -117,6 +125,8 @@ class Bochs:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        if self.proc.stdin:
+            self.proc.stdin.close()
         self.stderr.close()
         self.stdout_copy.close()
 
