@@ -1,6 +1,5 @@
 // Fdc82077's device state: gathering it (state(), save_state()), checking it (validate_state())
 // and applying it (load_state()). The structs are fdc_state.h; no bytes and no wire format here.
-#include <algorithm>
 #include <string>
 
 #include "hw/block/fdc/fdc82077.h"
@@ -389,8 +388,6 @@ Status Fdc82077::load_state(const FdcState &in) {
     for_each_instant(st,
                      [now](const char *, int, int64_t &t, TimeForm) { t = to_absolute(t, now); });
     s_ = st.ctrl;
-    StreamState &sm = s_.exec.stream;  // zeros past len, as the core keeps them (StreamState)
-    std::fill(sm.buf.begin() + sm.len, sm.buf.end(), uint8_t{0});
     track_.forget();  // read again from the media, under the loaded head positions
     for (unsigned u = 0; u < kUnits; ++u) drives_[u].set_mechanics(st.drives[u].mech);
     // The pins and the timer exactly as they were: the host sees the saved levels and the saved

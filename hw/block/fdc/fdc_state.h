@@ -74,14 +74,15 @@ struct StreamState {
     // The host is serving a request: it holds until the FIFO is empty (reads) or full
     // (writes), although the level has left the trigger point (docs/hardware/82077aa.md §7).
     bool burst = false;
-    // Every byte at or past len is zero: the core stores past len only zeros, and a loaded
-    // state is made so (Fdc82077::load_state).
+    // Past len the core stores only zeros. A loaded state keeps what its blob holds there (a
+    // load must read back unchanged): bytes in bounds that never reach a medium.
     std::array<uint8_t, kBufferSize> buf{};
     friend bool operator==(const StreamState &, const StreamState &) = default;
 
-    // The stream of the next sector or command, equal to StreamState{}. Clearing the len bytes
-    // in use clears the buffer; assigning StreamState{} built and copied all 16 KiB, twice per
-    // sector, which made a fast whole-disk read six times slower (docs/performance.md).
+    // The stream of the next sector or command: StreamState{} for every stream the core made,
+    // since clearing the len bytes in use clears its buffer. Assigning StreamState{} built and
+    // copied all 16 KiB, twice per sector, which made a fast whole-disk read six times slower
+    // (docs/performance.md).
     void reset() {
         std::fill_n(buf.begin(), len, uint8_t{0});
         to_host = host_side = true;
