@@ -7,13 +7,15 @@ FDPLUG_QMP, headless with the rfb display inside an empty network namespace; the
 rfb client (run_grub.py's). Once the guest has read A's track and waits for a disk change, it
 clicks the toolbar's config button, which makes Bochs draw textconfig's "Bochs Runtime Options"
 in the display (Debian builds Bochs with its GUI console), reads the questions back from the
-pixels and types the answers (run_restore.py's Display):
-  1. "1" (Floppy disk 0), the path, media type and write protection unchanged, status
-     "ejected", then the default (continue): QMP must send FLOPPY_MEDIA_EJECTED with A's path,
-     and query-floppy-drives must show the drive empty;
-  2. "1", the path of disk B, media type unchanged, write protection "yes", status "inserted",
-     continue: QMP must send FLOPPY_MEDIA_INSERTED with B's path and read-only true.
-The guest must see DSKCHG and read B's track (marker and hash); neither image file may change.
+pixels and types the answers (run_restore.py's Display). Two runs:
+  path: "1" (Floppy disk 0), the path of disk B, the rest unchanged, then the default
+     (continue): QMP must send FLOPPY_MEDIA_EJECTED with A's path and FLOPPY_MEDIA_INSERTED with
+     B's, read-only false;
+  eject-wp: "1", status "ejected", the rest unchanged, continue: FLOPPY_MEDIA_EJECTED with A's
+     path, and query-floppy-drives must show the drive empty; then "1", the path of disk B,
+     write protection "yes", status "inserted", continue: FLOPPY_MEDIA_INSERTED with B's path
+     and read-only true.
+In both the guest must see DSKCHG and read B's track (marker and hash); neither image file may change.
 Nothing is asked over QMP after the insert: the guest then finishes and Bochs exits at once.
 
 Bochs lays the toolbar's right-hand buttons out from the guest's current width (640 until the
@@ -89,15 +91,23 @@ def inside(args):
     boot = run_boot.assemble(args, "rtmenu-swap.bin")
     if boot is None:
         return 1
-    try:
-        return 0 if run(args, boot) else 1
-    except (run_swap.Failure, OSError, RuntimeError, ValueError) as e:
-        print(f"FAIL rtmenu: {e}")
-        return 1
+    failures = 0
+    for scenario in SCENARIOS:
+        try:
+            failures += not run(args, boot, scenario)
+        except (run_swap.Failure, OSError, RuntimeError, ValueError) as e:
+            print(f"FAIL {scenario}: {e}")
+            failures += 1
+    return 1 if failures else 0
 
 
-def run(args, boot):
-    rundir = os.path.join(args.workdir, "rtmenu")
+# path: only the path changes (Bochs' path handler alone must bring the change about);
+# eject-wp: status ejected, then disk B write-protected and inserted.
+SCENARIOS = ["path", "eject-wp"]
+
+
+def run(args, boot, scenario):
+    rundir = os.path.join(args.workdir, "rtmenu-" + scenario)
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
     disks, images = {}, {}
@@ -119,25 +129,34 @@ def run(args, boot):
         display = Console(deadline, rundir)
         bochs.wait_line("SWAP READY", deadline, seen)
 
-        layout = open_menu(display, deadline)
-        print(f"   runtime menu open (config button at x {layout}): eject")
-        floppy0(display, deadline, "", "", "ejected")
-        ejected = qmp.event("FLOPPY_MEDIA_EJECTED", deadline)["data"]
-        if ejected != {"id": "floppya", "path": images["A"], "attachment": "image"}:
-            problems.append(f"FLOPPY_MEDIA_EJECTED data {ejected}")
-        a = qmp.execute("query-floppy-drives")["return"][0]
-        if a.get("attachment") != "none":
-            problems.append(f"query-floppy-drives after the eject: {a}")
-        while MENU in display.text():  # Bochs has put the guest's screen back
-            if time.monotonic() > deadline:
-                raise run_swap.Failure("the runtime menu stayed on the screen")
-            time.sleep(0.1)
-
-        layout = open_menu(display, deadline)
-        print(f"   runtime menu open (x {layout}): disk B, write protected, inserted")
-        floppy0(display, deadline, images["B"], "yes", "inserted")
+        if scenario == "path":
+            layout = open_menu(display, deadline)
+            print(f"   runtime menu open (config button at x {layout}): disk B")
+            floppy0(display, deadline, images["B"], "", "")
+            ejected = qmp.event("FLOPPY_MEDIA_EJECTED", deadline)["data"]
+            if ejected != {"id": "floppya", "path": images["A"], "attachment": "image"}:
+                problems.append(f"FLOPPY_MEDIA_EJECTED data {ejected}")
+            read_only = False
+        else:
+            layout = open_menu(display, deadline)
+            print(f"   runtime menu open (config button at x {layout}): eject")
+            floppy0(display, deadline, "", "", "ejected")
+            ejected = qmp.event("FLOPPY_MEDIA_EJECTED", deadline)["data"]
+            if ejected != {"id": "floppya", "path": images["A"], "attachment": "image"}:
+                problems.append(f"FLOPPY_MEDIA_EJECTED data {ejected}")
+            a = qmp.execute("query-floppy-drives")["return"][0]
+            if a.get("attachment") != "none":
+                problems.append(f"query-floppy-drives after the eject: {a}")
+            while MENU in display.text():  # Bochs has put the guest's screen back
+                if time.monotonic() > deadline:
+                    raise run_swap.Failure("the runtime menu stayed on the screen")
+                time.sleep(0.1)
+            layout = open_menu(display, deadline)
+            print(f"   runtime menu open (x {layout}): disk B, write protected, inserted")
+            floppy0(display, deadline, images["B"], "yes", "inserted")
+            read_only = True
         inserted = qmp.event("FLOPPY_MEDIA_INSERTED", deadline)["data"]
-        want = {"id": "floppya", "path": images["B"], "attachment": "image", "read-only": True}
+        want = {"id": "floppya", "path": images["B"], "attachment": "image", "read-only": read_only}
         if inserted != want:
             problems.append(f"FLOPPY_MEDIA_INSERTED data {inserted}, expected {want}")
         bochs.wait_line("SWAP DONE", deadline, seen)
@@ -155,7 +174,7 @@ def run(args, boot):
     for name in "AB":
         if open(images[name], "rb").read() != disks[name]:
             problems.append(f"disk-{name.lower()}.img changed")
-    print(f"{'ok  ' if not problems else 'FAIL'} rtmenu: {wall:.2f} s wall")
+    print(f"{'ok  ' if not problems else 'FAIL'} {scenario}: {wall:.2f} s wall")
     for p in problems:
         print(f"       {p} (see {rundir})")
     return not problems
