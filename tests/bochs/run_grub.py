@@ -15,6 +15,7 @@ SeaBIOS is not used: with it, Bochs' rfb display stays black (with Bochs' own fl
 import argparse
 import os
 import shutil
+import select
 import socket
 import struct
 import subprocess
@@ -84,8 +85,10 @@ class Rfb:
         for down in (1, 0):
             self.sock.sendall(struct.pack(">BBHI", 4, down, 0, keysym))
 
-    def update(self, incremental=1):
-        self.sock.sendall(struct.pack(">BBHHHH", 3, incremental, 0, 0, self.w, self.h))
+    def update(self, incremental=1, request=True):
+        """Asks for an update (request) and applies the next FramebufferUpdate that arrives."""
+        if request:
+            self.sock.sendall(struct.pack(">BBHHHH", 3, incremental, 0, 0, self.w, self.h))
         while True:
             kind = self.recv(1)[0]
             if kind == 0:
@@ -105,6 +108,16 @@ class Rfb:
                 self.recv(struct.unpack(">I", self.recv(4))[0])
             elif kind != 2:
                 raise RuntimeError(f"rfb message {kind}")
+
+    def catch_up(self, quiet=0.05, longest=1.0):
+        """Applies every update Bochs has sent (it also sends them unasked, e.g. for each
+        blink of its console's cursor, so they queue up between reads) until none arrives for
+        `quiet` seconds, for at most `longest` seconds: afterwards fb shows the display as it
+        is now, not as it was some reads ago."""
+        self.update(1)
+        end = time.monotonic() + longest
+        while time.monotonic() < end and select.select([self.sock], [], [], quiet)[0]:
+            self.update(request=False)
 
 
 def screen_text(fb, width, top, font):
