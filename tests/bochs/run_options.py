@@ -76,6 +76,17 @@ CASES = [
         "b": {"drive-type": "144", "attachment": "image", "read-only": False, "geometry": (80, 2, 9)},
         "log": "floppya: 720k=",  # the refusal names the directive and the keyword
     },
+    {
+        "name": "unwritable-file",
+        # A file nobody may write (chattr +i: root too, which runs these tests) and no
+        # write_protected=: used write-protected, as by Bochs' plugin, the log saying so.
+        "floppies": "floppya: 1_44={a}, status=inserted",
+        "images": {"a": "1_44"},
+        "immutable": ["a"],
+        "a": {"drive-type": "144", "attachment": "image", "read-only": True, "geometry": (80, 2, 18)},
+        "b": {"attachment": "none"},
+        "log": "a.img is read-only: write-protected",
+    },
 ]
 
 
@@ -108,6 +119,19 @@ def run_case(args, case, boot_image, prefix):
         with open(paths[name], "wb") as fh:
             fh.write(run_boot.make_image(bytes(512), 0x1234 + len(name))[:SIZES[size]])
     before = {n: open(p, "rb").read() for n, p in paths.items()}
+    for name in case.get("immutable", []):
+        made = subprocess.run(["chattr", "+i", paths[name]], capture_output=True, text=True)
+        if made.returncode != 0:
+            return 0.0, [f"chattr +i {paths[name]} failed ({made.stderr.strip()}): this case needs a "
+                         "file system with the immutable attribute (ext2/3/4, XFS, Btrfs)"]
+    try:
+        return check_case(args, case, boot_image, prefix, rundir, paths, before)
+    finally:
+        for name in case.get("immutable", []):
+            subprocess.run(["chattr", "-i", paths[name]], capture_output=True)
+
+
+def check_case(args, case, boot_image, prefix, rundir, paths, before):
     log = os.path.join(rundir, "bochs.log")
     write_rc(rundir, run_boot.bochsrc(None, log, "seabios", case["floppies"].format(**paths)),
              "debugger" in case)
