@@ -5,8 +5,10 @@ Each case is one short Bochs run (FDPLUG_TIMING=fast) with its own floppya:/flop
 checks what fdplug made of them: query-floppy-drives over FDPLUG_QMP (drive type, attachment,
 read-only, geometry), Bochs' log, and for the boot case the guest's markers (boot.asm: the CMOS
 dump gives the drive types Bochs' BIOS sees; WRITE FAIL on a write-protected disk) and the image
-file afterwards, and the debugger's `info device "floppy"`. A case without a guest is ended once the monitor has answered. The vvfat case
-must stop Bochs at start-up with a message naming the directive. Every run is time-boxed.
+file afterwards, and the debugger's `info device "floppy"`. A case without a guest is ended once
+the monitor has answered. unwritable-file makes its image immutable (chattr +i), host-drive puts a
+loop device in the drive (skipped without root and losetup). The vvfat case must stop Bochs at
+start-up with a message naming the directive. Every run is time-boxed.
 
     python3 tests/bochs/run_options.py --nasm /usr/bin/nasm --bochs /usr/bin/bochs-bin \\
         --source tests/bochs/boot.asm --plugin build/adapters/bochs/libbx_floppy.so --workdir /tmp/opts
