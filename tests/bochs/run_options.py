@@ -139,8 +139,8 @@ def run_case(args, case, boot_image, prefix):
     for name in case.get("immutable", []):
         made = subprocess.run(["chattr", "+i", paths[name]], capture_output=True, text=True)
         if made.returncode != 0:
-            return 0.0, [f"chattr +i {paths[name]} failed ({made.stderr.strip()}): this case needs a "
-                         "file system with the immutable attribute (ext2/3/4, XFS, Btrfs)"]
+            raise Skip(f"chattr +i failed ({made.stderr.strip()}): needs root and a file system with "
+                       "the immutable attribute (ext2/3/4, XFS, Btrfs)")
     devices = {}
     try:
         for name in case.get("loop", []):
