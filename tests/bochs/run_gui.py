@@ -38,15 +38,21 @@ def click(rfb, x, y):
 
 
 def inside(args):
+    return run_scenarios(args, "gui-swap.bin", SCENARIOS, run)
+
+
+def run_scenarios(args, binary, scenarios, run_one):
+    """Inside the empty network namespace: swap.asm assembled as binary, then run_one(args, boot,
+    scenario) for each scenario (True when it passed). 0 when all passed, else 1."""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    boot = run_boot.assemble(args, "gui-swap.bin")
+    boot = run_boot.assemble(args, binary)
     if boot is None:
         return 1
     failures = 0
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         try:
-            failures += not run(args, boot, scenario)
-        except (run_swap.Failure, OSError, ValueError) as e:
+            failures += not run_one(args, boot, scenario)
+        except (run_swap.Failure, OSError, RuntimeError, ValueError) as e:
             print(f"FAIL {scenario}: {e}")
             failures += 1
     return 1 if failures else 0

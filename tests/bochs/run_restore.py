@@ -312,12 +312,7 @@ def qmp_runs(args):
                                                 source=args.swap_source), "restore-swap.bin")
     if boot is None:
         return "no runs", ["swap.asm did not assemble"]
-    files, disks = {}, {}
-    for name, seed in (("A", run_swap.SEED_A), ("B", run_swap.SEED_B)):
-        disks[name] = run_swap.make_disk(boot, name, seed)
-        files[name] = os.path.join(rundir, f"disk-{name.lower()}.img")
-        with open(files[name], "wb") as fh:
-            fh.write(disks[name])
+    disks, files = run_swap.write_disks(boot, rundir)
     sock = os.path.join(rundir, "qmp.sock")
     env = {"FDPLUG_QMP": "unix:" + sock, "FDPLUG_TIMING": "accurate"}
     show = lambda t: t.replace(rundir, "$RUN")  # noqa: E731

@@ -26,7 +26,6 @@ with rfb) and at 608 if no menu came. Time-boxed: Bochs is killed after --timeou
 """
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -34,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_boot  # noqa: E402
 import run_swap  # noqa: E402
 from run_grub import find_top, screen_text  # noqa: E402
-from run_gui import Qmp, click, rerun_in_namespace  # noqa: E402
+from run_gui import Qmp, click, rerun_in_namespace, run_scenarios  # noqa: E402
 from run_restore import Display  # noqa: E402
 
 # The config button's centre in the 640- and 720-pixel layouts (32-pixel buttons from the right:
@@ -87,18 +86,7 @@ def floppy0(display, deadline, path, write_protected, status):
 
 
 def inside(args):
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    boot = run_boot.assemble(args, "rtmenu-swap.bin")
-    if boot is None:
-        return 1
-    failures = 0
-    for scenario in SCENARIOS:
-        try:
-            failures += not run(args, boot, scenario)
-        except (run_swap.Failure, OSError, RuntimeError, ValueError) as e:
-            print(f"FAIL {scenario}: {e}")
-            failures += 1
-    return 1 if failures else 0
+    return run_scenarios(args, "rtmenu-swap.bin", SCENARIOS, run)
 
 
 # path: only the path changes (Bochs' path handler alone must bring the change about);
@@ -110,12 +98,7 @@ def run(args, boot, scenario):
     rundir = os.path.join(args.workdir, "rtmenu-" + scenario)
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
-    disks, images = {}, {}
-    for name, seed in (("A", run_swap.SEED_A), ("B", run_swap.SEED_B)):
-        disks[name] = run_swap.make_disk(boot, name, seed)
-        images[name] = os.path.join(rundir, f"disk-{name.lower()}.img")
-        with open(images[name], "wb") as fh:
-            fh.write(disks[name])
+    disks, images = run_swap.write_disks(boot, rundir)
     sock = os.path.join(rundir, "qmp.sock")
     env = {"FDPLUG_QMP": "unix:" + sock, "FDPLUG_TIMING": "fast"}
     args.bios = "seabios"

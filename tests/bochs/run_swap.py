@@ -46,6 +46,17 @@ def make_disk(boot, name, seed):
     return bytes(data)
 
 
+def write_disks(boot, rundir):
+    """Disks A and B (make_disk) as disk-a.img and disk-b.img in rundir: ({name: bytes},
+    {name: path})."""
+    disks = {n: make_disk(boot, n, seed) for n, seed in (("A", SEED_A), ("B", SEED_B))}
+    files = {n: os.path.join(rundir, f"disk-{n.lower()}.img") for n in disks}
+    for n, data in disks.items():
+        with open(files[n], "wb") as fh:
+            fh.write(data)
+    return disks, files
+
+
 def track_hash(image):
     return run_boot.djb_xor(image[TRACK:TRACK + run_boot.TRACK_BYTES])
 
@@ -197,11 +208,7 @@ def run(args, boot, prefix):
     rundir = os.path.join(args.workdir, f"swap-{variant}")
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
-    disks = {n: make_disk(boot, n, seed) for n, seed in (("A", SEED_A), ("B", SEED_B))}
-    files = {n: os.path.join(rundir, f"disk-{n.lower()}.img") for n in disks}
-    for n, data in disks.items():
-        with open(files[n], "wb") as fh:
-            fh.write(data)
+    disks, files = write_disks(boot, rundir)
     sock = os.path.join(rundir, "qmp.sock")
     show = (lambda text: text.replace(rundir, "$RUN")) if args.short_paths else (lambda text: text)
     print(f"== {variant}: Bochs boots {show(files['A'])} with fdplug, FDPLUG_QMP=unix:{show(sock)}")
