@@ -524,9 +524,11 @@ class BochsFloppy final : public DevModel, public FdcHost {
                              blob.error().message().c_str());
             return;
         }
-        if (std::fwrite(blob->data(), 1, blob->size(), file) != blob->size())
+        if (std::fwrite(blob->data(), 1, blob->size(), file) != blob->size()) {
             pluginlog->error("fdplug: saving the floppy controller: writing %zu bytes failed",
                              blob->size());
+            return;  // not "saved": a restore refuses the short file
+        }
         pluginlog->info("fdplug: state saved (%zu bytes): %s", blob->size(),
                         visible_state().c_str());
         trace("state saved: %zu bytes, %s", blob->size(), visible_state().c_str());
